@@ -1,0 +1,1 @@
+"""Everything nistpf writes to disk. Building a table or figure is pure; side effects live here."""

@@ -1,0 +1,25 @@
+"""The framework's reference tables as CSV files for an engagement folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from nistpf.export.atomic import write_text
+from nistpf.framework import Framework
+
+
+def write_framework_tables(fw: Framework, folder: Path) -> list[Path]:
+    """Write the Core, the Tiers and every crosswalk of ``fw`` as CSV into ``folder``:
+    ``pf-<version>-core.csv``, ``pf-<version>-tiers.csv``, ``pf-<version>-crosswalks.csv``
+    (all crosswalks in one long table). Returns the paths written."""
+    folder = Path(folder)
+    crosswalks = pd.concat([fw.crosswalk(name) for name in fw.crosswalks()], ignore_index=True)
+    tables = {"core": fw.core, "tiers": fw.tiers, "crosswalks": crosswalks}
+    written = []
+    for name, table in tables.items():
+        path = folder / f"pf-{fw.version}-{name}.csv"
+        write_text(path, table.to_csv(index=False, lineterminator="\n"))
+        written.append(path)
+    return written
