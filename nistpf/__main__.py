@@ -1,0 +1,5 @@
+"""``python -m nistpf``: the same as the ``nistpf`` command."""
+
+from nistpf.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""The nistpf command as a consultant types it: output, formats and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import nistpf
+from nistpf.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"nistpf {nistpf.__version__}"
+
+
+def test_framework_prints_the_core_as_a_tree(capsys, fw):
+    code, out, err = run(capsys, "framework")
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == "NIST Privacy Framework 1.0"
+    starts = [line for line in lines if line.strip() and not line.startswith(" " * 12)]
+    for row in fw.core.itertuples():
+        assert any(line.lstrip().startswith(f"{row.id}  ") for line in starts), row.id
+    assert "ID-P  Identify-P: Develop the organizational understanding" in out
+    assert "  ID.IM-P  Inventory and Mapping: Data processing by systems" in out
+    assert "    ID.IM-P1  Systems/products/services that process data are inventoried." in out
+
+
+def test_framework_search_shows_matches_under_their_ancestors(capsys):
+    code, out, _ = run(capsys, "framework", "--search", "consent")
+    assert code == 0
+    assert "CT-P  Control-P:" in out
+    assert "CT.PO-P1" in out
+    assert "ID.IM-P1" not in out
+
+
+def test_framework_search_csv_and_json(capsys, fw):
+    code, out, _ = run(capsys, "framework", "--search", "deletion", "--format", "csv")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
+    assert list(table["id"]) == list(fw.search("deletion")["id"])
+    assert list(table.columns) == list(fw.core.columns)
+    code, out, _ = run(capsys, "framework", "--format", "json")
+    records = json.loads(out)
+    assert len(records) == 123
+    assert records[3]["id"] == "ID.IM-P2"
+
+
+def test_framework_one_element_with_its_references(capsys):
+    code, out, _ = run(capsys, "framework", "idim-p1")
+    assert code == 0
+    assert out.startswith("ID.IM-P1  Systems/products/services that process data are inventoried.")
+    assert "in ID-P Identify-P" in out
+    assert "in ID.IM-P Inventory and Mapping" in out
+    assert "sp800-53r5: CM-8, CM-12, CM-13, PM-5" in out
+    code, out, _ = run(capsys, "framework", "CT.DM-P")
+    assert "10 Subcategories:" in out
+
+
+def test_framework_crosswalk_formats(capsys, fw):
+    code, out, _ = run(capsys, "framework", "--crosswalk", "sp800-53r5", "--format", "csv")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(table, fw.crosswalk("sp800-53r5"))
+    code, out, _ = run(capsys, "framework", "--crosswalk", "GDPR", "--format", "json")
+    assert len(json.loads(out)) == len(fw.crosswalk("gdpr"))
+    code, out, _ = run(capsys, "framework", "--crosswalk", "sp800-53r5")
+    assert f"{len(fw.crosswalk('sp800-53r5'))} mappings" in out.splitlines()[0]
+    assert "ID.IM-P1   CM-8, CM-12, CM-13, PM-5" in out
+    code, out, _ = run(
+        capsys, "framework", "ID.IM-P", "--crosswalk", "sp800-53r5", "--format", "csv"
+    )
+    table = pd.read_csv(io.StringIO(out), dtype=str)
+    assert set(table["pf_id"]) <= {f"ID.IM-P{i}" for i in range(1, 9)} | {"ID.IM-P"}
+    assert "ID.IM-P2" in set(table["pf_id"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["framework", "--crosswalk", "hipaa"],
+            "nistpf: no crosswalk named 'hipaa'; available: csf-1.1",
+        ),
+        (
+            ["framework", "ID.IM-P9"],
+            "nistpf: 'ID.IM-P9' is not a Privacy Framework 1.0 ID; closest: ID.IM-P8",
+        ),
+        (
+            ["framework", "--framework-version", "2.0"],
+            "nistpf: Privacy Framework version '2.0' is not available",
+        ),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+
+
+def test_bad_options_exit_2_without_a_traceback(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["framework", "--format", "xml"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'xml'" in err
+    assert "Traceback" not in err
+
+
+def test_demo_prints_the_summary_and_writes_reference_tables(capsys, tmp_path, fw):
+    code, out, err = run(capsys, "demo", "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "5 Functions, 18 Categories, 100 Subcategories" in out
+    assert "Protect-P" in out
+    core = pd.read_csv(tmp_path / "out" / "pf-1.0-core.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(core, fw.core)
+    crosswalks = pd.read_csv(
+        tmp_path / "out" / "pf-1.0-crosswalks.csv", dtype=str, keep_default_na=False
+    )
+    assert len(crosswalks) == sum(len(fw.crosswalk(n)) for n in fw.crosswalks())
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "pf-1.0-core.csv", "pf-1.0-crosswalks.csv", "pf-1.0-tiers.csv",
+    ]  # fmt: skip
+
+
+def test_demo_into_a_folder_it_cannot_create_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, "demo", "-o", str(blocker / "sub"))
+    assert code == 2
+    assert err.startswith(f"nistpf: cannot write into {blocker / 'sub'}")
+    assert err.count("\n") == 1
+
+
+def test_python_dash_m_and_the_installed_command_work(tmp_path):
+    module = subprocess.run(
+        [sys.executable, "-m", "nistpf", "framework", "PR.DS-P1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert module.returncode == 0, module.stderr
+    assert module.stdout.startswith("PR.DS-P1  Data-at-rest are protected.")
+    script = Path(sys.executable).with_name("nistpf")
+    command = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, check=False
+    )
+    assert command.returncode == 0
+    assert command.stdout.strip() == f"nistpf {nistpf.__version__}"
