@@ -3,9 +3,6 @@ the derived CSF 2.0 chain, and errors on content that cannot be parsed."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -21,13 +18,9 @@ from nistpf.convert.crosswalks import (
     parse_sp80053_cell,
 )
 from nistpf.convert.crosswalks_csf import Pair, csf20_id, csf20_records, merge_directions
+from tests.conftest import require_reference
 
-REF = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-if not REF.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{REF} is missing; CI must run with ../shared beside the repository")
-    else:
-        pytest.skip(f"{REF} is not beside this checkout", allow_module_level=True)
+REF = require_reference()
 
 KEYS = ["csf-1.1", "csf-2.0", "sp800-53r5", "gdpr", "ccpa", "cpra", "iso27701"]
 
