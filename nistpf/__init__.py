@@ -9,25 +9,35 @@
 """
 
 from nistpf.errors import (
+    InventoryError,
     NistpfError,
     UnknownCrosswalkError,
     UnknownIdError,
     UnknownVersionError,
+    UnreadableInventoryError,
 )
 from nistpf.framework import Element, Framework, Reference, framework, normalize_id, versions
+from nistpf.inventory import Inventory, MappingError, load_inventory
+from nistpf.inventory.template import write_template
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Element",
     "Framework",
+    "Inventory",
+    "InventoryError",
+    "MappingError",
     "NistpfError",
     "Reference",
     "UnknownCrosswalkError",
     "UnknownIdError",
     "UnknownVersionError",
+    "UnreadableInventoryError",
     "__version__",
     "framework",
+    "load_inventory",
     "normalize_id",
     "versions",
+    "write_template",
 ]

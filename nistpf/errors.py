@@ -35,6 +35,7 @@ class UnknownIdError(NistpfError, ValueError):
         self.value = value
         self.version = version
         self.suggestions = tuple(suggestions)
+        self.note = note
         self.hint = (
             f"closest: {', '.join(self.suggestions)}"
             if self.suggestions
@@ -56,3 +57,62 @@ class UnknownCrosswalkError(NistpfError, KeyError):
 
     def __str__(self) -> str:
         return f"no crosswalk named {self.name!r}; available: {', '.join(self.available)}"
+
+
+class OutputExistsError(NistpfError, FileExistsError):
+    """A file nistpf would write exists already; nistpf replaces files only when asked to."""
+
+    code = "output-exists"
+
+    def __init__(self, path: object):
+        self.path = path
+        super().__init__(f"{path} exists; pass force=True (--force) to replace it")
+
+
+class InventoryError(NistpfError, ValueError):
+    """The inventory has errors. ``issues`` is the whole validation report (a DataFrame with
+    ``severity, sheet, excel_row, column, value, problem, hint, code``), warnings included; the
+    message states how many errors there are and the first of them."""
+
+    code = "inventory-invalid"
+
+    def __init__(self, source: str, issues):  # issues: pandas.DataFrame
+        self.source = source
+        self.issues = issues
+        errors = issues[issues["severity"] == "error"]
+        first = errors.iloc[0] if len(errors) else None
+        where = ""
+        if first is not None:
+            where = f"; first: {_where(first)}{first['problem']}"
+        count = len(errors)
+        super().__init__(f"{source}: {count} error{'s' if count != 1 else ''}{where}")
+
+
+class UnreadableInventoryError(InventoryError):
+    """The source cannot be read at all: missing, not a workbook, an old .xls, encrypted, empty.
+    Its report holds exactly one row saying why and what to do."""
+
+    code = "inventory-unreadable"
+
+    def __init__(self, source: str, issues):
+        super().__init__(source, issues)
+        row = issues.iloc[0]
+        hint = f" ({row['hint']})" if row["hint"] else ""
+        self.args = (f"{source}: {row['problem']}{hint}",)
+
+
+def _missing(value) -> bool:
+    from pandas import isna
+
+    return bool(isna(value))
+
+
+def _where(row) -> str:
+    parts = []
+    if row["sheet"]:
+        parts.append(f"sheet {row['sheet']}")
+    if not _missing(row["excel_row"]):
+        parts.append(f"row {row['excel_row']}")
+    if row["column"]:
+        parts.append(f"column {row['column']}")
+    return (", ".join(parts) + ": ") if parts else ""

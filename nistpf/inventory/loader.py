@@ -1,0 +1,754 @@
+"""``load_inventory``: read a client's inventory, check every cell, and return tidy DataFrames —
+or raise :class:`nistpf.InventoryError` carrying the whole validation report.
+
+>>> import nistpf
+>>> inventory = nistpf.load_inventory(nistpf.sample_path())
+>>> inventory.systems[["system_id", "type", "criticality"]].head(3)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nistpf.errors import (
+    InventoryError,
+    UnknownIdError,
+    UnknownVersionError,
+    UnreadableInventoryError,
+)
+from nistpf.framework import Framework, framework, versions
+from nistpf.inventory import model
+from nistpf.inventory.mapping import ColumnMapping, load_mapping
+from nistpf.inventory.model import Inventory
+from nistpf.inventory.read import RawBook, RawSheet, Unreadable, read_source
+from nistpf.inventory.report import Report
+from nistpf.inventory.schema import (
+    ABOUT,
+    ALL_SYSTEMS,
+    EXTERNAL_PREFIX,
+    SHEETS,
+    TYPE_SELECTOR,
+    Column,
+    Sheet,
+    about_field,
+    fold,
+)
+from nistpf.inventory.tables import Table, read_fields, read_table
+from nistpf.inventory.values import (
+    Bad,
+    Noted,
+    choice_reader,
+    is_blank,
+    level_reader,
+    read_count,
+    read_date,
+    read_days,
+    read_tier,
+    read_yesno,
+    selector_reader,
+    split_list,
+    text,
+)
+from nistpf.scales import BUILT_IN, DEFAULT_SCALE, Scale, UnknownScaleError, scale
+
+_PLAIN = {"key", "text", "system", "endpoint", "subcategory", "pf_id"}
+_LISTS = {"list", "subcategories", "systems"}
+
+
+def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
+    """Load and validate an inventory.
+
+    ``source``: an ``.xlsx``/``.xlsm`` path, a folder of CSV files (one per sheet, named after
+    the sheet), or a dict of sheet name → DataFrame. ``mapping``: a TOML mapping file (or dict)
+    for a client's own layout. Raises :class:`UnreadableInventoryError` when the source cannot
+    be read at all, :class:`InventoryError` when the report has errors; warnings stay on
+    ``inventory.issues``. The source is only ever read.
+    """
+    report = Report()
+    name = source if isinstance(source, str | Path) else "DataFrames"
+    column_mapping = load_mapping(mapping) if mapping is not None else None
+    try:
+        book = read_source(source, report)
+    except Unreadable as reason:
+        report.error(reason.code, reason.problem, hint=reason.hint)
+        raise UnreadableInventoryError(str(Path(name).name), report.frame()) from None
+    loader = _Loader(book, report, column_mapping)
+    inventory = loader.load()
+    if report.has_errors:
+        raise InventoryError(book.name, report.frame())
+    return inventory
+
+
+class _Loader:
+    def __init__(self, book: RawBook, report: Report, mapping: ColumnMapping | None):
+        self.book = book
+        self.report = report
+        self.mapping = mapping
+        self.fw: Framework = framework()
+        self.scale: Scale = scale(DEFAULT_SCALE)
+        self.version = self.fw.version
+
+    # -- sheets ------------------------------------------------------------------------------
+    def _locate(self) -> dict[str, RawSheet]:
+        """nistpf sheet name → the raw sheet holding it."""
+        if self.mapping:
+            return self._locate_mapped()
+        found: dict[str, RawSheet] = {}
+        by_name = {name: spec for spec in SHEETS for name in spec.names}
+        for raw_name, raw in self.book.sheets.items():
+            spec = by_name.get(fold(raw_name))
+            if spec is None:
+                close = difflib.get_close_matches(fold(raw_name), list(by_name), n=1, cutoff=0.8)
+                if close and by_name[close[0]].name not in found:
+                    self.report.warning(
+                        "unknown-sheet",
+                        f"sheet {raw.name!r} is not an inventory sheet and was not read",
+                        sheet=raw.name,
+                        hint=f"did you mean {by_name[close[0]].name}? rename the sheet",
+                    )
+                continue
+            if spec.name in found:
+                self.report.warning(
+                    "duplicate-sheet",
+                    f"a second {spec.name} sheet was not read",
+                    sheet=raw.name,
+                    hint=f"merge it into {found[spec.name].name!r}",
+                )
+                continue
+            found[spec.name] = raw
+        for spec in SHEETS:
+            if spec.name in found:
+                continue
+            if spec.required and self.book.kind == "csv":
+                self.report.error(
+                    "missing-sheet",
+                    f"there is no {spec.name}.csv",
+                    sheet=spec.name,
+                    hint=f"add {spec.name}.csv beside the other files (found: "
+                    + ", ".join(raw.name for raw in self.book.sheets.values())
+                    + "), or load a client's own layout with a mapping (--mapping)",
+                )
+            elif spec.required:
+                self.report.error(
+                    "missing-sheet",
+                    f"the workbook has no {spec.name} sheet",
+                    sheet=spec.name,
+                    hint=f"add a sheet named {spec.name} (see nistpf template); sheets found: "
+                    + ", ".join(self.book.sheets),
+                )
+            elif spec.name == "DataFlows":
+                self.report.warning(
+                    "missing-sheet",
+                    "the workbook has no DataFlows sheet: no data-flow findings can be made",
+                    sheet=spec.name,
+                    hint="add a DataFlows sheet listing the customer-data flows between systems",
+                )
+        return found
+
+    def _locate_mapped(self) -> dict[str, RawSheet]:
+        found = {}
+        by_fold = {fold(name): raw for name, raw in self.book.sheets.items()}
+        by_fold.update({fold(raw.name): raw for raw in self.book.sheets.values()})
+        # A single CSV file is the one sheet of a one-sheet mapping, whatever its file name.
+        single = (
+            self.book.kind == "csv" and len(self.book.sheets) == 1 and len(self.mapping.sheets) == 1
+        )
+        for sheet_name, sheet_mapping in self.mapping.sheets.items():
+            raw = by_fold.get(fold(sheet_mapping.source))
+            if raw is None:
+                raw = by_fold.get(fold(Path(sheet_mapping.source).stem))
+            if raw is None and single:
+                raw = next(iter(self.book.sheets.values()))
+            if raw is None:
+                self.report.error(
+                    "mapped-sheet-missing",
+                    f"the mapping's source {sheet_mapping.source!r} for {sheet_name} "
+                    "is not in the source",
+                    sheet=sheet_mapping.source,
+                    hint="sheets found: "
+                    + ", ".join(raw.name for raw in self.book.sheets.values()),
+                )
+                continue
+            found[sheet_name] = raw
+        return found
+
+    def _table(self, spec: Sheet, raw: RawSheet) -> Table | None:
+        sheet_mapping = self.mapping.sheets.get(spec.name) if self.mapping else None
+        table = read_table(raw, spec, self.report, sheet_mapping)
+        if table is None:
+            return None
+        if sheet_mapping:
+            for column, rewrites in sheet_mapping.values.items():
+                if column in table.columns:
+                    table.columns[column] = _rewrite(table.columns[column], rewrites)
+        for column in spec.required_columns:
+            if column not in table.columns:
+                self.report.error(
+                    "missing-column",
+                    f"required column {column} is missing",
+                    sheet=table.sheet,
+                    excel_row=table.header_row,
+                    column=column,
+                    hint=f"add a {column} column to the header row"
+                    + (" or map it in the mapping file" if self.mapping else ""),
+                )
+        return table
+
+    # -- cells -------------------------------------------------------------------------------
+    def _reader(self, column: Column) -> Callable[[Any], Any]:
+        kind = column.kind
+        if kind == "choice":
+            return choice_reader(column)
+        return {
+            "yesno": read_yesno,
+            "count": read_count,
+            "days": read_days,
+            "level": level_reader(self.scale),
+            "tier": read_tier,
+            "date": read_date,
+        }[kind]
+
+    def _cells(self, table: Table, spec: Sheet, name: str) -> list[Any]:
+        """Column ``name`` of ``table`` read as its kind; problems reported; blank cells get the
+        column's default (a required blank is an error); bad cells become None.
+
+        Each distinct raw value is read once (pandas factorizes the column in C): a 20,000-row
+        sheet has a few hundred distinct stages, owners or category lists, and only rows with a
+        problem cost more than an array lookup."""
+        column = spec.column(name)
+        raw_values = table.columns.get(name)
+        empty = _empty(column)
+        if raw_values is None:
+            return [empty] * len(table)
+        if column.kind in _PLAIN:
+            read = text
+        elif column.kind in _LISTS:
+            read = split_list
+        else:
+            read = self._reader(column)
+        if bool in set(map(type, raw_values)):
+            # TRUE/FALSE cells as Excel shows them: a bool would hash equal to 1 and 0.
+            raw_values = [
+                ("TRUE" if v else "FALSE") if v.__class__ is bool else v for v in raw_values
+            ]
+        codes, uniques = pd.factorize(pd.Series(raw_values, dtype=object), use_na_sentinel=True)
+        results = np.empty(len(uniques) + 1, dtype=object)  # the last slot is for code -1 (NA)
+        special = np.zeros(len(uniques) + 1, dtype=bool)
+        if read is text and set(map(type, uniques)) <= {str}:
+            # Plain text (IDs, names, descriptions: mostly distinct values): trimmed in bulk.
+            stripped = np.array([value.strip() for value in uniques] + [""], dtype=object)
+            special = stripped == ""
+            results[:] = np.where(special, _BLANK, stripped)
+        else:
+            for position, raw in enumerate(uniques):
+                result = _BLANK if is_blank(raw) else read(raw)
+                results[position] = result
+                special[position] = result.__class__ in (_Blank, Bad, Noted)
+        results[-1], special[-1] = _BLANK, True
+        out = results[codes]
+        flagged = [(int(index), out[index]) for index in np.flatnonzero(special[codes])]
+        for index, result in flagged:
+            out[index] = (
+                empty if result is _BLANK else (None if result.__class__ is Bad else result.value)
+            )
+        out = out.tolist()
+        unsaved = {number for number, col in table.unsaved if col == name}
+        header = table.header(name)
+        for index, result in flagged:
+            raw, number = raw_values[index], table.numbers[index]
+            where = {"sheet": table.sheet, "excel_row": number, "column": header}
+            if number in unsaved:
+                self.report.error(
+                    "formula-no-value",
+                    "the cell holds a formula whose result was never saved",
+                    hint="open the file in Excel or LibreOffice and save it, so results are stored",
+                    **where,
+                )
+                continue
+            if result is _BLANK:
+                if column.required:
+                    self.report.error(
+                        "blank-required",
+                        f"{name} is required but the cell is blank",
+                        hint=f"fill in {name}: {column.description}",
+                        **where,
+                    )
+            elif result.__class__ is Bad:
+                self.report.error(result.code, result.problem, value=raw, hint=result.hint, **where)
+            else:
+                self.report.warning(
+                    result.code, result.problem, value=raw, hint=result.hint, **where
+                )
+        return out
+
+    def _ids(
+        self, table: Table, column: str, tokens_per_row: list[tuple[str, ...]], *, level: str | None
+    ):
+        """Normalise PF IDs; ``level`` restricts them (``"subcategory"``). Returns tuples of
+        normalised IDs, with each bad token reported. Each distinct token is normalised once."""
+        tokens = {token for row in tokens_per_row for token in row}
+        found = {token: self._one_id(token, level) for token in tokens}
+        bad = {token for token, result in found.items() if result.__class__ is Bad}
+        lookup = found.__getitem__
+        out = []
+        for number, row in zip(table.numbers, tokens_per_row, strict=True):
+            if bad and not bad.isdisjoint(row):
+                for token in row:
+                    if token in bad:
+                        result = found[token]
+                        self.report.error(
+                            result.code, result.problem, sheet=table.sheet, excel_row=number,
+                            column=table.header(column), value=token, hint=result.hint,
+                        )  # fmt: skip
+                row = tuple(token for token in row if token not in bad)
+            ids = tuple(map(lookup, row))
+            out.append(ids if len(set(ids)) == len(ids) else tuple(dict.fromkeys(ids)))
+        return out
+
+    def _one_id(self, token: str, level: str | None) -> Any:
+        try:
+            found = self.fw.normalize_id(token)
+        except UnknownIdError as error:
+            note = f" ({error.note})" if error.note else ""
+            return Bad(
+                f"{token!r} is not a Privacy Framework {self.version} ID{note}",
+                f"did you mean {', '.join(error.suggestions)}?"
+                if error.suggestions
+                else error.hint,
+                "unknown-pf-id",
+            )
+        element = self.fw.get(found)
+        if level and element.level != level:
+            core = self.fw.core
+            children = core[(core["level"] == level) & core[element.level].eq(found)]
+            listed = ", ".join(children["id"][:10]) + (" …" if len(children) > 10 else "")
+            return Bad(
+                f"{found} is a {element.level}, not a {level}",
+                f"list the {level} IDs it holds instead: {listed}",
+                f"not-a-{level}",
+            )
+        return found
+
+    def _duplicates(self, table: Table, column: str, values: list[str]) -> None:
+        """Report every row whose ``column`` repeats an earlier row's (case and spacing
+        forgiven, as references to it are)."""
+        keys = pd.Series(values, dtype=object)
+        folded = keys.str.casefold().str.replace(r"[\W_]+", "", regex=True)
+        repeated = folded.duplicated() & (keys != "")
+        if not repeated.any():
+            return
+        first_row = {key: table.numbers[i] for i, key in folded.drop_duplicates().items()}
+        for i in np.flatnonzero(repeated):
+            value = values[i]
+            self.report.error(
+                "duplicate-id",
+                f"{column} {value!r} is used twice",
+                sheet=table.sheet,
+                excel_row=table.numbers[i],
+                column=table.header(column),
+                value=value,
+                hint=f"its first use is on row {first_row[folded.iloc[i]]}; "
+                f"give each row its own {column}",
+            )
+
+    def _extras(self, frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+        for header, values in table.extras.items():
+            name = header if header not in frame.columns else f"{header} (extra)"
+            frame[name] = [text(v) if not is_blank(v) else "" for v in values]
+        return frame
+
+    # -- the load ----------------------------------------------------------------------------
+    def load(self) -> Inventory:
+        located = self._locate()
+        about = self._about(located.get("About"))
+        tables = {
+            spec.name: self._table(spec, located[spec.name])
+            for spec in SHEETS
+            if spec.layout == "table" and spec.name in located
+        }
+        systems = self._systems(tables.get("Systems"))
+        index = _SystemIndex(systems)
+        controls, control_subcategories, control_systems = self._controls(
+            tables.get("Controls"), index
+        )
+        flows = self._flows(tables.get("DataFlows"), index)
+        profile = self._profile(tables.get("Profile"))
+        responses = self._responses(tables.get("Responses"), index)
+        tiers = self._tiers(tables.get("Tiers"))
+        return Inventory(
+            systems=systems,
+            controls=controls,
+            control_subcategories=control_subcategories,
+            control_systems=control_systems,
+            flows=flows,
+            profile=profile,
+            responses=responses,
+            tiers=tiers,
+            about=about,
+            issues=self.report.frame(),
+            source=self.book.name,
+            sha256=self.book.sha256,
+            framework_version=self.version,
+            scale=self.scale.name,
+        )
+
+    def _about(self, raw: RawSheet | None) -> pd.DataFrame:
+        if raw is None:
+            return pd.DataFrame(columns=model.ABOUT_COLUMNS, dtype=object)
+        rows = []
+        for number, label, value in read_fields(raw, ABOUT):
+            field = about_field(label)
+            name = field.name if field else label
+            if is_blank(value):
+                continue
+            shown_value = text(value)
+            if name == "framework_version":
+                try:
+                    self.fw = framework(shown_value)
+                    self.version = self.fw.version
+                except UnknownVersionError:
+                    self.report.error(
+                        "unknown-framework-version",
+                        f"Privacy Framework version {shown_value!r} is not available",
+                        sheet=raw.name, excel_row=number, column="value", value=value,
+                        hint="use one of: " + ", ".join(versions()),
+                    )  # fmt: skip
+            elif name == "scale":
+                try:
+                    self.scale = scale(shown_value)
+                except UnknownScaleError:
+                    self.report.error(
+                        "unknown-scale",
+                        f"{shown_value!r} is not an assessment scale",
+                        sheet=raw.name, excel_row=number, column="value", value=value,
+                        hint="use one of: " + ", ".join(BUILT_IN),
+                    )  # fmt: skip
+            elif name == "date":
+                parsed = read_date(value)
+                if isinstance(parsed, Bad):
+                    self.report.error(
+                        parsed.code, parsed.problem, sheet=raw.name, excel_row=number,
+                        column="value", value=value, hint=parsed.hint,
+                    )  # fmt: skip
+                else:
+                    shown_value = parsed.isoformat()
+            rows.append({"field": name, "value": shown_value})
+        return pd.DataFrame(rows, columns=model.ABOUT_COLUMNS, dtype=object)
+
+    def _systems(self, table: Table | None) -> pd.DataFrame:
+        spec = SHEETS[0]
+        if table is None:
+            return _frame({}, model.SYSTEM_COLUMNS)
+        data = {name: self._cells(table, spec, name) for name in spec.column_names}
+        self._duplicates(table, "system_id", data["system_id"])
+        data["excel_row"] = table.numbers
+        frame = _frame(data, model.SYSTEM_COLUMNS)
+        return self._extras(frame, table)
+
+    def _controls(self, table: Table | None, index: _SystemIndex):
+        spec = SHEETS[1]
+        if table is None:
+            empty = _frame({}, model.CONTROL_COLUMNS)
+            return (
+                empty,
+                _frame({}, model.CONTROL_SUBCATEGORY_COLUMNS),
+                _frame({}, model.CONTROL_SYSTEM_COLUMNS),
+            )
+        data = {name: self._cells(table, spec, name) for name in spec.column_names}
+        self._duplicates(table, "control_id", data["control_id"])
+        data["subcategories"] = self._ids(
+            table, "subcategories", data["subcategories"], level="subcategory"
+        )
+        for number, status, maturity in zip(
+            table.numbers, data["status"], data["maturity"], strict=True
+        ):
+            if maturity is not None and status in ("Planned", "Not implemented", "Not applicable"):
+                self.report.warning(
+                    "maturity-ignored",
+                    f"maturity is ignored for a control that is {status}",
+                    sheet=table.sheet, excel_row=number, column=table.header("maturity"),
+                    value=maturity, hint="clear the maturity, or correct the status",
+                )  # fmt: skip
+        selectors, applies_all, links = self._applies_to(
+            table, data["applies_to"], data["control_id"], index
+        )
+        data["applies_to"] = selectors
+        data["applies_to_all"] = applies_all
+        data["excel_row"] = table.numbers
+        controls = _frame(data, model.CONTROL_COLUMNS)
+        pairs = [
+            (control, subcategory)
+            for control, subcategories in zip(
+                data["control_id"], data["subcategories"], strict=True
+            )
+            for subcategory in subcategories
+        ]
+        control_subcategories = pd.DataFrame(
+            pairs, columns=model.CONTROL_SUBCATEGORY_COLUMNS, dtype=object
+        )
+        control_systems = links
+        return self._extras(controls, table), control_subcategories, control_systems
+
+    def _applies_to(self, table: Table, tokens_per_row, control_ids, index: _SystemIndex):
+        """Resolve each control's ``applies_to`` tokens. Returns the selectors per control, the
+        applies-to-all flags, and the control × system links as a DataFrame: links to named
+        systems first, then those made by ``type:`` selectors (joined to the systems of that
+        type in pandas, not row by row), each in control order."""
+        read = selector_reader()
+
+        def classify(token: str) -> Any:
+            result = read(token)
+            if isinstance(result, Bad) or result == ALL_SYSTEMS or result.startswith(TYPE_SELECTOR):
+                return result
+            return index.resolve(result) or Bad(
+                f"the control applies to {result!r}, which is not in Systems",
+                index.hint(result),
+                "unknown-system",
+            )
+
+        classified = {
+            token: classify(token) for token in {t for row in tokens_per_row for t in row}
+        }
+        special = {
+            t for t, r in classified.items() if r.__class__ is Bad or r.startswith(TYPE_SELECTOR)
+        }
+        selectors_out, all_out, direct, typed = [], [], [], []
+        header = table.header("applies_to")
+        for number, control, tokens in zip(table.numbers, control_ids, tokens_per_row, strict=True):
+            if not special or special.isdisjoint(tokens):  # system IDs and ALL only: the usual row
+                chosen = [classified[token] for token in tokens]
+                direct.extend((control, s, s) for s in chosen if s != ALL_SYSTEMS)
+                selectors_out.append(tuple(chosen) if chosen else (ALL_SYSTEMS,))
+                all_out.append(not tokens or ALL_SYSTEMS in chosen)
+                continue
+            chosen = []
+            for token in tokens:
+                result = classified[token]
+                if result.__class__ is Bad:
+                    self.report.error(
+                        result.code, result.problem, sheet=table.sheet, excel_row=number,
+                        column=header, value=token, hint=result.hint,
+                    )  # fmt: skip
+                    continue
+                chosen.append(result)
+                if result.startswith(TYPE_SELECTOR):
+                    typed.append((control, result, number, token))
+                elif result != ALL_SYSTEMS:
+                    direct.append((control, result, result))
+            selectors_out.append(tuple(chosen) if chosen else (ALL_SYSTEMS,))
+            all_out.append(not tokens or ALL_SYSTEMS in chosen)
+        members = pd.DataFrame(
+            [
+                (TYPE_SELECTOR + kind, system)
+                for kind, systems in index.types.items()
+                for system in systems
+            ],
+            columns=["selector", "system_id"],
+            dtype=object,
+        )
+        wanted = pd.DataFrame(typed, columns=["control_id", "selector", "excel_row", "token"])
+        for row in wanted[~wanted["selector"].isin(members["selector"])].itertuples():
+            self.report.warning(
+                "selector-matches-nothing",
+                f"{row.selector} matches no system in Systems",
+                sheet=table.sheet, excel_row=row.excel_row, column=header, value=row.token,
+                hint="check the type, or the Systems sheet's type column",
+            )  # fmt: skip
+        links = pd.concat(
+            [
+                pd.DataFrame(direct, columns=model.CONTROL_SYSTEM_COLUMNS, dtype=object),
+                wanted.merge(members, on="selector")[model.CONTROL_SYSTEM_COLUMNS].astype(object),
+            ],
+            ignore_index=True,
+        )
+        return selectors_out, all_out, links
+
+    def _flows(self, table: Table | None, index: _SystemIndex) -> pd.DataFrame:
+        spec = SHEETS[2]
+        if table is None:
+            return _frame({}, model.FLOW_COLUMNS)
+        data = {name: self._cells(table, spec, name) for name in spec.column_names}
+        self._duplicates(table, "flow_id", data["flow_id"])
+        for end in ("source", "destination"):
+            resolved = []
+            for number, value in zip(table.numbers, data[end], strict=True):
+                system = index.resolve(value) if value else value
+                if system is not None:
+                    resolved.append(system)
+                    continue
+                if value.casefold().startswith(EXTERNAL_PREFIX):
+                    resolved.append(EXTERNAL_PREFIX + value[len(EXTERNAL_PREFIX) :].strip())
+                else:
+                    self.report.warning(
+                        "unknown-flow-system",
+                        f"the flow's {end} {value!r} is not in Systems: customer data goes "
+                        "somewhere nobody inventoried",
+                        sheet=table.sheet, excel_row=number, column=table.header(end), value=value,
+                        hint=f"add {value!r} to Systems, or write external:<party> for an "
+                        f"outside party; {index.hint(value)}",
+                    )  # fmt: skip
+                    resolved.append(value)
+            data[end] = resolved
+        data["excel_row"] = table.numbers
+        frame = _frame(data, model.FLOW_COLUMNS)
+        return self._extras(frame, table)
+
+    def _profile(self, table: Table | None) -> pd.DataFrame:
+        spec = next(s for s in SHEETS if s.name == "Profile")
+        if table is None:
+            return _frame({}, model.PROFILE_COLUMNS)
+        data = {name: self._cells(table, spec, name) for name in spec.column_names}
+        ids = self._ids(table, "pf_id", [(v,) if v else () for v in data["pf_id"]], level=None)
+        data["pf_id"] = [found[0] if found else "" for found in ids]
+        self._duplicates(table, "pf_id", data["pf_id"])
+        data["level"] = [self.fw.get(i).level if i else "" for i in data["pf_id"]]
+        data["excel_row"] = table.numbers
+        frame = _frame(data, model.PROFILE_COLUMNS)
+        return self._extras(frame, table)
+
+    def _responses(self, table: Table | None, index: _SystemIndex) -> pd.DataFrame:
+        spec = next(s for s in SHEETS if s.name == "Responses")
+        if table is None:
+            return _frame({}, model.RESPONSE_COLUMNS)
+        data = {name: self._cells(table, spec, name) for name in spec.column_names}
+        ids = self._ids(
+            table,
+            "subcategory",
+            [(v,) if v else () for v in data["subcategory"]],
+            level="subcategory",
+        )
+        data["subcategory"] = [found[0] if found else "" for found in ids]
+        systems = []
+        for number, value in zip(table.numbers, data["system"], strict=True):
+            system = index.resolve(value) if value else ""
+            if system is None:
+                self.report.error(
+                    "unknown-system",
+                    f"the rating is for system {value!r}, which is not in Systems",
+                    sheet=table.sheet, excel_row=number, column=table.header("system"), value=value,
+                    hint=index.hint(value) + "; leave it blank to rate the organisation",
+                )  # fmt: skip
+                system = value
+            systems.append(system)
+        data["system"] = systems
+        data["excel_row"] = table.numbers
+        frame = _frame(data, model.RESPONSE_COLUMNS)
+        return self._extras(frame, table)
+
+    def _tiers(self, table: Table | None) -> pd.DataFrame:
+        spec = next(s for s in SHEETS if s.name == "Tiers")
+        if table is None:
+            return _frame({}, model.TIER_COLUMNS)
+        # A row with an attribute but no tier is not rated (the template lists all four).
+        tiers = table.columns.get("tier", [])
+        rated = [i for i, v in enumerate(tiers) if not is_blank(v)]
+        for i in set(range(len(tiers))) - set(rated):
+            self.report.warning(
+                "tier-not-rated",
+                "the row has no tier, so the attribute is not rated",
+                sheet=table.sheet, excel_row=table.numbers[i], column=table.header("tier"),
+                hint="enter a tier from 1 to 4, or clear the row",
+            )  # fmt: skip
+        table.numbers = [table.numbers[i] for i in rated]
+        table.columns = {k: [v[i] for i in rated] for k, v in table.columns.items()}
+        table.extras = {k: [v[i] for i in rated] for k, v in table.extras.items()}
+        data = {name: self._cells(table, spec, name) for name in spec.column_names}
+        self._duplicates(table, "attribute", [a or "" for a in data["attribute"]])
+        data["excel_row"] = table.numbers
+        frame = _frame(data, model.TIER_COLUMNS)
+        return self._extras(frame, table)
+
+
+class _Blank:
+    """The result of reading a blank cell."""
+
+
+_BLANK = _Blank()
+
+
+class _SystemIndex:
+    """Finds a system by ID (forgiving case and spaces) or, when unique, by its exact name."""
+
+    def __init__(self, systems: pd.DataFrame):
+        ids = [i for i in systems["system_id"] if i]
+        self.ids = ids
+        self.by_id = {fold(i): i for i in ids}
+        self.exact: dict[str, str | None] = {i: i for i in ids}  # and every reference resolved
+        names: dict[str, list[str]] = {}
+        for system, name in zip(systems["system_id"], systems["name"], strict=True):
+            if system and name:
+                names.setdefault(fold(name), []).append(system)
+        self.by_name = {k: v[0] for k, v in names.items() if len(v) == 1}
+        self.types: dict[str, list[str]] = {}
+        for system, kind in zip(systems["system_id"], systems["type"], strict=True):
+            if system and kind:
+                self.types.setdefault(kind, []).append(system)
+
+    def resolve(self, reference: str) -> str | None:
+        found = self.exact.get(reference)
+        if found is None:
+            key = fold(reference)
+            found = self.exact[reference] = self.by_id.get(key) or self.by_name.get(key)
+        return found
+
+    def hint(self, reference: str) -> str:
+        close = difflib.get_close_matches(reference, self.ids, n=3, cutoff=0.5)
+        if close:
+            return "did you mean " + ", ".join(close) + "?"
+        return "use a system_id from the Systems sheet"
+
+
+def _empty(column: Column) -> Any:
+    if column.default is not None:
+        return column.default
+    if column.kind in _LISTS:
+        return ()
+    if column.kind in _PLAIN or column.kind == "choice":
+        return ""
+    return None
+
+
+def _rewrite(values: list[Any], rewrites: dict[str, str]) -> list[Any]:
+    exact = dict(rewrites)
+    folded = {fold(k): v for k, v in rewrites.items()}
+    out = []
+    for value in values:
+        written = text(value) if not is_blank(value) else ""
+        out.append(exact.get(written, folded.get(fold(written), value)) if written else value)
+    return out
+
+
+# Nullable types for the columns that are not text, tuples or dates.
+_DTYPES = {
+    "records": "Int64",
+    "retention_days": "Int64",
+    "tier": "Int64",
+    "excel_row": "Int64",
+    "maturity": "Float64",
+    "target": "Float64",
+    "current": "Float64",
+    "in_scope": "boolean",
+    "in_profile": "boolean",
+    "encrypted_in_transit": "boolean",
+    "third_party": "boolean",
+    "applies_to_all": "bool",
+}
+
+
+def _frame(data: dict[str, list[Any]], columns: list[str]) -> pd.DataFrame:
+    """A tidy table with ``columns``; text, tuples and dates as objects, numbers and flags in
+    nullable types (a cell that could not be read is missing, not zero)."""
+    length = max((len(v) for v in data.values()), default=0)
+    return pd.DataFrame(
+        {
+            c: pd.Series(data.get(c, [None] * length), dtype=object).astype(_DTYPES.get(c, object))
+            for c in columns
+        },
+        columns=columns,
+    )
