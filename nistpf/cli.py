@@ -2,8 +2,9 @@
 nistpf error into a one-line message and an exit code:
 
 - 0: done;
-- 1: the input has problems (later commands: a validation report with errors);
-- 2: the command cannot run as asked (bad option, unknown version, crosswalk or ID).
+- 1: the input has problems (a validation report with errors);
+- 2: the command cannot run as asked (bad option, unknown version, crosswalk or ID, a mapping
+  file that is wrong) or the input cannot be read at all.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ from pathlib import Path
 import pandas as pd
 
 import nistpf
-from nistpf.errors import NistpfError
+from nistpf.errors import (
+    InventoryError,
+    NistpfError,
+    OutputExistsError,
+    UnreadableInventoryError,
+)
 from nistpf.export.tables import write_framework_tables
 from nistpf.framework import Framework
+from nistpf.inventory.report import format_report
+from nistpf.sample import sample_path
 
 EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_USAGE = 2
+EXIT_UNREADABLE = 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run nistpf on its bundled sample and write the results",
         description=(
             "Run nistpf end to end on its bundled material and write the results into DIR: "
-            "a summary of the Privacy Framework on screen, and its Core, Tiers and crosswalks "
-            "as CSV reference tables for the engagement folder."
+            "load and check the bundled CX sample inventory, summarise it and the Privacy "
+            "Framework on screen, and write the framework's Core, Tiers and crosswalks as CSV "
+            "reference tables and the blank inventory template for the engagement folder."
         ),
     )
     demo.add_argument(
@@ -65,6 +75,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder to write into (default: ./nistpf-demo)",
     )
     demo.set_defaults(run=_demo)
+
+    template = commands.add_parser(
+        "template",
+        help="write the blank inventory workbook the client fills",
+        description=(
+            "Write the inventory workbook template to PATH (an .xlsx): an Instructions sheet, "
+            "one sheet per inventory sheet with headers, descriptions and dropdowns, and the "
+            "Privacy Framework Subcategories to pick IDs from. An existing file is replaced "
+            "only with --force."
+        ),
+    )
+    template.add_argument("path", type=Path, metavar="PATH", help="the .xlsx file to write")
+    template.add_argument(
+        "--force", action="store_true", help="replace PATH if it exists (default: refuse)"
+    )
+    template.set_defaults(run=_template)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check an inventory workbook and print its validation report",
+        description=(
+            "Load SOURCE (an .xlsx workbook, a CSV file or a folder of CSV files) and print the "
+            "validation report: one row per problem with its sheet, row, column, value and how "
+            "to fix it. Exit 0 when there are no errors, 1 when there are, 2 when the source "
+            "cannot be read at all."
+        ),
+    )
+    validate.add_argument("source", type=Path, metavar="SOURCE", help="the inventory to check")
+    validate.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE",
+        help="a TOML column mapping for a client's own layout (see the README)",
+    )
+    validate.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="report format (default: table)",
+    )
+    validate.set_defaults(run=_validate)
 
     fw = commands.add_parser(
         "framework",
@@ -116,9 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     fw = nistpf.framework()
+    inventory = nistpf.load_inventory(sample_path())
     print(summary(fw))
+    print()
+    print(inventory_summary(inventory))
     try:
-        written = write_framework_tables(fw, args.output)
+        written = [
+            *write_framework_tables(fw, args.output),
+            nistpf.write_template(args.output / "inventory-template.xlsx", force=True),
+        ]
     except OSError as error:
         print(
             f"nistpf: cannot write into {args.output}: {error.strerror or error}", file=sys.stderr
@@ -128,6 +185,22 @@ def _demo(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def inventory_summary(inventory: nistpf.Inventory) -> str:
+    """What was loaded: the client, the counts, and the warnings a consultant should read."""
+    client = inventory.about_value("client", inventory.source)
+    systems = inventory.systems
+    in_scope = int(systems["in_scope"].fillna(True).sum())
+    lines = [
+        f"{client} ({inventory.source}): {len(systems)} systems ({in_scope} in scope), "
+        f"{len(inventory.controls)} controls, {len(inventory.control_subcategories)} control × "
+        f"Subcategory mappings, {len(inventory.flows)} data flows",
+    ]
+    for row in inventory.warnings.itertuples(index=False):
+        where = f"{row.sheet} row {row.excel_row}" if not pd.isna(row.excel_row) else row.sheet
+        lines.append(f"  warning ({where}): {row.problem}")
+    return "\n".join(lines)
 
 
 def summary(fw: Framework) -> str:
@@ -153,6 +226,44 @@ def summary(fw: Framework) -> str:
         rows = len(fw.crosswalk(name))
         lines.append(f"  {name:<11} {rows:>5} mappings  {fw.crosswalk_title(name)}")
     return "\n".join(lines)
+
+
+# -- template --------------------------------------------------------------------------------
+
+
+def _template(args: argparse.Namespace) -> int:
+    try:
+        written = nistpf.write_template(args.path, force=args.force)
+    except OutputExistsError:
+        raise
+    except OSError as error:
+        print(f"nistpf: cannot write {args.path}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {written}")
+    return EXIT_OK
+
+
+# -- validate --------------------------------------------------------------------------------
+
+
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
+    except UnreadableInventoryError as error:
+        print(f"nistpf: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except InventoryError as error:
+        sys.stdout.write(format_report(error.issues, args.format))
+        if args.format == "table":
+            print(f"{error.source}: not loaded; fix the errors above and run validate again")
+        return EXIT_INPUT
+    sys.stdout.write(format_report(inventory.issues, args.format))
+    if args.format == "table":
+        print(
+            f"{inventory.source}: {len(inventory.systems)} systems, {len(inventory.controls)} "
+            f"controls, {len(inventory.flows)} data flows; no errors"
+        )
+    return EXIT_OK
 
 
 # -- framework -------------------------------------------------------------------------------

@@ -40,3 +40,17 @@ def test_every_command_has_help_and_a_readme_section():
                 assert action.option_strings[-1] in README, (
                     f"nistpf {name} {action.option_strings[-1]} is missing from the README"
                 )
+
+
+def test_readme_lists_every_inventory_sheet_and_column():
+    from nistpf.inventory.schema import SHEETS
+
+    section = README.split("## The inventory workbook", 1)[1].split("\n## ", 1)[0]
+    for sheet in SHEETS:
+        row = next((line for line in section.splitlines() if f"| **{sheet.name}** |" in line), "")
+        assert row, f"sheet {sheet.name} is missing from the README's inventory table"
+        for column in sheet.columns:
+            marked = f"`{column.name}`" + ("*" if column.required else "")
+            assert marked in row, (
+                f"{sheet.name}.{column.name} is missing or mis-marked in the README"
+            )
