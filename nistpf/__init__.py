@@ -8,6 +8,7 @@
 'ID.IM-P1'
 """
 
+from nistpf.assessment import Assessment, Explanation, compare
 from nistpf.errors import (
     InventoryError,
     NistpfError,
@@ -19,11 +20,15 @@ from nistpf.errors import (
 from nistpf.framework import Element, Framework, Reference, framework, normalize_id, versions
 from nistpf.inventory import Inventory, MappingError, load_inventory
 from nistpf.inventory.template import write_template
+from nistpf.sample import sample_path
+from nistpf.scoring import assess
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Assessment",
     "Element",
+    "Explanation",
     "Framework",
     "Inventory",
     "InventoryError",
@@ -35,9 +40,12 @@ __all__ = [
     "UnknownVersionError",
     "UnreadableInventoryError",
     "__version__",
+    "assess",
+    "compare",
     "framework",
     "load_inventory",
     "normalize_id",
+    "sample_path",
     "versions",
     "write_template",
 ]

@@ -168,9 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _demo(args: argparse.Namespace) -> int:
     fw = nistpf.framework()
     inventory = nistpf.load_inventory(sample_path())
+    assessment = nistpf.assess(inventory)
     print(summary(fw))
     print()
     print(inventory_summary(inventory))
+    print()
+    print(assessment_summary(assessment))
     try:
         written = [
             *write_framework_tables(fw, args.output),
@@ -200,6 +203,45 @@ def inventory_summary(inventory: nistpf.Inventory) -> str:
     for row in inventory.warnings.itertuples(index=False):
         where = f"{row.sheet} row {row.excel_row}" if not pd.isna(row.excel_row) else row.sheet
         lines.append(f"  warning ({where}): {row.problem}")
+    return "\n".join(lines)
+
+
+def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
+    """One screen of results: overall and per-Function scores, the largest gaps, the findings
+    and the Tiers — every number read from the Assessment."""
+    scale, overall = assessment.scale, assessment.overall
+    functions = assessment.framework.functions
+    names = dict(zip(functions["id"], functions["name"], strict=True))
+    lines = [
+        f"Overall: current {overall.current:.2f} ({scale.label(overall.current)}), target "
+        f"{overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}",
+        f"({scale.name} scale: {scale.describe()})",
+        "",
+        f"  {'Function':<20}{'current':>8}{'target':>8}{'gap':>7}{'coverage':>10}",
+    ]
+    for row in assessment.functions.itertuples(index=False):
+        label = f"{row.function} {names[row.function]}"
+        lines.append(
+            f"  {label:<20}{row.current:>8.2f}{row.target:>8.2f}{row.gap:>7.2f}"
+            f"{row.coverage:>10.0%}"
+        )
+    gaps = assessment.subcategories.sort_values(
+        ["gap_points", "subcategory"], ascending=[False, True]
+    ).head(top)
+    lines += ["", f"Largest gaps (gap × priority weight), top {top}:"]
+    for row in gaps.itertuples(index=False):
+        detail = f"current {row.current:.2f}, target {row.target:g} ({row.priority}): {row.text}"
+        lines.append(_wrap(f"  {row.subcategory:<10}{row.gap_points:>6.2f}  ", detail, 0))
+    findings = assessment.findings
+    by_severity = findings["severity"].value_counts()
+    counts = ", ".join(
+        f"{by_severity[s]} {s}" for s in ("High", "Medium", "Low") if s in by_severity
+    )
+    lines += ["", f"Data-flow findings: {len(findings)} ({counts or 'none'})"]
+    tiers = assessment.tiers
+    if len(tiers):
+        rated = "; ".join(f"{r.attribute} {r.tier} {r.tier_name}" for r in tiers.itertuples())
+        lines += ["", _wrap("Implementation Tiers: ", rated, 0)]
     return "\n".join(lines)
 
 

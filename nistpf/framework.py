@@ -156,6 +156,7 @@ class Framework:
         self._tiers = tiers.astype({"tier": int})
         self._crosswalks = {name: table[CROSSWALK_COLUMNS] for name, table in crosswalks.items()}
         self._keys = {_id_key(id_): id_ for id_ in self._core["id"]}
+        self._tables = _level_tables(self._core)
         self._foreign = _foreign_ids(self._crosswalks, self._manifest)
         by_id = self._core.set_index("id")
         references = _references(self._crosswalks)
@@ -206,37 +207,23 @@ class Framework:
     @property
     def functions(self) -> pd.DataFrame:
         """``id, name, text`` of the five Functions."""
-        table = self._level("function")
-        return table[["id", "name", "text"]].reset_index(drop=True)
+        return self._tables["function"].copy()
 
     @property
     def categories(self) -> pd.DataFrame:
         """``id, name, function, function_name, text`` of every Category."""
-        table = self._level("category")
-        table["function_name"] = table["function"].map(self._names())
-        return table[["id", "name", "function", "function_name", "text"]].reset_index(drop=True)
+        return self._tables["category"].copy()
 
     @property
     def subcategories(self) -> pd.DataFrame:
         """``id, function, category, text, function_name, category_name`` of every Subcategory."""
-        table = self._level("subcategory")
-        names = self._names()
-        table["function_name"] = table["function"].map(names)
-        table["category_name"] = table["category"].map(names)
-        columns = ["id", "function", "category", "text", "function_name", "category_name"]
-        return table[columns].reset_index(drop=True)
+        return self._tables["subcategory"].copy()
 
     @property
     def tiers(self) -> pd.DataFrame:
         """The Implementation Tiers: ``tier`` (1-4), ``tier_name``, ``attribute``, ``text`` —
         an organisation-level judgement, kept apart from Subcategory scores."""
         return self._tiers.copy()
-
-    def _level(self, level: str) -> pd.DataFrame:
-        return self._core[self._core["level"] == level].copy()
-
-    def _names(self) -> dict[str, str]:
-        return dict(zip(self._core["id"], self._core["name"], strict=True))
 
     # -- lookups ----------------------------------------------------------------------------
     def normalize_id(self, text: object) -> str:
@@ -305,6 +292,23 @@ class Framework:
             if known.casefold() == wanted:
                 return known
         raise UnknownCrosswalkError(str(name), self.crosswalks())
+
+
+def _level_tables(core: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The Functions, Categories and Subcategories as tables of their own, with the names of
+    their ancestors."""
+    names = dict(zip(core["id"], core["name"], strict=True))
+    tables = {}
+    for level, columns in (
+        ("function", ["id", "name", "text"]),
+        ("category", ["id", "name", "function", "function_name", "text"]),
+        ("subcategory", ["id", "function", "category", "text", "function_name", "category_name"]),
+    ):
+        table = core[core["level"] == level].copy()
+        table["function_name"] = table["function"].map(names)
+        table["category_name"] = table["category"].map(names)
+        tables[level] = table[columns].reset_index(drop=True)
+    return tables
 
 
 def _with_ancestors(core: pd.DataFrame) -> pd.DataFrame:

@@ -142,6 +142,21 @@ def test_demo_prints_the_summary_and_writes_reference_tables(capsys, tmp_path, f
     assert "Tallowby & Finch Ltd (cx-sample.xlsx): 16 systems (15 in scope), 64 controls" in out
     assert "warning (DataFlows row 21): the flow's destination 'XLS-01' is not in Systems" in out
     assert nistpf.load_inventory(tmp_path / "out" / "inventory-template.xlsx").systems.empty
+    assessment = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+    overall = assessment.overall
+    assert (
+        f"Overall: current {overall.current:.2f} ({assessment.scale.label(overall.current)}), "
+        f"target {overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}"
+    ) in out
+    for row in assessment.functions.itertuples():
+        assert f"{row.current:>8.2f}{row.target:>8.2f}{row.gap:>7.2f}" in out
+    top = assessment.subcategories.sort_values(
+        ["gap_points", "subcategory"], ascending=[False, True]
+    ).iloc[0]
+    assert (
+        f"  {top['subcategory']:<10}{top['gap_points']:>6.2f}  current {top['current']:.2f}" in out
+    )
+    assert f"Data-flow findings: {len(assessment.findings)} (" in out
 
 
 def test_demo_into_a_folder_it_cannot_create_is_one_line(capsys, tmp_path):

@@ -460,3 +460,13 @@ def test_a_truncated_workbook(tmp_path):
     path.write_bytes(path.read_bytes()[:300])
     error = unreadable(path)
     assert error.issues.loc[0, "code"] == "damaged"
+
+
+def test_an_encrypted_workbook_whose_stream_directory_sits_after_the_package(tmp_path):
+    """Excel writes the EncryptedPackage stream before the directory naming EncryptionInfo."""
+    path = tmp_path / "big.xlsx"
+    package = bytes(range(256)) * (5 * 2**20 // 256)  # 5 MiB standing in for the package
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + package + "EncryptionInfo".encode("utf-16-le")
+    )
+    assert unreadable(path).issues.loc[0, "code"] == "encrypted"

@@ -102,9 +102,7 @@ def _sniff(path: Path) -> None:
     if not head:
         raise Unreadable("the file is empty (0 bytes)", "export the workbook again", "empty-file")
     if head.startswith(_OLE_MAGIC):
-        with path.open("rb") as stream:
-            content = stream.read(1 << 22)
-        if _ENCRYPTION_STREAM in content:
+        if _contains(path, _ENCRYPTION_STREAM):
             raise Unreadable(
                 "the workbook is encrypted (password-protected)",
                 "remove the password in Excel (File > Info > Protect Workbook) and save again",
@@ -135,6 +133,18 @@ def _sniff(path: Path) -> None:
         "save the inventory as .xlsx, or pass a folder of CSV files",
         "not-a-workbook",
     )
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    """Does the file hold ``needle`` anywhere? Read in blocks: an encrypted workbook's stream
+    directory may sit after megabytes of encrypted package."""
+    with path.open("rb") as stream:
+        tail = b""
+        for block in iter(lambda: stream.read(1 << 22), b""):
+            if needle in tail + block[: len(needle)] or needle in block:
+                return True
+            tail = block[-len(needle) :]
+    return False
 
 
 def _read_workbook(path: Path) -> RawBook:

@@ -1,0 +1,444 @@
+"""The scoring engine: one documented method, pure functions over DataFrames, no file I/O.
+
+For every in-profile Subcategory *s* and in-scope system *y* (weight *w_y* from criticality:
+High 3, Medium 2, Low 1):
+
+1. **level(s, y)** — the best level among the controls mapped to *s* that apply to *y*: a
+   control's ``maturity`` when given and its status is Implemented or Partially implemented,
+   else the scale's default for its status (tiers: Implemented 3, Partially implemented 1,
+   Planned 0, Not implemented 0); Not applicable controls are ignored; no control gives 0. An
+   assessor's rating for (s, y) replaces it. Data-flow findings on *s* that touch *y* then cap
+   it at the rule's cap (written on the 0-4 tiers scale, rescaled to the assessment's scale
+   and rounded to a whole level).
+2. **coverage(s)** = Σ w_y·c(s, y) / Σ w_y, c = 1 for an Implemented control, ½ for a Partially
+   implemented one, else 0 (the best over the controls that apply; findings do not change it).
+3. **derived(s)** = Σ w_y·level(s, y) / Σ w_y. An organisation-level assessor rating (a
+   Responses row with no system) becomes **current** with source ``assessor``; otherwise
+   current = derived. Both are shown, and a difference of a full level or more is flagged.
+4. **target(s)**, **priority(s)**, **in_profile(s)** from the Profile sheet: defaults target 3,
+   Moderate, yes; a Function row applies to its Categories and Subcategories, a Category row to
+   its Subcategories, the narrowest row wins (attribute by attribute).
+   **gap** = max(0, target − current); **gap points** = gap × priority weight (High 3,
+   Moderate 2, Low 1).
+5. Roll-ups: Category, Function and overall values are means over their in-profile
+   Subcategories (the gap is the mean of the gaps); the system view is level(s, y) averaged per
+   system and Function.
+
+Levels are held as a Subcategory × system matrix, and controls that apply to all systems are
+scored once per Subcategory, never expanded per system: 2,000 systems and 10,000 controls stay
+small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nistpf.assessment import (
+    LEVEL_COLUMNS,
+    ROLLUP_COLUMNS,
+    SUBCATEGORY_COLUMNS,
+    SYSTEM_VIEW_COLUMNS,
+    TIER_VIEW_COLUMNS,
+    Assessment,
+    Explanation,
+    Overall,
+)
+from nistpf.findings import FINDING_COLUMNS, evaluate_findings
+from nistpf.framework import Framework, framework
+from nistpf.inventory.model import Inventory
+from nistpf.inventory.schema import ALL_SYSTEMS
+from nistpf.scales import Scale, scale
+
+DEFAULTS: dict[str, Any] = {
+    "target": 3.0,
+    "priority": "Moderate",
+    "in_profile": True,
+    "criticality_weights": {"High": 3.0, "Medium": 2.0, "Low": 1.0},
+    "priority_weights": {"High": 3.0, "Moderate": 2.0, "Low": 1.0},
+    "coverage": {"Implemented": 1.0, "Partially implemented": 0.5},
+    "disagreement": 1.0,  # |assessor - derived| at or above this is flagged
+    "cap_scale_maximum": 4.0,  # rule caps are written on the 0-4 tiers scale
+}
+_IMPLEMENTED = ("Implemented", "Partially implemented")
+_NOT_APPLICABLE = "Not applicable"
+
+
+def assess(
+    inventory: Inventory,
+    *,
+    framework: Framework | str | None = None,
+    scale: Scale | str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    rules: pd.DataFrame | None = None,
+) -> Assessment:
+    """Score ``inventory``. ``framework`` and ``scale`` default to the inventory's own (its
+    About sheet; PF 1.0 on the tiers scale otherwise); ``defaults`` overrides any entry of
+    :data:`DEFAULTS`; ``rules`` replaces the bundled data-flow rules
+    (``nistpf.findings.load_rules(path)``).
+
+    >>> import nistpf
+    >>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+    >>> round(a.overall.current, 2) <= 4
+    True
+    """
+    fw = _framework(framework, inventory)
+    sc = _scale(scale, inventory)
+    settings = {**DEFAULTS, **dict(defaults or {})}
+    findings = evaluate_findings(inventory, rules)
+    return _Engine(inventory, fw, sc, settings, findings).run()
+
+
+def _framework(value: Framework | str | None, inventory: Inventory) -> Framework:
+    if isinstance(value, Framework):
+        return value
+    return framework(value or inventory.framework_version)
+
+
+def _scale(value: Scale | str | None, inventory: Inventory) -> Scale:
+    return scale(value if value is not None else inventory.scale)
+
+
+class _Engine:
+    def __init__(self, inventory, fw, sc, settings, findings):
+        self.inv = inventory
+        self.fw = fw
+        self.scale = sc
+        self.settings = settings
+        self.findings = findings.reset_index(drop=True)
+        self.subs = fw.subcategories
+        self.s_index = {s: i for i, s in enumerate(self.subs["id"])}
+        systems = inventory.systems
+        scoped = systems[systems["in_scope"].fillna(True).astype(bool)]
+        self.systems = scoped.reset_index(drop=True)
+        self.y_ids = list(self.systems["system_id"])
+        self.y_index = {y: i for i, y in enumerate(self.y_ids)}
+        weights = settings["criticality_weights"]
+        self.w = self.systems["criticality"].map(weights).fillna(weights["Medium"]).to_numpy(float)
+
+    # -- controls ----------------------------------------------------------------------------
+    def _control_levels(self) -> pd.DataFrame:
+        """One row per applicable control: its level and coverage value."""
+        controls = self.inv.controls
+        controls = controls[controls["status"] != _NOT_APPLICABLE]
+        defaults = self.scale.status_defaults
+        maturity = controls["maturity"].astype(float)
+        use_maturity = maturity.notna() & controls["status"].isin(_IMPLEMENTED)
+        status_level = controls["status"].map(defaults).astype(float).fillna(0.0)
+        return pd.DataFrame(
+            {
+                "control_id": controls["control_id"],
+                "level": np.where(use_maturity, maturity, status_level),
+                "cov": controls["status"].map(self.settings["coverage"]).astype(float).fillna(0.0),
+                "all": controls["applies_to_all"].astype(bool),
+                "order": np.arange(len(controls)),
+            }
+        )
+
+    def _matrices(self):
+        """Level, coverage and best-control matrices (Subcategory × in-scope system)."""
+        n_s, n_y = len(self.s_index), len(self.y_ids)
+        levels = np.zeros((n_s, n_y))
+        coverage = np.zeros((n_s, n_y))
+        control = np.full((n_s, n_y), "", dtype=object)
+        control_levels = self._control_levels()
+        links = self.inv.control_subcategories.merge(control_levels, on="control_id")
+        links = links[links["subcategory"].isin(self.s_index)]
+        # Best first: highest level, then highest coverage, then the first control listed.
+        links = links.sort_values(["level", "cov", "order"], ascending=[False, False, True])
+        everywhere = links[links["all"].to_numpy()]
+        if n_y and len(everywhere):
+            best = everywhere.drop_duplicates("subcategory")
+            rows = best["subcategory"].map(self.s_index).to_numpy()
+            levels[rows, :] = best["level"].to_numpy()[:, None]
+            control[rows, :] = best["control_id"].to_numpy()[:, None]
+            cov = everywhere.groupby("subcategory")["cov"].max()
+            coverage[cov.index.map(self.s_index).to_numpy(), :] = cov.to_numpy()[:, None]
+        named = self.inv.control_systems[["control_id", "system_id"]]
+        named = named[named["system_id"].isin(self.y_index)].drop_duplicates()
+        explicit = links.merge(named, on="control_id")
+        if len(explicit):
+            explicit = explicit.sort_values(
+                ["level", "cov", "order"], ascending=[False, False, True], kind="stable"
+            )
+            best = explicit.drop_duplicates(["subcategory", "system_id"])
+            r = best["subcategory"].map(self.s_index).to_numpy()
+            c = best["system_id"].map(self.y_index).to_numpy()
+            better = best["level"].to_numpy() > levels[r, c]
+            levels[r[better], c[better]] = best["level"].to_numpy()[better]
+            control[r[better], c[better]] = best["control_id"].to_numpy()[better]
+            cov = explicit.groupby(["subcategory", "system_id"], sort=False)["cov"].max()
+            r = cov.index.get_level_values(0).map(self.s_index).to_numpy()
+            c = cov.index.get_level_values(1).map(self.y_index).to_numpy()
+            coverage[r, c] = np.maximum(coverage[r, c], cov.to_numpy())
+        return levels, coverage, control
+
+    # -- ratings and findings ----------------------------------------------------------------
+    def _system_ratings(self, levels, control, source):
+        responses = self.inv.responses
+        rated = responses[(responses["system"] != "") & responses["current"].notna()]
+        rated = rated[rated["system"].isin(self.y_index) & rated["subcategory"].isin(self.s_index)]
+        rated = rated.drop_duplicates(["subcategory", "system"], keep="last")
+        r = rated["subcategory"].map(self.s_index).to_numpy()
+        c = rated["system"].map(self.y_index).to_numpy()
+        levels[r, c] = rated["current"].astype(float).to_numpy()
+        control[r, c] = "assessor"
+        source[r, c] = "assessor"
+
+    def _caps(self, levels):
+        """Apply the findings' caps; returns the matrix of finding IDs that lowered a level."""
+        capped_by = np.full(levels.shape, "", dtype=object)
+        if self.findings.empty or not self.y_ids:
+            return capped_by
+        rescale = self.scale.maximum / self.settings["cap_scale_maximum"]
+        touched = self.findings[["finding_id", "subcategory", "systems", "cap"]].explode("systems")
+        touched = touched[
+            touched["systems"].isin(self.y_index) & touched["subcategory"].isin(self.s_index)
+        ]
+        touched = touched.assign(
+            cap=np.floor(touched["cap"].astype(float) * rescale + 0.5),
+            r=touched["subcategory"].map(self.s_index),
+            c=touched["systems"].map(self.y_index),
+        )
+        # Only findings whose cap is below the level they meet lower it, and are named.
+        effective = touched[touched["cap"].to_numpy() < levels[touched["r"], touched["c"]]]
+        if len(effective):
+            by_cell = effective.groupby(["r", "c"], sort=False)
+            caps = by_cell["cap"].min()
+            r = caps.index.get_level_values(0).to_numpy()
+            c = caps.index.get_level_values(1).to_numpy()
+            levels[r, c] = np.minimum(levels[r, c], caps.to_numpy())
+            capped_by[r, c] = by_cell["finding_id"].agg("; ".join).to_numpy()
+        return capped_by
+
+    # -- profile -----------------------------------------------------------------------------
+    def _profile(self) -> pd.DataFrame:
+        """target, priority, in_profile per Subcategory: defaults, then Function rows, then
+        Category rows, then Subcategory rows, each attribute from the narrowest row giving it."""
+        rows: dict[str, dict[str, Any]] = {}
+        for row in self.inv.profile.itertuples(index=False):
+            given = {
+                "target": None if pd.isna(row.target) else float(row.target),
+                "priority": row.priority or None,
+                "in_profile": None if pd.isna(row.in_profile) else bool(row.in_profile),
+            }
+            rows[row.pf_id] = {k: v for k, v in given.items() if v is not None}
+        base = {
+            "target": float(self.settings["target"]),
+            "priority": self.settings["priority"],
+            "in_profile": bool(self.settings["in_profile"]),
+        }
+        resolved = []
+        for sub in self.subs.itertuples(index=False):
+            values = dict(base)
+            for key in (sub.function, sub.category, sub.id):
+                values.update(rows.get(key, {}))
+            resolved.append(values)
+        table = pd.DataFrame(resolved, columns=["target", "priority", "in_profile"])
+        table.insert(0, "id", self.subs["id"].to_numpy())
+        table.insert(1, "function", self.subs["function"].to_numpy())
+        table.insert(2, "category", self.subs["category"].to_numpy())
+        return table.astype({"target": float, "in_profile": bool})
+
+    # -- the run -----------------------------------------------------------------------------
+    def run(self) -> Assessment:
+        levels, coverage_matrix, control = self._matrices()
+        source = np.full(levels.shape, "derived", dtype=object)
+        self._system_ratings(levels, control, source)
+        capped_by = self._caps(levels)
+        total = self.w.sum()
+        derived = levels @ self.w / total if total else np.zeros(len(self.s_index))
+        coverage = coverage_matrix @ self.w / total if total else np.zeros(len(self.s_index))
+
+        subs = self._profile()
+        ratings = self.inv.responses
+        org = ratings[(ratings["system"] == "") & ratings["current"].notna()]
+        org = org.drop_duplicates("subcategory", keep="last").set_index("subcategory")["current"]
+        assessor = subs["id"].map(org).astype(float)
+        current = assessor.where(assessor.notna(), derived)
+        weight = subs["priority"].map(self.settings["priority_weights"]).astype(float)
+        gap = (subs["target"] - current).clip(lower=0).where(subs["in_profile"])
+        mapped = self.inv.control_subcategories.merge(
+            self.inv.controls.loc[self.inv.controls["status"] != _NOT_APPLICABLE, ["control_id"]],
+            on="control_id",
+        )
+        controls_of = mapped.groupby("subcategory", sort=False)["control_id"].agg(tuple)
+        findings_of = self.findings.groupby("subcategory", sort=False)["finding_id"].agg(tuple)
+        table = pd.DataFrame(
+            {
+                "subcategory": subs["id"],
+                "function": subs["function"],
+                "category": subs["category"],
+                "text": self.subs["text"],
+                "in_profile": subs["in_profile"],
+                "target": subs["target"].where(subs["in_profile"]),
+                "priority": subs["priority"].where(subs["in_profile"], ""),
+                "current": current.astype(float),
+                "derived": derived,
+                "assessor": assessor,
+                "source": np.where(assessor.notna(), "assessor", "derived"),
+                "coverage": coverage,
+                "gap": gap,
+                "gap_points": gap * weight,
+                "systems_in_scope": len(self.y_ids),
+                "systems_covered": (coverage_matrix > 0).sum(axis=1),
+                "controls": subs["id"]
+                .map(controls_of)
+                .map(lambda v: v if isinstance(v, tuple) else ()),
+                "findings": subs["id"]
+                .map(findings_of)
+                .map(lambda v: v if isinstance(v, tuple) else ()),
+                "disagreement": (assessor - derived).abs() >= self.settings["disagreement"],
+            },
+            columns=SUBCATEGORY_COLUMNS,
+        )
+        in_profile = table[table["in_profile"]]
+        return Assessment(
+            inventory=self.inv,
+            framework=self.fw,
+            scale=self.scale,
+            defaults=self.settings,
+            _subcategories=table,
+            _levels=self._levels_table(levels, control, capped_by, source, subs["in_profile"]),
+            _categories=_rollup(in_profile, "category"),
+            _functions=_rollup(in_profile, "function"),
+            _systems=self._system_view(levels, subs),
+            _findings=self.findings[FINDING_COLUMNS],
+            _tiers=self._tiers(),
+            _overall=Overall(
+                *(
+                    float(in_profile[c].mean()) if len(in_profile) else math.nan
+                    for c in ROLLUP_COLUMNS
+                )
+            ),
+        )
+
+    def _levels_table(self, levels, control, capped_by, source, in_profile) -> pd.DataFrame:
+        rows = np.flatnonzero(in_profile.to_numpy())
+        n_y = len(self.y_ids)
+        ids = self.subs["id"].to_numpy()
+        return pd.DataFrame(
+            {
+                "subcategory": np.repeat(ids[rows], n_y),
+                "system": np.tile(np.array(self.y_ids, dtype=object), len(rows)),
+                "level": levels[rows].ravel(),
+                "control": control[rows].ravel(),
+                "capped_by": capped_by[rows].ravel(),
+                "source": source[rows].ravel(),
+            },
+            columns=LEVEL_COLUMNS,
+        )
+
+    def _system_view(self, levels, subs) -> pd.DataFrame:
+        functions = self.fw.functions["id"].to_numpy()
+        in_profile = subs["in_profile"].to_numpy()
+        function_of = subs["function"].to_numpy()
+        means = np.full((len(functions), len(self.y_ids)), np.nan)
+        for i, function in enumerate(functions):
+            rows = in_profile & (function_of == function)
+            if rows.any():
+                means[i] = levels[rows].mean(axis=0)
+        n = len(functions)
+        return pd.DataFrame(
+            {
+                "system": np.tile(self.systems["system_id"].to_numpy(), n),
+                "name": np.tile(self.systems["name"].to_numpy(), n),
+                "type": np.tile(self.systems["type"].to_numpy(), n),
+                "function": np.repeat(functions, len(self.y_ids)),
+                "level": means.ravel(),
+            },
+            columns=SYSTEM_VIEW_COLUMNS,
+        )
+
+    def _tiers(self) -> pd.DataFrame:
+        rated = self.inv.tiers
+        definitions = self.fw.tiers.rename(columns={"text": "definition"})
+        table = rated.merge(definitions, on=["attribute", "tier"], how="left")
+        return table.reindex(columns=TIER_VIEW_COLUMNS).reset_index(drop=True)
+
+
+def _rollup(in_profile: pd.DataFrame, key: str) -> pd.DataFrame:
+    grouped = in_profile.groupby(key, sort=False)[ROLLUP_COLUMNS].mean()
+    return grouped.reset_index()[[key, *ROLLUP_COLUMNS]]
+
+
+def _arithmetic(weights: np.ndarray, levels: np.ndarray) -> str:
+    """``(3×1 + 2×1 + 1×3) / 6 = 1.33``; equal terms are grouped (``4·(3×1)`` is four
+    systems of weight 3 at level 1)."""
+    total = weights.sum()
+    if not total:
+        return "no system in scope: 0"
+    terms: dict[tuple[float, float], int] = {}
+    for w, level in zip(weights, levels, strict=True):
+        terms[(w, level)] = terms.get((w, level), 0) + 1
+    shown = [
+        f"{count}·({w:g}×{level:g})" if count > 1 else f"{w:g}×{level:g}"
+        for (w, level), count in terms.items()
+    ]
+    return f"({' + '.join(shown)}) / {total:g} = {float(weights @ levels / total):.2f}"
+
+
+def explain(assessment: Assessment, subcategory: str) -> Explanation:
+    """See :meth:`Assessment.explain`."""
+    fw = assessment.framework
+    sub = fw.get(subcategory)
+    if sub.level != "subcategory":
+        raise ValueError(f"{sub.id} is a {sub.level}; explain takes a Subcategory ID")
+    row = assessment._subcategories.set_index("subcategory").loc[sub.id]
+    inv = assessment.inventory
+    engine = _Engine(inv, fw, assessment.scale, assessment.defaults, assessment._findings)
+    levels, coverage, control = engine._matrices()
+    source = np.full(levels.shape, "derived", dtype=object)
+    engine._system_ratings(levels, control, source)
+    capped_by = engine._caps(levels)
+    i = engine.s_index[sub.id]
+    systems = pd.DataFrame(
+        {
+            "system": engine.y_ids,
+            "name": engine.systems["name"],
+            "weight": engine.w,
+            "level": levels[i],
+            "control": control[i],
+            "coverage": coverage[i],
+            "capped_by": capped_by[i],
+            "source": source[i],
+        }
+    )
+    levels_table = engine._control_levels()
+    mapped = inv.control_subcategories[inv.control_subcategories["subcategory"] == sub.id]
+    controls = inv.controls.merge(mapped[["control_id"]], on="control_id")
+    controls = controls.merge(levels_table[["control_id", "level"]], on="control_id", how="left")
+    controls["level"] = controls["level"].fillna(0.0)
+    controls["applies_to"] = controls["applies_to"].map(
+        lambda selectors: "all systems" if ALL_SYSTEMS in selectors else ", ".join(selectors)
+    )
+    findings = assessment._findings[assessment._findings["subcategory"] == sub.id]
+    notes = []
+    if bool(row["disagreement"]):
+        notes.append(
+            f"note: the assessor's {row['assessor']:g} and the derived {row['derived']:.2f} "
+            "differ by a full level or more"
+        )
+    return Explanation(
+        subcategory=sub.id,
+        text=sub.text,
+        in_profile=bool(row["in_profile"]),
+        target=None if pd.isna(row["target"]) else float(row["target"]),
+        priority=str(row["priority"]),
+        current=float(row["current"]),
+        derived=float(row["derived"]),
+        assessor=None if pd.isna(row["assessor"]) else float(row["assessor"]),
+        source=str(row["source"]),
+        coverage=float(row["coverage"]),
+        gap=None if pd.isna(row["gap"]) else float(row["gap"]),
+        scale=assessment.scale,
+        controls=controls[["control_id", "name", "status", "maturity", "level", "applies_to"]],
+        systems=systems,
+        findings=findings.reset_index(drop=True),
+        arithmetic=_arithmetic(engine.w, levels[i]),
+        notes=tuple(notes),
+    )
