@@ -16,11 +16,12 @@ facts, ``{categories}`` and ``{sensitive}``: the flow's categories and its sensi
 and raises :class:`RuleError` naming the rule and the problem.
 
 **Condition grammar**: a boolean expression over the flow facts, parsed once and evaluated
-over all flows at once (column by column in numpy; nothing is passed to ``eval``).
-Allowed: ``and``, ``or``, ``not``, parentheses, the boolean facts as they are
-(``personal and unencrypted``) and text facts compared with ``==`` / ``!=`` to a quoted
-value or to another text fact (``stage != 'disposal'``, ``destination_type == 'AI'``). Nothing else (no arithmetic, no
-functions, no ``@`` variables): an unknown column or a syntax error is a :class:`RuleError`.
+over all flows at once (column by column in numpy; nothing is passed to ``eval``). Allowed:
+``and``, ``or``, ``not``, parentheses, the boolean facts as they are (``personal and
+unencrypted``) and text facts compared with ``==`` / ``!=`` to a quoted value or to another
+text fact (``stage != 'disposal'``, ``destination_type == 'AI'``). Nothing else (no
+arithmetic, no functions, no ``@`` variables): an unknown column or a syntax error is a
+:class:`RuleError`.
 
 **Flow facts** (:func:`flow_facts`, one row per flow in the inventory's order). Text, ``""``
 when blank: ``flow_id``, ``source``, ``destination``, ``stage``, ``minimization``,
