@@ -79,6 +79,7 @@ def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
         report.error(reason.code, reason.problem, hint=reason.hint)
         raise UnreadableInventoryError(str(Path(name).name), report.frame()) from None
     loader = _Loader(book, report, column_mapping)
+    loader.path = Path(source).resolve() if isinstance(source, str | Path) else None
     inventory = loader.load()
     if report.has_errors:
         raise InventoryError(book.name, report.frame())
@@ -396,6 +397,7 @@ class _Loader:
             sha256=self.book.sha256,
             framework_version=self.version,
             scale=self.scale.name,
+            path=self.path,
         )
 
     def _about(self, raw: RawSheet | None) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -109,6 +110,7 @@ class Inventory:
     sha256: str | None
     framework_version: str
     scale: str
+    path: Path | None = None  # the file or folder read (None for DataFrames)
 
     def __repr__(self) -> str:
         return (
