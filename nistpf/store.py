@@ -1,0 +1,547 @@
+"""The engagement store: one SQLite file per engagement that never loses a rating.
+
+It holds the engagement's assessments (name, date, the inventory's file name and SHA-256, the
+scale), and for each the assessor's ratings, Target Profile edits, the organisation's Tiers and
+the client's register edits. Every change is saved the moment it is made, in one transaction
+with an append-only log row (who, when, what, old value, new value, note), so a kernel restart
+or a closed laptop loses nothing, and reopening restores the latest state.
+
+Two notebooks, or a notebook and the command line, can write to one store at once: SQLite's
+write-ahead log lets readers go on while a writer writes, each change takes the write lock
+before it reads the old value (``BEGIN IMMEDIATE``), and waits up to ``timeout`` seconds for a
+lock another process holds — so no update is lost.
+
+>>> store = open_store("acme.nistpf")                                 # doctest: +SKIP
+>>> run = store.new_assessment("Baseline 2026", inventory)            # doctest: +SKIP
+>>> store.set_rating(run, "PR.DS-P2", current=2, who="lead assessor") # doctest: +SKIP
+>>> nistpf.assess(store.apply(inventory, run))                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import getpass
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nistpf.errors import NistpfError
+from nistpf.export.atomic import write_text
+from nistpf.framework import framework as load_framework
+from nistpf.inventory.model import (
+    PROFILE_COLUMNS,
+    RESPONSE_COLUMNS,
+    TIER_COLUMNS,
+    Inventory,
+)
+from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES
+from nistpf.scales import scale as load_scale
+
+SCHEMA_VERSION = 1
+LOG_COLUMNS = ["seq", "at", "who", "assessment", "entity", "key", "field", "old", "new", "note"]
+EDIT_COLUMNS = ["subcategory", "recommended_action", "owner", "due_date", "status", "comments"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS engagement (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assessments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    date TEXT NOT NULL,
+    inventory_path TEXT NOT NULL DEFAULT '',
+    inventory_name TEXT NOT NULL DEFAULT '',
+    inventory_sha256 TEXT NOT NULL DEFAULT '',
+    scale TEXT NOT NULL,
+    framework_version TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ratings (
+    assessment INTEGER NOT NULL REFERENCES assessments(id),
+    subcategory TEXT NOT NULL,
+    system TEXT NOT NULL DEFAULT '',
+    current REAL,
+    evidence TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    assessor TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assessment, subcategory, system)
+);
+CREATE TABLE IF NOT EXISTS profile (
+    assessment INTEGER NOT NULL REFERENCES assessments(id),
+    pf_id TEXT NOT NULL,
+    target REAL,
+    priority TEXT NOT NULL DEFAULT '',
+    in_profile INTEGER,
+    rationale TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assessment, pf_id)
+);
+CREATE TABLE IF NOT EXISTS tiers (
+    assessment INTEGER NOT NULL REFERENCES assessments(id),
+    attribute TEXT NOT NULL,
+    tier INTEGER,
+    evidence TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assessment, attribute)
+);
+CREATE TABLE IF NOT EXISTS register_edits (
+    assessment INTEGER NOT NULL REFERENCES assessments(id),
+    subcategory TEXT NOT NULL,
+    recommended_action TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    due_date TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    comments TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assessment, subcategory)
+);
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    assessment INTEGER,
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    field TEXT NOT NULL,
+    old TEXT,
+    new TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS log_is_append_only_update BEFORE UPDATE ON log
+BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS log_is_append_only_delete BEFORE DELETE ON log
+BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+"""
+
+# entity -> (table, key columns, editable fields)
+_ENTITIES = {
+    "rating": (
+        "ratings",
+        ("subcategory", "system"),
+        ("current", "evidence", "method", "notes", "assessor", "date"),
+    ),
+    "profile": ("profile", ("pf_id",), ("target", "priority", "in_profile", "rationale")),
+    "tier": ("tiers", ("attribute",), ("tier", "evidence")),
+    "register": ("register_edits", ("subcategory",), tuple(EDIT_COLUMNS[1:])),
+}
+
+
+# Fields that record when a change was made: they change with a change, never alone.
+_STAMPS = ("date",)
+
+
+class StoreError(NistpfError, ValueError):
+    """The store cannot do what was asked: a file that is not a store, an unknown assessment,
+    a value that does not fit (the message says which and how to fix it)."""
+
+    code = "store-error"
+
+
+def open_store(path: str | Path, *, timeout: float = 30.0) -> Store:
+    """Open the engagement store at ``path``, creating it when missing."""
+    return Store(Path(path), timeout=timeout)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _who(who: str | None) -> str:
+    if who:
+        return who
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Store:
+    """See the module documentation. Methods that change something take ``who`` (default: the
+    operating-system user) and an optional ``note``, which go into the log."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0):
+        self.path = Path(path)
+        if self.path.exists() and self.path.is_dir():
+            raise StoreError(
+                f"{self.path} is a folder; a store is one file (e.g. engagement.nistpf)"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._timeout = timeout
+        try:
+            with self._connection() as db:
+                db.executescript(_SCHEMA)
+                db.execute(
+                    "INSERT OR IGNORE INTO engagement VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} is not a nistpf engagement store ({error})") from None
+
+    def __repr__(self) -> str:
+        return f"<Store {self.path}: {len(self.assessments())} assessments>"
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the write lock is taken before anything is read."""
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        with self._connection() as db:
+            cursor = db.execute(sql, params)
+            columns = [c[0] for c in cursor.description]
+            # Objects as SQLite gives them: None stays None, text stays text.
+            return pd.DataFrame(cursor.fetchall(), columns=columns, dtype=object)
+
+    # -- assessments -------------------------------------------------------------------------
+    def new_assessment(
+        self,
+        name: str,
+        inventory: Inventory | None = None,
+        *,
+        date: dt.date | str | None = None,
+        scale: str | None = None,
+        who: str | None = None,
+        note: str = "",
+    ) -> int:
+        """Record a new assessment (returns its number). ``inventory`` gives the file name, its
+        SHA-256, the framework version and the scale."""
+        if not str(name).strip():
+            raise StoreError("an assessment needs a name, e.g. 'Baseline 2026'")
+        chosen = load_scale(scale or (inventory.scale if inventory else None)).name
+        version = inventory.framework_version if inventory else load_framework().version
+        when = date if isinstance(date, str) else (date or dt.date.today()).isoformat()
+        record = {
+            "name": str(name).strip(),
+            "date": when,
+            "inventory_path": str(inventory.path) if inventory and inventory.path else "",
+            "inventory_name": inventory.source if inventory else "",
+            "inventory_sha256": (inventory.sha256 or "") if inventory else "",
+            "scale": chosen,
+            "framework_version": version,
+            "created_at": _now(),
+        }
+        with self._transaction() as db:
+            cursor = db.execute(
+                _insert("assessments", tuple(record)),
+                tuple(record.values()),
+            )
+            number = int(cursor.lastrowid)
+            db.execute(
+                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                "VALUES (?, ?, ?, 'assessment', ?, 'created', NULL, ?, ?)",
+                (_now(), _who(who), number, json.dumps([number]), json.dumps(record), note),
+            )
+        return number
+
+    def assessments(self) -> pd.DataFrame:
+        """Every assessment: ``id, name, date, inventory_path, inventory_name, inventory_sha256,
+        scale, framework_version, created_at``, oldest first."""
+        return self._read("SELECT * FROM assessments ORDER BY id")
+
+    def assessment(self, number: int) -> dict[str, Any]:
+        table = self._read("SELECT * FROM assessments WHERE id = ?", (int(number),))
+        if table.empty:
+            known = ", ".join(str(i) for i in self.assessments()["id"]) or "none yet"
+            raise StoreError(f"{self.path.name} has no assessment {number}; assessments: {known}")
+        return table.iloc[0].to_dict()
+
+    def latest(self) -> int:
+        """The most recent assessment's number."""
+        table = self.assessments()
+        if table.empty:
+            raise StoreError(
+                f"{self.path.name} holds no assessment yet; start one with new_assessment"
+            )
+        return int(table["id"].iloc[-1])
+
+    # -- changes -----------------------------------------------------------------------------
+    def _change(
+        self,
+        entity: str,
+        number: int,
+        key: tuple,
+        values: dict[str, Any],
+        who: str | None,
+        note: str,
+    ) -> None:
+        """Upsert one row and log every field that changed, in one transaction."""
+        table, key_columns, _ = _ENTITIES[entity]
+        self.assessment(number)
+        where = " AND ".join(f"{c} = ?" for c in ("assessment", *key_columns))
+        params = (int(number), *key)
+        at, author = _now(), _who(who)
+        with self._transaction() as db:
+            cursor = db.execute(f"SELECT {', '.join(values)} FROM {table} WHERE {where}", params)
+            old_row = cursor.fetchone()
+            old = dict(zip(values, old_row, strict=True)) if old_row else dict.fromkeys(values)
+            changed = {f: v for f, v in values.items() if old[f] != v}
+            if old_row is not None and not set(changed) - set(_STAMPS):
+                return  # nothing but the date would change: saving the same value again
+
+            if old_row is None:
+                columns = ("assessment", *key_columns, *values)
+                db.execute(
+                    _insert(table, columns),
+                    (*params, *values.values()),
+                )
+            elif changed:
+                assignments = ", ".join(f"{f} = ?" for f in changed)
+                db.execute(
+                    f"UPDATE {table} SET {assignments} WHERE {where}", (*changed.values(), *params)
+                )
+            for field, new in changed.items():
+                db.execute(
+                    "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (at, author, int(number), entity, json.dumps(list(key)), field,
+                     _logged(old[field]), _logged(new), note),
+                )  # fmt: skip
+
+    def set_rating(
+        self,
+        number: int,
+        subcategory: str,
+        *,
+        system: str | None = None,
+        current: float | None,
+        evidence: str = "",
+        method: str = "",
+        notes: str = "",
+        assessor: str | None = None,
+        who: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Save the assessor's rating of ``subcategory`` (for ``system``, or the organisation
+        when None); ``current=None`` clears it (the derived level applies again)."""
+        run = self.assessment(number)
+        fw = load_framework(run["framework_version"])
+        sub = fw.normalize_id(subcategory)
+        if fw.get(sub).level != "subcategory":
+            raise StoreError(f"{sub} is a {fw.get(sub).level}; rate a Subcategory")
+        level = None if current is None else float(current)
+        scale = load_scale(run["scale"])
+        if level is not None and not scale.contains(level):
+            raise StoreError(
+                f"{current} is outside the {scale.name} scale ({scale.minimum}-{scale.maximum}): "
+                f"{scale.describe()}"
+            )
+        if method and method not in METHODS:
+            raise StoreError(f"method {method!r} is not one of {', '.join(METHODS)}")
+        values = {
+            "current": level,
+            "evidence": evidence,
+            "method": method,
+            "notes": notes,
+            "assessor": assessor if assessor is not None else _who(who),
+            "date": dt.date.today().isoformat(),
+        }
+        self._change("rating", number, (sub, system or ""), values, who, note)
+
+    def set_profile(
+        self,
+        number: int,
+        pf_id: str,
+        *,
+        target: float | None = None,
+        priority: str = "",
+        in_profile: bool | None = None,
+        rationale: str = "",
+        who: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Set the Target Profile row of a Function, Category or Subcategory (blank attributes
+        inherit from the wider rows, as in the Profile sheet)."""
+        run = self.assessment(number)
+        element = load_framework(run["framework_version"]).normalize_id(pf_id)
+        scale = load_scale(run["scale"])
+        if target is not None and not scale.contains(float(target)):
+            raise StoreError(
+                f"target {target} is outside the {scale.name} scale: {scale.describe()}"
+            )
+        if priority and priority not in PRIORITIES:
+            raise StoreError(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
+        values = {
+            "target": None if target is None else float(target),
+            "priority": priority,
+            "in_profile": None if in_profile is None else int(bool(in_profile)),
+            "rationale": rationale,
+        }
+        self._change("profile", number, (element,), values, who, note)
+
+    def set_tier(
+        self,
+        number: int,
+        attribute: str,
+        tier: int | None,
+        *,
+        evidence: str = "",
+        who: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Rate the organisation's Implementation Tier (1-4) for one of the four attributes."""
+        if attribute not in TIER_ATTRIBUTES:
+            raise StoreError(
+                f"{attribute!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
+            )
+        if tier is not None and int(tier) not in (1, 2, 3, 4):
+            raise StoreError(f"tier {tier} is not 1, 2, 3 or 4")
+        values = {"tier": None if tier is None else int(tier), "evidence": evidence}
+        self._change("tier", number, (attribute,), values, who, note)
+
+    def set_register_edit(
+        self,
+        number: int,
+        subcategory: str,
+        *,
+        who: str | None = None,
+        note: str = "",
+        **fields: Any,
+    ) -> None:
+        """Keep what the client wrote in the gap register (recommended_action, owner, due_date,
+        status, comments) for the next register."""
+        unknown = set(fields) - set(EDIT_COLUMNS[1:])
+        if unknown:
+            raise StoreError(
+                f"unknown register field {sorted(unknown)[0]!r}; use {', '.join(EDIT_COLUMNS[1:])}"
+            )
+        current = self.register_edits(number).set_index("subcategory")
+        sub = load_framework(self.assessment(number)["framework_version"]).normalize_id(subcategory)
+        base = (
+            current.loc[sub].to_dict()
+            if sub in current.index
+            else dict.fromkeys(EDIT_COLUMNS[1:], "")
+        )
+        base.update({k: "" if v is None else str(v) for k, v in fields.items()})
+        self._change(
+            "register", number, (sub,), {k: base[k] or "" for k in EDIT_COLUMNS[1:]}, who, note
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+    def ratings(self, number: int) -> pd.DataFrame:
+        """The saved ratings, shaped like the Responses sheet (a blank system: organisation)."""
+        table = self._read(
+            "SELECT subcategory, system, current, evidence, method, notes, assessor, date "
+            "FROM ratings WHERE assessment = ? AND current IS NOT NULL "
+            "ORDER BY subcategory, system",
+            (int(number),),
+        )
+        return table.astype({"current": float})
+
+    def profile(self, number: int) -> pd.DataFrame:
+        table = self._read(
+            "SELECT pf_id, target, priority, in_profile, rationale FROM profile "
+            "WHERE assessment = ? ORDER BY pf_id",
+            (int(number),),
+        )
+        table["in_profile"] = table["in_profile"].map(lambda v: None if pd.isna(v) else bool(v))
+        return table
+
+    def tiers(self, number: int) -> pd.DataFrame:
+        return self._read(
+            "SELECT attribute, tier, evidence FROM tiers WHERE assessment = ? AND tier IS NOT NULL",
+            (int(number),),
+        )
+
+    def register_edits(self, number: int) -> pd.DataFrame:
+        return self._read(
+            f"SELECT {', '.join(EDIT_COLUMNS)} FROM register_edits WHERE assessment = ? "
+            "ORDER BY subcategory",
+            (int(number),),
+        )
+
+    def log(self, number: int | None = None) -> pd.DataFrame:
+        """The append-only change log (``seq, at, who, assessment, entity, key, field, old, new,
+        note``), oldest first; for one assessment or all."""
+        if number is None:
+            return self._read("SELECT * FROM log ORDER BY seq")
+        return self._read("SELECT * FROM log WHERE assessment = ? ORDER BY seq", (int(number),))
+
+    def export_log(self, path: str | Path, number: int | None = None) -> Path:
+        """Write the log as CSV (atomically)."""
+        write_text(Path(path), self.log(number).to_csv(index=False, lineterminator="\n"))
+        return Path(path)
+
+    # -- applying ----------------------------------------------------------------------------
+    def apply(self, inventory: Inventory, number: int | None = None) -> Inventory:
+        """``inventory`` with the store's ratings, profile edits and Tiers for assessment
+        ``number`` (default: the latest) laid over its own sheets: a stored row replaces the
+        sheet's row for the same key, a cleared rating removes it."""
+        number = self.latest() if number is None else int(number)
+        run = self.assessment(number)
+        ratings = self.ratings(number)
+        cleared = self._read(
+            "SELECT subcategory, system FROM ratings WHERE assessment = ? AND current IS NULL",
+            (number,),
+        )
+        keys = {(r.subcategory, r.system) for r in ratings.itertuples()} | {
+            (r.subcategory, r.system) for r in cleared.itertuples()
+        }
+        responses = inventory.responses
+        keep = [
+            (s, y) not in keys
+            for s, y in zip(responses["subcategory"], responses["system"], strict=True)
+        ]
+        responses = pd.concat([responses[keep], ratings.assign(excel_row=pd.NA)], ignore_index=True)
+        profile = self.profile(number)
+        fw = load_framework(run["framework_version"])
+        profile["level"] = [fw.get(i).level for i in profile["pf_id"]]
+        kept_profile = inventory.profile[~inventory.profile["pf_id"].isin(profile["pf_id"])]
+        tiers = self.tiers(number)
+        kept_tiers = inventory.tiers[~inventory.tiers["attribute"].isin(tiers["attribute"])]
+        return dataclasses.replace(
+            inventory,
+            responses=_typed(responses, RESPONSE_COLUMNS, {"current": "Float64"}),
+            profile=_typed(
+                pd.concat([kept_profile, profile.assign(excel_row=pd.NA)], ignore_index=True),
+                PROFILE_COLUMNS,
+                {"target": "Float64", "in_profile": "boolean"},
+            ),
+            tiers=_typed(
+                pd.concat([kept_tiers, tiers.assign(excel_row=pd.NA)], ignore_index=True),
+                TIER_COLUMNS,
+                {"tier": "Int64"},
+            ),
+            scale=run["scale"],
+        )
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    """``INSERT INTO table (a, b) VALUES (?, ?)`` — names from this module, never from input."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _logged(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _typed(table: pd.DataFrame, columns: list[str], types: dict[str, str]) -> pd.DataFrame:
+    table = table.reindex(columns=columns)
+    for column in columns:
+        if column in types:
+            table[column] = table[column].astype(types[column])
+        elif column == "excel_row":
+            table[column] = table[column].astype("Int64")
+        else:
+            table[column] = table[column].astype(object)
+    return table
