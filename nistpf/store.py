@@ -88,6 +88,12 @@ CREATE TABLE IF NOT EXISTS tiers (
     evidence TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (assessment, attribute)
 );
+CREATE TABLE IF NOT EXISTS scope (
+    assessment INTEGER NOT NULL REFERENCES assessments(id),
+    system TEXT NOT NULL,
+    in_scope INTEGER NOT NULL,
+    PRIMARY KEY (assessment, system)
+);
 CREATE TABLE IF NOT EXISTS register_edits (
     assessment INTEGER NOT NULL REFERENCES assessments(id),
     subcategory TEXT NOT NULL,
@@ -125,6 +131,7 @@ _ENTITIES = {
     ),
     "profile": ("profile", ("pf_id",), ("target", "priority", "in_profile", "rationale")),
     "tier": ("tiers", ("attribute",), ("tier", "evidence")),
+    "scope": ("scope", ("system",), ("in_scope",)),
     "register": ("register_edits", ("subcategory",), tuple(EDIT_COLUMNS[1:])),
 }
 
@@ -409,6 +416,20 @@ class Store:
         values = {"tier": None if tier is None else int(tier), "evidence": evidence}
         self._change("tier", number, (attribute,), values, who, note)
 
+    def set_scope(
+        self, number: int, system: str, in_scope: bool, *, who: str | None = None, note: str = ""
+    ) -> None:
+        """Put a system of the inventory in or out of the assessment's scope."""
+        self._change("scope", number, (str(system),), {"in_scope": int(bool(in_scope))}, who, note)
+
+    def scope(self, number: int) -> pd.DataFrame:
+        """The scope decisions made in the store: ``system, in_scope``."""
+        table = self._read(
+            "SELECT system, in_scope FROM scope WHERE assessment = ? ORDER BY system", (int(number),)
+        )
+        table["in_scope"] = table["in_scope"].astype(bool)
+        return table
+
     def set_register_edit(
         self,
         number: int,
@@ -484,9 +505,9 @@ class Store:
 
     # -- applying ----------------------------------------------------------------------------
     def apply(self, inventory: Inventory, number: int | None = None) -> Inventory:
-        """``inventory`` with the store's ratings, profile edits and Tiers for assessment
-        ``number`` (default: the latest) laid over its own sheets: a stored row replaces the
-        sheet's row for the same key, a cleared rating removes it."""
+        """``inventory`` with the store's scope decisions, ratings, profile edits and Tiers for
+        assessment ``number`` (default: the latest) laid over its own sheets: a stored row
+        replaces the sheet's row for the same key, a cleared rating removes it."""
         number = self.latest() if number is None else int(number)
         run = self.assessment(number)
         ratings = self.ratings(number)
@@ -509,8 +530,13 @@ class Store:
         kept_profile = inventory.profile[~inventory.profile["pf_id"].isin(profile["pf_id"])]
         tiers = self.tiers(number)
         kept_tiers = inventory.tiers[~inventory.tiers["attribute"].isin(tiers["attribute"])]
+        systems = inventory.systems.copy()
+        decided = self.scope(number).set_index("system")["in_scope"]
+        chosen = systems["system_id"].map(decided)
+        systems["in_scope"] = chosen.where(chosen.notna(), systems["in_scope"]).astype("boolean")
         return dataclasses.replace(
             inventory,
+            systems=systems,
             responses=_typed(responses, RESPONSE_COLUMNS, {"current": "Float64"}),
             profile=_typed(
                 pd.concat([kept_profile, profile.assign(excel_row=pd.NA)], ignore_index=True),

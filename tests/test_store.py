@@ -188,3 +188,16 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path, sample):
     log = store.log(run)
     assert (log["field"] == "current").sum() == 300
     assert log["seq"].is_monotonic_increasing
+
+
+def test_scope_decisions_are_kept_and_applied(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_scope(run, "LEG-01", True, note="legacy CRM still answers queries")
+    store.set_scope(run, "SRV-01", False)
+    applied = store.apply(sample, run).systems.set_index("system_id")["in_scope"]
+    assert applied["LEG-01"]
+    assert not applied["SRV-01"]
+    assert applied["CRM-01"]
+    assessment = nistpf.assess(store.apply(sample, run))
+    assert "LEG-01" in set(assessment.levels["system"])
+    assert "SRV-01" not in set(assessment.levels["system"])
