@@ -425,7 +425,8 @@ class Store:
     def scope(self, number: int) -> pd.DataFrame:
         """The scope decisions made in the store: ``system, in_scope``."""
         table = self._read(
-            "SELECT system, in_scope FROM scope WHERE assessment = ? ORDER BY system", (int(number),)
+            "SELECT system, in_scope FROM scope WHERE assessment = ? ORDER BY system",
+            (int(number),),
         )
         table["in_scope"] = table["in_scope"].astype(bool)
         return table
