@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,9 +25,16 @@ from nistpf.errors import (
     UnreadableInventoryError,
 )
 from nistpf.export.tables import write_framework_tables
-from nistpf.framework import Framework
 from nistpf.inventory.report import format_report
 from nistpf.sample import sample_path
+from nistpf.text import (
+    assessment_summary,
+    crosswalk_text,
+    element_text,
+    framework_summary,
+    framework_tree,
+    inventory_summary,
+)
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -169,7 +174,7 @@ def _demo(args: argparse.Namespace) -> int:
     fw = nistpf.framework()
     inventory = nistpf.load_inventory(sample_path())
     assessment = nistpf.assess(inventory)
-    print(summary(fw))
+    print(framework_summary(fw))
     print()
     print(inventory_summary(inventory))
     print()
@@ -188,89 +193,6 @@ def _demo(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
-
-
-def inventory_summary(inventory: nistpf.Inventory) -> str:
-    """What was loaded: the client, the counts, and the warnings a consultant should read."""
-    client = inventory.about_value("client", inventory.source)
-    systems = inventory.systems
-    in_scope = int(systems["in_scope"].fillna(True).sum())
-    lines = [
-        f"{client} ({inventory.source}): {len(systems)} systems ({in_scope} in scope), "
-        f"{len(inventory.controls)} controls, {len(inventory.control_subcategories)} control × "
-        f"Subcategory mappings, {len(inventory.flows)} data flows",
-    ]
-    for row in inventory.warnings.itertuples(index=False):
-        where = f"{row.sheet} row {row.excel_row}" if not pd.isna(row.excel_row) else row.sheet
-        lines.append(f"  warning ({where}): {row.problem}")
-    return "\n".join(lines)
-
-
-def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
-    """One screen of results: overall and per-Function scores, the largest gaps, the findings
-    and the Tiers — every number read from the Assessment."""
-    scale, overall = assessment.scale, assessment.overall
-    functions = assessment.framework.functions
-    names = dict(zip(functions["id"], functions["name"], strict=True))
-    lines = [
-        f"Overall: current {overall.current:.2f} ({scale.label(overall.current)}), target "
-        f"{overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}",
-        f"({scale.name} scale: {scale.describe()})",
-        "",
-        f"  {'Function':<20}{'current':>8}{'target':>8}{'gap':>7}{'coverage':>10}",
-    ]
-    for row in assessment.functions.itertuples(index=False):
-        label = f"{row.function} {names[row.function]}"
-        lines.append(
-            f"  {label:<20}{row.current:>8.2f}{row.target:>8.2f}{row.gap:>7.2f}"
-            f"{row.coverage:>10.0%}"
-        )
-    gaps = assessment.subcategories.sort_values(
-        ["gap_points", "subcategory"], ascending=[False, True]
-    ).head(top)
-    lines += ["", f"Largest gaps (gap × priority weight), top {top}:"]
-    for row in gaps.itertuples(index=False):
-        detail = f"current {row.current:.2f}, target {row.target:g} ({row.priority}): {row.text}"
-        lines.append(_wrap(f"  {row.subcategory:<10}{row.gap_points:>6.2f}  ", detail, 0))
-    findings = assessment.findings
-    by_severity = findings["severity"].value_counts()
-    counts = ", ".join(
-        f"{by_severity[s]} {s}" for s in ("High", "Medium", "Low") if s in by_severity
-    )
-    lines += ["", f"Data-flow findings: {len(findings)} ({counts or 'none'})"]
-    tiers = assessment.tiers
-    if len(tiers):
-        rated = "; ".join(f"{r.attribute} {r.tier} {r.tier_name}" for r in tiers.itertuples())
-        lines += ["", _wrap("Implementation Tiers: ", rated, 0)]
-    return "\n".join(lines)
-
-
-def summary(fw: Framework) -> str:
-    """A one-screen description of a framework version: counts, Functions, Tiers, crosswalks."""
-    counts = fw.manifest["counts"]
-    lines = [
-        fw.title,
-        f"Privacy Framework {fw.version}: {counts['function']} Functions, "
-        f"{counts['category']} Categories, {counts['subcategory']} Subcategories",
-        "",
-        "Functions:",
-    ]
-    for function in fw.functions.itertuples(index=False):
-        count = int((fw.subcategories["function"] == function.id).sum())
-        lines.append(f"  {function.id:<5} {function.name:<14} {count:>3} Subcategories")
-    tiers = fw.tiers.drop_duplicates("tier")
-    lines += [
-        "",
-        "Implementation Tiers: " + ", ".join(f"{t.tier} {t.tier_name}" for t in tiers.itertuples()),
-    ]
-    lines += ["", "Crosswalks:"]
-    for name in fw.crosswalks():
-        rows = len(fw.crosswalk(name))
-        lines.append(f"  {name:<11} {rows:>5} mappings  {fw.crosswalk_title(name)}")
-    return "\n".join(lines)
-
-
-# -- template --------------------------------------------------------------------------------
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -318,10 +240,10 @@ def _framework(args: argparse.Namespace) -> int:
         if args.id:
             wanted = set(fw.children(args.id)["id"]) | {fw.normalize_id(args.id)}
             table = table[table["pf_id"].isin(wanted)]
-        _emit(table, args.format, lambda: _crosswalk_text(fw, args.crosswalk, table))
+        _emit(table, args.format, lambda: crosswalk_text(fw, args.crosswalk, table))
         return EXIT_OK
     if args.id and args.format == "text" and not args.search:
-        print(_element_text(fw, args.id))
+        print(element_text(fw, args.id))
         return EXIT_OK
     table = fw.core
     if args.id:
@@ -333,7 +255,7 @@ def _framework(args: argparse.Namespace) -> int:
         if table.empty and args.format == "text":
             print(f"nothing in the Privacy Framework {fw.version} Core matches {args.search!r}")
             return EXIT_OK
-    _emit(table.reset_index(drop=True), args.format, lambda: _tree_text(fw, table))
+    _emit(table.reset_index(drop=True), args.format, lambda: framework_tree(fw, table))
     return EXIT_OK
 
 
@@ -345,75 +267,3 @@ def _emit(table: pd.DataFrame, fmt: str, text: Callable[[], str]) -> None:
         sys.stdout.write("\n")
     else:
         print(text())
-
-
-def _width() -> int:
-    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
-
-
-def _wrap(label: str, text: str, indent: int, hang: int | None = None) -> str:
-    """``label`` then ``text`` wrapped to the terminal; continuation lines are indented by
-    ``hang`` columns past ``indent`` (default: the width of the label)."""
-    return textwrap.fill(
-        text,
-        width=_width(),
-        initial_indent=" " * indent + label,
-        subsequent_indent=" " * (indent + (len(label) if hang is None else hang)),
-        break_on_hyphens=False,
-    )
-
-
-def _targets(ids: Sequence[str]) -> str:
-    """Targets joined for wrapping: a target such as "Art. 32(2)" is never split over two lines."""
-    return ", ".join(target.replace(" ", "\xa0") for target in ids)
-
-
-def _label(row: pd.Series | object) -> str:
-    name = getattr(row, "name", "")
-    return f"{row.id}  {name}: " if name else f"{row.id}  "  # type: ignore[attr-defined]
-
-
-def _hang(row: pd.Series | object) -> int:
-    return len(row.id) + 2  # type: ignore[attr-defined]
-
-
-def _tree_text(fw: Framework, table: pd.DataFrame) -> str:
-    """The rows of ``table`` as an indented tree, with the ancestors of each row shown once."""
-    core = fw.core
-    keep = set(table["id"]) | set(table["function"]) | set(table["category"])
-    indent = {"function": 0, "category": 2, "subcategory": 4}
-    lines = [f"NIST Privacy Framework {fw.version}"]
-    for row in core[core["id"].isin(keep)].itertuples(index=False):
-        lines.append(_wrap(_label(row), row.text, indent[row.level], _hang(row)))
-    return "\n".join(lines)
-
-
-def _element_text(fw: Framework, id_: str) -> str:
-    element = fw.get(id_)
-    lines = [_wrap(_label(element), element.text, 0, _hang(element))]
-    ancestry = [a for a in (element.function, element.category) if a and a != element.id]
-    for ancestor in ancestry:
-        parent = fw.get(ancestor)
-        lines.append(f"  in {parent.id} {parent.name}")
-    children = fw.children(element.id)
-    if len(children):
-        lines += [
-            "",
-            f"{len(children)} {'Categories' if element.level == 'function' else 'Subcategories'}:",
-        ]
-        lines += [
-            _wrap(_label(row), row.text, 2, _hang(row)) for row in children.itertuples(index=False)
-        ]
-    if element.references:
-        lines += ["", "Crosswalk references:"]
-        for name, refs in element.references.items():
-            lines.append(_wrap(f"{name}: ", _targets([r.target_id for r in refs]), 2))
-    return "\n".join(lines).replace("\xa0", " ")
-
-
-def _crosswalk_text(fw: Framework, name: str, table: pd.DataFrame) -> str:
-    title = fw.crosswalk_title(name)
-    lines = [f"{title} — Privacy Framework {fw.version} crosswalk, {len(table)} mappings"]
-    for pf_id, group in table.groupby("pf_id", sort=False):
-        lines.append(_wrap(f"{pf_id:<10} ", _targets(group["target_id"]), 0))
-    return "\n".join(lines).replace("\xa0", " ")
