@@ -116,3 +116,62 @@ def _where(row) -> str:
     if row["column"]:
         parts.append(f"column {row['column']}")
     return (", ".join(parts) + ": ") if parts else ""
+
+
+class ImageExportError(NistpfError, RuntimeError):
+    """Charts could not be rendered as images (the browser failed to start or to render)."""
+
+    code = "image-export-failed"
+
+
+class BrowserMissingError(ImageExportError):
+    """No Chromium or Chrome to render images with: kaleido draws plotly charts in a browser."""
+
+    code = "browser-missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "cannot render images: no Chromium or Chrome found; install it (Debian/Ubuntu: "
+            "apt-get install chromium) or set BROWSER_PATH to its executable"
+        )
+
+
+class OutputIsInputError(NistpfError, ValueError):
+    """An output path that is the input workbook: nistpf never writes over what it read."""
+
+    code = "output-is-input"
+
+    def __init__(self, path: object):
+        self.path = path
+        super().__init__(
+            f"{path} is the input workbook; nistpf never writes over its input, choose another "
+            "output name"
+        )
+
+
+class OutputNotWritableError(NistpfError, OSError):
+    """A file nistpf cannot write: its folder is missing or read-only, or the file is locked
+    (open in Excel or LibreOffice) or read-only. ``reason`` says which."""
+
+    code = "output-not-writable"
+
+    def __init__(self, path: object, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot write {path}: {reason}")
+        self.strerror = reason  # what callers catching OSError print
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class RegisterError(NistpfError, ValueError):
+    """A gap register that cannot be read back: missing, not a workbook, or without a Gap
+    Register sheet and its header row."""
+
+    code = "register-unreadable"
+
+    def __init__(self, path: object, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")

@@ -22,26 +22,35 @@ it). Text is always stored as text, never as a formula, whatever it starts with.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import numbers
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nistpf import scales
 from nistpf.errors import OutputExistsError
 from nistpf.export.atomic import atomic_open
+from nistpf.export.xlsx import (
+    DATE_FORMAT,
+    FONT_NAME,
+    HEADER_FILL,
+    HEADER_FONT,
+    TEXT_FORMAT,
+    TITLE_FONT,
+    WRAP_TOP,
+    YES_NO,
+    cell_value,
+    print_setup,
+    text_lines,
+)
+from nistpf.export.xlsx import limit as _limit
+from nistpf.export.xlsx import write_cell as _write
 from nistpf.framework import Framework, versions
 from nistpf.framework import framework as load_framework
 from nistpf.inventory import schema
@@ -55,10 +64,7 @@ DESCRIPTION_ROW = 2
 FIRST_DATA_ROW = 3
 LAST_VALIDATED_ROW = 5000  # dropdowns and checks cover rows 3..5000 (more if data is longer)
 REFERENCE_COLUMNS = ("ID", "Function", "Category", "Subcategory text")
-YES_NO = ("yes", "no")
 TIER_LEVELS = tuple(schema.TIER_NAMES)
-DATE_FORMAT = "yyyy-mm-dd"
-TEXT_FORMAT = "@"
 # Kinds typed as text: Excel must not turn "03-01" into a date or "1e3" into a number.
 TEXT_KINDS = frozenset(
     {
@@ -73,17 +79,15 @@ TEXT_KINDS = frozenset(
         "endpoint",
     }
 )
-_EXCEL_TEXT_LIMIT = 32767
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
-_FONT = "Calibri"
-_HEADER_FONT = Font(name=_FONT, bold=True)
+_FONT = FONT_NAME
+_HEADER_FONT = HEADER_FONT
 _REQUIRED_FONT = Font(name=_FONT, bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_HEADER_FILL = HEADER_FILL
 _REQUIRED_FILL = PatternFill("solid", fgColor="1F4E78")
 _DESCRIPTION_FONT = Font(name=_FONT, italic=True, color="595959", size=9)
-_TITLE_FONT = Font(name=_FONT, bold=True, size=14)
-_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_TITLE_FONT = TITLE_FONT
+_WRAP_TOP = WRAP_TOP
 
 
 def write_template(
@@ -147,81 +151,6 @@ def build_template(
     return workbook
 
 
-# -- cells -----------------------------------------------------------------------------------
-
-
-def cell_value(value: object) -> object:
-    """What a cell holds for ``value``: None for missing values, "yes"/"no" for booleans, lists
-    joined with "; ", dates as datetime/date, numbers as int/float, anything else as text.
-    An empty string is a blank cell too."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple, set, frozenset)):
-        values = value if isinstance(value, (list, tuple)) else sorted(value, key=str)
-        items = (cell_value(item) for item in values)
-        return "; ".join(_as_text(item) for item in items if item is not None)
-    if isinstance(value, str):
-        return value or None
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return YES_NO[0] if value else YES_NO[1]
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)  # Excel has no time zones
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else str(number)
-    return str(value)
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def _write(cell: Cell, value: object) -> Cell:
-    """Put ``value`` into ``cell``; text is stored as a string even when it starts with "=", and
-    gets Excel's quote prefix when it looks like a formula, so editing it keeps it text."""
-    value = cell_value(value)
-    if isinstance(value, str):
-        if len(value) > _EXCEL_TEXT_LIMIT:
-            raise ValueError(
-                f"{cell.parent.title}!{cell.coordinate}: text of {len(value)} characters; "
-                f"Excel holds at most {_EXCEL_TEXT_LIMIT} in a cell"
-            )
-        try:
-            cell.value = value
-        except IllegalCharacterError:
-            raise ValueError(
-                f"{cell.parent.title}!{cell.coordinate}: {value[:40]!r} holds a control "
-                "character that Excel cannot store; remove it"
-            ) from None
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_STARTS):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-        if isinstance(value, (dt.date, dt.datetime)):
-            cell.number_format = DATE_FORMAT
-    return cell
-
-
-def _text_rows(text: str, width: float) -> int:
-    """Lines that ``text`` wraps to in a column ``width`` characters wide (for row heights)."""
-    return max(1, math.ceil(len(text) / max(width - 1, 1)))
-
-
 # -- Lists -----------------------------------------------------------------------------------
 
 
@@ -262,11 +191,6 @@ def _list_validation(reference: str, error: str, *, warning: bool = False) -> Da
         errorTitle="Not in the list",
         error=_limit(error),
     )
-
-
-def _limit(text: str, size: int = 255) -> str:
-    """Excel refuses validation messages over 255 characters."""
-    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def _validation(column: Column, sheet_name: str, lists: _Lists) -> DataValidation | None:
@@ -331,7 +255,7 @@ def _headers(worksheet: Worksheet, columns: list[Column | str]) -> None:
         note = _write(worksheet.cell(DESCRIPTION_ROW, index), spec.description)
         note.font = _DESCRIPTION_FONT
         note.alignment = _WRAP_TOP
-        lines = max(lines, _text_rows(spec.description, dimension.width))
+        lines = max(lines, text_lines(spec.description, dimension.width))
         if spec.kind in TEXT_KINDS:
             dimension.number_format = TEXT_FORMAT
         elif spec.kind == "date":
@@ -339,15 +263,7 @@ def _headers(worksheet: Worksheet, columns: list[Column | str]) -> None:
     worksheet.row_dimensions[DESCRIPTION_ROW].height = 12 * lines + 3
     worksheet.freeze_panes = f"A{FIRST_DATA_ROW}"
     worksheet.print_title_rows = f"{HEADER_ROW}:{DESCRIPTION_ROW}"
-    _print_setup(worksheet)
-
-
-def _print_setup(worksheet: Worksheet) -> None:
-    """Landscape, as wide as one page."""
-    worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.fitToWidth = 1
-    worksheet.page_setup.fitToHeight = 0
-    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(worksheet)
 
 
 def _table_sheet(
@@ -456,7 +372,7 @@ def _reference_sheet(worksheet: Worksheet, fw: Framework) -> None:
         worksheet.column_dimensions[letter].width = width
     worksheet.freeze_panes = "B2"
     worksheet.auto_filter.ref = f"A1:D{len(fw.core) + 1}"
-    _print_setup(worksheet)
+    print_setup(worksheet)
 
 
 def _instructions(worksheet: Worksheet) -> None:
@@ -540,7 +456,7 @@ def _instructions(worksheet: Worksheet) -> None:
         body.font = Font(name=_FONT)
         for cell in (worksheet.cell(row, 1), body):
             cell.alignment = _WRAP_TOP
-        worksheet.row_dimensions[row].height = 15 * _text_rows(text, 100) + 2
+        worksheet.row_dimensions[row].height = 15 * text_lines(text, 100) + 2
     worksheet.column_dimensions["A"].width = 24
     worksheet.column_dimensions["B"].width = 100
-    _print_setup(worksheet)
+    print_setup(worksheet)

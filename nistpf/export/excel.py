@@ -1,0 +1,551 @@
+"""The Excel gap register: the consultant's main deliverable (DESIGN §6).
+
+>>> import nistpf
+>>> from nistpf.export.excel import write_gap_register
+>>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+>>> write_gap_register(a, "gap-register.xlsx")  # doctest: +SKIP
+PosixPath('gap-register.xlsx')
+
+Sheets, in this order: **Summary** (engagement, scale, overall and per-Function and per-Category
+scores, Tiers, a radar and a bar chart that Excel draws from the tables, and the Subcategories
+closed since a previous register), **Gap Register** (one row per in-profile Subcategory with a
+gap or a finding, by gap points; the client fills the last five columns), **Profile** (every
+Subcategory), **Systems** (systems × Functions heat map), **Data Flows** (every flow with its
+findings), **Validation** (the inventory's warnings) and **Method** (how every figure is
+computed, the scale, weights, framework, input file and its SHA-256, nistpf's version, the
+data-flow rules).
+
+Every number comes from the :class:`~nistpf.Assessment` as a full-precision float; number
+formats round it for display only. Text from the inventory is always stored as text, never as a
+formula. The file is written to a temporary file beside ``path`` and renamed into place.
+
+The sheets are built as data first (:func:`build_sheets`, :mod:`nistpf.export.excel_sheets`), then
+rendered with openpyxl's write-only mode, which streams rows: 20,000 data flows write in about
+the time xlsxwriter takes (see ``benchmarks/bench_register.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Callable
+from os import PathLike
+from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, RadarChart, Reference
+from openpyxl.formatting.rule import ColorScaleRule, DataBarRule, FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.writer.excel import ExcelWriter
+
+from nistpf.assessment import Assessment
+from nistpf.errors import OutputIsInputError, OutputNotWritableError
+from nistpf.export.atomic import atomic_open
+from nistpf.export.excel_method import method_sheet
+from nistpf.export.excel_sheets import (
+    DATA_FLOWS,
+    DATE,
+    DEFAULT_STATUS,
+    EDIT_HEADERS,
+    FLOW_FINDING_HEADERS,
+    GAP_REGISTER,
+    PROFILE,
+    STATUSES,
+    SUMMARY,
+    SYSTEMS,
+    VALIDATION,
+    WRAP_ROW_LIMIT,
+    Block,
+    Column,
+    Sheet,
+    data_flows_sheet,
+    gap_register,
+    gap_register_sheet,
+    layout,
+    profile_sheet,
+    summary_sheet,
+    systems_sheet,
+    validation_sheet,
+)
+from nistpf.export.register_edits import (
+    apply_edits,
+    closed_items,
+    normalise_edits,
+    read_register_edits,
+)
+from nistpf.export.xlsx import (
+    FONT_NAME,
+    HEADER_FILL,
+    HEADER_FONT,
+    CellMaker,
+    limit,
+    print_setup,
+    row_height,
+    wrapped_lines,
+)
+
+__all__ = ["build_sheets", "closed_items", "read_register_edits", "write_gap_register"]
+
+EDIT_FILL = PatternFill("solid", fgColor="E2EFDA")  # the columns the client fills
+FINDING_FILL = PatternFill("solid", fgColor="FFF2CC")
+HIGH_FINDING_FILL = PatternFill("solid", fgColor="F8CBAD")
+CURRENT_COLOUR = "1F4E78"
+TARGET_COLOUR = "ED7D31"
+MAX_LINES = 40
+FROZEN = {GAP_REGISTER: "B2", PROFILE: "B2", SYSTEMS: "C2", DATA_FLOWS: "B2", VALIDATION: "A2"}
+
+
+def write_gap_register(
+    assessment: Assessment,
+    path: str | PathLike[str],
+    *,
+    carry_over: str | PathLike[str] | pd.DataFrame | None = None,
+) -> Path:
+    """Write the gap register of ``assessment`` to ``path`` (an ``.xlsx``) and return the path.
+
+    ``carry_over`` is an earlier register (its path, or what :func:`read_register_edits`
+    returned): for the Subcategories the new register still lists, the client's recommended
+    action and status (when not blank), owner, due date and comments replace the defaults; the
+    Subcategories it no longer lists appear on the Summary sheet as closed
+    (:func:`closed_items` returns them). The earlier register is read before anything is
+    written, so it may be ``path`` itself.
+
+    An existing file at ``path`` is replaced, atomically: a failure leaves it as it was.
+    Refuses the input workbook (OutputIsInputError); a folder that is missing or read-only, or
+    a file that is read-only or open in Excel or LibreOffice, is an OutputNotWritableError.
+    """
+    path = Path(path)
+    _check_destination(assessment, path)
+    edits = _edits(carry_over)
+    sheets = build_sheets(assessment, edits=edits)
+    workbook = Workbook(write_only=True)
+    try:
+        render(sheets, assessment, workbook)
+        with atomic_open(path, "wb") as stream:
+            _save(workbook, stream)
+    except OSError as error:
+        _discard(workbook)
+        raise OutputNotWritableError(path, error.strerror or str(error)) from error
+    except BaseException:
+        _discard(workbook)
+        raise
+    return path
+
+
+def _save(workbook: Workbook, stream) -> None:
+    """``workbook.save(stream)``, with the zip archive closed even when writing fails (openpyxl
+    leaves it to the garbage collector, which then writes into a closed file)."""
+    with ZipFile(stream, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        workbook.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        ExcelWriter(workbook, archive).write_data()
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close the streams of a write-only workbook that will not be saved and remove the
+    temporary files openpyxl streams its sheets into (else they stay until the process
+    exits, and their generators complain when collected)."""
+    for worksheet in workbook.worksheets:
+        writer = getattr(worksheet, "_writer", None)
+        if writer is None:
+            continue
+        with contextlib.suppress(Exception):
+            if not worksheet.closed:
+                worksheet.close()
+        with contextlib.suppress(Exception):
+            writer.cleanup()
+
+
+def build_sheets(a: Assessment, *, edits: pd.DataFrame | None = None) -> tuple[Sheet, ...]:
+    """The register's seven sheets as data (no I/O): what every cell holds, in order."""
+    register = gap_register(a)
+    closed = closed_items(a, edits) if edits is not None else None
+    return (
+        summary_sheet(a, register, closed),
+        gap_register_sheet(a, apply_edits(register, edits)),
+        profile_sheet(a),
+        systems_sheet(a),
+        data_flows_sheet(a),
+        validation_sheet(a),
+        method_sheet(a),
+    )
+
+
+def _edits(carry_over: object) -> pd.DataFrame | None:
+    if carry_over is None:
+        return None
+    if isinstance(carry_over, pd.DataFrame):
+        return normalise_edits(carry_over)
+    return read_register_edits(carry_over)
+
+
+# -- where it goes -----------------------------------------------------------------------------
+
+
+def _check_destination(a: Assessment, path: Path) -> None:
+    source = a.inventory.path
+    if source is not None and _same_file(path, Path(source)):
+        raise OutputIsInputError(path)
+    folder = path.parent
+    if path.is_dir():
+        raise OutputNotWritableError(path, "it is a folder")
+    if not folder.exists():
+        raise OutputNotWritableError(path, f"the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise OutputNotWritableError(path, f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputNotWritableError(path, f"the folder {folder} is read-only")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputNotWritableError(path, "the file is read-only")
+    for lock, program in (
+        (f".~lock.{path.name}#", "LibreOffice"),
+        (f"~${path.name}", "Excel"),
+        (f"~${path.name[2:]}", "Excel"),  # Excel shortens long names
+    ):
+        if (folder / lock).is_file():
+            raise OutputNotWritableError(
+                path,
+                f"it is open in {program} (lock file {lock}); close it, or delete the lock "
+                "file if nobody has it open",
+            )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        if one.resolve() == other.resolve():
+            return True
+        return one.exists() and other.exists() and os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def render(sheets: tuple[Sheet, ...], a: Assessment, workbook: Workbook | None = None) -> Workbook:
+    """The sheets in an openpyxl write-only Workbook (a new one unless given), styled, ready to
+    save (once)."""
+    workbook = workbook if workbook is not None else Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(sheet.name)
+        places = _write_sheet(worksheet, sheet)
+        finish = _FINISH.get(sheet.name)
+        if finish:
+            finish(worksheet, sheet, places, a)
+    return workbook
+
+
+# Where a block landed: (header row or None, first data row, last data row).
+Places = dict[str, tuple[int | None, int, int]]
+
+
+def _write_sheet(worksheet, sheet: Sheet) -> Places:
+    maker = CellMaker(worksheet, {})
+    cell = maker.cell
+    widths = [c.width for c in sheet.table.columns] if sheet.is_table else sheet.widths
+    for index, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(index)].width = width
+    # A write-only sheet writes its properties, views and columns with the first row.
+    if sheet.name in FROZEN:
+        worksheet.freeze_panes = FROZEN[sheet.name]
+    print_setup(worksheet, title_rows="1:1" if sheet.is_table else None)
+    places: Places = {}
+    styles: dict[str, list[str | None]] = {}
+    wrapped: dict[str, list[tuple[int, float, int | None]]] = {}
+    for row_number, (kind, block, values) in enumerate(layout(sheet), start=1):
+        if kind == "blank":
+            worksheet.append([])
+        elif kind == "title":
+            worksheet.append([maker.cell(values[0], _style(maker, "title", font=_TITLE))])
+        elif kind == "block-title":
+            worksheet.append([maker.cell(values[0], _style(maker, "block", font=_BLOCK))])
+        elif kind == "header":
+            assert block is not None
+            places[block.key] = (row_number, row_number + 1, row_number + len(block.rows))
+            header_widths = _header_widths(block, widths)
+            _height(worksheet, row_number, values, header_widths, [None] * len(values))
+            worksheet.append(
+                [
+                    maker.cell(v, _header_style(maker, column))
+                    for v, column in zip(values, block.columns, strict=True)
+                ]
+            )
+        else:
+            assert block is not None
+            if block.key not in styles:
+                styles[block.key] = _column_styles(maker, block)
+                wrapped[block.key] = _wrapped(block, widths, sheet.is_table)
+                places.setdefault(block.key, (None, row_number, row_number + len(block.rows) - 1))
+            if wrapped[block.key]:
+                texts = [(values[i], w, most) for i, w, most in wrapped[block.key]]
+                _height(worksheet, row_number, *zip(*texts, strict=True))
+            column_styles = styles[block.key]
+            if any(column_styles):
+                worksheet.append([cell(v, s) for v, s in zip(values, column_styles, strict=True)])
+            else:  # numbers and blanks as they are; text is checked
+                worksheet.append([v if v.__class__ in _AS_IS else cell(v) for v in values])
+    return places
+
+
+_AS_IS = frozenset({int, type(None)})
+
+
+_TITLE = Font(name=FONT_NAME, bold=True, size=14, color=CURRENT_COLOUR)
+_BLOCK = Font(name=FONT_NAME, bold=True, size=12, color=CURRENT_COLOUR)
+
+
+def _style(maker: CellMaker, name: str, **attributes) -> str:
+    maker.styles.setdefault(name, attributes)
+    return name
+
+
+def _header_style(maker: CellMaker, column: Column) -> str:
+    """Headers of the client's columns are green; a number column's header is centred over
+    its numbers."""
+    centre = bool(column.format) and column.align is None and column.format != DATE
+    name = f"header|{column.editable}|{centre}"
+    return _style(
+        maker,
+        name,
+        font=HEADER_FONT,
+        fill=EDIT_FILL if column.editable else HEADER_FILL,
+        alignment=Alignment(
+            wrap_text=True, vertical="top", horizontal="center" if centre else None
+        ),
+    )
+
+
+def _column_styles(maker: CellMaker, block: Block) -> list[str | None]:
+    """A style name per column (None: no style, the fast path). Cells of a block with wrapped
+    text align to the top, so a row reads as one line of text."""
+    top = any(c.wrap for c in block.columns) and len(block.rows) <= WRAP_ROW_LIMIT
+    names: list[str | None] = []
+    for column in block.columns:
+        if not (column.format or column.align or top):
+            names.append(None)
+            continue
+        name = f"cell|{column.format}|{column.align}|{column.wrap}|{top}"
+        attributes = {}
+        if column.format:
+            attributes["number_format"] = column.format
+        if column.align or top:
+            attributes["alignment"] = Alignment(
+                horizontal=column.align,
+                vertical="top" if top else None,
+                wrap_text=column.wrap or None,
+            )
+        names.append(_style(maker, name, **attributes))
+    return names
+
+
+def _wrapped(block: Block, widths, is_table: bool) -> list[tuple[int, float, int | None]]:
+    """(index, width, most lines) of the wrapped columns whose text sets the row height."""
+    if len(block.rows) > WRAP_ROW_LIMIT:
+        return []
+    return [
+        (i, widths[i] if i < len(widths) else column.width, column.max_lines)
+        for i, column in enumerate(block.columns)
+        if column.wrap
+    ]
+
+
+def _header_widths(block: Block, widths) -> list[float]:
+    return [widths[i] if i < len(widths) else c.width for i, c in enumerate(block.columns)]
+
+
+def _height(worksheet, row: int, values, widths, most) -> None:
+    """Give ``row`` the height its wrapped text needs (Excel does not grow rows on opening);
+    a column with a most number of lines shows no more (its cell holds all the text)."""
+    lines = max(
+        (
+            min(wrapped_lines(v, w), m or MAX_LINES)
+            for v, w, m in zip(values, widths, most, strict=True)
+            if isinstance(v, str)
+        ),
+        default=1,
+    )
+    if lines > 1:
+        worksheet.row_dimensions[row].height = row_height(lines)
+
+
+# -- per sheet ---------------------------------------------------------------------------------
+
+
+def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    """A radar of current vs target by Function and bars by Category, drawn by Excel from the
+    Summary's own tables (none over an empty table)."""
+    top = a.scale.maximum
+    places = {key: place for key, place in places.items() if place[2] >= place[1]}
+    if "functions" in places:
+        header, first, last = places["functions"]
+        radar = RadarChart()
+        radar.type = "marker"
+        radar.title = "Current vs target by Function"
+        radar.add_data(
+            Reference(worksheet, min_col=3, max_col=4, min_row=header, max_row=last),
+            titles_from_data=True,
+        )
+        radar.set_categories(Reference(worksheet, min_col=2, min_row=first, max_row=last))
+        radar.y_axis.scaling.min = 0
+        radar.y_axis.scaling.max = top
+        radar.y_axis.majorUnit = 1
+        radar.y_axis.delete = False
+        radar.y_axis.number_format = "0"
+        radar.x_axis.delete = False
+        for series, colour in zip(radar.series, (CURRENT_COLOUR, TARGET_COLOUR), strict=False):
+            series.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.width = 28575  # 2.25 pt
+            series.marker.symbol = "circle"
+            series.marker.graphicalProperties.solidFill = colour
+            series.marker.graphicalProperties.line.solidFill = colour
+        radar.width, radar.height = 14, 9
+        radar.legend.position = "b"
+        worksheet.add_chart(radar, "I2")
+    if "categories" in places:
+        header, first, last = places["categories"]
+        bar = BarChart()
+        bar.type = "col"
+        bar.grouping = "clustered"
+        bar.title = "Current vs target by Category"
+        bar.add_data(
+            Reference(worksheet, min_col=3, max_col=4, min_row=header, max_row=last),
+            titles_from_data=True,
+        )
+        bar.set_categories(Reference(worksheet, min_col=1, min_row=first, max_row=last))
+        bar.y_axis.scaling.min = 0
+        bar.y_axis.scaling.max = top
+        bar.y_axis.majorUnit = 1
+        bar.y_axis.delete = False
+        bar.y_axis.number_format = "0"
+        bar.x_axis.delete = False
+        bar.x_axis.tickLblPos = "low"
+        for series, colour in zip(bar.series, (CURRENT_COLOUR, TARGET_COLOUR), strict=False):
+            series.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.solidFill = colour
+        bar.width, bar.height = 22, 9
+        bar.legend.position = "b"
+        worksheet.add_chart(bar, "I21")
+
+
+def _gap_register(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    block = sheet.table
+    last = 1 + len(block.rows)
+    headers = [c.header for c in block.columns]
+    _filter(worksheet, block, last)
+    if not block.rows:
+        return
+    status = _letter(headers, EDIT_HEADERS["status"])
+    dropdown = DataValidation(
+        type="list",
+        formula1='"' + ",".join(STATUSES) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="Status",
+        error=limit(f"Choose one of {', '.join(STATUSES)} (another status is kept as written)."),
+        showInputMessage=True,
+        promptTitle="Status",
+        prompt=limit(f"{', '.join(STATUSES)}; new gaps start as {DEFAULT_STATUS}."),
+    )
+    dropdown.add(f"{status}2:{status}{last}")
+    worksheet.data_validations.append(dropdown)
+    due = _letter(headers, EDIT_HEADERS["due_date"])
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="1",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="Due date",
+        error="Enter a date, for example 2027-03-31.",
+    )
+    dates.add(f"{due}2:{due}{last}")
+    worksheet.data_validations.append(dates)
+    gap = _letter(headers, "Gap")
+    worksheet.conditional_formatting.add(f"{gap}2:{gap}{last}", _gap_bar(a))
+
+
+def _profile(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    block = sheet.table
+    last = 1 + len(block.rows)
+    _filter(worksheet, block, last)
+    gap = _letter([c.header for c in block.columns], "Gap")
+    worksheet.conditional_formatting.add(f"{gap}2:{gap}{last}", _gap_bar(a))
+
+
+def _systems(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    block = sheet.table
+    last = 1 + len(block.rows)
+    _filter(worksheet, block, last)
+    first = next(i for i, c in enumerate(block.columns, start=1) if c.format)
+    top = a.scale.maximum
+    cells = f"{get_column_letter(first)}2:{get_column_letter(len(block.columns))}{max(last, 2)}"
+    worksheet.conditional_formatting.add(
+        cells,
+        ColorScaleRule(
+            start_type="num",
+            start_value=a.scale.minimum,
+            start_color="F8696B",
+            mid_type="num",
+            mid_value=(a.scale.minimum + top) / 2,
+            mid_color="FFEB84",
+            end_type="num",
+            end_value=top,
+            end_color="63BE7B",
+        ),
+    )
+
+
+def _data_flows(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    block = sheet.table
+    last = 1 + len(block.rows)
+    _filter(worksheet, block, last)
+    if not block.rows:
+        return
+    headers = [c.header for c in block.columns]
+    found = _letter(headers, FLOW_FINDING_HEADERS[0])
+    severity = _letter(headers, FLOW_FINDING_HEADERS[1])
+    cells = f"A2:{get_column_letter(len(headers))}{last}"
+    formats = worksheet.conditional_formatting
+    formats.add(
+        cells,
+        FormulaRule(formula=[f'${severity}2="High"'], fill=HIGH_FINDING_FILL, stopIfTrue=True),
+    )
+    formats.add(cells, FormulaRule(formula=[f'${found}2<>""'], fill=FINDING_FILL))
+
+
+def _validation(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    _filter(worksheet, sheet.table, 1 + len(sheet.table.rows))
+
+
+def _filter(worksheet, block: Block, last: int) -> None:
+    worksheet.auto_filter.ref = f"A1:{get_column_letter(len(block.columns))}{max(last, 1)}"
+
+
+def _letter(headers: list[str], header: str) -> str:
+    return get_column_letter(headers.index(header) + 1)
+
+
+def _gap_bar(a: Assessment) -> DataBarRule:
+    return DataBarRule(
+        start_type="num",
+        start_value=0,
+        end_type="num",
+        end_value=a.scale.maximum - a.scale.minimum,
+        color="F4B183",
+    )
+
+
+_FINISH: dict[str, Callable] = {
+    SUMMARY: _summary,
+    GAP_REGISTER: _gap_register,
+    PROFILE: _profile,
+    SYSTEMS: _systems,
+    DATA_FLOWS: _data_flows,
+    VALIDATION: _validation,
+}

@@ -1,0 +1,203 @@
+"""The gap register's Method sheet: how every figure is computed, with the settings the
+assessment used, the scale, the weights, the framework, the input file and its SHA-256, nistpf's
+version and the data-flow rules. Built as data, like the other sheets
+(:mod:`nistpf.export.excel_sheets`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nistpf.assessment import Assessment
+from nistpf.export.excel_sheets import (
+    CROSSWALKS,
+    FIELD_COLUMNS,
+    LEFT,
+    METHOD,
+    STATUSES,
+    SYSTEMS_LISTED,
+    WHOLE,
+    Block,
+    Column,
+    Sheet,
+)
+
+METHOD_WIDTHS = (30, 100, 26, 10, 8)
+
+
+def method_sheet(a: Assessment) -> Sheet:
+    """How every figure is computed, with the settings this assessment used; the scale; the
+    framework; the input; the data-flow rules."""
+    import nistpf
+    from nistpf.findings import load_rules
+
+    d, sc, fw, inv = a.defaults, a.scale, a.framework, a.inventory
+    crit = _weights(d["criticality_weights"])
+    prio = _weights(d["priority_weights"])
+    status_levels = ", ".join(f"{s} {v:g}" for s, v in sc.status_defaults.items())
+    coverage = ", ".join(f"{s} {v:g}" for s, v in d["coverage"].items())
+    text = [
+        (
+            "Systems in scope",
+            "Systems whose in_scope is yes (blank counts as yes). Each weighs by its "
+            f"criticality: {crit} (blank: Medium).",
+        ),
+        (
+            "level(s, y)",
+            "The level Subcategory s reaches on system y: the best level among the controls "
+            "mapped to s that apply to y. A control counts at its maturity when it is "
+            "Implemented or Partially implemented and has one, else at its status's default "
+            f"level ({status_levels}). Not applicable controls are ignored; no control gives "
+            "0. An assessor's rating of s on y replaces the level.",
+        ),
+        (
+            "Data-flow findings",
+            "A finding on s caps level(s, y) of the systems its flow touches at the rule's cap "
+            f"(written on a 0-{d['cap_scale_maximum']:g} scale, rescaled to this one and "
+            "rounded to a whole level). The rules are listed below; the Data Flows sheet names "
+            "each flow's findings.",
+        ),
+        (
+            "Coverage",
+            "Weighted share of in-scope systems with a control for s, counting "
+            f"{coverage} (the best control per system); findings do not change it.",
+        ),
+        ("Derived", "Weighted mean of level(s, y) over the in-scope systems: Σ w·level / Σ w."),
+        (
+            "Current",
+            "The assessor's organisation-level rating of s when there is one (source "
+            "'assessor'), else the derived value (source 'derived'). The Profile sheet shows "
+            f"both and flags a difference of {d['disagreement']:g} level or more.",
+        ),
+        (
+            "Target, priority",
+            "From the inventory's Profile sheet: a Function row applies to its Categories and "
+            "Subcategories, a Category row to its Subcategories, the narrowest row wins. "
+            f"Defaults: target {d['target']:g}, priority {d['priority']}, in the profile "
+            f"{'yes' if d['in_profile'] else 'no'}.",
+        ),
+        ("Gap", "max(0, target − current), for Subcategories in the Target Profile."),
+        ("Gap points", f"gap × priority weight ({prio})."),
+        (
+            "Category, Function, overall",
+            "Means over the in-profile Subcategories they contain: current, target, gap and "
+            "coverage are each averaged.",
+        ),
+        (
+            "Systems sheet",
+            "level(s, y) averaged over the in-profile Subcategories of each Function.",
+        ),
+        (
+            "Gap Register rows",
+            "Every in-profile Subcategory with a gap above 0 or a data-flow finding, by gap "
+            "points (highest first), then in the framework's order.",
+        ),
+        (
+            "Affected systems",
+            "In-scope systems whose level is below the target (at most "
+            f"{SYSTEMS_LISTED} named, the rest counted). Data categories: what those systems "
+            "hold, per the inventory.",
+        ),
+        (
+            "Recommended action",
+            "nistpf's suggestion from the data: no control mapped — define one; controls only "
+            "planned or not implemented — implement them; systems no implemented control "
+            "covers — extend the controls to them; partially implemented — complete them; "
+            "otherwise raise their maturity to the target. Findings: fix those data flows. "
+            "Replace it with your own plan.",
+        ),
+        (
+            "Owner, due date, status, comments",
+            f"Yours to fill. Status is one of {', '.join(STATUSES)}. nistpf reads these "
+            "columns and the recommended action back and carries them into the next register "
+            "for the Subcategories it still lists; the others are reported as closed.",
+        ),
+    ]
+    scale_rows = [
+        (level, label, ", ".join(s for s, v in sc.status_defaults.items() if v == level) or None)
+        for level, label in sc.labels.items()
+    ]
+    weights = [
+        *((f"Criticality: {k}", v) for k, v in d["criticality_weights"].items()),
+        *((f"Priority: {k}", v) for k, v in d["priority_weights"].items()),
+        *((f"Coverage: {k}", v) for k, v in d["coverage"].items()),
+    ]
+    manifest = fw.manifest
+    crosswalks = [fw.crosswalk_title(name) for name in CROSSWALKS if name in fw.crosswalks()]
+    framework_rows = [
+        ("Title", fw.title),
+        ("Version", f"{fw.version} ({manifest.get('status', '')})".replace(" ()", "")),
+        ("Publication", manifest.get("publication")),
+        ("Published", manifest.get("published")),
+        ("DOI", manifest.get("doi")),
+        ("Crosswalks in the register", "; ".join(crosswalks) or None),
+    ]
+    systems = inv.systems
+    input_rows = [
+        ("File", inv.source),
+        ("SHA-256", inv.sha256 or "not a file (DataFrames)"),
+        ("Systems", f"{len(systems)} ({len(a.systems['system'].unique())} in scope)"),
+        ("Controls", str(len(inv.controls))),
+        ("Data flows", str(len(inv.flows))),
+        ("Warnings", str(len(inv.issues))),
+        ("nistpf version", nistpf.__version__),
+    ]
+    return Sheet(
+        METHOD,
+        (
+            Block(
+                "method",
+                (Column("Figure", wrap=True), Column("How it is computed", wrap=True)),
+                text,
+                title="Method",
+            ),
+            Block(
+                "scale",
+                (
+                    Column("Level", format=WHOLE, align=LEFT),
+                    Column("Label"),
+                    Column("Default for", wrap=True),
+                ),
+                scale_rows,
+                title=f"Scale: {sc.name}",
+            ),
+            Block(
+                "weights",
+                (Column("Setting"), Column("Value", format="0.0##", align=LEFT)),
+                weights,
+                title="Weights",
+            ),
+            Block("framework", FIELD_COLUMNS, framework_rows, title="Framework", header=False),
+            Block("input", FIELD_COLUMNS, input_rows, title="Input", header=False),
+            Block(
+                "rules",
+                (
+                    Column("Rule"),
+                    Column("Description", wrap=True),
+                    Column("Subcategory"),
+                    Column("Severity"),
+                    Column("Cap", format="0.#", align=LEFT),
+                ),
+                _rule_rows(a, load_rules(framework=fw)),
+                title="Data-flow rules",
+            ),
+        ),
+        title="How the figures are computed",
+        widths=METHOD_WIDTHS,
+    )
+
+
+def _weights(weights: dict) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in weights.items())
+
+
+def _rule_rows(a: Assessment, rules: pd.DataFrame) -> list[tuple]:
+    """The bundled rules, then any rule a finding names that they lack (rules of your own)."""
+    rows = [
+        (r.id, r.description, r.subcategory, r.severity, float(r.cap))
+        for r in rules.itertuples(index=False)
+    ]
+    known = set(rules["id"])
+    extra = a.findings.drop_duplicates("rule")
+    for r in extra[~extra["rule"].isin(known)].itertuples(index=False):
+        rows.append((r.rule, "a rule of your own", r.subcategory, r.severity, float(r.cap)))
+    return rows

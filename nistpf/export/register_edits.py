@@ -1,0 +1,272 @@
+"""What the client wrote into a gap register, read back, and carried into the next register.
+
+The client's columns — recommended action, owner, due date, status, comments — are found by their
+headers, not their positions, so a register re-saved by Excel or LibreOffice, with columns moved,
+added or removed, still reads:
+
+>>> from nistpf.export.register_edits import read_register_edits
+>>> edits = read_register_edits("gap-register.xlsx")  # doctest: +SKIP
+>>> list(edits.columns)  # doctest: +SKIP
+['subcategory', 'recommended_action', 'owner', 'due_date', 'status', 'comments']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+import zipfile
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
+
+from nistpf.assessment import Assessment
+from nistpf.errors import NistpfError, RegisterError
+from nistpf.export.excel_sheets import (
+    DEFAULT_STATUS,
+    EDIT_COLUMNS,
+    GAP_REGISTER,
+    STATUSES,
+    listed_subcategories,
+)
+from nistpf.framework import framework
+
+HEADER_SEARCH_ROWS = 50  # the header row is looked for this far down
+CLOSED_COLUMNS = [*EDIT_COLUMNS, "reason"]
+# Header spellings accepted for each column (compared without case, spaces or punctuation).
+_ALIASES = {
+    "subcategory": ("subcategory", "subcategoryid", "pfid", "id"),
+    "recommended_action": ("recommendedaction", "action", "recommendation"),
+    "owner": ("owner", "actionowner"),
+    "due_date": ("duedate", "due", "targetdate"),
+    "status": ("status",),
+    "comments": ("comments", "comment", "notes"),
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
+    """The client's columns of the Gap Register sheet of the register at ``path``: a DataFrame
+    with ``subcategory, recommended_action, owner, due_date, status, comments``, one row per
+    Subcategory in the register's order. Blank cells are None, ``due_date`` is a
+    ``datetime.date`` (a date cell or ISO text; anything else reads as None), a status is
+    spelled as in the dropdown when it matches one case-insensitively.
+
+    The header row is the first row with a "Subcategory" cell; rows whose Subcategory is not a
+    Privacy Framework Subcategory ID (notes, totals) are skipped. A file that cannot be read,
+    or has no Gap Register sheet or header, is a :class:`RegisterError`."""
+    path = Path(path)
+    with warnings.catch_warnings():
+        # Excel and LibreOffice add extensions openpyxl does not read (and we need not).
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        records, columns = _read(path)
+    frame = pd.DataFrame(records, columns=columns) if records else None
+    return normalise_edits(frame if frame is not None else pd.DataFrame(columns=["subcategory"]))
+
+
+def _read(path: Path) -> tuple[list[dict], list[str]]:
+    """The Gap Register's rows (as dicts of the client's columns) and the columns found."""
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise RegisterError(path, "no such file") from None
+    except IsADirectoryError:
+        raise RegisterError(path, "is a folder, not a gap register (.xlsx)") from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        reason = getattr(error, "strerror", None) or "not an Excel workbook (.xlsx)"
+        raise RegisterError(path, f"cannot be read: {reason}") from None
+    try:
+        worksheet = _register_sheet(workbook, path)
+        worksheet.reset_dimensions()  # files written by other tools may state wrong ones
+        rows = worksheet.iter_rows(values_only=True)
+        columns = _header(rows, path)
+        records = []
+        for row in rows:
+            record = {name: row[i] if i < len(row) else None for name, i in columns.items()}
+            subcategory = _subcategory(record.get("subcategory"))
+            if subcategory:
+                record["subcategory"] = subcategory
+                records.append(record)
+    finally:
+        workbook.close()
+    return records, list(columns)
+
+
+def _register_sheet(workbook, path: Path):
+    for name in workbook.sheetnames:
+        if _key(name) == _key(GAP_REGISTER):
+            return workbook[name]
+    raise RegisterError(
+        path, f"has no {GAP_REGISTER!r} sheet (sheets: {', '.join(workbook.sheetnames)})"
+    )
+
+
+def _header(rows, path: Path) -> dict[str, int]:
+    """Column positions of the header row (the first with a Subcategory cell)."""
+    wanted = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+    for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
+        keys = [_key(v) if isinstance(v, str) else "" for v in row]
+        if "subcategory" not in keys:
+            continue
+        columns: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            name = wanted.get(key)
+            if name and name not in columns:
+                columns[name] = i
+        return columns
+    raise RegisterError(
+        path,
+        f"the {GAP_REGISTER} sheet has no header row with a 'Subcategory' column in its first "
+        f"{HEADER_SEARCH_ROWS} rows",
+    )
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(text).casefold())
+
+
+def _subcategory(value: object) -> str | None:
+    """The Subcategory ID ``value`` spells, or None (blank, a note, another kind of ID)."""
+    text = text_or_none(value)
+    if text is None:
+        return None
+    try:
+        element = framework().get(text)
+    except (NistpfError, KeyError, ValueError):
+        return None
+    return element.id if element.level == "subcategory" else None
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def text_or_none(value: object) -> str | None:
+    """A cell's text, stripped; None for blanks. Whole numbers read as ``5``, not ``5.0``."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if pd.isna(value):
+            return None
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def due_date(value: object) -> dt.date | None:
+    """A due date from a date cell, ISO text (``2027-03-31``) or an Excel serial number that
+    lost its date format; anything else is None."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if pd.isna(value) or not 1 <= value < 2958466:
+            return None
+        return from_excel(value).date()
+    text = text_or_none(value)
+    if text and _ISO_DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def normalise_status(text: str | None) -> str | None:
+    """A status as the dropdown spells it when it matches one ("in progress" → "In
+    progress"); another status as written."""
+    if text is None:
+        return None
+    return {_key(s): s for s in STATUSES}.get(_key(text), text)
+
+
+def normalise_edits(edits: pd.DataFrame) -> pd.DataFrame:
+    """``edits`` (from :func:`read_register_edits`, the engagement store or a caller) with
+    exactly EDIT_COLUMNS: Subcategory IDs as NIST writes them (``pr.ds-p1`` → ``PR.DS-P1``),
+    text stripped and blanks None, due dates as ``datetime.date``,
+    statuses normalised, one row per Subcategory (a later row fills what an earlier one left
+    blank)."""
+    if not isinstance(edits, pd.DataFrame) or "subcategory" not in edits.columns:
+        raise ValueError(
+            "carry_over: expected the path of a gap register, or a DataFrame with a "
+            f"'subcategory' column and any of {', '.join(EDIT_COLUMNS[1:])} (what "
+            "read_register_edits returns)"
+        )
+    table = {}
+    for column in EDIT_COLUMNS:
+        values = edits[column].tolist() if column in edits.columns else [None] * len(edits)
+        if column == "subcategory":
+            texts = [text_or_none(v) for v in values]
+            table[column] = [_subcategory(t) or t for t in texts]
+        elif column == "due_date":
+            table[column] = [due_date(v) for v in values]
+        elif column == "status":
+            table[column] = [normalise_status(text_or_none(v)) for v in values]
+        else:
+            table[column] = [text_or_none(v) for v in values]
+    frame = pd.DataFrame(table, columns=EDIT_COLUMNS, dtype=object)
+    frame = frame[frame["subcategory"].notna()]
+    if frame["subcategory"].duplicated().any():
+        frame = frame.groupby("subcategory", sort=False, as_index=False).first()
+        frame = frame.astype(object).where(frame.notna(), None)
+    return frame.reset_index(drop=True)
+
+
+# -- carrying over --------------------------------------------------------------------------
+
+
+def apply_edits(register: pd.DataFrame, edits: pd.DataFrame | None) -> pd.DataFrame:
+    """``register`` (one row per listed Subcategory with nistpf's defaults) with the client's
+    earlier edits for the Subcategories it still lists: a non-blank recommended action or
+    status replaces the default; owner, due date and comments are taken as they were."""
+    if edits is None:
+        return register
+    old = normalise_edits(edits).set_index("subcategory")
+    table = register.copy()
+    known = table["subcategory"].isin(old.index)
+    for column in EDIT_COLUMNS[1:]:
+        previous = table["subcategory"].map(old[column].to_dict())
+        previous = previous.astype(object).where(previous.notna(), None)
+        if column == "recommended_action":
+            keep = known & previous.notna()
+        elif column == "status":
+            keep = known & previous.notna()
+            previous = previous.where(keep, DEFAULT_STATUS)
+        else:
+            keep = known
+        table[column] = previous.where(keep, table[column])
+    return table
+
+
+def closed_items(a: Assessment, edits: pd.DataFrame) -> pd.DataFrame:
+    """The Subcategories of an earlier register (``edits``) that the register of ``a`` no
+    longer lists, in their old order: EDIT_COLUMNS with their old values and ``reason`` — "gap
+    closed", "no longer in the Target Profile" or "not a Subcategory of PF <version>"."""
+    old = normalise_edits(edits)
+    listed = set(listed_subcategories(a)["subcategory"])
+    closed = old[~old["subcategory"].isin(listed)].reset_index(drop=True)
+    subs = a.subcategories.set_index("subcategory")
+    reasons = []
+    for sub in closed["subcategory"]:
+        if sub not in subs.index:
+            reasons.append(f"not a Subcategory of PF {a.framework.version}")
+        elif not bool(subs.at[sub, "in_profile"]):
+            reasons.append("no longer in the Target Profile")
+        else:
+            reasons.append("gap closed")
+    closed["reason"] = reasons
+    return closed[CLOSED_COLUMNS]

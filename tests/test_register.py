@@ -1,0 +1,782 @@
+"""The Excel gap register: written, read back with openpyxl, and compared with the Assessment."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import nistpf
+from nistpf.errors import (
+    NistpfError,
+    OutputIsInputError,
+    OutputNotWritableError,
+    RegisterError,
+)
+from nistpf.export import excel_sheets
+from nistpf.export.excel import closed_items, write_gap_register
+from nistpf.export.register_edits import read_register_edits
+
+SHEETS = ["Summary", "Gap Register", "Profile", "Systems", "Data Flows", "Validation", "Method"]
+GAP_HEADERS = [
+    "Subcategory",
+    "Function",
+    "Category",
+    "Outcome",
+    "Affected systems",
+    "Data categories",
+    "Current",
+    "Source",
+    "Target",
+    "Gap",
+    "Priority",
+    "Gap points",
+    "Coverage",
+    "Controls",
+    "Findings",
+    "SP 800-53 Rev. 5",
+    "GDPR",
+    "Recommended action",
+    "Owner",
+    "Due date",
+    "Status",
+    "Comments",
+]
+PAYLOADS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tX", "\rX"]
+
+
+# -- fixtures and helpers ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample() -> nistpf.Assessment:
+    return nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+
+
+@pytest.fixture(scope="module")
+def written(sample, tmp_path_factory) -> Path:
+    return write_gap_register(sample, tmp_path_factory.mktemp("register") / "register.xlsx")
+
+
+@pytest.fixture(scope="module")
+def book(written) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(written)
+
+
+def table(worksheet) -> list[dict]:
+    """A table sheet's rows as dicts keyed by the row-1 headers."""
+    rows = worksheet.iter_rows(values_only=True)
+    headers = next(rows)
+    return [dict(zip(headers, row, strict=False)) for row in rows]
+
+
+def block(worksheet, title: str) -> list[dict]:
+    """The rows of the block titled ``title`` on a block sheet (Summary, Method), keyed by its
+    header row; the block ends at the first blank row."""
+    rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r[0] == title)
+    headers = rows[start + 1]
+    found = []
+    for row in rows[start + 2 :]:
+        if all(v is None for v in row):
+            break
+        found.append({h: v for h, v in zip(headers, row, strict=False) if h is not None})
+    return found
+
+
+def listed(a: nistpf.Assessment) -> pd.DataFrame:
+    """The Gap Register's rows as the issue defines them, computed here independently."""
+    subs = a.subcategories.reset_index(drop=True)
+    subs["order"] = range(len(subs))
+    keep = subs["in_profile"] & ((subs["gap"] > 0) | (subs["findings"].map(len) > 0))
+    return subs[keep].sort_values(["gap_points", "order"], ascending=[False, True])
+
+
+SYSTEMS = pd.DataFrame(
+    {
+        "system_id": ["CRM", "CDP", "BOT"],
+        "name": ["Service Cloud", "Customer Data Platform", "Web Chatbot"],
+        "type": ["CRM", "CDP", "Chatbot"],
+        "criticality": ["High", "Medium", "Low"],
+        "data_categories": ["user.contact.email", "user.contact.email; user.name", "user.name"],
+    }
+)
+CONTROL_COLUMNS = ["control_id", "name", "status", "maturity", "subcategories", "applies_to"]
+FLOW = {
+    "data_categories": "user.contact.email",
+    "purpose": "Service",
+    "stage": "transfer",
+    "encrypted_in_transit": "yes",
+    "consent_basis": "contract",
+    "retention_days": 365,
+    "owner": "CX Ops",
+}
+
+
+def small(controls, flows=(), **sheets) -> nistpf.Inventory:
+    frames = {
+        "Systems": SYSTEMS,
+        "Controls": pd.DataFrame(controls, columns=CONTROL_COLUMNS),
+        "DataFlows": pd.DataFrame(
+            [{"flow_id": f, "source": s, "destination": d, **FLOW, **c} for f, s, d, c in flows],
+            columns=["flow_id", "source", "destination", *FLOW],
+        ),
+        **sheets,
+    }
+    return nistpf.load_inventory(frames)
+
+
+def one_line(error: Exception) -> str:
+    text = str(error)
+    assert text
+    assert "\n" not in text
+    return text
+
+
+# -- sheets, headers, values ------------------------------------------------------------------
+
+
+def test_sheet_names_and_order(book):
+    assert book.sheetnames == SHEETS
+
+
+def test_gap_register_headers(book):
+    assert [c.value for c in book["Gap Register"][1]] == GAP_HEADERS
+
+
+def test_gap_register_rows_equal_the_assessment(book, sample):
+    rows = table(book["Gap Register"])
+    expected = listed(sample)
+    assert [r["Subcategory"] for r in rows] == list(expected["subcategory"])
+    assert len(rows) > 20
+    for row, (_, sub) in zip(rows, expected.iterrows(), strict=True):
+        assert row["Current"] == sub["current"]  # full float precision, not rounded
+        assert row["Target"] == sub["target"]
+        assert row["Gap"] == sub["gap"]
+        assert row["Gap points"] == sub["gap_points"]
+        assert row["Coverage"] == sub["coverage"]
+        assert row["Source"] == sub["source"]
+        assert row["Priority"] == sub["priority"]
+        assert row["Outcome"] == sub["text"]
+        assert row["Findings"] == ("; ".join(sub["findings"]) or None)
+        assert [line.split(" ")[0] for line in (row["Controls"] or "").splitlines()] == list(
+            sub["controls"]
+        )
+    gap_points = [r["Gap points"] for r in rows]
+    assert gap_points == sorted(gap_points, reverse=True)
+
+
+def test_gap_register_number_formats(book):
+    worksheet = book["Gap Register"]
+    formats = {c.value: worksheet.cell(2, c.column).number_format for c in worksheet[1]}
+    assert formats["Current"] == formats["Gap"] == formats["Gap points"] == "0.00"
+    assert formats["Coverage"] == "0%"
+    assert formats["Due date"] == "yyyy-mm-dd"
+
+
+def test_affected_systems_data_categories_and_crosswalks(book, sample):
+    rows = {r["Subcategory"]: r for r in table(book["Gap Register"])}
+    row = rows["PR.DS-P2"]
+    levels = sample.levels
+    levels = levels[levels["subcategory"] == "PR.DS-P2"]
+    target = sample.subcategories.set_index("subcategory").at["PR.DS-P2", "target"]
+    below = list(levels.loc[levels["level"] < target, "system"])
+    assert row["Affected systems"] == "; ".join(below)
+    held = sample.inventory.systems.set_index("system_id")["data_categories"]
+    union = sorted({c for system in below for c in held[system]})
+    assert row["Data categories"] == "; ".join(union)
+    walk = sample.framework.crosswalk("sp800-53r5")
+    ids = list(dict.fromkeys(walk.loc[walk["pf_id"] == "PR.DS-P2", "target_id"]))
+    assert row["SP 800-53 Rev. 5"] == "; ".join(ids)
+    gdpr = sample.framework.crosswalk("gdpr")
+    assert row["GDPR"] == "; ".join(
+        dict.fromkeys(gdpr.loc[gdpr["pf_id"] == "PR.DS-P2", "target_id"])
+    )
+    flows = sample.findings.loc[sample.findings["subcategory"] == "PR.DS-P2", "flow_id"]
+    assert len(flows) >= 2
+    *first, last = dict.fromkeys(flows)
+    assert row["Recommended action"].endswith(f"Fix the data flows: {', '.join(first)} and {last}.")
+
+
+def test_profile_lists_every_subcategory(book, sample):
+    rows = table(book["Profile"])
+    subs = sample.subcategories
+    assert [r["Subcategory"] for r in rows] == list(subs["subcategory"])
+    assert len(rows) == 100
+    for row, (_, sub) in zip(rows, subs.iterrows(), strict=True):
+        assert row["Current"] == sub["current"]
+        assert row["In profile"] == ("yes" if sub["in_profile"] else "no")
+        assert row["Source"] == sub["source"]
+        if sub["in_profile"]:
+            assert (row["Target"], row["Gap"], row["Priority"]) == (
+                sub["target"],
+                sub["gap"],
+                sub["priority"],
+            )
+        else:
+            assert (row["Target"], row["Gap"]) == (None, None)
+
+
+def test_summary_overall_functions_and_categories(book, sample):
+    summary = book["Summary"]
+    [overall] = block(summary, "Overall")
+    assert (overall["Current"], overall["Target"], overall["Gap"], overall["Coverage"]) == tuple(
+        sample.overall
+    )
+    functions = block(summary, "By Function")
+    expected = sample.functions
+    assert [r["Function"] for r in functions] == list(expected["function"])
+    for row, (_, want) in zip(functions, expected.iterrows(), strict=True):
+        assert [row[k] for k in ("Current", "Target", "Gap", "Coverage")] == [
+            want["current"],
+            want["target"],
+            want["gap"],
+            want["coverage"],
+        ]
+    names = dict(sample.framework.functions[["id", "name"]].itertuples(index=False))
+    assert [r["Name"] for r in functions] == [names[f] for f in expected["function"]]
+    categories = block(summary, "By Category")
+    assert [r["Category"] for r in categories] == list(sample.categories["category"])
+    assert [r["Gap"] for r in categories] == list(sample.categories["gap"])
+    tiers = block(summary, "Implementation Tiers (organisation level)")
+    assert [(r["Attribute"], r["Tier"]) for r in tiers] == list(
+        zip(sample.tiers["attribute"], sample.tiers["tier"], strict=True)
+    )
+
+
+def test_summary_engagement_fields(book, sample):
+    values = {
+        r[0]: r[1] for r in book["Summary"].iter_rows(min_row=3, max_row=14, values_only=True)
+    }
+    about = sample.inventory.about_value
+    assert values["Client"] == about("client")
+    assert values["Engagement"] == about("engagement")
+    assert values["Date"] == about("date")
+    assert values["Framework version"] == "1.0"
+    assert values["Scale"] == f"tiers: {sample.scale.describe()}"
+
+
+def test_summary_has_native_radar_and_bar_charts(book):
+    charts = book["Summary"]._charts
+    kinds = sorted(type(c).__name__ for c in charts)
+    assert kinds == ["BarChart", "RadarChart"]
+    radar = next(c for c in charts if type(c).__name__ == "RadarChart")
+    references = [s.val.numRef.f for s in radar.series]
+    assert all(ref.startswith("Summary!$") or ref.startswith("'Summary'!$") for ref in references)
+    assert len(radar.series) == 2  # current and target
+
+
+def test_a_profile_without_subcategories_still_writes_every_sheet(tmp_path):
+    inventory = small(
+        [["C1", "TLS", "Implemented", 4, "ID.IM-P1", "ALL"]],
+        Profile=pd.DataFrame(
+            {"pf_id": ["ID-P", "GV-P", "CT-P", "CM-P", "PR-P"], "in_profile": "no"}
+        ),
+    )
+    a = nistpf.assess(inventory)
+    book = openpyxl.load_workbook(write_gap_register(a, tmp_path / "r.xlsx"))
+    assert book.sheetnames == SHEETS
+    assert table(book["Gap Register"]) == []
+    assert book["Summary"]._charts == []
+    [overall] = block(book["Summary"], "Overall")
+    assert overall["Current"] is None  # no Subcategory in the profile: no score, not 0
+    assert len(table(book["Profile"])) == 100
+
+
+def test_status_dropdown_covers_the_rows(book):
+    worksheet = book["Gap Register"]
+    last = worksheet.max_row
+    lists = [dv for dv in worksheet.data_validations.dataValidation if dv.type == "list"]
+    [status] = lists
+    assert status.formula1 == '"Open,In progress,Done,Risk accepted"'
+    assert str(status.sqref) == f"U2:U{last}"
+    assert {worksheet.cell(r, 21).value for r in range(2, last + 1)} == {"Open"}
+    assert worksheet.cell(2, 20).number_format == "yyyy-mm-dd"
+
+
+def test_frozen_headers_filters_and_print_setup(book):
+    for name in SHEETS[1:6]:
+        worksheet = book[name]
+        assert worksheet.freeze_panes in ("A2", "B2", "C2"), name
+        assert worksheet.auto_filter.ref.startswith("A1:"), name
+        assert worksheet.print_title_rows == "$1:$1", name
+    for name in SHEETS:
+        setup = book[name].page_setup
+        assert (setup.orientation, setup.fitToWidth) == ("landscape", 1), name
+        assert book[name].sheet_properties.pageSetUpPr.fitToPage, name
+
+
+def test_conditional_formats(book, sample):
+    def rules(worksheet):
+        return {
+            str(k.sqref): [r.type for r in v]
+            for k, v in worksheet.conditional_formatting._cf_rules.items()
+        }
+
+    gap_rows = book["Gap Register"].max_row
+    assert rules(book["Gap Register"]) == {f"J2:J{gap_rows}": ["dataBar"]}
+    systems = len(sample.systems["system"].unique())
+    assert rules(book["Systems"]) == {f"F2:J{systems + 1}": ["colorScale"]}
+    flows = rules(book["Data Flows"])
+    assert list(flows.values()) == [["expression", "expression"]]
+
+
+def test_systems_matrix_equals_the_assessment(book, sample):
+    worksheet = book["Systems"]
+    headers = [c.value for c in worksheet[1]]
+    functions = list(sample.framework.functions["id"])
+    assert headers[5:] == [
+        f"{f} {n}" for f, n in sample.framework.functions[["id", "name"]].itertuples(index=False)
+    ]
+    got = {
+        (row[0], function): value
+        for row in worksheet.iter_rows(min_row=2, values_only=True)
+        for function, value in zip(functions, row[5:], strict=True)
+    }
+    want = {(r.system, r.function): r.level for r in sample.systems.itertuples()}
+    assert got == want
+
+
+def test_data_flows_lists_every_flow_with_its_findings(book, sample):
+    rows = table(book["Data Flows"])
+    flows = sample.inventory.flows
+    assert [r["flow_id"] for r in rows] == list(flows["flow_id"])
+    findings = sample.findings
+    for row in rows:
+        ids = list(findings.loc[findings["flow_id"] == row["flow_id"], "finding_id"])
+        assert row["findings"] == ("; ".join(ids) or None)
+    f018 = next(r for r in rows if r["flow_id"] == "F-018")
+    assert f018["severity"] == "High"
+    assert "F-018" in f018["finding messages"]
+    assert f018["encrypted_in_transit"] == "no"
+
+
+def test_validation_sheet_lists_warnings_or_says_none(book, sample, tmp_path):
+    rows = table(book["Validation"])
+    issues = sample.inventory.issues
+    assert [(r["sheet"], r["excel_row"], r["column"], r["problem"]) for r in rows] == list(
+        zip(issues["sheet"], issues["excel_row"], issues["column"], issues["problem"], strict=True)
+    )
+    clean = small([["C1", "x", "Implemented", None, "ID.IM-P1", "ALL"]])
+    assert clean.issues.empty
+    path = write_gap_register(nistpf.assess(clean), tmp_path / "clean.xlsx")
+    assert openpyxl.load_workbook(path)["Validation"]["A2"].value == "No problems found"
+
+
+def test_method_names_the_input_hash_version_framework_and_rules(book, sample):
+    text = [v for row in book["Method"].iter_rows(values_only=True) for v in row if v is not None]
+    assert sample.inventory.sha256 in text
+    assert sample.inventory.source in text
+    assert nistpf.__version__ in text
+    assert sample.framework.manifest["doi"] in text
+    rules = block(book["Method"], "Data-flow rules")
+    assert [r["Rule"] for r in rules] == list(nistpf.findings.load_rules()["id"])
+    assert {"Rule", "Description", "Subcategory", "Severity", "Cap"} <= set(rules[0])
+    scale = block(book["Method"], "Scale: tiers")
+    assert [(r["Level"], r["Label"]) for r in scale] == list(sample.scale.labels.items())
+
+
+def test_no_cell_holds_a_formula(book):
+    for worksheet in book:
+        for row in worksheet.iter_rows():
+            assert not any(c.data_type == "f" for c in row), worksheet.title
+
+
+# -- default actions --------------------------------------------------------------------------
+
+
+def actions(inventory) -> dict[str, str]:
+    a = nistpf.assess(inventory)
+    register = excel_sheets.gap_register(a)
+    return dict(zip(register["subcategory"], register["recommended_action"], strict=True))
+
+
+def test_default_actions_follow_the_data():
+    inventory = small(
+        [
+            ["C1", "TLS", "Implemented", None, "PR.DS-P2", "ALL"],
+            ["C2", "CRM masking", "Implemented", None, "PR.DS-P5", "CRM; CDP"],
+            ["C3", "DLP", "Planned", None, "PR.DS-P6", "ALL"],
+            ["C4", "Retention", "Partially implemented", 2, "CT.DM-P5", "ALL"],
+            ["C5", "Inventory", "Implemented", 2, "ID.IM-P1", "ALL"],
+        ],
+        [("F-1", "CRM", "CDP", {"encrypted_in_transit": "no"})],
+    )
+    found = actions(inventory)
+    text = nistpf.framework().get("PR.PO-P1").text
+    assert found["PR.PO-P1"] == f"Define and implement a control for: {text}"
+    assert found["PR.DS-P2"] == "Fix the data flows: F-1."
+    assert found["PR.DS-P5"] == "Extend C2 to BOT."
+    assert found["PR.DS-P6"] == "Implement C3 (Planned)."
+    assert found["CT.DM-P5"] == "Complete the implementation of C4."
+    assert found["ID.IM-P1"] == "Raise the maturity of C5 to 3 Repeatable."
+
+
+# -- text is never a formula ------------------------------------------------------------------
+
+
+def poisoned(payload_of) -> nistpf.Inventory:
+    """The small inventory with ``payload_of(i)`` in every text column (i numbers the rows)."""
+    base = small(
+        [["C1", "TLS", "Partially implemented", None, "PR.DS-P2; ID.IM-P1", "ALL"]],
+        [("F-1", "CRM", "CDP", {}), ("F-2", "CDP", "BOT", {})],
+        About=pd.DataFrame({"field": ["client", "engagement"], "value": ["a", "b"]}),
+    )
+    systems = base.systems.copy()
+    for column in ("name", "type", "owner", "vendor", "hosting"):
+        systems[column] = [payload_of(i) for i in range(len(systems))]
+    systems["data_categories"] = [(payload_of(i),) for i in range(len(systems))]
+    controls = base.controls.assign(name=[payload_of(0)], owner=[payload_of(1)])
+    flows = base.flows.copy()
+    for column in ("purpose", "stage", "minimization", "consent_basis", "owner"):
+        flows[column] = [payload_of(i) for i in range(len(flows))]
+    flows["data_categories"] = [(payload_of(i),) for i in range(len(flows))]
+    flows["notes"] = [payload_of(i + 1) for i in range(len(flows))]  # a client's own column
+    about = pd.DataFrame(
+        {"field": ["client", "engagement"], "value": [payload_of(0), payload_of(1)]}
+    )
+    issues = pd.DataFrame(
+        [["warning", "Systems", 3, "name", payload_of(2), payload_of(3), payload_of(4), "x"]],
+        columns=base.issues.columns,
+    )
+    return dataclasses.replace(
+        base,
+        systems=systems,
+        controls=controls,
+        flows=flows,
+        about=about,
+        issues=issues,
+        source=payload_of(5),
+    )
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=repr)
+def test_injection_payloads_come_back_as_text(payload, tmp_path):
+    inventory = poisoned(lambda i: payload)
+    path = write_gap_register(nistpf.assess(inventory), tmp_path / "register.xlsx")
+    book = openpyxl.load_workbook(path)
+    seen = set()
+    for worksheet in book:
+        headers = [c.value for c in worksheet[1]]
+        for row in worksheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{worksheet.title}!{cell.coordinate}"
+                if cell.value == payload:
+                    assert cell.data_type == "s", f"{worksheet.title}!{cell.coordinate}"
+                    assert cell.quotePrefix, f"{worksheet.title}!{cell.coordinate}"
+                    header = headers[cell.column - 1] if cell.column <= len(headers) else None
+                    seen.add((worksheet.title, header))
+    expected = {
+        ("Systems", "Name"),
+        ("Systems", "Type"),
+        ("Systems", "Owner"),
+        *(
+            ("Data Flows", c)
+            for c in ("purpose", "stage", "minimization", "consent_basis", "owner")
+        ),
+        ("Data Flows", "data_categories"),
+        ("Data Flows", "notes"),
+        ("Validation", "value"),
+        ("Validation", "problem"),
+        ("Validation", "hint"),
+    }
+    assert expected <= seen
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
+    assert [summary[k] for k in ("Client", "Engagement", "Input")] == [payload] * 3
+    gaps = {r["Subcategory"]: r for r in table(book["Gap Register"])}
+    assert gaps["ID.IM-P1"]["Data categories"] == payload
+    assert gaps["PR.DS-P2"]["Controls"] == f"C1 {payload}"
+
+
+def test_distinct_payloads_keep_their_columns(tmp_path):
+    """Each payload lands in its own cell, unchanged, whatever its neighbours hold."""
+    inventory = poisoned(lambda i: PAYLOADS[i % len(PAYLOADS)])
+    path = write_gap_register(nistpf.assess(inventory), tmp_path / "register.xlsx")
+    rows = table(openpyxl.load_workbook(path)["Systems"])
+    assert [r["Name"] for r in rows] == PAYLOADS[:3]
+    flows = table(openpyxl.load_workbook(path)["Data Flows"])
+    assert [r["purpose"] for r in flows] == PAYLOADS[:2]
+    assert [r["notes"] for r in flows] == PAYLOADS[1:3]
+
+
+# -- carry-over -------------------------------------------------------------------------------
+
+
+def closing_inventory(tmp_path: Path, subcategory: str) -> nistpf.Inventory:
+    """The sample plus an Implemented maturity-4 control for ``subcategory`` on every system."""
+    path = tmp_path / "next-year.xlsx"
+    shutil.copy(nistpf.sample_path(), path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Controls"]
+    headers = [c.value for c in sheet[1]]
+    values = {
+        "control_id": "CTL-900",
+        "name": "New control",
+        "status": "Implemented",
+        "maturity": 4,
+        "subcategories": subcategory,
+        "applies_to": "ALL",
+    }
+    sheet.append([values.get(h) for h in headers])
+    book.save(path)
+    return nistpf.load_inventory(path)
+
+
+@pytest.fixture(scope="module")
+def edited(written, sample, tmp_path_factory) -> tuple[Path, str, str]:
+    """A copy of the sample register in which the client filled two rows (by code, as Excel
+    would): the first whose gap a new control closes, and the second."""
+    path = tmp_path_factory.mktemp("edited") / "old-register.xlsx"
+    shutil.copy(written, path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Gap Register"]
+    rated = set(sample.inventory.responses["subcategory"])
+    rows = listed(sample)
+    candidates = rows[(rows["findings"].map(len) == 0) & ~rows["subcategory"].isin(rated)]
+    closing, staying = list(candidates["subcategory"][:2])
+    column = {c.value: c.column for c in sheet[1]}
+    for row in range(2, sheet.max_row + 1):
+        sub = sheet.cell(row, column["Subcategory"]).value
+        if sub in (closing, staying):
+            sheet.cell(row, column["Owner"]).value = f"Owner of {sub}"
+            sheet.cell(row, column["Status"]).value = "In progress"
+            sheet.cell(row, column["Due date"]).value = dt.datetime(2027, 3, 31)
+            sheet.cell(row, column["Comments"]).value = f"Budget approved for {sub}"
+            sheet.cell(row, column["Recommended action"]).value = f"Our plan for {sub}"
+    book.save(path)
+    return path, closing, staying
+
+
+def test_read_register_edits(edited, sample):
+    path, closing, staying = edited
+    edits = read_register_edits(path)
+    assert list(edits.columns) == [
+        "subcategory",
+        "recommended_action",
+        "owner",
+        "due_date",
+        "status",
+        "comments",
+    ]
+    assert list(edits["subcategory"]) == list(listed(sample)["subcategory"])
+    row = edits.set_index("subcategory").loc[staying]
+    assert row["owner"] == f"Owner of {staying}"
+    assert row["due_date"] == dt.date(2027, 3, 31)
+    assert row["status"] == "In progress"
+    assert row["comments"] == f"Budget approved for {staying}"
+    assert row["recommended_action"] == f"Our plan for {staying}"
+    untouched = edits.set_index("subcategory").drop([closing, staying])
+    assert set(untouched["status"]) == {"Open"}
+    assert untouched["owner"].isna().all()
+    assert untouched["due_date"].isna().all()
+
+
+def test_carry_over_brings_edits_and_reports_closed(edited, tmp_path):
+    path, closing, staying = edited
+    later = nistpf.assess(closing_inventory(tmp_path, closing))
+    assert later.subcategories.set_index("subcategory").at[closing, "gap"] == 0
+    new = write_gap_register(later, tmp_path / "new-register.xlsx", carry_over=path)
+    book = openpyxl.load_workbook(new)
+    rows = {r["Subcategory"]: r for r in table(book["Gap Register"])}
+    assert closing not in rows
+    kept = rows[staying]
+    assert kept["Owner"] == f"Owner of {staying}"
+    assert kept["Status"] == "In progress"
+    assert kept["Due date"] == dt.datetime(2027, 3, 31)
+    assert kept["Comments"] == f"Budget approved for {staying}"
+    assert kept["Recommended action"] == f"Our plan for {staying}"
+    others = [r for s, r in rows.items() if s != staying]
+    assert {r["Status"] for r in others} == {"Open"}
+    assert all(r["Owner"] is None and r["Recommended action"] for r in others)
+    closed = block(book["Summary"], "Closed since the previous register")
+    assert closed == [
+        {
+            "Subcategory": closing,
+            "Old owner": f"Owner of {closing}",
+            "Old status": "In progress",
+            "Now": "gap closed",
+        }
+    ]
+    reported = closed_items(later, read_register_edits(path))
+    assert list(reported["subcategory"]) == [closing]
+    assert reported.loc[0, "owner"] == f"Owner of {closing}"
+    assert reported.loc[0, "reason"] == "gap closed"
+
+
+def test_carry_over_into_the_register_it_reads(edited, sample, tmp_path):
+    """The old register may be the destination: it is read before anything is written."""
+    path, _, staying = edited
+    target = tmp_path / "register.xlsx"
+    shutil.copy(path, target)
+    write_gap_register(sample, target, carry_over=target)
+    rows = {r["Subcategory"]: r for r in table(openpyxl.load_workbook(target)["Gap Register"])}
+    assert rows[staying]["Owner"] == f"Owner of {staying}"
+
+
+def test_carry_over_from_a_dataframe_with_blanks_and_text_dates(sample, tmp_path):
+    first, second = list(listed(sample)["subcategory"][:2])
+    edits = pd.DataFrame(
+        {
+            "subcategory": [first.lower(), second],
+            "recommended_action": ["", "Do it"],
+            "owner": ["DPO", ""],
+            "due_date": ["2027-01-15", ""],
+            "status": ["done", ""],
+            "comments": ["", None],
+        }
+    )
+    path = write_gap_register(sample, tmp_path / "r.xlsx", carry_over=edits)
+    rows = {r["Subcategory"]: r for r in table(openpyxl.load_workbook(path)["Gap Register"])}
+    assert rows[first]["Owner"] == "DPO"
+    assert rows[first]["Status"] == "Done"
+    assert rows[first]["Due date"] == dt.datetime(2027, 1, 15)
+    assert rows[first]["Recommended action"]  # blank keeps nistpf's default
+    assert rows[second]["Recommended action"] == "Do it"
+    assert rows[second]["Status"] == "Open"
+    assert rows[second]["Owner"] is None
+
+
+def test_read_register_edits_after_columns_are_moved(edited, tmp_path):
+    """A register re-saved with a title row above the header, the Status column moved to the
+    front and a column of the client's own still reads the same."""
+    path, _, _ = edited
+    before = read_register_edits(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Gap Register"]
+    rows = sheet.max_row
+    sheet.insert_cols(1)
+    sheet.move_range(f"V1:V{rows}", cols=-21)  # Status (V after the insert) to column A
+    sheet.delete_cols(22)
+    sheet.insert_cols(5)
+    sheet.cell(1, 5).value = "CISO notes"
+    sheet.insert_rows(1, amount=2)
+    sheet.cell(1, 1).value = "Gap register — reviewed by the client"
+    assert [c.value for c in sheet[3]][:2] == ["Status", "Subcategory"]
+    moved = tmp_path / "moved.xlsx"
+    book.save(moved)
+    after = read_register_edits(moved)
+    pd.testing.assert_frame_equal(after, before)
+
+
+# -- safety -----------------------------------------------------------------------------------
+
+
+def test_interrupted_write_leaves_the_old_file(sample, tmp_path, monkeypatch):
+    path = write_gap_register(sample, tmp_path / "register.xlsx")
+    before = path.read_bytes()
+    from openpyxl.writer.excel import ExcelWriter
+
+    original = ExcelWriter.write_worksheet
+    written = []
+
+    def power_cut(self, ws):
+        if len(written) == 3:  # three sheets are in the temporary file already
+            raise RuntimeError("power cut")
+        written.append(ws.title)
+        return original(self, ws)
+
+    monkeypatch.setattr(ExcelWriter, "write_worksheet", power_cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        write_gap_register(sample, path)
+    assert written == SHEETS[:3]
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["register.xlsx"]
+
+
+def test_refuses_to_write_over_the_input_workbook(tmp_path):
+    source = tmp_path / "inventory.xlsx"
+    shutil.copy(nistpf.sample_path(), source)
+    before = source.read_bytes()
+    a = nistpf.assess(nistpf.load_inventory(source))
+    for spelling in (source, tmp_path / "." / "inventory.xlsx"):
+        with pytest.raises(OutputIsInputError) as caught:
+            write_gap_register(a, spelling)
+        assert "input workbook" in one_line(caught.value)
+        assert caught.value.code == "output-is-input"
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(source)
+    with pytest.raises(OutputIsInputError):
+        write_gap_register(a, link)
+    assert source.read_bytes() == before
+
+
+def test_missing_folder_is_a_one_line_error(sample, tmp_path):
+    path = tmp_path / "nowhere" / "register.xlsx"
+    with pytest.raises(OutputNotWritableError) as caught:
+        write_gap_register(sample, path)
+    message = one_line(caught.value)
+    assert message == f"cannot write {path}: the folder {path.parent} does not exist"
+    assert caught.value.code == "output-not-writable"
+    assert isinstance(caught.value, NistpfError)
+    assert isinstance(caught.value, OSError)
+    assert not path.parent.exists()
+
+
+def test_unwritable_destination_is_a_one_line_error(sample, tmp_path):
+    # A folder that is a regular file fails for root too (chmod does not stop root).
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputNotWritableError) as caught:
+        write_gap_register(sample, blocker / "register.xlsx")
+    assert "not a folder" in one_line(caught.value)
+    with pytest.raises(OutputNotWritableError) as caught:
+        write_gap_register(sample, tmp_path)
+    assert "is a folder" in one_line(caught.value)
+
+
+def test_a_register_open_in_libreoffice_or_excel_is_not_replaced(sample, tmp_path):
+    path = tmp_path / "register.xlsx"
+    for lock in (".~lock.register.xlsx#", "~$register.xlsx"):
+        (tmp_path / lock).write_text("someone")
+        with pytest.raises(OutputNotWritableError) as caught:
+            write_gap_register(sample, path)
+        assert "close it" in one_line(caught.value)
+        (tmp_path / lock).unlink()
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("setup", "problem"),
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.write_text("owner,status\n"), "not an Excel workbook"),
+        (lambda p: openpyxl.Workbook().save(p), "has no 'Gap Register' sheet"),
+    ],
+    ids=["missing", "not-a-workbook", "no-sheet"],
+)
+def test_read_register_edits_errors(tmp_path, setup, problem):
+    path = tmp_path / "old.xlsx"
+    setup(path)
+    with pytest.raises(RegisterError) as caught:
+        read_register_edits(path)
+    message = one_line(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert problem in message
+
+
+def test_read_register_edits_without_a_header_row(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Gap Register"
+    book.active.append(["ID", "Owner"])
+    book.save(tmp_path / "old.xlsx")
+    with pytest.raises(RegisterError, match="no header row with a 'Subcategory' column"):
+        read_register_edits(tmp_path / "old.xlsx")
+
+
+def test_scores_are_written_at_full_precision(tmp_path):
+    """openpyxl writes 16 significant digits; 3.3 - 1.5 needs 17 to read back equal."""
+    inventory = small(
+        [["C1", "TLS", "Implemented", 3, "ID.IM-P1", "CRM"]],
+        Profile=pd.DataFrame({"pf_id": ["ID.IM-P1"], "target": [3.3]}),
+    )
+    a = nistpf.assess(inventory)
+    gap = a.subcategories.set_index("subcategory").at["ID.IM-P1", "gap"]
+    assert float(f"{gap:.16g}") != gap  # what openpyxl alone would get wrong
+    path = write_gap_register(a, tmp_path / "r.xlsx")
+    rows = {r["Subcategory"]: r for r in table(openpyxl.load_workbook(path)["Gap Register"])}
+    assert rows["ID.IM-P1"]["Gap"] == gap
