@@ -1,0 +1,479 @@
+"""The leadership deck: an editable 16:9 PowerPoint file (python-pptx) that tells the
+assessment's story in eight slides.
+
+1. title — client, engagement, date;
+2. executive summary — overall current, target, gap and coverage, three key messages;
+3. radar by Function — chart and a table of Function scores;
+4. heat map of systems;
+5. top gaps — a table of the ten largest gaps by gap points;
+6. data-flow map — Sankey chart and findings by severity;
+7. roadmap — gaps grouped by priority with owners and due dates (from the register's edits);
+8. method appendix — scale, weights, formulas, framework version, input file and its hash.
+
+Every title states the point the slide makes, computed from the Assessment; every number is the
+Assessment's, rounded to two decimals (coverage as a percentage). Text and tables are native
+PowerPoint objects a consultant can edit; the charts are pictures rendered by kaleido in one
+browser session. Without a browser the deck is not written: :class:`BrowserMissingError`
+says how to install one (a deck with holes where the charts belong would be worse).
+
+This module decides *what* the deck says (pure functions over the Assessment);
+:mod:`nistpf.export.deck_slides` lays it out.
+
+>>> import nistpf
+>>> from nistpf.export.deck import write_deck
+>>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+>>> write_deck(a, "leadership.pptx")  # doctest: +SKIP
+PosixPath('leadership.pptx')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nistpf.assessment import Assessment
+from nistpf.errors import NistpfError, OutputIsInputError, OutputNotWritableError
+from nistpf.export import images
+from nistpf.export.atomic import atomic_open
+
+TO_BE_ASSIGNED = "to be assigned"
+PRIORITIES = ("High", "Moderate", "Low")
+SEVERITIES = ("High", "Medium", "Low")
+EDIT_COLUMNS = ("subcategory", "recommended_action", "owner", "due_date", "status", "comments")
+TOP_GAPS = 10
+MESSAGE_SYSTEMS = 8  # systems named in the High findings message before "and N more"
+OUTCOME_LIMIT = 150  # characters of an outcome in the top gaps table: two lines of a cell
+# The charts the deck shows, by their name in nistpf.export.images.CHARTS.
+DECK_CHARTS = ("radar-function", "heatmap", "flow-map")
+
+
+def write_deck(a: Assessment, path: Path | str, *, edits: pd.DataFrame | None = None) -> Path:
+    """Write the leadership deck of ``a`` to ``path`` (.pptx) and return the path.
+
+    ``edits`` is the register's carried-over edits, a DataFrame with ``subcategory,
+    recommended_action, owner, due_date, status, comments`` (what
+    ``nistpf.export.register_edits.read_register_edits`` returns); the roadmap shows their
+    owners and due dates, "to be assigned" where there are none.
+
+    The charts are rendered in one browser session before anything is written; without a
+    browser :class:`~nistpf.errors.BrowserMissingError` is raised and no file is written. The
+    file is written to a temporary file and renamed into place. Refuses the inventory the
+    assessment was read from (:class:`~nistpf.errors.OutputIsInputError`); a file that cannot
+    be written is an :class:`~nistpf.errors.OutputNotWritableError`."""
+    from nistpf.export import deck_slides  # it imports this module: lay out after telling
+
+    path = Path(path)
+    if _is_input(a, path):
+        raise OutputIsInputError(path)
+    story = tell(a, edits=edits)
+    figures = images.chart_figures(a, DECK_CHARTS)
+    pictures = images.render_png(
+        deck_slides.prepare_figures(figures), sizes=deck_slides.PICTURE_SIZES
+    )
+    presentation = deck_slides.build(story, pictures)
+    try:
+        with atomic_open(path, "wb") as stream:
+            presentation.save(stream)
+    except OSError as error:
+        raise OutputNotWritableError(path, error.strerror or str(error)) from error
+    return path
+
+
+def _is_input(a: Assessment, path: Path) -> bool:
+    source = a.inventory.path
+    if source is None:
+        return False
+    try:
+        return path.resolve() == Path(source).resolve() or (
+            path.exists() and os.path.samefile(path, source)
+        )
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Story:
+    """Everything the deck says, computed from one Assessment; the slides only lay it out.
+
+    Tables are DataFrames with plain values (numbers as floats, text as str); ``titles`` holds
+    one title per slide, in order."""
+
+    client: str
+    engagement: str
+    date: str
+    assessor: str
+    framework_title: str
+    overall: Mapping[str, float]
+    overall_label: str
+    target_label: str
+    key_messages: tuple[str, ...]
+    functions: pd.DataFrame  # function, name, current, target, gap, coverage
+    scale_text: str
+    systems: pd.DataFrame  # system, name, level (mean over Functions), weakest first
+    top_gaps: pd.DataFrame  # subcategory, outcome, text, current, target, gap, gap_points, …
+    findings: pd.DataFrame  # severity, findings (count per severity)
+    high_flows: tuple[str, ...]
+    roadmap: pd.DataFrame  # priority, subcategory, gap, gap_points, owner, due_date, …
+    roadmap_counts: Mapping[str, int]
+    method: tuple[tuple[str, str], ...]  # (label, text) pairs
+    sources: tuple[tuple[str, str], ...]
+    titles: tuple[str, ...]
+
+
+def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
+    """The :class:`Story` of ``a``: every title, number and sentence of the deck."""
+    inv = a.inventory
+    fw = a.framework
+    version = fw.version
+    overall = a.overall
+    label = a.scale.label
+    client = _line(inv.about_value("client")) or "Client"
+    functions = function_table(a)
+    systems = system_table(a)
+    gaps = gap_ranking(a)
+    top = gaps.head(TOP_GAPS).reset_index(drop=True)
+    findings = a.findings
+    counts = finding_counts(findings)
+    high = findings[findings["severity"] == "High"]
+    high_systems = sorted({s for systems_ in high["systems"] for s in systems_})
+    roadmap_table = roadmap(a, edits=edits)
+    roadmap_counts = {p: int((roadmap_table["priority"] == p).sum()) for p in PRIORITIES}
+
+    weakest = functions.sort_values("gap", ascending=False, kind="mergesort").iloc[0]
+    messages = (
+        _function_message(weakest),
+        _findings_message(findings, high, high_systems),
+        _gap_message(top),
+    )
+
+    flows = inv.flows
+    flagged = sorted(set(findings["flow_id"]))
+    high_flows = tuple(_flow_line(flows, flow_id) for flow_id in sorted(set(high["flow_id"])))
+
+    titles = (
+        f"{client}: NIST Privacy Framework {version} assessment",
+        f"Privacy outcomes average {overall.current:.2f} ({label(overall.current)}) against a "
+        f"target of {overall.target:.2f}, a gap of {overall.gap:.2f}",
+        _functions_title(weakest, len(functions)),
+        _systems_title(systems),
+        _gaps_title(top, functions),
+        _flows_title(findings, len(flagged), len(flows), len(high)),
+        _roadmap_title(roadmap_table, roadmap_counts),
+        "Method: every number comes from one scoring engine and can be traced to the inventory",
+    )
+    return Story(
+        client=client,
+        engagement=_line(inv.about_value("engagement")),
+        date=_line(inv.about_value("date")),
+        assessor=_line(inv.about_value("assessor")),
+        framework_title=f"NIST Privacy Framework {version}",
+        overall=overall._asdict(),
+        overall_label=label(overall.current),
+        target_label=label(overall.target),
+        key_messages=messages,
+        functions=functions,
+        scale_text=f"{a.scale.name} scale: {a.scale.describe()}",
+        systems=systems,
+        top_gaps=top,
+        findings=counts,
+        high_flows=high_flows,
+        roadmap=roadmap_table,
+        roadmap_counts=roadmap_counts,
+        method=method_notes(a),
+        sources=source_notes(a),
+        titles=titles,
+    )
+
+
+def function_table(a: Assessment) -> pd.DataFrame:
+    """``function, name, current, target, gap, coverage`` in framework order."""
+    names = a.framework.functions.set_index("id")["name"]
+    table = a.functions
+    table.insert(1, "name", table["function"].map(names).fillna(table["function"]))
+    return table.reset_index(drop=True)
+
+
+def system_table(a: Assessment) -> pd.DataFrame:
+    """``system, name, level``: each in-scope system's mean level over the Functions, weakest
+    first (ties in inventory order)."""
+    view = a.systems
+    table = view.groupby("system", sort=False).agg(name=("name", "first"), level=("level", "mean"))
+    table = table.reset_index().sort_values("level", kind="mergesort")
+    return table.reset_index(drop=True)
+
+
+def gap_ranking(a: Assessment) -> pd.DataFrame:
+    """In-profile Subcategories with a gap in the order the charts and the report use
+    (:func:`nistpf.export.charts.ranked_gaps`: largest gap points first, then the larger gap,
+    then framework order), with ``outcome``: the outcome text shortened for a table cell."""
+    from nistpf.export.charts import ranked_gaps
+
+    gaps = ranked_gaps(a).reset_index(drop=True)
+    gaps.insert(2, "outcome", gaps["text"].map(shorten))
+    return gaps
+
+
+def finding_counts(findings: pd.DataFrame) -> pd.DataFrame:
+    """``severity, findings``: how many data-flow findings of each severity (all three rows)."""
+    counts = findings["severity"].value_counts()
+    return pd.DataFrame(
+        {"severity": list(SEVERITIES), "findings": [int(counts.get(s, 0)) for s in SEVERITIES]}
+    )
+
+
+def roadmap(a: Assessment, *, edits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every gap, grouped by priority (High, Moderate, Low) and largest gap points first within
+    a group: ``priority, subcategory, gap, gap_points, recommended_action, owner, due_date,
+    status``. Owners and due dates come from ``edits`` when given; blanks read "to be
+    assigned"."""
+    gaps = gap_ranking(a)
+    order = {p: i for i, p in enumerate(PRIORITIES)}
+    gaps = gaps.assign(_order=gaps["priority"].map(order).fillna(len(order)))
+    gaps = gaps.sort_values("_order", kind="mergesort").drop(columns="_order")
+    table = gaps[["priority", "subcategory", "gap", "gap_points"]].reset_index(drop=True)
+    carried = _edits_by_subcategory(a, edits)
+    for column in ("recommended_action", "owner", "due_date", "status"):
+        values = [carried.get(s, {}).get(column, "") for s in table["subcategory"]]
+        if column in ("owner", "due_date"):
+            values = [v or TO_BE_ASSIGNED for v in values]
+        table[column] = values
+    return table
+
+
+def method_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
+    """How the numbers are computed, as (label, text) pairs for the appendix."""
+    d = a.defaults
+    sc = a.scale
+    statuses = ", ".join(f"{status} {level}" for status, level in sc.status_defaults.items())
+    return (
+        ("Scale", f"{sc.name}: {sc.describe()}."),
+        (
+            "Level",
+            "Per Subcategory and system: the best control that applies (its maturity, else by "
+            f"status: {statuses}); an assessor's rating replaces it; data-flow findings cap it.",
+        ),
+        (
+            "Current",
+            "Mean of the system levels weighted by criticality "
+            f"({_weights(d['criticality_weights'])}), or the assessor's organisation-level "
+            "rating where one exists.",
+        ),
+        (
+            "Coverage",
+            "Weighted share of systems with an Implemented (1) or Partially implemented (½) "
+            "control.",
+        ),
+        (
+            "Gap",
+            "max(0, target − current); gap points = gap × priority weight "
+            f"({_weights(d['priority_weights'])}). Targets and priorities come from the Target "
+            f"Profile (default target {d['target']:g}, {d['priority']}).",
+        ),
+        (
+            "Roll-ups",
+            "Category, Function and overall scores are means over the in-profile "
+            "Subcategories; the heat map averages each system's levels per Function.",
+        ),
+    )
+
+
+def source_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
+    """Where the numbers come from: framework, input file and hash, nistpf version, counts."""
+    from nistpf import __version__
+
+    inv = a.inventory
+    manifest = a.framework.manifest
+    publication = ", ".join(
+        str(manifest[key]) for key in ("publication", "published") if manifest.get(key)
+    )
+    in_profile = int(a.subcategories["in_profile"].sum())
+    return (
+        (
+            "Framework",
+            f"NIST Privacy Framework {a.framework.version}"
+            + (f" ({publication})" if publication else ""),
+        ),
+        ("Input", _line(inv.source) or "DataFrames"),
+        ("SHA-256", inv.sha256 or "not recorded (the inventory was not read from a file)"),
+        ("nistpf", __version__),
+        (
+            "Scope",
+            f"{in_profile} in-profile Subcategories, {a.systems['system'].nunique()} systems in "
+            f"scope, {len(inv.controls)} controls, {len(inv.flows)} data flows, "
+            f"{len(a.findings)} findings",
+        ),
+    )
+
+
+def shorten(text: object, limit: int = OUTCOME_LIMIT) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters (with an
+    ellipsis when cut)."""
+    line = _line(text)
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:. ")
+    return cut + "…"
+
+
+def _edits_by_subcategory(a: Assessment, edits: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    if edits is None:
+        return {}
+    if not isinstance(edits, pd.DataFrame) or "subcategory" not in edits.columns:
+        raise ValueError(
+            "edits: expected a DataFrame with a 'subcategory' column and any of "
+            f"{', '.join(EDIT_COLUMNS[1:])} (what read_register_edits returns)"
+        )
+    carried: dict[str, dict[str, str]] = {}
+    for row in edits.to_dict("records"):
+        key = _subcategory(a, row.get("subcategory"))
+        if not key:
+            continue
+        values = {column: _cell(row.get(column)) for column in EDIT_COLUMNS[1:]}
+        # A later row for the same Subcategory fills in what an earlier one left blank.
+        merged = carried.setdefault(key, {})
+        merged.update({k: v for k, v in values.items() if v})
+    return carried
+
+
+def _subcategory(a: Assessment, value: Any) -> str:
+    text = _cell(value)
+    if not text:
+        return ""
+    try:
+        return a.framework.normalize_id(text)
+    except NistpfError:
+        return text
+
+
+def _cell(value: Any) -> str:
+    """A register cell as plain one-line text: blanks for None/NaN, ISO dates for dates."""
+    if value is None:
+        return ""
+    if isinstance(value, float | int) and not isinstance(value, bool) and pd.isna(value):
+        return ""
+    if value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat() if not pd.isna(value) else ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _line(value)
+
+
+def _line(value: object) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _flow_line(flows: pd.DataFrame, flow_id: str) -> str:
+    match = flows[flows["flow_id"] == flow_id]
+    if not len(match):
+        return flow_id
+    row = match.iloc[0]
+    return f"{flow_id}: {_line(row['source'])} → {_line(row['destination'])}"
+
+
+def _weights(weights: Mapping[str, float]) -> str:
+    return ", ".join(f"{name} {value:g}" for name, value in weights.items())
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _function_message(weakest: pd.Series) -> str:
+    if not weakest["gap"] > 0:
+        return "Every Function meets its target."
+    return (
+        f"{weakest['name']} ({weakest['function']}) is the weakest Function: current "
+        f"{weakest['current']:.2f} against a target of {weakest['target']:.2f}, a gap of "
+        f"{weakest['gap']:.2f}."
+    )
+
+
+def _findings_message(findings: pd.DataFrame, high: pd.DataFrame, systems: list[str]) -> str:
+    if not len(findings):
+        return "No data-flow findings: no flow breaks a data-flow rule."
+    if not len(high):
+        return (
+            f"No High-severity data-flow findings; {len(findings)} finding{_s(len(findings))} "
+            "of lower severity."
+        )
+    shown = ", ".join(systems[:MESSAGE_SYSTEMS])
+    more = len(systems) - MESSAGE_SYSTEMS
+    return (
+        f"{len(high)} High-severity data-flow finding{_s(len(high))} "
+        f"{'touches' if len(high) == 1 else 'touch'} {len(systems)} system{_s(len(systems))}: "
+        f"{shown}{f' and {more} more' if more > 0 else ''}."
+    )
+
+
+def _gap_message(top: pd.DataFrame) -> str:
+    if not len(top):
+        return "Every in-profile Subcategory meets its target."
+    first = top.iloc[0]
+    return (
+        f"The largest gap is {first['subcategory']} ({first['priority']} priority, gap "
+        f"{first['gap']:.2f}, {first['gap_points']:.2f} gap points): “{first['text']}”"
+    )
+
+
+def _functions_title(weakest: pd.Series, count: int) -> str:
+    if not weakest["gap"] > 0:
+        return f"Every one of the {count} Functions meets its target"
+    return (
+        f"{weakest['name']} is {weakest['gap']:.2f} levels below target, the widest gap of the "
+        f"{count} Functions"
+    )
+
+
+def _flows_title(findings: pd.DataFrame, flagged: int, flows: int, high: int) -> str:
+    if not flows:
+        return "No data flows are recorded in the inventory"
+    if not len(findings):
+        return f"No data-flow findings on the {flows} flow{_s(flows)}"
+    return (
+        f"{len(findings)} data-flow finding{_s(len(findings))} on {flagged} of {flows} "
+        f"flow{_s(flows)}; {high} High severity"
+    )
+
+
+def _systems_title(systems: pd.DataFrame) -> str:
+    if not len(systems):
+        return "No system is in scope"
+    weakest = systems.iloc[0]
+    return (
+        f"{_line(weakest['name'])} ({weakest['system']}) is the weakest system: mean level "
+        f"{weakest['level']:.2f} across the Functions"
+    )
+
+
+def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame) -> str:
+    if not len(top):
+        return "No gaps: every in-profile Subcategory meets its target"
+    names = functions.set_index("function")["name"]
+    counts = top["function"].value_counts().reindex(functions["function"], fill_value=0)
+    leading = counts.idxmax()  # the first Function in framework order with the most gaps
+    return (
+        f"The {len(top)} largest gaps: {counts[leading]} in {names.get(leading, leading)}, led "
+        f"by {top.iloc[0]['subcategory']} ({top.iloc[0]['gap_points']:.2f} gap points)"
+    )
+
+
+def _roadmap_title(table: pd.DataFrame, counts: Mapping[str, int]) -> str:
+    first = next((p for p in PRIORITIES if counts[p]), None)
+    if first is None:
+        return "Roadmap: no gaps to close"
+    assigned = int((table["owner"] != TO_BE_ASSIGNED).sum())
+    rest = ", ".join(f"{counts[p]} {p}" for p in PRIORITIES if p != first and counts[p])
+    owners = f"{assigned} of {len(table)} have an owner" if assigned else "owners to be assigned"
+    return (
+        f"Roadmap: close {counts[first]} {first}-priority gap{_s(counts[first])} first"
+        + (f", then {rest}" if rest else "")
+        + f"; {owners}"
+    )
