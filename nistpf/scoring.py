@@ -153,11 +153,13 @@ class _Engine:
         everywhere = links[links["all"].to_numpy()]
         if n_y and len(everywhere):
             best = everywhere.drop_duplicates("subcategory")
-            rows = best["subcategory"].map(self.s_index).to_numpy()
+            rows = best["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)
             levels[rows, :] = best["level"].to_numpy()[:, None]
             control[rows, :] = best["control_id"].to_numpy()[:, None]
             cov = everywhere.groupby("subcategory")["cov"].max()
-            coverage[cov.index.map(self.s_index).to_numpy(), :] = cov.to_numpy()[:, None]
+            coverage[cov.index.map(self.s_index).to_numpy(dtype=np.intp), :] = cov.to_numpy()[
+                :, None
+            ]
         named = self.inv.control_systems[["control_id", "system_id"]]
         named = named[named["system_id"].isin(self.y_index)].drop_duplicates()
         explicit = links.merge(named, on="control_id")
@@ -166,14 +168,14 @@ class _Engine:
                 ["level", "cov", "order"], ascending=[False, False, True], kind="stable"
             )
             best = explicit.drop_duplicates(["subcategory", "system_id"])
-            r = best["subcategory"].map(self.s_index).to_numpy()
-            c = best["system_id"].map(self.y_index).to_numpy()
+            r = best["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)
+            c = best["system_id"].map(self.y_index).to_numpy(dtype=np.intp)
             better = best["level"].to_numpy() > levels[r, c]
             levels[r[better], c[better]] = best["level"].to_numpy()[better]
             control[r[better], c[better]] = best["control_id"].to_numpy()[better]
             cov = explicit.groupby(["subcategory", "system_id"], sort=False)["cov"].max()
-            r = cov.index.get_level_values(0).map(self.s_index).to_numpy()
-            c = cov.index.get_level_values(1).map(self.y_index).to_numpy()
+            r = cov.index.get_level_values(0).map(self.s_index).to_numpy(dtype=np.intp)
+            c = cov.index.get_level_values(1).map(self.y_index).to_numpy(dtype=np.intp)
             coverage[r, c] = np.maximum(coverage[r, c], cov.to_numpy())
         return levels, coverage, control
 
@@ -183,8 +185,8 @@ class _Engine:
         rated = responses[(responses["system"] != "") & responses["current"].notna()]
         rated = rated[rated["system"].isin(self.y_index) & rated["subcategory"].isin(self.s_index)]
         rated = rated.drop_duplicates(["subcategory", "system"], keep="last")
-        r = rated["subcategory"].map(self.s_index).to_numpy()
-        c = rated["system"].map(self.y_index).to_numpy()
+        r = rated["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)
+        c = rated["system"].map(self.y_index).to_numpy(dtype=np.intp)
         levels[r, c] = rated["current"].astype(float).to_numpy()
         control[r, c] = "assessor"
         source[r, c] = "assessor"
@@ -201,16 +203,16 @@ class _Engine:
         ]
         touched = touched.assign(
             cap=np.floor(touched["cap"].astype(float) * rescale + 0.5),
-            r=touched["subcategory"].map(self.s_index),
-            c=touched["systems"].map(self.y_index),
+            r=touched["subcategory"].map(self.s_index).astype(np.intp),
+            c=touched["systems"].map(self.y_index).astype(np.intp),
         )
         # Only findings whose cap is below the level they meet lower it, and are named.
         effective = touched[touched["cap"].to_numpy() < levels[touched["r"], touched["c"]]]
         if len(effective):
             by_cell = effective.groupby(["r", "c"], sort=False)
             caps = by_cell["cap"].min()
-            r = caps.index.get_level_values(0).to_numpy()
-            c = caps.index.get_level_values(1).to_numpy()
+            r = caps.index.get_level_values(0).to_numpy(dtype=np.intp)
+            c = caps.index.get_level_values(1).to_numpy(dtype=np.intp)
             levels[r, c] = np.minimum(levels[r, c], caps.to_numpy())
             capped_by[r, c] = by_cell["finding_id"].agg("; ".join).to_numpy()
         return capped_by

@@ -384,3 +384,19 @@ def test_the_sample_assessment_holds_together(sample_assessment):
     assert set(a.findings["finding_id"]) >= {"R01:F-030", "R01:F-018"}
     assert 0 < a.overall.current < a.overall.target
     assert repr(a).startswith("<Assessment of cx-sample.xlsx: current ")
+
+
+def test_an_inventory_with_no_controls_no_flows_and_no_ratings_scores_zero():
+    one = SYSTEMS.iloc[:1]
+    a = nistpf.assess(inventory([], systems=one))
+    assert (a.subcategories["current"] == 0).all()
+    assert a.findings.empty
+    assert len(a.levels) == 100
+    assert a.overall == (0.0, 3.0, 3.0, 0.0)
+
+
+def test_a_rating_for_an_out_of_scope_system_is_ignored():
+    systems = SYSTEMS.assign(in_scope=["yes", "yes", "no"])
+    responses = pd.DataFrame({"subcategory": ["PR.DS-P1"], "system": ["BOT"], "current": [4]})
+    a = nistpf.assess(inventory([], systems=systems, responses=responses))
+    assert sub(a, "PR.DS-P1")["current"] == 0.0
