@@ -220,6 +220,23 @@ class Store:
             # Objects as SQLite gives them: None stays None, text stays text.
             return pd.DataFrame(cursor.fetchall(), columns=columns, dtype=object)
 
+    # -- the engagement ----------------------------------------------------------------------
+    def set_engagement_name(self, name: str, *, who: str | None = None) -> None:
+        """Name the engagement (shown in notebooks and reports)."""
+        with self._transaction() as db:
+            old = db.execute("SELECT value FROM engagement WHERE key = 'name'").fetchone()
+            db.execute("INSERT OR REPLACE INTO engagement VALUES ('name', ?)", (name,))
+            db.execute(
+                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                "VALUES (?, ?, NULL, 'engagement', '[]', 'name', ?, ?, '')",
+                (_now(), _who(who), _logged(old[0]) if old else None, _logged(name)),
+            )
+
+    @property
+    def engagement_name(self) -> str:
+        table = self._read("SELECT value FROM engagement WHERE key = 'name'")
+        return str(table["value"].iloc[0]) if len(table) else self.path.stem
+
     # -- assessments -------------------------------------------------------------------------
     def new_assessment(
         self,
@@ -508,7 +525,8 @@ class Store:
     def apply(self, inventory: Inventory, number: int | None = None) -> Inventory:
         """``inventory`` with the store's scope decisions, ratings, profile edits and Tiers for
         assessment ``number`` (default: the latest) laid over its own sheets: a stored row
-        replaces the sheet's row for the same key, a cleared rating removes it."""
+        replaces the sheet's row for the same key, a cleared rating removes it. The About date
+        becomes the assessment's date, so assessments over time sort by it."""
         number = self.latest() if number is None else int(number)
         run = self.assessment(number)
         ratings = self.ratings(number)
@@ -530,7 +548,12 @@ class Store:
         profile["level"] = [fw.get(i).level for i in profile["pf_id"]]
         kept_profile = inventory.profile[~inventory.profile["pf_id"].isin(profile["pf_id"])]
         tiers = self.tiers(number)
-        kept_tiers = inventory.tiers[~inventory.tiers["attribute"].isin(tiers["attribute"])]
+        decided_tiers = self._read("SELECT attribute FROM tiers WHERE assessment = ?", (number,))
+        kept_tiers = inventory.tiers[~inventory.tiers["attribute"].isin(decided_tiers["attribute"])]
+        about = inventory.about[inventory.about["field"] != "date"]
+        about = pd.concat(
+            [about, pd.DataFrame({"field": ["date"], "value": [run["date"]]})], ignore_index=True
+        )
         systems = inventory.systems.copy()
         decided = self.scope(number).set_index("system")["in_scope"]
         chosen = systems["system_id"].map(decided)
@@ -538,6 +561,7 @@ class Store:
         return dataclasses.replace(
             inventory,
             systems=systems,
+            about=about.astype(object),
             responses=_typed(responses, RESPONSE_COLUMNS, {"current": "Float64"}),
             profile=_typed(
                 pd.concat([kept_profile, profile.assign(excel_row=pd.NA)], ignore_index=True),

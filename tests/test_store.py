@@ -201,3 +201,19 @@ def test_scope_decisions_are_kept_and_applied(store, sample):
     assessment = nistpf.assess(store.apply(sample, run))
     assert "LEG-01" in set(assessment.levels["system"])
     assert "SRV-01" not in set(assessment.levels["system"])
+
+
+def test_engagement_name_and_the_assessment_date_reach_the_inventory(store, sample):
+    store.set_engagement_name("Tallowby & Finch 2026")
+    assert store.engagement_name == "Tallowby & Finch 2026"
+    run = store.new_assessment("Follow-up", sample, date="2026-09-30")
+    assert store.apply(sample, run).about_value("date") == "2026-09-30"
+    assert store.log()["entity"].tolist()[:2] == ["engagement", "assessment"]
+
+
+def test_a_cleared_tier_removes_the_sheets_tier(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    rated = sample.tiers.iloc[0]["attribute"]
+    store.set_tier(run, rated, None)
+    assert rated not in set(store.apply(sample, run).tiers["attribute"])
+    assert len(store.apply(sample, run).tiers) == len(sample.tiers) - 1

@@ -1,0 +1,351 @@
+"""The guided assessment's model: one engagement store, one inventory, one current Assessment.
+
+A :class:`Session` holds no widget. Every change the consultant makes goes through one of its
+methods, which saves the change in the engagement store (with the assessor's name in the log),
+re-scores, and tells the listeners (the steps of :mod:`nistpf.ui.steps`) what changed. Because
+everything lives in the store, a new Session on the same store picks up where the last one
+stopped — after a kernel restart too.
+
+>>> from nistpf.ui import Session
+>>> session = Session("acme/engagement.nistpf", assessor="Jane Doe")     # doctest: +SKIP
+>>> session.load(nistpf.sample_path())                                  # doctest: +SKIP
+>>> session.rate("PR.DS-P2", 2, evidence="TLS scan", method="test")     # doctest: +SKIP
+>>> session.assessment.overall                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from nistpf.assessment import Assessment
+from nistpf.errors import InventoryError, NistpfError
+from nistpf.inventory import Inventory, load_inventory
+from nistpf.inventory.model import empty_issues
+from nistpf.scales import Scale
+from nistpf.scoring import assess
+from nistpf.store import Store, open_store
+
+
+class NotLoadedError(NistpfError, RuntimeError):
+    """A change was asked for before a valid inventory was loaded."""
+
+    code = "no-inventory"
+
+    def __init__(self) -> None:
+        super().__init__("no inventory is loaded yet; load one first (Session.load, step 1)")
+
+
+class _Keep:
+    """Marks an argument left out: the saved value stays as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+class Change(NamedTuple):
+    """What a Session call changed, as listeners receive it: ``kind`` is ``load``, ``rating``,
+    ``profile``, ``tier``, ``scope`` or ``assessor``; ``key`` names the row (e.g.
+    ``("PR.DS-P2", "")`` for an organisation-level rating)."""
+
+    kind: str
+    key: tuple = ()
+
+
+Listener = Callable[[Change], None]
+
+
+class Session:
+    """An engagement store, the inventory being assessed, and its current :class:`Assessment`.
+
+    ``store_path`` is the engagement's store (created when missing); uploads go into its folder.
+    ``assessor`` is the name written into the log and the ratings. ``number`` pins an assessment
+    of the store; without it :meth:`load` picks the latest assessment of the same inventory
+    (same SHA-256) or starts a new one. With ``restore`` (the default), a store that already
+    holds an assessment reloads that assessment's inventory file, so everything saved before
+    is back (an inventory read through a mapping needs :meth:`load` again with the mapping).
+    """
+
+    def __init__(
+        self,
+        store_path: str | Path,
+        *,
+        assessor: str | None = None,
+        number: int | None = None,
+        name: str | None = None,
+        restore: bool = True,
+    ):
+        self.store_path = Path(store_path)
+        self.store: Store = open_store(self.store_path)
+        self.assessor = assessor
+        self.number: int | None = None if number is None else int(number)
+        self._pinned = self.number  # the assessment asked for, whatever the inventory
+        if self._pinned is not None:
+            self.store.assessment(self._pinned)  # an unknown number: StoreError says which exist
+        self.name = name
+        self.source: Path | None = None
+        self.mapping: Path | None = None
+        self.inventory: Inventory | None = None
+        self.assessment: Assessment | None = None
+        self.report: pd.DataFrame = empty_issues()
+        self.created = False  # whether the last load started a new assessment
+        self._listeners: list[Listener] = []
+        self._drafts: dict[tuple[str, str], dict[str, Any]] | None = None
+        if restore and not self.store.assessments().empty:
+            self._restore()
+
+    def __repr__(self) -> str:
+        what = f"assessment {self.number}" if self.ready else "no inventory loaded"
+        return f"<Session {self.store_path.name}: {what}>"
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True once a valid inventory is loaded and scored: the later steps can be used."""
+        return self.assessment is not None
+
+    @property
+    def folder(self) -> Path:
+        """The engagement folder: the store's folder, where uploads and exports go."""
+        return self.store_path.resolve().parent
+
+    @property
+    def scale(self) -> Scale:
+        return self._require().scale
+
+    @property
+    def run(self) -> dict[str, Any]:
+        """The store's record of the current assessment (name, date, inventory, scale)."""
+        self._require()
+        return self.store.assessment(self.number)
+
+    def on_change(self, callback: Listener) -> Listener:
+        """Call ``callback(change)`` after every change (a :class:`Change`); returns it, so it
+        can be used as a decorator."""
+        self._listeners.append(callback)
+        return callback
+
+    def off_change(self, callback: Listener) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _notify(self, kind: str, key: tuple = ()) -> None:
+        change = Change(kind, key)
+        for callback in list(self._listeners):
+            callback(change)
+
+    def _require(self) -> Assessment:
+        if self.assessment is None:
+            raise NotLoadedError
+        return self.assessment
+
+    def _who(self) -> str | None:
+        return self.assessor or None
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, source: str | Path, mapping: str | Path | None = None) -> pd.DataFrame:
+        """Read and validate ``source`` (with ``mapping`` for a client's own layout) and return
+        the validation report. With errors no inventory is kept (:attr:`ready` is False);
+        otherwise the assessment of this inventory is opened — the latest one in the store
+        with the same SHA-256, or a new one — and scored with everything saved for it."""
+        return self._load(Path(source), None if mapping in (None, "") else Path(mapping))
+
+    def _load(self, source: Path, mapping: Path | None, number: int | None = None) -> pd.DataFrame:
+        try:
+            inventory = load_inventory(source, mapping=mapping)
+        except InventoryError as error:
+            self.source, self.mapping = source, mapping
+            self.inventory = self.assessment = None
+            self.report = error.issues
+            self._notify("load")
+            return self.report
+        self.source, self.mapping = source, mapping
+        self.inventory = inventory
+        self.report = inventory.issues
+        self.number, self.created = self._choose_assessment(inventory, number)
+        self._drafts = None
+        self.rescore()
+        self._notify("load")
+        return self.report
+
+    def _choose_assessment(self, inventory: Inventory, number: int | None) -> tuple[int, bool]:
+        pinned = number if number is not None else self._pinned
+        if pinned is not None:
+            return int(pinned), False
+        runs = self.store.assessments()
+        same = runs[runs["inventory_sha256"] == (inventory.sha256 or "")]
+        if not same.empty:
+            return int(same["id"].iloc[-1]), False
+        label = inventory.about_value("client") or Path(inventory.source).stem
+        name = self.name or f"{label} {dt.date.today().isoformat()}"
+        return self.store.new_assessment(name, inventory, who=self._who()), True
+
+    def _restore(self) -> None:
+        run = self.store.assessment(self.number if self.number is not None else self.store.latest())
+        path = Path(run["inventory_path"]) if run["inventory_path"] else None
+        if path is not None and path.exists():
+            self._load(path, None, int(run["id"]))
+
+    def rescore(self) -> Assessment:
+        """Score the inventory with everything the store holds for the assessment (~50 ms on
+        the sample)."""
+        if self.inventory is None:
+            raise NotLoadedError
+        self.assessment = assess(self.store.apply(self.inventory, self.number))
+        return self.assessment
+
+    def save_upload(self, name: str, content: bytes) -> Path:
+        """Write an uploaded file into the engagement folder and return its path. An existing
+        file is never replaced: the same bytes reuse it, other bytes get ``name (2).xlsx``."""
+        base = Path(Path(str(name)).name or "upload")
+        path = self.folder / base
+        number = 2
+        while path.exists():
+            if path.read_bytes() == content:
+                return path
+            path = self.folder / f"{base.stem} ({number}){base.suffix}"
+            number += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as stream:  # "x": fail rather than replace a file just made
+            stream.write(content)
+        return path
+
+    # -- ratings -------------------------------------------------------------------------------
+    def rate(
+        self,
+        subcategory: str,
+        current: float | None,
+        *,
+        system: str | None = None,
+        evidence: str = "",
+        method: str = "",
+        notes: str = "",
+    ) -> Assessment:
+        """Save the assessor's rating of ``subcategory`` (the organisation's, or ``system``'s)
+        and re-score; ``current=None`` clears the level (evidence and notes are still kept)."""
+        self._require()
+        self.store.set_rating(
+            self.number,
+            subcategory,
+            system=system or None,
+            current=current,
+            evidence=evidence,
+            method=method,
+            notes=notes,
+            who=self._who(),
+        )
+        self._drafts = None
+        self.rescore()
+        self._notify("rating", (subcategory, system or ""))
+        return self.assessment
+
+    def rating(self, subcategory: str, system: str | None = None) -> dict[str, Any]:
+        """The rating as the inputs show it: ``current`` (None when not rated), ``evidence``,
+        ``method``, ``notes``, ``assessor``, ``date`` — the store's or the Responses sheet's,
+        including evidence saved without a level."""
+        responses = self._require().inventory.responses
+        rows = responses[
+            (responses["subcategory"] == subcategory) & (responses["system"] == (system or ""))
+        ]
+        if len(rows):
+            row = rows.iloc[-1]
+            current = row["current"]
+            return {
+                "current": None if pd.isna(current) else float(current),
+                **{f: _text(row[f]) for f in ("evidence", "method", "notes", "assessor", "date")},
+            }
+        blank = {"current": None, "evidence": "", "method": "", "notes": "", "assessor": ""}
+        return {**blank, "date": "", **self._draft(subcategory, system or "")}
+
+    def _draft(self, subcategory: str, system: str) -> dict[str, Any]:
+        """Evidence saved with no level yet: the store keeps it, the scored inventory does not,
+        so it is read back from the change log (the latest value of each field)."""
+        if self._drafts is None:
+            log = self.store.log(self.number)
+            log = log[log["entity"] == "rating"]
+            drafts: dict[tuple[str, str], dict[str, Any]] = {}
+            for key, field, new in zip(log["key"], log["field"], log["new"], strict=True):
+                row = drafts.setdefault(tuple(json.loads(key)), {})
+                row[field] = None if new is None else json.loads(new)
+            self._drafts = drafts
+        found = self._drafts.get((subcategory, system), {})
+        if found.get("current") is not None:
+            return {}  # rated: the scored inventory has it
+        return {f: _text(found.get(f)) for f in ("evidence", "method", "notes", "assessor")}
+
+    # -- profile, tiers, scope -----------------------------------------------------------------
+    def profile_row(self, pf_id: str) -> dict[str, Any]:
+        """The Target Profile row of a Function, Category or Subcategory as set (blank values
+        inherit): ``target`` (None), ``priority`` (""), ``in_profile`` (None), ``rationale``."""
+        profile = self._require().inventory.profile
+        rows = profile[profile["pf_id"] == pf_id]
+        if not len(rows):
+            return {"target": None, "priority": "", "in_profile": None, "rationale": ""}
+        row = rows.iloc[-1]
+        return {
+            "target": None if pd.isna(row["target"]) else float(row["target"]),
+            "priority": _text(row["priority"]),
+            "in_profile": None if pd.isna(row["in_profile"]) else bool(row["in_profile"]),
+            "rationale": _text(row["rationale"]),
+        }
+
+    def set_target(
+        self,
+        pf_id: str,
+        target: float | None = KEEP,
+        *,
+        priority: str = KEEP,
+        in_profile: bool | None = KEEP,
+        rationale: str = KEEP,
+    ) -> Assessment:
+        """Set the Target Profile of a Function, Category or Subcategory and re-score. Only the
+        attributes given change; ``None`` / ``""`` make one inherit from the wider row."""
+        row = self.profile_row(pf_id)
+        given = {"target": target, "priority": priority, "in_profile": in_profile}
+        given["rationale"] = rationale
+        row.update({k: v for k, v in given.items() if v is not KEEP})
+        self.store.set_profile(self.number, pf_id, **row, who=self._who())
+        self.rescore()
+        self._notify("profile", (pf_id,))
+        return self.assessment
+
+    def tier(self, attribute: str) -> dict[str, Any]:
+        """The organisation's Tier for ``attribute``: ``tier`` (1-4 or None) and ``evidence``."""
+        tiers = self._require().inventory.tiers
+        rows = tiers[tiers["attribute"] == attribute]
+        if not len(rows) or pd.isna(rows["tier"].iloc[-1]):
+            return {"tier": None, "evidence": _text(rows["evidence"].iloc[-1]) if len(rows) else ""}
+        return {"tier": int(rows["tier"].iloc[-1]), "evidence": _text(rows["evidence"].iloc[-1])}
+
+    def set_tier(self, attribute: str, tier: int | None, *, evidence: str = "") -> Assessment:
+        """Save the organisation's Implementation Tier (1-4, None clears) for one attribute."""
+        self._require()
+        self.store.set_tier(self.number, attribute, tier, evidence=evidence, who=self._who())
+        self.rescore()
+        self._notify("tier", (attribute,))
+        return self.assessment
+
+    def set_scope(self, system: str, in_scope: bool) -> Assessment:
+        """Put a system in or out of scope and re-score."""
+        self._require()
+        self.store.set_scope(self.number, system, in_scope, who=self._who())
+        self.rescore()
+        self._notify("scope", (system,))
+        return self.assessment
+
+    def set_assessor(self, name: str) -> None:
+        """The name saved with every later change (the log's ``who``, the ratings' assessor)."""
+        self.assessor = name.strip() or None
+        self._notify("assessor")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
