@@ -6,9 +6,18 @@
 100
 >>> nistpf.normalize_id("IDIM-P01")
 'ID.IM-P1'
+
+The whole job, from the client's workbook to what leadership receives::
+
+    inventory = nistpf.load_inventory("acme-inventory.xlsx")
+    assessment = nistpf.assess(inventory)
+    nistpf.write_gap_register(assessment, "acme-gap-register.xlsx")
+    nistpf.write_report(assessment, "acme-report.html")
+    nistpf.write_deck(assessment, "acme-deck.pptx")
 """
 
 from nistpf.assessment import Assessment, Explanation, compare
+from nistpf.engagement import new_engagement
 from nistpf.errors import (
     InventoryError,
     NistpfError,
@@ -22,8 +31,32 @@ from nistpf.inventory import Inventory, MappingError, load_inventory
 from nistpf.inventory.template import write_template
 from nistpf.sample import sample_path
 from nistpf.scoring import assess
+from nistpf.store import Store, open_store
 
 __version__ = "0.1.0"
+
+# The writers pull in openpyxl, plotly, python-pptx and kaleido; they load on first use, so that
+# `import nistpf` and quick commands stay fast.
+_LAZY = {
+    "write_deck": "nistpf.export.deck",
+    "write_gap_register": "nistpf.export.excel",
+    "write_images": "nistpf.export.images",
+    "read_register_edits": "nistpf.export.register_edits",
+    "write_report": "nistpf.export.report",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nistpf' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Assessment",
@@ -35,6 +68,7 @@ __all__ = [
     "MappingError",
     "NistpfError",
     "Reference",
+    "Store",
     "UnknownCrosswalkError",
     "UnknownIdError",
     "UnknownVersionError",
@@ -44,8 +78,15 @@ __all__ = [
     "compare",
     "framework",
     "load_inventory",
+    "new_engagement",
     "normalize_id",
+    "open_store",
+    "read_register_edits",
     "sample_path",
     "versions",
+    "write_deck",
+    "write_gap_register",
+    "write_images",
+    "write_report",
     "write_template",
 ]

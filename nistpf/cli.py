@@ -18,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 import nistpf
+from nistpf.engagement import new_engagement
 from nistpf.errors import (
+    BrowserMissingError,
     InventoryError,
     NistpfError,
     OutputExistsError,
@@ -27,6 +29,7 @@ from nistpf.errors import (
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.report import format_report
 from nistpf.sample import sample_path
+from nistpf.store import open_store
 from nistpf.text import (
     assessment_summary,
     crosswalk_text,
@@ -65,10 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run nistpf on its bundled sample and write the results",
         description=(
-            "Run nistpf end to end on its bundled material and write the results into DIR: "
-            "load and check the bundled CX sample inventory, summarise it and the Privacy "
-            "Framework on screen, and write the framework's Core, Tiers and crosswalks as CSV "
-            "reference tables and the blank inventory template for the engagement folder."
+            "Run nistpf end to end on its bundled CX sample and write the results into DIR: "
+            "load and check the sample inventory, score it, summarise the framework, the "
+            "inventory and the results on screen, and write the gap register, the HTML report, "
+            "the slide deck and chart images (these two need Chromium; without it they are "
+            "skipped with a note), the framework's reference tables and the blank inventory "
+            "template."
         ),
     )
     demo.add_argument(
@@ -96,6 +101,68 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace PATH if it exists (default: refuse)"
     )
     template.set_defaults(run=_template)
+
+    new = commands.add_parser(
+        "new",
+        help="start an engagement folder: template, notebooks and store",
+        description=(
+            "Create DIR for a new engagement: inventory.xlsx (the blank template to send the "
+            "client), notebooks/ (copies of the guided notebooks) and engagement.nistpf (the "
+            "store that keeps every rating). DIR must not exist or be empty."
+        ),
+    )
+    new.add_argument("folder", type=Path, metavar="DIR", help="the engagement folder to create")
+    new.add_argument("--name", help="the engagement's name (default: the folder's name)")
+    new.set_defaults(run=_new)
+
+    assess = commands.add_parser(
+        "assess",
+        help="load, score and write the Excel gap register",
+        description=(
+            "Load SOURCE, score every Privacy Framework Subcategory on every in-scope system, "
+            "write the gap register (an .xlsx) and print a one-screen summary. Exit codes as "
+            "for validate when SOURCE has problems."
+        ),
+    )
+    _source_options(assess)
+    assess.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the register to write (default: <SOURCE name>-gap-register.xlsx beside SOURCE)",
+    )
+    assess.add_argument(
+        "--carry-over",
+        type=Path,
+        metavar="REGISTER",
+        help="an earlier register whose actions, owners, due dates, statuses and comments "
+        "carry over",
+    )
+    assess.set_defaults(run=_assess)
+
+    report = commands.add_parser(
+        "report",
+        help="write the leadership pack: HTML report, slide deck, chart images",
+        description=(
+            "Load and score SOURCE, then write what leadership receives: a self-contained HTML "
+            "report (--html), an editable slide deck (--pptx), and the charts as PNG (--png) "
+            "or PDF (--pdf) files. With no output named, the HTML report is written beside "
+            "SOURCE. Images and the deck need Chromium (apt-get install chromium)."
+        ),
+    )
+    _source_options(report)
+    report.add_argument("--html", type=Path, metavar="FILE", help="the HTML report to write")
+    report.add_argument("--pptx", type=Path, metavar="FILE", help="the slide deck to write")
+    report.add_argument("--png", type=Path, metavar="DIR", help="folder for PNG chart images")
+    report.add_argument("--pdf", type=Path, metavar="DIR", help="folder for PDF chart images")
+    report.add_argument(
+        "--carry-over",
+        type=Path,
+        metavar="REGISTER",
+        help="a gap register whose owners and due dates fill the deck's roadmap",
+    )
+    report.set_defaults(run=_report)
 
     validate = commands.add_parser(
         "validate",
@@ -152,6 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source", type=Path, metavar="SOURCE", help="the inventory: .xlsx, .csv or a CSV folder"
+    )
+    parser.add_argument(
+        "--mapping", type=Path, metavar="FILE", help="a TOML column mapping for a client's layout"
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        metavar="STORE",
+        help="an engagement store whose saved ratings, profile, scope and Tiers are included",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
@@ -171,6 +253,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from nistpf.export.deck import write_deck
+    from nistpf.export.excel import write_gap_register
+    from nistpf.export.images import write_images
+    from nistpf.export.report import write_report
+
     fw = nistpf.framework()
     inventory = nistpf.load_inventory(sample_path())
     assessment = nistpf.assess(inventory)
@@ -179,19 +266,31 @@ def _demo(args: argparse.Namespace) -> int:
     print(inventory_summary(inventory))
     print()
     print(assessment_summary(assessment))
+    out = args.output
     try:
+        out.mkdir(parents=True, exist_ok=True)
         written = [
-            *write_framework_tables(fw, args.output),
-            nistpf.write_template(args.output / "inventory-template.xlsx", force=True),
+            write_gap_register(assessment, out / "gap-register.xlsx"),
+            write_report(assessment, out / "report.html"),
+            *write_framework_tables(fw, out),
+            nistpf.write_template(out / "inventory-template.xlsx", force=True),
         ]
+        skipped = ""
+        try:
+            written += [
+                write_deck(assessment, out / "deck.pptx"),
+                *write_images(assessment, out / "images", formats=("png",)),
+            ]
+        except BrowserMissingError as error:
+            skipped = f"skipped the slide deck and chart images: {error}"
     except OSError as error:
-        print(
-            f"nistpf: cannot write into {args.output}: {error.strerror or error}", file=sys.stderr
-        )
+        print(f"nistpf: cannot write into {out}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     print()
     for path in written:
         print(f"wrote {path}")
+    if skipped:
+        print(skipped)
     return EXIT_OK
 
 
@@ -204,6 +303,88 @@ def _template(args: argparse.Namespace) -> int:
         print(f"nistpf: cannot write {args.path}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {written}")
+    return EXIT_OK
+
+
+# -- new, assess, report ---------------------------------------------------------------------
+
+
+def _new(args: argparse.Namespace) -> int:
+    paths = new_engagement(args.folder, name=args.name)
+    for label, path in paths.items():
+        print(f"wrote {path}" + ("/" if label == "notebooks" else ""))
+    return EXIT_OK
+
+
+def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
+    """The assessment of ``args.source`` (with the store's state when ``--store``), or the exit
+    code after printing why it could not be made."""
+    try:
+        inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
+    except UnreadableInventoryError as error:
+        print(f"nistpf: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except InventoryError as error:
+        sys.stdout.write(format_report(error.issues))
+        print(f"{error.source}: not assessed; fix the errors above (nistpf validate)")
+        return EXIT_INPUT
+    if args.store:
+        inventory = open_store(args.store).apply(inventory)
+    return nistpf.assess(inventory)
+
+
+def _beside(source: Path, suffix: str) -> Path:
+    """``acme.xlsx`` → ``acme<suffix>`` in the same folder (a CSV folder: beside it)."""
+    source = source.resolve()
+    stem = source.name if source.is_dir() else source.stem
+    return source.parent / f"{stem}{suffix}"
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from nistpf.export.excel import closed_items, write_gap_register
+    from nistpf.export.register_edits import read_register_edits
+
+    assessment = _load_and_assess(args)
+    if isinstance(assessment, int):
+        return assessment
+    output = args.output or _beside(args.source, "-gap-register.xlsx")
+    edits = read_register_edits(args.carry_over) if args.carry_over else None
+    written = write_gap_register(assessment, output, carry_over=edits)
+    print(assessment_summary(assessment))
+    if edits is not None:
+        closed = closed_items(assessment, edits)
+        print(f"\nCarried over from {args.carry_over.name}; closed since then: {len(closed)}")
+        for row in closed.itertuples(index=False):
+            print(f"  {row.subcategory}")
+    print(f"\nwrote {written}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from nistpf.export.deck import write_deck
+    from nistpf.export.images import write_images
+    from nistpf.export.register_edits import read_register_edits
+    from nistpf.export.report import write_report
+
+    assessment = _load_and_assess(args)
+    if isinstance(assessment, int):
+        return assessment
+    html = args.html or (
+        None if (args.pptx or args.png or args.pdf) else _beside(args.source, "-report.html")
+    )
+    edits = read_register_edits(args.carry_over) if args.carry_over else None
+    written: list[Path] = []
+    if html:
+        written.append(write_report(assessment, html))
+    if args.pptx:
+        written.append(write_deck(assessment, args.pptx, edits=edits))
+    for folder, fmt in ((args.png, "png"), (args.pdf, "pdf")):
+        if folder:
+            written += write_images(assessment, folder, formats=(fmt,))
+    print(assessment_summary(assessment))
+    print()
+    for path in written:
+        print(f"wrote {path}")
     return EXIT_OK
 
 

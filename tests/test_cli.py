@@ -137,8 +137,10 @@ def test_demo_prints_the_summary_and_writes_reference_tables(capsys, tmp_path, f
     )
     assert len(crosswalks) == sum(len(fw.crosswalk(n)) for n in fw.crosswalks())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "inventory-template.xlsx", "pf-1.0-core.csv", "pf-1.0-crosswalks.csv", "pf-1.0-tiers.csv",
+        "deck.pptx", "gap-register.xlsx", "images", "inventory-template.xlsx",
+        "pf-1.0-core.csv", "pf-1.0-crosswalks.csv", "pf-1.0-tiers.csv", "report.html",
     ]  # fmt: skip
+    assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 7
     assert "Tallowby & Finch Ltd (cx-sample.xlsx): 16 systems (15 in scope), 64 controls" in out
     assert "warning (DataFlows row 21): the flow's destination 'XLS-01' is not in Systems" in out
     assert nistpf.load_inventory(tmp_path / "out" / "inventory-template.xlsx").systems.empty
