@@ -33,6 +33,7 @@ import pandas as pd
 
 from nistpf.errors import NistpfError
 from nistpf.export.atomic import write_text
+from nistpf.export.excel_sheets import EDIT_COLUMNS
 from nistpf.framework import framework as load_framework
 from nistpf.inventory.model import (
     PROFILE_COLUMNS,
@@ -45,7 +46,6 @@ from nistpf.scales import scale as load_scale
 
 SCHEMA_VERSION = 1
 LOG_COLUMNS = ["seq", "at", "who", "assessment", "entity", "key", "field", "old", "new", "note"]
-EDIT_COLUMNS = ["subcategory", "recommended_action", "owner", "due_date", "status", "comments"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS engagement (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -41,13 +41,13 @@ from nistpf.assessment import Assessment
 from nistpf.errors import NistpfError, OutputIsInputError, OutputNotWritableError
 from nistpf.export import images
 from nistpf.export.atomic import atomic_open
+from nistpf.export.excel_sheets import EDIT_COLUMNS
+from nistpf.export.report import key_messages
 
 TO_BE_ASSIGNED = "to be assigned"
 PRIORITIES = ("High", "Moderate", "Low")
 SEVERITIES = ("High", "Medium", "Low")
-EDIT_COLUMNS = ("subcategory", "recommended_action", "owner", "due_date", "status", "comments")
 TOP_GAPS = 10
-MESSAGE_SYSTEMS = 8  # systems named in the High findings message before "and N more"
 OUTCOME_LIMIT = 150  # characters of an outcome in the top gaps table: two lines of a cell
 # The charts the deck shows, by their name in nistpf.export.images.CHARTS.
 DECK_CHARTS = ("radar-function", "heatmap", "flow-map")
@@ -141,16 +141,11 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
     findings = a.findings
     counts = finding_counts(findings)
     high = findings[findings["severity"] == "High"]
-    high_systems = sorted({s for systems_ in high["systems"] for s in systems_})
     roadmap_table = roadmap(a, edits=edits)
     roadmap_counts = {p: int((roadmap_table["priority"] == p).sum()) for p in PRIORITIES}
 
     weakest = functions.sort_values("gap", ascending=False, kind="mergesort").iloc[0]
-    messages = (
-        _function_message(weakest),
-        _findings_message(findings, high, high_systems),
-        _gap_message(top),
-    )
+    messages = tuple(key_messages(a))  # the same three sentences as the HTML report
 
     flows = inv.flows
     flagged = sorted(set(findings["flow_id"]))
@@ -384,43 +379,6 @@ def _weights(weights: Mapping[str, float]) -> str:
 
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
-
-
-def _function_message(weakest: pd.Series) -> str:
-    if not weakest["gap"] > 0:
-        return "Every Function meets its target."
-    return (
-        f"{weakest['name']} ({weakest['function']}) is the weakest Function: current "
-        f"{weakest['current']:.2f} against a target of {weakest['target']:.2f}, a gap of "
-        f"{weakest['gap']:.2f}."
-    )
-
-
-def _findings_message(findings: pd.DataFrame, high: pd.DataFrame, systems: list[str]) -> str:
-    if not len(findings):
-        return "No data-flow findings: no flow breaks a data-flow rule."
-    if not len(high):
-        return (
-            f"No High-severity data-flow findings; {len(findings)} finding{_s(len(findings))} "
-            "of lower severity."
-        )
-    shown = ", ".join(systems[:MESSAGE_SYSTEMS])
-    more = len(systems) - MESSAGE_SYSTEMS
-    return (
-        f"{len(high)} High-severity data-flow finding{_s(len(high))} "
-        f"{'touches' if len(high) == 1 else 'touch'} {len(systems)} system{_s(len(systems))}: "
-        f"{shown}{f' and {more} more' if more > 0 else ''}."
-    )
-
-
-def _gap_message(top: pd.DataFrame) -> str:
-    if not len(top):
-        return "Every in-profile Subcategory meets its target."
-    first = top.iloc[0]
-    return (
-        f"The largest gap is {first['subcategory']} ({first['priority']} priority, gap "
-        f"{first['gap']:.2f}, {first['gap_points']:.2f} gap points): “{first['text']}”"
-    )
 
 
 def _functions_title(weakest: pd.Series, count: int) -> str:
