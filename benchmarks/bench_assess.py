@@ -16,35 +16,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
+from _measure import best_of, peak_mib
 
 import nistpf
 from nistpf.synth import write_synthetic_workbook
-
-
-def best(repeat: int, work) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def peak_mib(code: str) -> float:
-    """Peak resident memory (VmHWM) of a fresh Python process running ``code``, in MiB."""
-    script = (
-        f"{code}\nprint(next(line.split()[1] for line in open('/proc/self/status') "
-        "if line.startswith('VmHWM')))"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
 def one_rating_changed(inventory: nistpf.Inventory, level: float) -> nistpf.Inventory:
@@ -67,14 +46,16 @@ def main(argv: list[str] | None = None) -> dict:
         )
         inventory = nistpf.load_inventory(path)
         assessment = nistpf.assess(inventory)
-        seconds = best(args.repeat, lambda: nistpf.assess(inventory))
+        (seconds,) = best_of(args.repeat, lambda: nistpf.assess(inventory))
         load_only = peak_mib(f"import nistpf; nistpf.load_inventory({str(path)!r})")
         load_assess = peak_mib(
             f"import nistpf; nistpf.assess(nistpf.load_inventory({str(path)!r}))"
         )
     sample = nistpf.load_inventory(nistpf.sample_path())
     levels = iter([0.0, 1.0, 2.0, 3.0, 4.0] * args.repeat * 4)
-    rescore = best(args.repeat * 4, lambda: nistpf.assess(one_rating_changed(sample, next(levels))))
+    (rescore,) = best_of(
+        args.repeat * 4, lambda: nistpf.assess(one_rating_changed(sample, next(levels)))
+    )
     figures = {
         "systems": len(inventory.systems),
         "controls": len(inventory.controls),

@@ -18,39 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+from _measure import best_of, peak_mib
 
 import nistpf
 from nistpf.synth import write_synthetic_workbook
-
-
-def best_of_interleaved(repeat: int, *works) -> list[float]:
-    """The best time of each of ``works``, run in turn ``repeat`` times (A B A B …), so that a
-    slow moment of a shared machine falls on both alike."""
-    best = [float("inf")] * len(works)
-    for _ in range(repeat):
-        for i, work in enumerate(works):
-            start = time.perf_counter()
-            work()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
-
-
-def peak_memory_mib(code: str) -> float:
-    """Peak resident memory (VmHWM) of a fresh Python process running ``code``, in MiB.
-    (``ru_maxrss`` would not do: Linux carries it across exec from this, larger, process.)"""
-    script = (
-        f"{code}\nprint(next(line.split()[1] for line in open('/proc/self/status') "
-        "if line.startswith('VmHWM')))"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -68,13 +44,13 @@ def main(argv: list[str] | None = None) -> dict:
         )
         written = time.perf_counter() - start
         inventory = nistpf.load_inventory(path)
-        plain, load = best_of_interleaved(
+        plain, load = best_of(
             args.repeat,
             lambda: pd.read_excel(path, sheet_name=None, engine="calamine"),
             lambda: nistpf.load_inventory(path),
         )
-        baseline_mib = peak_memory_mib("import nistpf, pandas")
-        load_mib = peak_memory_mib(f"import nistpf; nistpf.load_inventory({str(path)!r})")
+        baseline_mib = peak_mib("import nistpf, pandas")
+        load_mib = peak_mib(f"import nistpf; nistpf.load_inventory({str(path)!r})")
         figures = {
             "systems": len(inventory.systems),
             "controls": len(inventory.controls),

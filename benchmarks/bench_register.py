@@ -24,22 +24,14 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import best_of
 
 import nistpf
 from nistpf.export.excel import build_sheets, write_gap_register
 from nistpf.export.excel_sheets import layout
 from nistpf.synth import write_synthetic_workbook
-
-
-def best(repeat: int, work) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def peak_mib(setup: str, code: str = "") -> tuple[float, float]:
@@ -96,16 +88,12 @@ def main(argv: list[str] | None = None) -> dict:
         register = folder / "register.xlsx"
         reference = folder / "reference.xlsx"
         sheets = build_sheets(assessment)
-        # Interleaved, so that both see the same machine; best of each.
-        runs = [
-            (
-                best(1, lambda: write_gap_register(assessment, register)),
-                best(1, lambda: write_reference(sheets, reference)),
-                best(1, lambda: build_sheets(assessment)),
-            )
-            for _ in range(args.repeat)
-        ]
-        seconds, reference_seconds, build = (min(column) for column in zip(*runs, strict=True))
+        seconds, reference_seconds, build = best_of(
+            args.repeat,
+            lambda: write_gap_register(assessment, register),
+            lambda: write_reference(sheets, reference),
+            lambda: build_sheets(assessment),
+        )
         cells = sum(
             sum(v is not None for v in values) for s in sheets for _, _, values in layout(s)
         )

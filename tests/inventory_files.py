@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
+
+import nistpf
 
 SYSTEMS = [
     ["system_id", "name", "type", "criticality", "data_categories", "in_scope"],
@@ -71,3 +74,48 @@ def write_csv_folder(folder: Path, sheets: Mapping[str, Sequence[Sequence[Any]]]
         with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows(["" if v is None else v for v in row] for row in rows)
     return folder
+
+
+# -- small inventories for scoring and export tests -------------------------------------------
+
+THREE_SYSTEMS = pd.DataFrame(
+    {
+        "system_id": ["CRM", "CDP", "BOT"],
+        "name": ["Service Cloud", "Customer Data Platform", "Web Chatbot"],
+        "type": ["CRM", "CDP", "Chatbot"],
+        "criticality": ["High", "Medium", "Low"],
+        "data_categories": ["user.contact.email", "user.contact.email; user.name", "user.name"],
+    }
+)
+CONTROL_COLUMNS = ["control_id", "name", "status", "maturity", "subcategories", "applies_to"]
+HEALTHY_FLOW = {
+    "data_categories": "user.contact.email",
+    "purpose": "Service",
+    "stage": "transfer",
+    "encrypted_in_transit": "yes",
+    "consent_basis": "contract",
+    "retention_days": 365,
+    "owner": "CX Ops",
+}
+FLOW_COLUMNS = ["flow_id", "source", "destination", *HEALTHY_FLOW]
+
+
+def healthy_flow(flow_id: str, source: str, destination: str, **changes) -> list:
+    """An encrypted flow with a purpose, a legal basis, a retention period and an owner, as a
+    DataFlows row (``changes`` override any column)."""
+    values = {"flow_id": flow_id, "source": source, "destination": destination, **HEALTHY_FLOW}
+    values.update(changes)
+    return [values[column] for column in FLOW_COLUMNS]
+
+
+def small_inventory(controls, flows=(), *, systems=THREE_SYSTEMS, **sheets) -> nistpf.Inventory:
+    """Systems CRM (High), CDP (Medium) and BOT (Low), the given control rows
+    (``CONTROL_COLUMNS``) and flow rows (``healthy_flow``), plus any other sheets by name
+    (``Profile=...``, ``Responses=...``); None sheets are left out."""
+    frames = {
+        "Systems": systems,
+        "Controls": pd.DataFrame(controls, columns=CONTROL_COLUMNS),
+        "DataFlows": pd.DataFrame(list(flows), columns=FLOW_COLUMNS),
+        **sheets,
+    }
+    return nistpf.load_inventory({k: v for k, v in frames.items() if v is not None})

@@ -21,6 +21,7 @@ from nistpf.errors import (
 from nistpf.export import excel_sheets
 from nistpf.export.excel import closed_items, write_gap_register
 from nistpf.export.register_edits import read_register_edits
+from tests.inventory_files import healthy_flow, small_inventory
 
 SHEETS = ["Summary", "Gap Register", "Profile", "Systems", "Data Flows", "Validation", "Method"]
 GAP_HEADERS = [
@@ -97,38 +98,10 @@ def listed(a: nistpf.Assessment) -> pd.DataFrame:
     return subs[keep].sort_values(["gap_points", "order"], ascending=[False, True])
 
 
-SYSTEMS = pd.DataFrame(
-    {
-        "system_id": ["CRM", "CDP", "BOT"],
-        "name": ["Service Cloud", "Customer Data Platform", "Web Chatbot"],
-        "type": ["CRM", "CDP", "Chatbot"],
-        "criticality": ["High", "Medium", "Low"],
-        "data_categories": ["user.contact.email", "user.contact.email; user.name", "user.name"],
-    }
-)
-CONTROL_COLUMNS = ["control_id", "name", "status", "maturity", "subcategories", "applies_to"]
-FLOW = {
-    "data_categories": "user.contact.email",
-    "purpose": "Service",
-    "stage": "transfer",
-    "encrypted_in_transit": "yes",
-    "consent_basis": "contract",
-    "retention_days": 365,
-    "owner": "CX Ops",
-}
-
-
 def small(controls, flows=(), **sheets) -> nistpf.Inventory:
-    frames = {
-        "Systems": SYSTEMS,
-        "Controls": pd.DataFrame(controls, columns=CONTROL_COLUMNS),
-        "DataFlows": pd.DataFrame(
-            [{"flow_id": f, "source": s, "destination": d, **FLOW, **c} for f, s, d, c in flows],
-            columns=["flow_id", "source", "destination", *FLOW],
-        ),
-        **sheets,
-    }
-    return nistpf.load_inventory(frames)
+    """The three-system inventory with flows given as (flow_id, source, destination, changes)."""
+    rows = [healthy_flow(f, s, d, **changes) for f, s, d, changes in flows]
+    return small_inventory(controls, rows, **sheets)
 
 
 def one_line(error: Exception) -> str:

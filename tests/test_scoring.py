@@ -8,48 +8,18 @@ import pandas as pd
 import pytest
 
 import nistpf
+from tests.inventory_files import THREE_SYSTEMS, healthy_flow, small_inventory
 
-SYSTEMS = pd.DataFrame(
-    {
-        "system_id": ["CRM", "CDP", "BOT"],
-        "name": ["Service Cloud", "Customer Data Platform", "Web Chatbot"],
-        "type": ["CRM", "CDP", "Chatbot"],
-        "criticality": ["High", "Medium", "Low"],
-    }
-)
-CONTROL_COLUMNS = ["control_id", "name", "status", "maturity", "subcategories", "applies_to"]
-HEALTHY_FLOW = {
-    "data_categories": "user.contact.email",
-    "purpose": "Service",
-    "stage": "transfer",
-    "encrypted_in_transit": "yes",
-    "consent_basis": "contract",
-    "retention_days": 365,
-    "owner": "CX Ops",
-}
-FLOW_COLUMNS = ["flow_id", "source", "destination", *HEALTHY_FLOW]
+SYSTEMS = THREE_SYSTEMS.drop(columns="data_categories")
 
 
 def inventory(
     controls, flows=(), profile=None, responses=None, systems=SYSTEMS, tiers=None, about=None
 ):
-    sheets = {
-        "Systems": systems,
-        "Controls": pd.DataFrame(controls, columns=CONTROL_COLUMNS),
-        "DataFlows": pd.DataFrame(list(flows), columns=FLOW_COLUMNS),
-        "Profile": profile,
-        "Responses": responses,
-        "Tiers": tiers,
-        "About": about,
-    }
-    return nistpf.load_inventory({k: v for k, v in sheets.items() if v is not None})
-
-
-def healthy_flow(flow_id, source, destination, **changes):
-    """An encrypted flow with a purpose, a legal basis, a retention period and an owner."""
-    values = {"flow_id": flow_id, "source": source, "destination": destination, **HEALTHY_FLOW}
-    values.update(changes)
-    return [values[column] for column in FLOW_COLUMNS]
+    return small_inventory(
+        controls, flows, systems=systems, Profile=profile, Responses=responses, Tiers=tiers,
+        About=about,
+    )  # fmt: skip
 
 
 def sub(assessment, subcategory):
