@@ -338,10 +338,18 @@ def test_injection_payloads_from_the_inventory_come_out_inert(hostile):
 
 
 def test_write_report_writes_the_built_html_and_no_temporary_file(a, report, tmp_path):
+    (tmp_path / "out").mkdir()
     path = write_report(a, tmp_path / "out" / "report.html")
     assert path == tmp_path / "out" / "report.html"
     assert path.read_text(encoding="utf-8") == report
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+
+
+def test_a_missing_folder_is_one_clear_line(a, tmp_path):
+    with pytest.raises(nistpf.errors.OutputNotWritableError) as caught:
+        write_report(a, tmp_path / "nowhere" / "report.html")
+    assert "does not exist" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_a_failed_write_leaves_the_old_report_and_no_temporary_file(a, tmp_path, monkeypatch):
@@ -363,6 +371,6 @@ def test_write_report_refuses_to_replace_the_inventory_it_reads(tmp_path):
     shutil.copy(nistpf.sample_path(), workbook)
     before = workbook.read_bytes()
     a = nistpf.assess(nistpf.load_inventory(workbook))
-    with pytest.raises(ValueError, match="is the inventory this assessment was read from"):
+    with pytest.raises(nistpf.errors.OutputIsInputError, match="never writes over its input"):
         write_report(a, workbook)
     assert workbook.read_bytes() == before

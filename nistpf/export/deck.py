@@ -29,7 +29,6 @@ PosixPath('leadership.pptx')
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +37,9 @@ from typing import Any
 import pandas as pd
 
 from nistpf.assessment import Assessment
-from nistpf.errors import NistpfError, OutputIsInputError, OutputNotWritableError
+from nistpf.errors import NistpfError, OutputNotWritableError
 from nistpf.export import images
-from nistpf.export.atomic import atomic_open
+from nistpf.export.atomic import atomic_open, check_destination
 from nistpf.export.excel_sheets import EDIT_COLUMNS
 from nistpf.export.report import key_messages
 
@@ -69,8 +68,7 @@ def write_deck(a: Assessment, path: Path | str, *, edits: pd.DataFrame | None = 
     from nistpf.export import deck_slides  # it imports this module: lay out after telling
 
     path = Path(path)
-    if _is_input(a, path):
-        raise OutputIsInputError(path)
+    check_destination(path, source=a.inventory.path)
     story = tell(a, edits=edits)
     figures = images.chart_figures(a, DECK_CHARTS)
     pictures = images.render_png(
@@ -83,18 +81,6 @@ def write_deck(a: Assessment, path: Path | str, *, edits: pd.DataFrame | None = 
     except OSError as error:
         raise OutputNotWritableError(path, error.strerror or str(error)) from error
     return path
-
-
-def _is_input(a: Assessment, path: Path) -> bool:
-    source = a.inventory.path
-    if source is None:
-        return False
-    try:
-        return path.resolve() == Path(source).resolve() or (
-            path.exists() and os.path.samefile(path, source)
-        )
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
@@ -44,8 +43,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from nistpf.assessment import Assessment
-from nistpf.errors import OutputIsInputError, OutputNotWritableError
-from nistpf.export.atomic import atomic_open
+from nistpf.errors import OutputNotWritableError
+from nistpf.export.atomic import atomic_open, check_destination
 from nistpf.export.excel_method import method_sheet
 from nistpf.export.excel_sheets import (
     DATA_FLOWS,
@@ -120,7 +119,7 @@ def write_gap_register(
     a file that is read-only or open in Excel or LibreOffice, is an OutputNotWritableError.
     """
     path = Path(path)
-    _check_destination(assessment, path)
+    check_destination(path, source=assessment.inventory.path)
     edits = _edits(carry_over)
     sheets = build_sheets(assessment, edits=edits)
     workbook = Workbook(write_only=True)
@@ -184,43 +183,6 @@ def _edits(carry_over: object) -> pd.DataFrame | None:
 
 
 # -- where it goes -----------------------------------------------------------------------------
-
-
-def _check_destination(a: Assessment, path: Path) -> None:
-    source = a.inventory.path
-    if source is not None and _same_file(path, Path(source)):
-        raise OutputIsInputError(path)
-    folder = path.parent
-    if path.is_dir():
-        raise OutputNotWritableError(path, "it is a folder")
-    if not folder.exists():
-        raise OutputNotWritableError(path, f"the folder {folder} does not exist")
-    if not folder.is_dir():
-        raise OutputNotWritableError(path, f"{folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputNotWritableError(path, f"the folder {folder} is read-only")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputNotWritableError(path, "the file is read-only")
-    for lock, program in (
-        (f".~lock.{path.name}#", "LibreOffice"),
-        (f"~${path.name}", "Excel"),
-        (f"~${path.name[2:]}", "Excel"),  # Excel shortens long names
-    ):
-        if (folder / lock).is_file():
-            raise OutputNotWritableError(
-                path,
-                f"it is open in {program} (lock file {lock}); close it, or delete the lock "
-                "file if nobody has it open",
-            )
-
-
-def _same_file(one: Path, other: Path) -> bool:
-    try:
-        if one.resolve() == other.resolve():
-            return True
-        return one.exists() and other.exists() and os.path.samefile(one, other)
-    except OSError:
-        return False
 
 
 # -- rendering ---------------------------------------------------------------------------------

@@ -31,8 +31,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from nistpf.assessment import Assessment
+from nistpf.errors import OutputNotWritableError
 from nistpf.export import charts, theme
-from nistpf.export.atomic import write_text
+from nistpf.export.atomic import check_destination, write_text
 
 TOP_GAPS = 10
 # (section id, chart function, keyword options, caption)
@@ -525,10 +526,12 @@ def write_report(a: Assessment, path: Path | str) -> Path:
     True
     """
     path = Path(path)
-    source = a.inventory.path
-    if source is not None and path.resolve() == Path(source).resolve():
-        raise ValueError(f"path: {path} is the inventory this assessment was read from")
-    write_text(path, build_report_html(a))
+    check_destination(path, source=a.inventory.path)
+    html = build_report_html(a)
+    try:
+        write_text(path, html)
+    except OSError as error:
+        raise OutputNotWritableError(path, error.strerror or str(error)) from error
     return path
 
 

@@ -27,6 +27,7 @@ from nistpf.assessment import Assessment
 from nistpf.errors import InventoryError, NistpfError
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.model import empty_issues
+from nistpf.safe_names import safe_filename
 from nistpf.scales import Scale
 from nistpf.scoring import assess
 from nistpf.store import Store, open_store
@@ -204,8 +205,10 @@ class Session:
 
     def save_upload(self, name: str, content: bytes) -> Path:
         """Write an uploaded file into the engagement folder and return its path. An existing
-        file is never replaced: the same bytes reuse it, other bytes get ``name (2).xlsx``."""
-        base = Path(Path(str(name)).name or "upload")
+        file is never replaced: the same bytes reuse it, other bytes get ``name (2).xlsx``.
+        ``name`` comes from the client: it is reduced to a safe file name (no folders, no
+        traversal, no reserved or hidden names; :func:`nistpf.safe_names.safe_filename`)."""
+        base = Path(safe_filename(name, default="upload"))
         path = self.folder / base
         number = 2
         while path.exists():

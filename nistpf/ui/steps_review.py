@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from nistpf.errors import NistpfError
 from nistpf.export import charts
+from nistpf.safe_names import safe_filename
 from nistpf.ui._widgets import WIDE, Step, esc, handler
 from nistpf.ui.session import Change, Session
 
@@ -190,7 +191,9 @@ class ExportStep(Step):
         session = self.session
         a = session.assessment
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{Path(a.inventory.source).stem}-{EXPORTS[name][1]}"
+        # The inventory's name comes from the client: made a safe file name.
+        stem = Path(str(a.inventory.source)).stem
+        path = folder / safe_filename(f"{stem}-{EXPORTS[name][1]}", default=EXPORTS[name][1])
         edits = session.store.register_edits(session.number)
         edits = None if edits.empty else edits
         if name == "register":
