@@ -396,8 +396,10 @@ def test_no_command_changes_the_input_workbook(tmp_path, monkeypatch, capsys):
         assert cli.main(command) == 0, (command, capsys.readouterr())
         assert _fingerprint(source) == before, command
     # Writing over the input is refused, and leaves it as it was.
-    assert cli.main(["assess", str(source), "-o", str(source)]) != 0
-    with pytest.raises(ValueError, match="read from"):
+    assert cli.main(["assess", str(source), "-o", str(source)]) == 2
+    assert cli.main(["report", str(source), "--html", str(source)]) == 2
+    assert "never writes over its input" in capsys.readouterr().err
+    with pytest.raises(nistpf.errors.OutputIsInputError):
         write_report(nistpf.assess(nistpf.load_inventory(source)), source)
     assert _fingerprint(source) == before
     assert _fingerprint(bundled) == original

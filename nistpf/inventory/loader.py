@@ -23,7 +23,7 @@ from nistpf.errors import (
     UnreadableInventoryError,
 )
 from nistpf.framework import Framework, framework, versions
-from nistpf.inventory import model
+from nistpf.inventory import limits, model
 from nistpf.inventory.mapping import ColumnMapping, load_mapping
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.read import RawBook, RawSheet, Unreadable, read_source
@@ -59,6 +59,7 @@ from nistpf.scales import BUILT_IN, DEFAULT_SCALE, Scale, UnknownScaleError, sca
 
 _PLAIN = {"key", "text", "system", "endpoint", "subcategory", "pf_id"}
 _LISTS = {"list", "subcategories", "systems"}
+_TEXTUAL = _PLAIN | _LISTS
 
 
 def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
@@ -102,7 +103,9 @@ class _Loader:
             return self._locate_mapped()
         found: dict[str, RawSheet] = {}
         by_name = {name: spec for spec in SHEETS for name in spec.names}
-        for raw_name, raw in self.book.sheets.items():
+        # Visible sheets first: a hidden sheet is read only when no visible one has its name.
+        ordered = sorted(self.book.sheets.items(), key=lambda item: bool(item[1].hidden))
+        for raw_name, raw in ordered:
             spec = by_name.get(fold(raw_name))
             if spec is None:
                 close = difflib.get_close_matches(fold(raw_name), list(by_name), n=1, cutoff=0.8)
@@ -123,6 +126,15 @@ class _Loader:
                 )
                 continue
             found[spec.name] = raw
+            if raw.hidden:
+                self.report.warning(
+                    "hidden-sheet",
+                    f"sheet {raw.name!r} is {raw.hidden} in the workbook; it was read as the "
+                    f"{spec.name} sheet",
+                    sheet=raw.name,
+                    hint="unhide it so the client sees what was assessed, or delete it if it is "
+                    "an old copy",
+                )
         for spec in SHEETS:
             if spec.name in found:
                 continue
@@ -208,8 +220,8 @@ class _Loader:
             return choice_reader(column)
         return {
             "yesno": read_yesno,
-            "count": read_count,
-            "days": read_days,
+            "count": _bounded(read_count),
+            "days": _bounded(read_days),
             "level": level_reader(self.scale),
             "tier": read_tier,
             "date": read_date,
@@ -241,6 +253,7 @@ class _Loader:
         codes, uniques = pd.factorize(pd.Series(raw_values, dtype=object), use_na_sentinel=True)
         results = np.empty(len(uniques) + 1, dtype=object)  # the last slot is for code -1 (NA)
         special = np.zeros(len(uniques) + 1, dtype=bool)
+        checked = _checked_text(uniques)
         if read is text and set(map(type, uniques)) <= {str}:
             # Plain text (IDs, names, descriptions: mostly distinct values): trimmed in bulk.
             stripped = np.array([value.strip() for value in uniques] + [""], dtype=object)
@@ -251,19 +264,26 @@ class _Loader:
                 result = _BLANK if is_blank(raw) else read(raw)
                 results[position] = result
                 special[position] = result.__class__ in (_Blank, Bad, Noted)
+        for position, bad in checked.items():
+            results[position], special[position] = bad, True
         results[-1], special[-1] = _BLANK, True
         out = results[codes]
         flagged = [(int(index), out[index]) for index in np.flatnonzero(special[codes])]
         for index, result in flagged:
-            out[index] = (
-                empty if result is _BLANK else (None if result.__class__ is Bad else result.value)
-            )
+            if result is _BLANK or (result.__class__ is Bad and column.kind in _TEXTUAL):
+                out[index] = empty  # a bad text or list cell (#REF!, too long) reads as blank
+            else:
+                out[index] = None if result.__class__ is Bad else result.value
         out = out.tolist()
         unsaved = {number for number, col in table.unsaved if col == name}
+        errors = {number: error for (number, col), error in table.errors.items() if col == name}
         header = table.header(name)
         for index, result in flagged:
             raw, number = raw_values[index], table.numbers[index]
             where = {"sheet": table.sheet, "excel_row": number, "column": header}
+            if number in errors:
+                self.report.error("excel-error", **_excel_error(errors[number]), **where)
+                continue
             if number in unsaved:
                 self.report.error(
                     "formula-no-value",
@@ -665,6 +685,70 @@ class _Loader:
         data["excel_row"] = table.numbers
         frame = _frame(data, model.TIER_COLUMNS)
         return self._extras(frame, table)
+
+
+# Excel's error values, and what each usually means.
+_EXCEL_ERRORS = {
+    "#REF!": "a formula refers to a cell or sheet that was deleted",
+    "#DIV/0!": "a formula divides by zero or by a blank cell",
+    "#N/A": "a lookup found nothing",
+    "#NAME?": "a formula uses a name or function Excel does not know",
+    "#VALUE!": "a formula got the wrong kind of value",
+    "#NUM!": "a formula's number is invalid",
+    "#NULL!": "a formula's ranges do not intersect",
+    "#SPILL!": "a formula's results are blocked by other cells",
+    "#CALC!": "a formula could not be calculated",
+    "#GETTING_DATA": "the value was still being fetched when the file was saved",
+}
+
+
+def _excel_error(error: str) -> dict[str, str]:
+    meaning = _EXCEL_ERRORS.get(error.upper(), "a formula failed")
+    return {
+        "problem": f"the cell holds an Excel error {error}",
+        "value": error,
+        "hint": f"{error} means {meaning}; fix the formula (or type the value) and save again",
+    }
+
+
+def _checked_text(uniques: Any) -> dict[int, Bad]:
+    """Positions of ``uniques`` that are Excel error text (``#REF!`` typed or exported to CSV)
+    or text longer than an Excel cell can hold, with the problem each is."""
+    found = {}
+    longest = limits.MAX_CELL_CHARS
+    suspects = [
+        (position, value)
+        for position, value in enumerate(uniques)
+        if value.__class__ is str and (value[:1] == "#" or len(value) > longest)
+    ]
+    for position, value in suspects:
+        if len(value) > longest:
+            found[position] = Bad(
+                f"the cell holds {len(value):,} characters; an Excel cell holds at most "
+                f"{limits.MAX_CELL_CHARS:,}",
+                "shorten the text, or move it to a document and link to it",
+                "cell-too-long",
+            )
+        elif value[:1] == "#" and value.strip().upper() in _EXCEL_ERRORS:
+            error = _excel_error(value.strip())
+            found[position] = Bad(error["problem"], error["hint"], "excel-error")
+    return found
+
+
+_INT64 = 2**63 - 1
+
+
+def _bounded(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``read``, with whole numbers past what a nullable Int64 column holds as a cell error
+    (9.2e18 records once crashed the load)."""
+
+    def bounded(raw: Any) -> Any:
+        result = read(raw)
+        if result.__class__ is int and abs(result) > _INT64:
+            return Bad(f"{text(raw)!r} is too large a number", "check the number", "invalid-number")
+        return result
+
+    return bounded
 
 
 class _Blank:

@@ -3,9 +3,13 @@ dict of DataFrames. Nothing here interprets the cells; it returns every sheet as
 values with their row numbers, or says in one line why the source cannot be read at all.
 
 Cell values come from python-calamine, which reads workbooks several times faster than openpyxl.
-The one thing calamine cannot tell is a formula whose result was never saved (a file written
-by a script and never opened in Excel): those cells are found by scanning the sheet's XML,
-and only for sheets that contain formulas at all.
+What calamine cannot tell — a formula whose result was never saved (a file written by a script
+and never opened in Excel), and a cell holding an Excel error such as ``#REF!`` (calamine reads
+it as blank) — is found by scanning the sheet's XML, only for sheets that may hold either.
+
+Every source is held to the bounds of :mod:`nistpf.inventory.limits` before it is parsed: the
+file's size, the ZIP directory's declared sizes, and a streaming scan of every XML part that
+refuses a DTD and finds each sheet's last row and column holding a value.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,8 @@ import pandas as pd
 import python_calamine
 from defusedxml import ElementTree
 
+from nistpf.inventory import limits
+from nistpf.inventory.limits import megabytes
 from nistpf.inventory.report import Report
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -55,6 +63,10 @@ class RawSheet:
     numbers: list[int]
     # (excel_row, 0-based column) of formula cells whose value was never saved
     unsaved_formulas: set[tuple[int, int]] = field(default_factory=set)
+    # (excel_row, 0-based column) → the Excel error the cell holds ("#REF!"); calamine reads
+    # error cells as blank, so they are found in the sheet's XML
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    hidden: str = ""  # "", "hidden" or "very hidden"
 
 
 @dataclass
@@ -79,9 +91,28 @@ def read_source(source: Any, report: Report) -> RawBook:
         )
     if path.is_dir():
         return _read_csv_folder(path, report)
+    _check_file_size(path)
     if path.suffix.lower() == ".csv":
         return _read_csv_files([path], path.name, report)
     return _read_workbook(path)
+
+
+def _too_large(problem: str, hint: str = "") -> Unreadable:
+    return Unreadable(
+        problem,
+        hint or "open it in Excel, delete what is not the inventory, and save it again",
+        "too-large",
+    )
+
+
+def _check_file_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > limits.MAX_FILE_BYTES:
+        raise _too_large(
+            f"{path.name} is {megabytes(size)}; nistpf reads files of at most "
+            f"{megabytes(limits.MAX_FILE_BYTES)}",
+            "keep only the inventory sheets in the file, or split it",
+        )
 
 
 def file_sha256(path: Path) -> str:
@@ -149,9 +180,10 @@ def _contains(path: Path, needle: bytes) -> bool:
 
 def _read_workbook(path: Path) -> RawBook:
     _sniff(path)
+    _check_directory_size(path)
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
         raise Unreadable(
             "the file is damaged (its ZIP structure cannot be read)",
             "open it in Excel, repair it if asked, and save it again",
@@ -165,13 +197,18 @@ def _read_workbook(path: Path) -> RawBook:
                 "save the inventory as .xlsx (Excel Workbook)",
                 "not-a-workbook",
             )
-        parts = _sheet_parts(archive)
-        formula_parts = {
-            name: part
-            for name, part in parts.items()
-            if part in names and _has_formulas(archive, part)
-        }
-        unsaved = {name: _unsaved_formulas(archive, part) for name, part in formula_parts.items()}
+        _check_declared_sizes(archive)
+        try:
+            scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
+            parts = _sheet_parts(archive)
+            _check_used_ranges(archive, scans, parts)
+            notes = {
+                name: _cell_notes(archive, part)
+                for name, part in parts.items()
+                if part in scans and (scans[part].formulas or scans[part].errors)
+            }
+        except _BROKEN_ZIP as error:
+            raise _damaged(error) from error
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError as error:
@@ -181,41 +218,353 @@ def _read_workbook(path: Path) -> RawBook:
             "encrypted",
         ) from error
     except (python_calamine.CalamineError, OSError, ValueError) as error:
-        raise Unreadable(
-            f"the workbook cannot be read ({_short(error)})",
-            "open it in Excel, save it as .xlsx, and try again",
-            "damaged",
-        ) from error
+        raise _damaged(error) from error
+    except BaseException as error:  # a panic in calamine's Rust code is not an Exception
+        if type(error).__name__ != "PanicException":
+            raise
+        raise _damaged(error) from None
     sheets = {}
     try:
         for meta in workbook.sheets_metadata:
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
-            rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            rows = workbook.get_sheet_by_name(meta.name).to_python(
+                skip_empty_area=False, nrows=limits.MAX_ROWS
+            )
+            unsaved, errors = notes.get(meta.name, (set(), {}))
             sheets[meta.name] = RawSheet(
                 meta.name,
                 rows,
                 list(range(1, len(rows) + 1)),
-                unsaved.get(meta.name, set()),
+                unsaved,
+                errors,
+                _HIDDEN.get(str(meta.visible).rsplit(".", 1)[-1], ""),
             )
-    except (python_calamine.CalamineError, ValueError) as error:
-        raise Unreadable(
-            f"the workbook cannot be read ({_short(error)})",
-            "open it in Excel, save it as .xlsx, and try again",
-            "damaged",
-        ) from error
+    except (python_calamine.CalamineError, ValueError, OSError) as error:
+        raise _damaged(error) from error
+    except BaseException as error:
+        if type(error).__name__ != "PanicException":
+            raise
+        raise _damaged(error) from None
     finally:
         workbook.close()
     if not any(
         any(not _blank(cell) for cell in row) for sheet in sheets.values() for row in sheet.rows
-    ):
+    ) and not any(sheet.errors for sheet in sheets.values()):
         raise Unreadable(
             "the workbook is empty", "fill in the template (nistpf template)", "empty-workbook"
         )
     return RawBook(path.name, sheets, file_sha256(path), "workbook")
 
 
-def _short(error: Exception) -> str:
+# What reading a damaged archive or XML part can raise (defusedxml's refusals are ValueErrors).
+_BROKEN_ZIP = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    ElementTree.ParseError,
+)
+_HIDDEN = {"Hidden": "hidden", "VeryHidden": "very hidden"}
+
+
+def _damaged(error: BaseException) -> Unreadable:
+    return Unreadable(
+        f"the workbook cannot be read ({_short(error)})",
+        "open it in Excel, save it as .xlsx, and try again",
+        "damaged",
+    )
+
+
+# -- the bounds, checked before anything is parsed (see nistpf.inventory.limits) --------------
+
+
+def _check_directory_size(path: Path) -> None:
+    """Refuse a ZIP whose directory lists more than ``MAX_PARTS`` entries, from the
+    end-of-directory record, before :mod:`zipfile` indexes them."""
+    with path.open("rb") as stream:
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(max(0, size - (1 << 16) - 22))
+        tail = stream.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return  # no directory: zipfile says the file is damaged
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    if entries > limits.MAX_PARTS:
+        raise _too_large(
+            f"the workbook's archive lists {entries:,} parts; nistpf reads at most "
+            f"{limits.MAX_PARTS:,} (Excel writes a few dozen)"
+        )
+
+
+def _check_declared_sizes(archive: zipfile.ZipFile) -> None:
+    """Refuse encrypted parts, zip bombs and oversized parts from the ZIP directory alone."""
+    total = 0
+    for info in archive.infolist():
+        if info.flag_bits & 0x1:
+            raise Unreadable(
+                "the workbook is encrypted (its ZIP parts have a password)",
+                "remove the password and save it as .xlsx again",
+                "encrypted",
+            )
+        size, packed = info.file_size, max(info.compress_size, 1)
+        if size > limits.RATIO_FLOOR_BYTES and size > limits.MAX_RATIO * packed:
+            raise Unreadable(
+                f"the workbook's part {info.filename} would inflate from {megabytes(packed)} to "
+                f"{megabytes(size)} ({size // packed:,} to 1), the mark of a zip bomb; it was "
+                "not opened",
+                "do not open the file; ask the client to export the inventory again",
+                "zip-bomb",
+            )
+        if size > limits.MAX_PART_BYTES:
+            raise _too_large(
+                f"the workbook's part {info.filename} is {megabytes(size)} uncompressed; nistpf "
+                f"reads parts of at most {megabytes(limits.MAX_PART_BYTES)}"
+            )
+        total += size
+    if total > limits.MAX_TOTAL_BYTES:
+        raise _too_large(
+            f"the workbook is {megabytes(total)} uncompressed; nistpf reads workbooks of at most "
+            f"{megabytes(limits.MAX_TOTAL_BYTES)}"
+        )
+
+
+@dataclass
+class _PartScan:
+    formulas: bool = False  # might hold a formula (a false alarm costs an exact scan)
+    errors: bool = False  # might hold an error cell (t="e")
+    max_row: int = 0  # the last row and column (1-based) holding a value, or bounds on them
+    max_col: int = 0
+    max_ref: str = ""  # that column's letters
+    approximate: bool = False  # max_row and max_col are upper bounds, not exact figures
+    max_row_tag: int = 0
+
+
+_BLOCK = 1 << 20
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?[A-Za-z_][\w.-]*[\s/>]")
+_DTD_NEEDLES = tuple(
+    needle.encode(codec)
+    for needle in ("<!DOCTYPE", "<!ENTITY", "<!doctype")
+    for codec in ("ascii", "utf-16-le", "utf-16-be")
+)
+_ATTR_R = re.compile(rb'\sr="([^"]*)"')
+_REF = re.compile(rb"([A-Za-z]*)(\d*)")
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool = False):
+    """One streaming pass over a part, 1 MiB at a time, that never holds it whole: refuses a
+    DTD (entity bombs, external entities), notes whether the part may hold formulas or error
+    cells, and bounds (or, ``precise``, finds) the last row and column holding a value.
+    :mod:`zipfile` stops at the declared size and checks the CRC, so a directory that lies about
+    a size is caught here."""
+    scan = _PartScan(approximate=not precise)
+    step = _scan_precise if precise else _scan_fast
+    prefix = None
+    carry = b""
+    regular = True  # every cell starts <c r="...">
+    with archive.open(info) as stream:
+        while True:
+            block = stream.read(_BLOCK)
+            buffer = carry + block
+            if block:
+                cut = buffer.rfind(b">") + 1
+                if cut == 0 and len(buffer) < 4 * _BLOCK:
+                    carry = buffer
+                    continue
+                cut = cut or len(buffer)
+                buffer, carry = buffer[:cut], buffer[cut:]
+            # A DTD may only stand in the prolog, so the first block is searched; defusedxml
+            # refuses one anywhere else, and calamine's parser expands no declared entity.
+            if prefix is None and any(needle in buffer for needle in _DTD_NEEDLES):
+                raise Unreadable(
+                    f"the workbook's part {info.filename} declares XML entities (a DTD), which "
+                    "Excel never writes: the mark of an entity bomb or an attempt to read local "
+                    "files; it was not parsed",
+                    "do not open the file; ask the client to export the inventory again",
+                    "xml-entities",
+                )
+            if prefix is None:
+                root = _ROOT.search(buffer)
+                prefix = (root.group(1) + b":") if root and root.group(1) else b""
+                tags = _tags(prefix)
+            if regular:
+                regular = step(buffer, tags, scan)
+            if not block:
+                break
+    if not regular:  # cells without a leading r="A1": counted as calamine counts them
+        scan = _scan_exact(archive, info, tags)
+    return scan
+
+
+def _tags(prefix: bytes) -> dict[str, Any]:
+    p = re.escape(prefix)
+    return {
+        "cell": re.compile(rb"<" + p + rb"c[\s>/]"),
+        "cell_without_r": re.compile(rb"<" + p + rb'c[\s>/](?!r=")'),
+        "cell_r": re.escape(b"<" + prefix + b'c r="'),
+        "row_r": re.compile(rb"<" + p + rb'row r="(\d+)"'),
+        "multi": re.compile(rb"<" + p + rb'c r="([A-Za-z]{2,})\d'),
+        "filled": re.compile(rb"<" + p + rb'c r="([A-Za-z]+)(\d+)"[^>/]*>'),
+        "formula": (b"<" + prefix + b"f",),  # a false alarm (<filterColumn) costs little
+        "any": re.compile(rb"<" + p + rb"(row|c)([\s/>])([^>]*?)(/?)>"),
+    }
+
+
+def _scan_fast(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
+    """Bounds on the last row and column, for a part whose cells all start ``<c r="..."``
+    (False when one does not), in a few regex searches rather than a Python object per cell:
+    the last row is bounded by the row tags (no cell may name a row whose first digit is past
+    the last row tag's: 20,001 → at most 29,999), the last column by the two- and three-letter
+    references (26 when there are none). When the bounds break a limit, the part is scanned
+    again with :func:`_scan_precise`."""
+    if not tags["cell"].search(buffer):
+        return True
+    if tags["cell_without_r"].search(buffer):
+        return False
+    scan.formulas = scan.formulas or any(tag in buffer for tag in tags["formula"])
+    scan.errors = scan.errors or b't="e"' in buffer
+    rows = tags["row_r"].findall(buffer)
+    if rows:
+        scan.max_row_tag = max(scan.max_row_tag, max(map(int, rows)))
+    digits = str(scan.max_row_tag)
+    first, length = int(digits[0]), len(digits)
+    beyond = rb"\d{%d,}" % (length + 1)
+    if first < 9:
+        beyond += rb"|[%d-9]\d{%d}" % (first + 1, length - 1)
+    if not scan.max_row_tag or re.search(
+        tags["cell_r"] + rb"[A-Za-z]+(?:" + beyond + rb')"', buffer
+    ):
+        scan.max_row = 10**10  # a cell past its row tags: only the exact figures will do
+    scan.max_row = max(scan.max_row, (first + 1) * 10 ** (length - 1) - 1)
+    if scan.max_col < 26:
+        scan.max_col, scan.max_ref = 26, "Z"
+    for letters in set(tags["multi"].findall(buffer)):
+        _widen(scan, letters)
+    return True
+
+
+def _scan_precise(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
+    """The exact last row and column holding a value, for a part whose cells all start
+    ``<c r="..."`` (False when one does not)."""
+    if not tags["cell"].search(buffer):
+        return True
+    if tags["cell_without_r"].search(buffer):
+        return False
+    scan.formulas = scan.formulas or any(tag in buffer for tag in tags["formula"])
+    scan.errors = scan.errors or b't="e"' in buffer
+    refs = tags["filled"].findall(buffer)
+    if refs:
+        scan.max_row = max(scan.max_row, max(map(int, map(itemgetter(1), refs))))
+        for letters in set(map(itemgetter(0), refs)):
+            _widen(scan, letters)
+    return True
+
+
+def _column_number(letters: bytes) -> int:
+    if len(letters) > 7:  # far past Excel's XFD: refused by the column bound
+        return 10**10
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _widen(scan: _PartScan, letters: bytes) -> None:
+    number = _column_number(letters)
+    if number > scan.max_col:
+        scan.max_col, scan.max_ref = number, letters.decode("ascii", "replace")[:12]
+
+
+def _scan_exact(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tags) -> _PartScan:
+    """Every row and cell tag, positions counted as calamine counts them when ``r`` is missing."""
+    scan = _PartScan(formulas=True, errors=True)
+    row = col = 0
+    carry = b""
+    with archive.open(info) as stream:
+        for block in iter(lambda: stream.read(_BLOCK), b""):
+            buffer = carry + block
+            cut = buffer.rfind(b">") + 1
+            buffer, carry = buffer[:cut], buffer[cut:]
+            for name, _, attributes, closed in tags["any"].findall(buffer):
+                found = _ATTR_R.search(b" " + attributes)
+                ref = _REF.match(found.group(1)) if found else None
+                if name == b"row":
+                    row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                    col = 0
+                    continue
+                if ref and ref.group(1):
+                    col = _column_number(ref.group(1))
+                    cell_row = int(ref.group(2)) if ref.group(2) else row
+                else:
+                    col, cell_row = col + 1, row
+                if not closed and col and cell_row:
+                    scan.max_row = max(scan.max_row, cell_row)
+                    if col > scan.max_col:
+                        scan.max_col, scan.max_ref = col, _letters(col)
+    return scan
+
+
+def _letters(column: int) -> str:
+    out = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _over_limits(scans: dict[str, _PartScan]) -> bool:
+    return (
+        any(s.max_col > limits.MAX_COLUMNS or s.max_row > limits.MAX_ROWS for s in scans.values())
+        or sum(s.max_row * s.max_col for s in scans.values()) > limits.MAX_CELLS
+    )
+
+
+def _check_used_ranges(
+    archive: zipfile.ZipFile, scans: dict[str, _PartScan], parts: dict[str, str]
+) -> None:
+    """Refuse a sheet whose values reach past ``MAX_ROWS`` or ``MAX_COLUMNS``, and a workbook
+    whose used ranges add up to more than ``MAX_CELLS`` (calamine holds them densely). The
+    cheap bounds usually settle it; when they do not, the exact figures are found."""
+    if not _over_limits(scans):
+        return
+    for part, scan in list(scans.items()):
+        if scan.approximate and scan.max_row:
+            scans[part] = _scan_part(archive, archive.getinfo(part), precise=True)
+    names = {part: name for name, part in parts.items()}
+    total = 0
+    for part, scan in scans.items():
+        sheet = f"sheet {names[part]!r}" if part in names else f"the part {part}"
+        if scan.max_col > limits.MAX_COLUMNS:
+            columns = f"{scan.max_col:,} columns" if scan.max_col < 10**10 else "too many columns"
+            raise _too_large(
+                f"{sheet} has values out to column {scan.max_ref} ({columns}); nistpf reads at "
+                f"most {limits.MAX_COLUMNS:,} columns a sheet",
+                "delete the columns right of the inventory (or copy the inventory sheets into a "
+                "new workbook) and save again",
+            )
+        if scan.max_row > limits.MAX_ROWS:
+            raise _too_large(
+                f"{sheet} has values down to row {scan.max_row:,}; nistpf reads at most "
+                f"{limits.MAX_ROWS:,} rows a sheet",
+                "delete the rows below the inventory (or copy the inventory sheets into a new "
+                "workbook) and save again",
+            )
+        total += scan.max_row * scan.max_col
+    if total > limits.MAX_CELLS:
+        raise _too_large(
+            f"the workbook's used ranges span {total:,} cells; nistpf reads at most "
+            f"{limits.MAX_CELLS:,}",
+            "delete stray values far below or right of the inventory, or copy the inventory "
+            "sheets into a new workbook, and save again",
+        )
+
+
+def _short(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text[:120]
 
@@ -231,6 +580,8 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except KeyError:
         return {}
+    if workbook is None or rels is None:
+        return {}
     targets = {
         rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_PKG_REL_NS}Relationship")
     }
@@ -243,29 +594,12 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-_ROOT_PREFIX = re.compile(rb"<(\w+):worksheet[\s>]")
-
-
-def _has_formulas(archive: zipfile.ZipFile, part: str) -> bool:
-    """Might the sheet part hold a formula? A plain byte search for the ``<f`` tag (with the
-    namespace prefix the part uses, if any), streamed; a false alarm (``<filterColumn``) only
-    costs the exact scan that follows."""
-    with archive.open(part) as stream:
-        block = stream.read(1 << 20)
-        prefix = _ROOT_PREFIX.search(block[:4096])
-        needle = b"<" + prefix.group(1) + b":f" if prefix else b"<f"
-        tail = b""
-        while block:
-            if needle in block or needle in tail + block[: len(needle)]:
-                return True
-            tail = block[-len(needle) :]
-            block = stream.read(1 << 20)
-    return False
-
-
-def _unsaved_formulas(archive: zipfile.ZipFile, part: str) -> set[tuple[int, int]]:
-    """Cells of a sheet part that hold a formula but no saved value."""
-    found = set()
+def _cell_notes(
+    archive: zipfile.ZipFile, part: str
+) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str]]:
+    """Cells of a sheet part that hold a formula but no saved value, and cells that hold an
+    Excel error (``#REF!``), which calamine reads as blank."""
+    unsaved, errors = set(), {}
     with archive.open(part) as stream:
         for _, element in ElementTree.iterparse(stream, events=("end",)):
             if element.tag != f"{_MAIN_NS}c":
@@ -273,12 +607,18 @@ def _unsaved_formulas(archive: zipfile.ZipFile, part: str) -> set[tuple[int, int
             formula = element.find(f"{_MAIN_NS}f")
             value = element.find(f"{_MAIN_NS}v")
             inline = element.find(f"{_MAIN_NS}is")
-            if formula is not None and (value is None or not (value.text or "")) and inline is None:
-                row, column = _cell_position(element.get("r", ""))
-                if row:
-                    found.add((row, column))
+            row, column = _cell_position(element.get("r", ""))
+            if row and element.get("t") == "e" and value is not None and value.text:
+                errors[(row, column)] = value.text.strip()[:20]
+            elif (
+                formula is not None
+                and (value is None or not (value.text or ""))
+                and inline is None
+                and row
+            ):
+                unsaved.add((row, column))
             element.clear()
-    return found
+    return unsaved, errors
 
 
 def _cell_position(reference: str) -> tuple[int, int]:
@@ -310,10 +650,11 @@ def _read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
     sheets = {}
     digest = hashlib.sha256()
     for path in files:
+        _check_file_size(path)
         data = path.read_bytes()
         digest.update(path.name.encode("utf-8") + b"\0" + data)
         text = _decode(data, path.name, report)
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = _csv_rows(text, path.name)
         sheets[path.stem] = RawSheet(path.name, rows, list(range(1, len(rows) + 1)))
     sha = (
         hashlib.sha256(files[0].read_bytes()).hexdigest() if len(files) == 1 else digest.hexdigest()
@@ -321,10 +662,47 @@ def _read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
     return RawBook(name, sheets, sha, "csv")
 
 
+def _csv_rows(text: str, name: str) -> list[list[str]]:
+    """The records of a CSV file, held to the row, column and field bounds."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for row in reader:
+            if len(row) > limits.MAX_COLUMNS:
+                raise _too_large(
+                    f"{name} line {reader.line_num} has {len(row):,} columns; nistpf reads at "
+                    f"most {limits.MAX_COLUMNS:,}",
+                    "check the delimiter, or delete the columns that are not the inventory",
+                )
+            rows.append(row)
+            if len(rows) > limits.MAX_ROWS:
+                raise _too_large(
+                    f"{name} has more than {limits.MAX_ROWS:,} records; nistpf reads at most "
+                    f"{limits.MAX_ROWS:,} rows a sheet",
+                    "delete the rows that are not the inventory, or split the file",
+                )
+    except csv.Error as error:
+        raise Unreadable(
+            f"{name} line {reader.line_num} cannot be read as CSV ({_short(error)})",
+            f"a field holds more than {limits.MAX_CSV_FIELD_CHARS:,} characters, or the file is "
+            "not a CSV file; export the sheet as CSV UTF-8 again",
+            "damaged",
+        ) from error
+    return rows
+
+
 def _decode(data: bytes, name: str, report: Report) -> str:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 with a warning."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        text = data.decode("utf-16", errors="replace")
+        if "\ufffd" in text:
+            report.warning(
+                "bad-utf16",
+                "the file is UTF-16 but some bytes are not; they read as \ufffd",
+                sheet=name,
+                hint="save it as CSV UTF-8 again",
+            )
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -30,6 +30,7 @@ class Table:
     extras: dict[str, list[Any]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     unsaved: set[tuple[int, str]] = field(default_factory=set)  # (excel_row, column name)
+    errors: dict[tuple[int, str], str] = field(default_factory=dict)  # → "#REF!"
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -193,6 +194,9 @@ def read_table(
         for row_number, col in raw.unsaved_formulas:
             if col == position:
                 table.unsaved.add((row_number, column))
+        for (row_number, col), error in raw.errors.items():
+            if col == position:
+                table.errors[(row_number, column)] = error
     for position, header in extras_at.items():
         table.extras[header] = column_values(position)
     return table

@@ -1,0 +1,76 @@
+"""The bounds nistpf puts on an inventory before it parses it.
+
+Client workbooks arrive from strangers' laptops, so every input is treated as hostile. Each
+bound below is checked *before* the cells are parsed — from the file's size on disk, the ZIP
+archive's directory (declared sizes, no decompression), and one streaming pass over each XML part
+that never holds a part whole — so a hostile file is refused in well under a second and in a few
+MiB of memory, with one line saying which bound it broke. The figures are generous: the
+enterprise benchmark inventory (2,000 systems, 10,000 controls, 20,000 flows) is a 2 MB file
+with 23 MB of sheet XML and 350,000 used cells, far inside every one of them.
+
+``MAX_FILE_BYTES`` (200 MB)
+    A workbook or CSV file on disk. Checked with ``stat`` before a byte is read. Ten times the
+    largest inventory a consultant has sent; anything bigger is an export of something else.
+``MAX_PARTS`` (10,000)
+    Entries in the workbook's ZIP directory, read from the end-of-directory record before
+    :mod:`zipfile` builds its index (a directory of millions of entries is itself a memory bomb).
+    Excel writes a few dozen.
+``MAX_PART_BYTES`` (128 MB)
+    The declared uncompressed size of any one part (a sheet's XML, the shared strings). About
+    the XML of a 150,000-row sheet with ten columns; also bounds a single text cell, since a cell
+    lives inside one part.
+``MAX_TOTAL_BYTES`` (256 MB)
+    The declared uncompressed size of all parts together: the most XML a load will ever inflate.
+``MAX_RATIO`` (100 to 1) above ``RATIO_FLOOR_BYTES`` (8 MB)
+    A part that inflates more than 100 times its compressed size *and* to more than 8 MB is a zip
+    bomb. Real sheet XML compresses 8-15 to 1; small parts (a 1 KB ``workbook.xml`` of spaces)
+    may compress better harmlessly, hence the floor.
+``MAX_ROWS`` (200,000) and ``MAX_COLUMNS`` (1,000)
+    The last row and column that hold a value, per sheet, found by the streaming scan of the
+    sheet XML (the ``<dimension>`` a file claims is ignored, as calamine ignores it, and formatted
+    empty cells cost nothing). Ten times the largest real inventory; Excel's own grid is
+    1,048,576 × 16,384. A sheet beyond either is refused as a whole, not truncated: a truncated
+    inventory would be a partial result that looks complete.
+``MAX_CELLS`` (5,000,000)
+    The used range's rows × columns, summed over the workbook's sheets. calamine stores the used
+    range densely, 32 bytes a cell, so two values in A1 and XFD1048576 would ask it for 512 GiB
+    (and abort the process); 5 million cells is at most 160 MiB in calamine plus 40 MiB of Python
+    lists.
+``MAX_CELL_CHARS`` (32,767)
+    Excel's own limit on a cell's text. A longer cell (only a script can write one) is an error
+    row naming its sheet, row and column; the value is not used. A cell of 100 MB never gets that
+    far: its part breaks ``MAX_PART_BYTES`` or ``MAX_RATIO``.
+``MAX_CSV_FIELD_CHARS`` (131,072)
+    A CSV field the reader accepts (Python's default); a longer one refuses the file, naming the
+    line. Fields over ``MAX_CELL_CHARS`` but under this are error rows, as in a workbook.
+
+A CSV file is held to ``MAX_FILE_BYTES``, ``MAX_ROWS`` and ``MAX_COLUMNS`` too. XML parts may not
+declare a DTD at all (Excel never writes one), which refuses entity bombs ("billion laughs") and
+external entities (XXE) before any XML parser sees them; defusedxml guards the parsers as well.
+
+With these bounds, loading any file — hostile or not — takes seconds at most and peaks under
+about 600 MiB above the interpreter (the worst case being a legitimate workbook at every limit);
+each case in ``tests/hostile.py`` stays far below that and is asserted to.
+"""
+
+from __future__ import annotations
+
+MB = 1_000_000
+
+MAX_FILE_BYTES = 200 * MB
+MAX_PARTS = 10_000
+MAX_PART_BYTES = 128 * MB
+MAX_TOTAL_BYTES = 256 * MB
+MAX_RATIO = 100
+RATIO_FLOOR_BYTES = 8 * MB
+MAX_ROWS = 200_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 5_000_000
+MAX_CELL_CHARS = 32_767
+MAX_CSV_FIELD_CHARS = 131_072
+
+
+def megabytes(size: int) -> str:
+    """``size`` bytes as the messages show it: ``3.2 MB``, ``512 MB``."""
+    value = size / MB
+    return f"{value:,.1f} MB" if value < 10 else f"{value:,.0f} MB"

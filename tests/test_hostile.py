@@ -1,0 +1,174 @@
+"""Every case of the hostile corpus (``tests/hostile.py``) through the real loader and through
+``nistpf validate``: a clear one-line error or report rows, in bounded time and memory, and never
+a traceback, a hang or a partial output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+import nistpf
+from nistpf.cli import main
+from nistpf.inventory import limits
+from tests.hostile import CASES
+
+SECONDS = 5.0  # each case loads or fails within this
+PEAK_MIB = 150  # a bomb case's peak memory above a process that has imported nistpf
+
+
+def load(path):
+    """``("unreadable", error)``, ``("invalid", error)`` or ``("loaded", inventory)``."""
+    try:
+        return "loaded", nistpf.load_inventory(path)
+    except nistpf.UnreadableInventoryError as error:
+        return "unreadable", error
+    except nistpf.InventoryError as error:
+        return "invalid", error
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_hostile_case_ends_in_a_clear_error_or_report_rows_quickly(name, tmp_path):
+    case = CASES[name]
+    path = case.build(tmp_path)
+    start = time.perf_counter()
+    outcome, result = load(path)
+    assert time.perf_counter() - start < SECONDS
+    if case.unreadable:
+        assert outcome == "unreadable"
+        assert len(result.issues) == 1
+        assert result.issues.loc[0, "code"] == case.unreadable
+        assert "\n" not in str(result)
+    else:
+        assert outcome in ("loaded", "invalid")
+        issues = result.issues
+        for code in case.codes:
+            assert code in set(issues["code"]), (code, issues)
+        assert (issues["sheet"] != "").all()
+        if outcome == "loaded":
+            assert len(result.systems) == 3
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_hostile_case_through_the_cli_exits_cleanly(name, tmp_path, capsys):
+    case = CASES[name]
+    path = case.build(tmp_path)
+    code = main(["validate", str(path)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    if case.unreadable:
+        assert code == 2
+        assert out == ""
+        assert err.count("\n") == 1
+        assert err.startswith("nistpf: ")
+    else:
+        assert code in (0, 1)
+
+
+MEASURE = """
+import json, resource, sys, time
+import nistpf
+from tests.hostile import CASES
+path = CASES[sys.argv[1]].build(__import__("pathlib").Path(sys.argv[2]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+try:
+    nistpf.load_inventory(path)
+except nistpf.InventoryError as error:
+    code = error.issues.loc[0, "code"]
+seconds = time.perf_counter() - start
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"mib": (after - before) / 1024, "seconds": seconds, "code": code}))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.bomb))
+def test_bombs_are_refused_in_bounded_memory_in_a_fresh_process(name, tmp_path):
+    """Peak RSS is measured after the case is built (building a bomb compresses it in memory)
+    and after imports, so the figure is what the load itself cost."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, name, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["code"] == CASES[name].unreadable
+    assert figures["mib"] < PEAK_MIB
+    assert figures["seconds"] < SECONDS
+
+
+def test_the_limits_are_stated_in_one_docstring():
+    for name in (
+        "MAX_FILE_BYTES", "MAX_PARTS", "MAX_PART_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
+        "RATIO_FLOOR_BYTES", "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS",
+        "MAX_CSV_FIELD_CHARS",
+    ):  # fmt: skip
+        assert f"``{name}``" in limits.__doc__
+
+
+# -- regressions: behaviours the corpus found ------------------------------------------------
+
+
+def test_values_in_opposite_corners_are_refused_before_calamine_allocates_the_range(tmp_path):
+    """calamine holds the used range densely: A1 and XFD1048576 asked it for 512 GiB and the
+    process aborted (no exception, no message)."""
+    outcome, error = load(CASES["values_in_opposite_corners"].build(tmp_path))
+    assert outcome == "unreadable"
+    assert "column XFD (16,384 columns)" in str(error)
+
+
+def test_formatted_empty_cells_down_to_the_last_row_cost_nothing(tmp_path):
+    outcome, inventory = load(CASES["formatted_empty_cells_to_the_last_row"].build(tmp_path))
+    assert outcome == "loaded"
+    assert list(inventory.systems["excel_row"]) == [2, 3, 4]
+
+
+def test_an_excel_error_in_a_data_cell_is_an_error_row_naming_the_error(tmp_path):
+    outcome, error = load(CASES["formulas_with_cached_values_and_excel_errors"].build(tmp_path))
+    assert outcome == "invalid"
+    rows = error.issues[error.issues["code"] == "excel-error"]
+    assert rows[["sheet", "excel_row", "column", "value", "problem"]].values.tolist() == [
+        ["Systems", 3, "criticality", "#REF!", "the cell holds an Excel error #REF!"],
+        ["Systems", 4, "name", "#DIV/0!", "the cell holds an Excel error #DIV/0!"],
+    ]
+    assert rows.iloc[0]["hint"].startswith("#REF! means a formula refers to a cell")
+    assert len(error.issues) == 2  # the cached "High" in D2 loads
+
+
+def test_a_hidden_inventory_sheet_is_read_with_a_warning(tmp_path):
+    outcome, inventory = load(CASES["hidden_systems_sheet"].build(tmp_path))
+    assert outcome == "loaded"
+    row = inventory.issues.iloc[0]
+    assert (row.severity, row.sheet, row.code) == ("warning", "Systems", "hidden-sheet")
+    assert (
+        row.problem == "sheet 'Systems' is hidden in the workbook; it was read as the Systems sheet"
+    )
+
+
+def test_a_cell_longer_than_excel_allows_is_an_error_row(tmp_path):
+    _, error = load(CASES["cell_longer_than_excel_allows"].build(tmp_path))
+    row = error.issues.iloc[0]
+    assert (row.sheet, row.excel_row, row.column, row.code) == (
+        "Systems",
+        3,
+        "name",
+        "cell-too-long",
+    )
+    assert row.problem == "the cell holds 40,000 characters; an Excel cell holds at most 32,767"
+
+
+def test_a_csv_field_over_the_reader_limit_names_the_file_and_line(tmp_path):
+    _, error = load(CASES["csv_with_a_field_over_the_reader_limit"].build(tmp_path))
+    assert str(error).startswith("field: Systems.csv line 2 cannot be read as CSV")
+
+
+def test_a_corrupt_compressed_part_is_damaged_not_a_zlib_traceback(tmp_path):
+    outcome, error = load(CASES["corrupt_deflate_data"].build(tmp_path))
+    assert outcome == "unreadable"
+    assert error.issues.loc[0, "code"] == "damaged"
