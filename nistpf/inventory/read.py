@@ -406,7 +406,9 @@ def _tags(prefix: bytes) -> dict[str, Any]:
     return {
         "cell": re.compile(rb"<" + p + rb"c[\s>/]"),
         "cell_without_r": re.compile(rb"<" + p + rb'c[\s>/](?!r=")'),
-        "cell_r": re.escape(b"<" + prefix + b'c r="'),
+        "cell_r": b"<" + prefix + b'c r="',
+        "cell_opens": tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/", b"\t", b"\n")),
+        "row_open": b"<" + prefix + b'row r="',
         "row_r": re.compile(rb"<" + p + rb'row r="(\d+)"'),
         "multi": re.compile(rb"<" + p + rb'c r="([A-Za-z]{2,})\d'),
         "filled": re.compile(rb"<" + p + rb'c r="([A-Za-z]+)(\d+)"[^>/]*>'),
@@ -424,20 +426,22 @@ def _scan_fast(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
     again with :func:`_scan_precise`."""
     if not tags["cell"].search(buffer):
         return True
-    if tags["cell_without_r"].search(buffer):
-        return False
+    if sum(map(buffer.count, tags["cell_opens"])) != buffer.count(tags["cell_r"]):
+        return False  # a cell without a leading r="A1" (bytes.count runs in C, no regex)
     scan.formulas = scan.formulas or any(tag in buffer for tag in tags["formula"])
     scan.errors = scan.errors or b't="e"' in buffer
-    rows = tags["row_r"].findall(buffer)
-    if rows:
-        scan.max_row_tag = max(scan.max_row_tag, max(map(int, rows)))
+    # Excel writes rows in ascending order; the last row tag bounds the block (a cell past
+    # its row tag, or rows out of order, sends the part to the exact scan below).
+    last = tags["row_r"].match(buffer, max(buffer.rfind(tags["row_open"]), 0))
+    if last:
+        scan.max_row_tag = max(scan.max_row_tag, int(last.group(1)))
     digits = str(scan.max_row_tag)
     first, length = int(digits[0]), len(digits)
     beyond = rb"\d{%d,}" % (length + 1)
     if first < 9:
         beyond += rb"|[%d-9]\d{%d}" % (first + 1, length - 1)
     if not scan.max_row_tag or re.search(
-        tags["cell_r"] + rb"[A-Za-z]+(?:" + beyond + rb')"', buffer
+        re.escape(tags["cell_r"]) + rb"[A-Za-z]+(?:" + beyond + rb')"', buffer
     ):
         scan.max_row = 10**10  # a cell past its row tags: only the exact figures will do
     scan.max_row = max(scan.max_row, (first + 1) * 10 ** (length - 1) - 1)
