@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="start an engagement folder: template, notebooks and store",
         description=(
             "Create DIR for a new engagement: inventory.xlsx (the blank template to send the "
-            "client), notebooks/ (copies of the guided notebooks) and engagement.nistpf (the "
-            "store that keeps every rating). DIR must not exist or be empty."
+            "client), copies of the guided notebooks, and engagement.nistpf (the store that "
+            "keeps every rating), side by side. DIR must not exist or be empty."
         ),
     )
     new.add_argument("folder", type=Path, metavar="DIR", help="the engagement folder to create")
@@ -311,8 +311,10 @@ def _template(args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace) -> int:
     paths = new_engagement(args.folder, name=args.name)
-    for label, path in paths.items():
-        print(f"wrote {path}" + ("/" if label == "notebooks" else ""))
+    print(f"wrote {paths['inventory']}")
+    print(f"wrote {paths['store']}")
+    for notebook in sorted(paths["notebooks"].glob("*.ipynb")):
+        print(f"wrote {notebook}")
     return EXIT_OK
 
 

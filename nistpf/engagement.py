@@ -4,6 +4,9 @@ notebooks, and the engagement store that keeps every rating.
 >>> paths = new_engagement("acme-2026")   # doctest: +SKIP
 >>> sorted(paths)                          # doctest: +SKIP
 ['inventory', 'notebooks', 'store']
+
+The notebooks sit beside the store and the inventory, so their ``"engagement.nistpf"`` and
+``"inventory.xlsx"`` are the engagement's own.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ def notebooks_dir() -> Path:
 
 def new_engagement(folder: str | Path, *, name: str | None = None) -> dict[str, Path]:
     """Create ``folder`` with ``inventory.xlsx`` (the blank template to send the client),
-    ``notebooks/`` (copies of the guided notebooks) and ``engagement.nistpf`` (the store).
-    Refuses a folder that already holds files, so nothing is ever overwritten."""
+    copies of the guided notebooks, and ``engagement.nistpf`` (the store), all side by side.
+    Refuses a folder that already holds files, so nothing is ever overwritten. Returns the
+    paths: ``inventory``, ``store`` and ``notebooks`` (the folder holding them)."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise EngagementExistsError(
@@ -43,10 +47,9 @@ def new_engagement(folder: str | Path, *, name: str | None = None) -> dict[str, 
         )
     folder.mkdir(parents=True, exist_ok=True)
     inventory = write_template(folder / INVENTORY_NAME)
-    notebooks = folder / "notebooks"
-    notebooks.mkdir()
+    notebooks = folder
     for notebook in sorted(notebooks_dir().glob("*.ipynb")):
-        shutil.copy2(notebook, notebooks / notebook.name)
+        shutil.copy2(notebook, folder / notebook.name)
     store = open_store(folder / STORE_NAME)
     store.set_engagement_name(name or folder.resolve().name)
     return {"inventory": inventory, "notebooks": notebooks, "store": store.path}

@@ -186,3 +186,23 @@ def test_python_dash_m_and_the_installed_command_work(tmp_path):
     )
     assert command.returncode == 0
     assert command.stdout.strip() == f"nistpf {nistpf.__version__}"
+
+
+def test_new_scaffolds_an_engagement_and_refuses_a_folder_in_use(capsys, tmp_path):
+    folder = tmp_path / "acme-2026"
+    code, out, err = run(capsys, "new", str(folder), "--name", "Acme 2026")
+    assert code == 0, err
+    names = sorted(p.name for p in folder.iterdir())
+    notebooks = sorted(
+        p.name for p in (Path(nistpf.__file__).parents[1] / "notebooks").glob("*.ipynb")
+    )
+    assert names == sorted(["engagement.nistpf", "inventory.xlsx", *notebooks])
+    assert f"wrote {folder / 'engagement.nistpf'}" in out
+    assert nistpf.load_inventory(folder / "inventory.xlsx").systems.empty
+    assert nistpf.open_store(folder / "engagement.nistpf").engagement_name == "Acme 2026"
+    code, out, err = run(capsys, "new", str(folder))
+    assert code == 2
+    assert err == (
+        f"nistpf: {folder} already exists and is not empty; "
+        "choose a new folder for the engagement\n"
+    )
