@@ -352,12 +352,7 @@ def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
             titles_from_data=True,
         )
         radar.set_categories(Reference(worksheet, min_col=2, min_row=first, max_row=last))
-        radar.y_axis.scaling.min = 0
-        radar.y_axis.scaling.max = top
-        radar.y_axis.majorUnit = 1
-        radar.y_axis.delete = False
-        radar.y_axis.number_format = "0"
-        radar.x_axis.delete = False
+        _level_axes(radar, top)
         for series, colour in zip(radar.series, (CURRENT_COLOUR, TARGET_COLOUR), strict=False):
             series.graphicalProperties.line.solidFill = colour
             series.graphicalProperties.line.width = 28575  # 2.25 pt
@@ -378,12 +373,7 @@ def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
             titles_from_data=True,
         )
         bar.set_categories(Reference(worksheet, min_col=1, min_row=first, max_row=last))
-        bar.y_axis.scaling.min = 0
-        bar.y_axis.scaling.max = top
-        bar.y_axis.majorUnit = 1
-        bar.y_axis.delete = False
-        bar.y_axis.number_format = "0"
-        bar.x_axis.delete = False
+        _level_axes(bar, top)
         bar.x_axis.tickLblPos = "low"
         for series, colour in zip(bar.series, (CURRENT_COLOUR, TARGET_COLOUR), strict=False):
             series.graphicalProperties.solidFill = colour
@@ -391,6 +381,16 @@ def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
         bar.width, bar.height = 22, 9
         bar.legend.position = "b"
         worksheet.add_chart(bar, "I21")
+
+
+def _level_axes(chart, top: float) -> None:
+    """Both axes shown, the value axis running over the scale's whole levels (0 to ``top``)."""
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = top
+    chart.y_axis.majorUnit = 1
+    chart.y_axis.delete = False
+    chart.y_axis.number_format = "0"
+    chart.x_axis.delete = False
 
 
 def _gap_register(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
