@@ -38,6 +38,7 @@ from nistpf.inventory.schema import (
     Sheet,
     about_field,
     fold,
+    sheet,
 )
 from nistpf.inventory.tables import Table, read_fields, read_table
 from nistpf.inventory.values import (
@@ -332,6 +333,13 @@ class _Loader:
             out.append(ids if len(set(ids)) == len(ids) else tuple(dict.fromkeys(ids)))
         return out
 
+    def _id_column(
+        self, table: Table, column: str, values: list[str], *, level: str | None
+    ) -> list[str]:
+        """A column holding one PF ID per cell, normalised ("" where blank or bad)."""
+        ids = self._ids(table, column, [(v,) if v else () for v in values], level=level)
+        return [found[0] if found else "" for found in ids]
+
     def _one_id(self, token: str, level: str | None) -> Any:
         try:
             found = self.fw.normalize_id(token)
@@ -464,7 +472,7 @@ class _Loader:
         return pd.DataFrame(rows, columns=model.ABOUT_COLUMNS, dtype=object)
 
     def _systems(self, table: Table | None) -> pd.DataFrame:
-        spec = SHEETS[0]
+        spec = sheet("Systems")
         if table is None:
             return _frame({}, model.SYSTEM_COLUMNS)
         data = {name: self._cells(table, spec, name) for name in spec.column_names}
@@ -474,7 +482,7 @@ class _Loader:
         return self._extras(frame, table)
 
     def _controls(self, table: Table | None, index: _SystemIndex):
-        spec = SHEETS[1]
+        spec = sheet("Controls")
         if table is None:
             empty = _frame({}, model.CONTROL_COLUMNS)
             return (
@@ -592,7 +600,7 @@ class _Loader:
         return selectors_out, all_out, links
 
     def _flows(self, table: Table | None, index: _SystemIndex) -> pd.DataFrame:
-        spec = SHEETS[2]
+        spec = sheet("DataFlows")
         if table is None:
             return _frame({}, model.FLOW_COLUMNS)
         data = {name: self._cells(table, spec, name) for name in spec.column_names}
@@ -622,12 +630,11 @@ class _Loader:
         return self._extras(frame, table)
 
     def _profile(self, table: Table | None) -> pd.DataFrame:
-        spec = next(s for s in SHEETS if s.name == "Profile")
+        spec = sheet("Profile")
         if table is None:
             return _frame({}, model.PROFILE_COLUMNS)
         data = {name: self._cells(table, spec, name) for name in spec.column_names}
-        ids = self._ids(table, "pf_id", [(v,) if v else () for v in data["pf_id"]], level=None)
-        data["pf_id"] = [found[0] if found else "" for found in ids]
+        data["pf_id"] = self._id_column(table, "pf_id", data["pf_id"], level=None)
         self._duplicates(table, "pf_id", data["pf_id"])
         data["level"] = [self.fw.get(i).level if i else "" for i in data["pf_id"]]
         data["excel_row"] = table.numbers
@@ -635,17 +642,13 @@ class _Loader:
         return self._extras(frame, table)
 
     def _responses(self, table: Table | None, index: _SystemIndex) -> pd.DataFrame:
-        spec = next(s for s in SHEETS if s.name == "Responses")
+        spec = sheet("Responses")
         if table is None:
             return _frame({}, model.RESPONSE_COLUMNS)
         data = {name: self._cells(table, spec, name) for name in spec.column_names}
-        ids = self._ids(
-            table,
-            "subcategory",
-            [(v,) if v else () for v in data["subcategory"]],
-            level="subcategory",
+        data["subcategory"] = self._id_column(
+            table, "subcategory", data["subcategory"], level="subcategory"
         )
-        data["subcategory"] = [found[0] if found else "" for found in ids]
         systems = []
         for number, value in zip(table.numbers, data["system"], strict=True):
             system = index.resolve(value) if value else ""
@@ -664,7 +667,7 @@ class _Loader:
         return self._extras(frame, table)
 
     def _tiers(self, table: Table | None) -> pd.DataFrame:
-        spec = next(s for s in SHEETS if s.name == "Tiers")
+        spec = sheet("Tiers")
         if table is None:
             return _frame({}, model.TIER_COLUMNS)
         # A row with an attribute but no tier is not rated (the template lists all four).
