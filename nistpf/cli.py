@@ -174,13 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
             "cannot be read at all."
         ),
     )
-    validate.add_argument("source", type=Path, metavar="SOURCE", help="the inventory to check")
-    validate.add_argument(
-        "--mapping",
-        type=Path,
-        metavar="FILE",
-        help="a TOML column mapping for a client's own layout (see the README)",
-    )
+    _source_options(validate, store=False)
     validate.add_argument(
         "--format",
         choices=("table", "csv", "json"),
@@ -219,13 +213,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _source_options(parser: argparse.ArgumentParser) -> None:
+def _source_options(parser: argparse.ArgumentParser, *, store: bool = True) -> None:
+    """SOURCE and --mapping (and --store), the same words for every command that loads."""
     parser.add_argument(
         "source", type=Path, metavar="SOURCE", help="the inventory: .xlsx, .csv or a CSV folder"
     )
     parser.add_argument(
-        "--mapping", type=Path, metavar="FILE", help="a TOML column mapping for a client's layout"
+        "--mapping",
+        type=Path,
+        metavar="FILE",
+        help="a TOML column mapping for a client's own layout (see the README)",
     )
+    if not store:
+        return
     parser.add_argument(
         "--store",
         type=Path,
