@@ -1,4 +1,9 @@
-"""Shared fixtures: the shipped framework, and the reference material beside the repository."""
+"""Shared fixtures: the shipped framework, and the material in ``../shared`` beside the repository.
+
+``../shared`` (NIST's workbooks, real published registers) is not part of the repository: a clone
+has only the repository. Tests reach it only through fixtures built on :func:`shared_path`, never
+at import time, so a clone without it collects the whole suite and skips just those tests.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +15,58 @@ import pytest
 import nistpf
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference"
+SHARED = ROOT.parent / "shared"
+
+# The fixtures that need ../shared; tests using any of them carry the ``shared`` marker, so
+# ``pytest -m shared`` selects exactly the tests a clone without ../shared skips.
+SHARED_FIXTURES = frozenset({"reference", "real_world", "fides_csv"})
 
 
-def require_reference() -> Path:
-    """The ``../shared/reference`` folder. Outside CI a checkout without it skips the test;
-    in CI (``CI`` set) its absence is a failure, never a skip."""
-    if not REFERENCE.is_dir():
+def shared_path(*parts: str) -> Path:
+    """``../shared/<parts>``. Where it is missing, the test is skipped with a reason naming it,
+    except in CI (``CI`` set), where a missing ../shared fails the test: CI must never pass by
+    skipping. Call it from a fixture or a test, never at import time (a skip there stops the
+    collection of the whole suite)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        shown = "/".join(("../shared", *parts))
         if os.environ.get("CI"):
-            raise RuntimeError(
-                f"{REFERENCE} is missing; CI must run with ../shared beside the repo"
+            pytest.fail(
+                f"{shown} is missing ({path}); CI must run with ../shared beside the repository",
+                pytrace=False,
             )
-        pytest.skip(f"{REFERENCE} is not beside this checkout")
-    return REFERENCE
+        pytest.skip(f"needs {shown} beside the repository, and this checkout has none")
+    return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shared: needs ../shared beside the repository (added from the fixtures used)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared)
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    return require_reference()
+    """NIST's workbooks and the verified Core and Tier tables: ``../shared/reference``."""
+    return shared_path("reference")
+
+
+@pytest.fixture(scope="session")
+def real_world() -> Path:
+    """Registers and data maps privacy teams publish: ``../shared/samples/real-world``."""
+    return shared_path("samples", "real-world")
+
+
+@pytest.fixture(scope="session")
+def fides_csv() -> Path:
+    """The Fides data-category taxonomy, as published."""
+    return shared_path("samples", "real-world", "fideslang--data_categories.csv")
 
 
 @pytest.fixture(scope="session")

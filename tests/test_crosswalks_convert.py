@@ -18,9 +18,6 @@ from nistpf.convert.crosswalks import (
     parse_sp80053_cell,
 )
 from nistpf.convert.crosswalks_csf import Pair, csf20_id, csf20_records, merge_directions
-from tests.conftest import require_reference
-
-REF = require_reference()
 
 KEYS = ["csf-1.1", "csf-2.0", "sp800-53r5", "gdpr", "ccpa", "cpra", "iso27701"]
 
@@ -55,13 +52,13 @@ WHERE = "book.xlsx:Sheet:row 9"
 
 
 @pytest.fixture(scope="module")
-def core() -> pd.DataFrame:
-    return convert_core(REF)
+def core(reference) -> pd.DataFrame:
+    return convert_core(reference)
 
 
 @pytest.fixture(scope="module")
-def crosswalks(core) -> dict[str, pd.DataFrame]:
-    return convert_crosswalks(REF, core)
+def crosswalks(reference, core) -> dict[str, pd.DataFrame]:
+    return convert_crosswalks(reference, core)
 
 
 def targets(frame: pd.DataFrame, pf_id: str) -> list[str]:
@@ -237,13 +234,13 @@ def test_csf20_derived(crosswalks):
     assert set(frame["pf_id"]) == set(crosswalks["csf-1.1"]["pf_id"])
 
 
-def test_csf20_keeps_first_of_converging_paths():
+def test_csf20_keeps_first_of_converging_paths(reference):
     # PR.AT-3 was incorporated into PR.AT-01 and PR.AT-02; PR.AT-4 into PR.AT-02
     links = [
         {"pf_id": "GV.AT-P4", "target_id": "PR.AT-3"},
         {"pf_id": "GV.AT-P4", "target_id": "PR.AT-4"},
     ]
-    records = csf20_records(REF, links)
+    records = csf20_records(reference, links)
     assert [(r["target_id"], r["source"].split(";")[0]) for r in records] == [
         ("PR.AT-01", "derived via csf-1.1 PR.AT-3"),
         ("PR.AT-02", "derived via csf-1.1 PR.AT-3"),
@@ -295,13 +292,13 @@ def test_unparseable_cell_raises_naming_the_row(parse, cell):
     assert repr(cell.strip())[1:-1][:20] in str(raised.value)
 
 
-def test_unknown_pf_id_raises_naming_file_sheet_and_row(core):
+def test_unknown_pf_id_raises_naming_file_sheet_and_row(reference, core):
     with pytest.raises(ValueError, match=r"Privacy Framework to CSF:row 4: 'ID\.IM-P1' is not"):
-        convert_crosswalks(REF, core[core["id"] != "ID.IM-P1"])
+        convert_crosswalks(reference, core[core["id"] != "ID.IM-P1"])
 
 
-def test_deterministic(crosswalks, core):
-    again = convert_crosswalks(REF, core)
+def test_deterministic(reference, crosswalks, core):
+    again = convert_crosswalks(reference, core)
     assert list(again) == list(crosswalks)
     for name, frame in crosswalks.items():
         pd.testing.assert_frame_equal(again[name], frame)

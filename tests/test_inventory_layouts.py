@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -15,7 +14,7 @@ import pytest
 import nistpf
 from nistpf.cli import main
 from nistpf.inventory.schema import SHEETS
-from tests.conftest import ROOT, require_reference
+from tests.conftest import ROOT
 from tests.inventory_files import valid_sheets, write_workbook
 
 MAPPINGS = ROOT / "data" / "mappings"
@@ -209,14 +208,9 @@ def test_a_mapped_header_that_is_not_there(tmp_path):
 # -- real registers that privacy teams publish -----------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def samples() -> Path:
-    return require_reference().parent / "samples" / "real-world"
-
-
-def test_german_art30_register_through_its_mapping(samples):
+def test_german_art30_register_through_its_mapping(real_world):
     inventory = nistpf.load_inventory(
-        samples / "klotzkette--01_verarbeitungsverzeichnis_vvt_art30_dsgvo.xlsx",
+        real_world / "klotzkette--01_verarbeitungsverzeichnis_vvt_art30_dsgvo.xlsx",
         mapping=MAPPINGS / "vvt-art30-dsgvo.toml",
     )
     systems = inventory.systems
@@ -228,9 +222,9 @@ def test_german_art30_register_through_its_mapping(samples):
     assert inventory.issues.empty
 
 
-def test_system_data_map_csv_skips_its_sentinel_and_trailer(samples):
+def test_system_data_map_csv_skips_its_sentinel_and_trailer(real_world):
     inventory = nistpf.load_inventory(
-        samples / "specuslabs--system-data-map.csv", mapping=MAPPINGS / "system-data-map.toml"
+        real_world / "specuslabs--system-data-map.csv", mapping=MAPPINGS / "system-data-map.toml"
     )
     assert len(inventory.systems) == 10
     assert inventory.systems.loc[0, "system_id"] == "Shopify"
@@ -251,19 +245,19 @@ def test_system_data_map_csv_skips_its_sentinel_and_trailer(samples):
         ("specuslabs--ai-saas-data-inventory.csv", 11, {"AI", "Identity", "Payments"}),
     ],
 )
-def test_data_inventories_through_one_mapping(samples, file, count, types):
-    inventory = nistpf.load_inventory(samples / file, mapping=MAPPINGS / "data-inventory.toml")
+def test_data_inventories_through_one_mapping(real_world, file, count, types):
+    inventory = nistpf.load_inventory(real_world / file, mapping=MAPPINGS / "data-inventory.toml")
     assert len(inventory.systems) == count
     assert types <= set(inventory.systems["type"])
     assert set(inventory.systems["criticality"]) <= {"High", "Medium", "Low"}
     assert set(inventory.issues["code"]) == {"lone-cell-row"}
 
 
-def test_an_asset_register_without_a_mapping_says_what_is_missing(samples, tmp_path):
+def test_an_asset_register_without_a_mapping_says_what_is_missing(real_world, tmp_path):
     folder = tmp_path / "register"
     folder.mkdir()
     shutil.copy(
-        samples / "cybersoluce--Information_Asset_Register_Template.csv", folder / "Systems.csv"
+        real_world / "cybersoluce--Information_Asset_Register_Template.csv", folder / "Systems.csv"
     )
     with pytest.raises(nistpf.InventoryError) as caught:
         nistpf.load_inventory(folder)
@@ -327,11 +321,11 @@ def test_validate_exit_2_when_the_file_cannot_be_read(capsys, tmp_path):
     )
 
 
-def test_validate_with_a_mapping_from_the_command_line(capsys, samples):
+def test_validate_with_a_mapping_from_the_command_line(capsys, real_world):
     code, out, _ = run(
         capsys,
         "validate",
-        str(samples / "klotzkette--01_verarbeitungsverzeichnis_vvt_art30_dsgvo.xlsx"),
+        str(real_world / "klotzkette--01_verarbeitungsverzeichnis_vvt_art30_dsgvo.xlsx"),
         "--mapping",
         str(MAPPINGS / "vvt-art30-dsgvo.toml"),
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -15,13 +13,6 @@ from nistpf.inventory import schema
 from nistpf.synth import FIDES_CATEGORIES, synthetic_inventory, write_synthetic_workbook
 
 SMALL = {"systems": 50, "controls": 200, "flows": 300}
-FIDES_CSV = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "samples"
-    / "real-world"
-    / "fideslang--data_categories.csv"
-)
 
 
 @pytest.fixture(scope="module")
@@ -157,14 +148,8 @@ def test_data_categories_are_fides_keys(small):
             assert set(tokens(cell)) <= set(FIDES_CATEGORIES), cell
 
 
-def test_fides_keys_exist_in_the_fides_taxonomy():
-    if not FIDES_CSV.is_file():
-        if os.environ.get("CI"):
-            raise RuntimeError(
-                f"{FIDES_CSV} is missing; CI must run with ../shared beside the repo"
-            )
-        pytest.skip(f"{FIDES_CSV} is not beside this checkout")
-    taxonomy = set(pd.read_csv(FIDES_CSV)["fides_key"])
+def test_fides_keys_exist_in_the_fides_taxonomy(fides_csv):
+    taxonomy = set(pd.read_csv(fides_csv)["fides_key"])
     assert set(FIDES_CATEGORIES) <= taxonomy
 
 
