@@ -144,7 +144,10 @@ data_categories = "Personal data"
     assert list(systems["excel_row"]) == [4, 5]
     assert inventory.controls.empty
     assert inventory.flows.empty
-    assert inventory.issues.empty
+    # "crm" is CRM spelled in lower case; "marketing automation" is another word for Marketing.
+    assert inventory.issues[["excel_row", "column", "value", "problem"]].values.tolist() == [
+        [5, "Kind", "marketing automation", "'marketing automation' was read as 'Marketing' (type)"]
+    ]
 
 
 def test_mapping_value_rewrites_apply_before_checks(tmp_path):
@@ -235,22 +238,33 @@ def test_system_data_map_csv_skips_its_sentinel_and_trailer(real_world):
 
 
 @pytest.mark.parametrize(
-    ("file", "count", "types"),
+    ("file", "count", "types", "read_as"),
     [
         (
             "specuslabs--d2c-data-inventory.csv",
             10,
             {"Payments", "Marketing", "Analytics", "Ticketing"},
+            {"Payment gateway": "Payments", "Web analytics": "Analytics"},
         ),
-        ("specuslabs--ai-saas-data-inventory.csv", 11, {"AI", "Identity", "Payments"}),
+        (
+            "specuslabs--ai-saas-data-inventory.csv",
+            11,
+            {"AI", "Identity", "Payments"},
+            {"Product analytics": "Analytics"},
+        ),
     ],
 )
-def test_data_inventories_through_one_mapping(real_world, file, count, types):
+def test_data_inventories_through_one_mapping(real_world, file, count, types, read_as):
     inventory = nistpf.load_inventory(real_world / file, mapping=MAPPINGS / "data-inventory.toml")
     assert len(inventory.systems) == count
     assert types <= set(inventory.systems["type"])
     assert set(inventory.systems["criticality"]) <= {"High", "Medium", "Low"}
-    assert set(inventory.issues["code"]) == {"lone-cell-row"}
+    issues = inventory.issues
+    assert set(issues["code"]) == {"lone-cell-row", "value-read-as"}
+    readings = issues[issues["code"] == "value-read-as"]
+    assert dict(zip(readings["value"], readings["problem"], strict=True)) == {
+        value: f"{value!r} was read as {target!r} (type)" for value, target in read_as.items()
+    }
 
 
 def test_an_asset_register_without_a_mapping_says_what_is_missing(real_world, tmp_path):

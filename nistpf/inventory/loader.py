@@ -9,7 +9,8 @@ or raise :class:`nistpf.InventoryError` carrying the whole validation report.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from nistpf.inventory.tables import Table, read_fields, read_table
 from nistpf.inventory.values import (
     Bad,
     Noted,
+    ReadAs,
     choice_reader,
     is_blank,
     level_reader,
@@ -264,7 +266,7 @@ class _Loader:
             for position, raw in enumerate(uniques):
                 result = _BLANK if is_blank(raw) else read(raw)
                 results[position] = result
-                special[position] = result.__class__ in (_Blank, Bad, Noted)
+                special[position] = result.__class__ in (_Blank, Bad, Noted, ReadAs)
         for position, bad in checked.items():
             results[position], special[position] = bad, True
         results[-1], special[-1] = _BLANK, True
@@ -279,6 +281,7 @@ class _Loader:
         unsaved = {number for number, col in table.unsaved if col == name}
         errors = {number: error for (number, col), error in table.errors.items() if col == name}
         header = table.header(name)
+        readings: dict[int, _Reading] = {}  # unique position → the reading of that raw value
         for index, result in flagged:
             raw, number = raw_values[index], table.numbers[index]
             where = {"sheet": table.sheet, "excel_row": number, "column": header}
@@ -304,10 +307,36 @@ class _Loader:
             elif result.__class__ is Bad:
                 self.report.error(result.code, result.problem, value=raw, hint=result.hint, **where)
             else:
-                self.report.warning(
-                    result.code, result.problem, value=raw, hint=result.hint, **where
-                )
+                reading = readings.get(codes[index])
+                if reading is None:
+                    readings[codes[index]] = _Reading(raw, number, result)
+                else:
+                    reading.rows += 1
+        self._report_readings(table.sheet, header, name, readings.values())
         return out
+
+    def _report_readings(
+        self, sheet_name: str, header: str, name: str, readings: Iterable[_Reading]
+    ) -> None:
+        """One warning row per distinct raw value read with a conversion (:class:`Noted`) or
+        read as another value (:class:`ReadAs`), on the first row that holds it, saying how
+        many rows do: the consultant confirms a reading once, not once per row."""
+        for reading in readings:
+            result, written = reading.result, text(reading.raw)
+            rows = f" on {reading.rows} rows" if reading.rows > 1 else ""
+            if result.__class__ is ReadAs:
+                code = "value-read-as"
+                problem = f"{written!r} was read as {result.shown!r} ({name}){rows}"
+                hint = (
+                    f"confirm with the client that {written!r} means {result.shown!r}, "
+                    f"or write {result.shown!r} in the sheet"
+                )
+            else:
+                code, problem, hint = result.code, result.problem + rows, result.hint
+            self.report.warning(
+                code, problem, sheet=sheet_name, excel_row=reading.first_row, column=header,
+                value=reading.raw, hint=hint,
+            )  # fmt: skip
 
     def _ids(
         self, table: Table, column: str, tokens_per_row: list[tuple[str, ...]], *, level: str | None
@@ -534,7 +563,9 @@ class _Loader:
 
         def classify(token: str) -> Any:
             result = read(token)
-            if isinstance(result, Bad) or result == ALL_SYSTEMS or result.startswith(TYPE_SELECTOR):
+            if result.__class__ in (Bad, ReadAs) or result == ALL_SYSTEMS:
+                return result
+            if result.startswith(TYPE_SELECTOR):
                 return result
             return index.resolve(result) or Bad(
                 f"the control applies to {result!r}, which is not in Systems",
@@ -545,6 +576,21 @@ class _Loader:
         classified = {
             token: classify(token) for token in {t for row in tokens_per_row for t in row}
         }
+        read_as = {t: r for t, r in classified.items() if r.__class__ is ReadAs}
+        if read_as:
+            readings: dict[str, _Reading] = {}
+            for number, tokens in zip(table.numbers, tokens_per_row, strict=True):
+                for token in tokens:
+                    if token not in read_as:
+                        continue
+                    if token in readings:
+                        readings[token].rows += 1
+                    else:
+                        readings[token] = _Reading(token, number, read_as[token])
+            self._report_readings(
+                table.sheet, table.header("applies_to"), "applies_to", readings.values()
+            )
+            classified.update({t: r.value for t, r in read_as.items()})
         special = {
             t for t, r in classified.items() if r.__class__ is Bad or r.startswith(TYPE_SELECTOR)
         }
@@ -756,6 +802,17 @@ def _bounded(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 class _Blank:
     """The result of reading a blank cell."""
+
+
+@dataclass
+class _Reading:
+    """A raw value read with a conversion or as another value: where it first occurs, and on
+    how many rows."""
+
+    raw: Any
+    first_row: int
+    result: Noted | ReadAs
+    rows: int = 1
 
 
 _BLANK = _Blank()

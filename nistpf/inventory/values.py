@@ -2,9 +2,18 @@
 
 Each reader takes the raw cell (text, number, bool, date — whatever the spreadsheet or CSV gave)
 and returns the value, or a :class:`Bad` saying what is wrong and how to fix it, or a
-:class:`Noted` value read with a conversion the consultant should see (a warning row). Readers
-are pure, so the loader calls each once per distinct raw value in a column, however long the
-sheet is.
+:class:`Noted` value read with a conversion the consultant should see, or a :class:`ReadAs` value
+written another way than its canonical spelling (a synonym, an annotated yes/no). Noted and ReadAs
+values are warning rows, one per distinct raw value in a column. Readers are pure, so the loader
+calls each once per distinct raw value in a column, however long the sheet is.
+
+What stays silent and what is a reading: a difference of case, spacing or punctuation only
+(``partially-implemented`` for ``Partially implemented``, ``data warehouse`` for
+``DataWarehouse``) is the same word and is read silently, as are a number for a number and a
+level's or Tier's own label. A different word for a value (an alias: ``In progress`` →
+Partially implemented, ``med`` → Medium), or a value taken out of a longer cell
+(``Y (AES-256)`` → yes, ``3 out of 4`` → 3) is a reading the client never wrote, so it is
+reported for the consultant to confirm.
 """
 
 from __future__ import annotations
@@ -45,6 +54,14 @@ class Noted(NamedTuple):
     code: str
 
 
+class ReadAs(NamedTuple):
+    """A value written another way than its canonical spelling, read as ``shown``: a warning row
+    (code ``value-read-as``) naming the reading, so the consultant confirms it with the client."""
+
+    value: Any
+    shown: str
+
+
 Reader = Callable[[Any], Any]
 
 YES = {"yes", "y", "true", "1", "x", "ja", "oui", "si", "sí", "✓", "✔", "t"}
@@ -64,6 +81,9 @@ _NO_LIMIT = {"indefinite", "indefinitely", "forever", "unlimited", "permanent", 
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
 _LEADING_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\b")
+_READ_AS_YES = ReadAs(True, "yes")
+_READ_AS_NO = ReadAs(False, "no")
+_READ_AS_ALL = ReadAs(ALL_SYSTEMS, ALL_SYSTEMS)
 
 
 def is_blank(raw: Any) -> bool:
@@ -107,12 +127,19 @@ def closest_first(value: str, choices: Iterable[str]) -> list[str]:
 
 
 def choice_reader(column: Column) -> Reader:
-    """One of ``column.choices``; case, spaces, punctuation and the listed aliases forgiven."""
-    lookup = {fold(choice): choice for choice in column.choices}
-    lookup.update({fold(alias): target for alias, target in column.aliases.items()})
+    """One of ``column.choices``; case, spaces and punctuation forgiven silently; the listed
+    aliases read as their choice, as a :class:`ReadAs` (``In progress`` → Partially
+    implemented is a judgement about the client's words, not a spelling)."""
+    canonical = {fold(choice): choice for choice in column.choices}
+    aliases = {
+        fold(alias): ReadAs(target, target)
+        for alias, target in column.aliases.items()
+        if fold(alias) not in canonical
+    }
 
     def read(raw: Any) -> Any:
-        found = lookup.get(fold(text(raw)))
+        key = fold(text(raw))
+        found = canonical.get(key) or aliases.get(key)
         if found is not None:
             return found
         return Bad(
@@ -126,24 +153,35 @@ def choice_reader(column: Column) -> Reader:
 
 def read_yesno(raw: Any) -> Any:
     """yes/no in the usual spellings (yes, y, true, 1, x / no, n, false, 0), also annotated
-    (``Y (AES-256)``, ``No - spreadsheet``)."""
+    (``Y (AES-256)``, ``No - spreadsheet``).
+
+    The plain spellings in ``YES`` and ``NO`` (and TRUE/FALSE cells, 1/0 numbers) are read
+    silently: each says yes or no and nothing else. An annotated cell says more than yes or no,
+    and only its first word is kept (``Y (except the nightly export)`` is read as yes), so it is
+    a :class:`ReadAs` the consultant sees."""
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, int | float) and raw in (0, 1):
         return bool(raw)
-    word = fold(text(raw))
+    word = _yesno_word(text(raw))
     if word in YES:
         return True
     if word in NO:
         return False
     annotated = _ANNOTATED.match(text(raw))
     if annotated:
-        first = fold(annotated.group(1))
+        first = _yesno_word(annotated.group(1))
         if first in YES:
-            return True
+            return _READ_AS_YES
         if first in NO:
-            return False
+            return _READ_AS_NO
     return Bad(f"{text(raw)!r} is not yes or no", "write yes or no", "invalid-yesno")
+
+
+def _yesno_word(written: str) -> str:
+    """``written`` folded as YES and NO hold it; a tick or a cross, which folding would erase
+    to nothing, is kept."""
+    return fold(written) or written.strip()
 
 
 def read_count(raw: Any) -> Any:
@@ -205,11 +243,15 @@ def read_days(raw: Any) -> Any:
 
 
 def level_reader(scale: Scale) -> Reader:
-    """A level on ``scale``: a number, a label ("Repeatable"), or both ("3 - Repeatable")."""
+    """A level on ``scale``: a number, a label ("Repeatable"), or both ("3 - Repeatable"). A
+    number followed by anything but its own label (``3 out of 4``, ``3 - Initial``) is read as
+    the number, as a :class:`ReadAs`."""
     labels = {fold(label): level for level, label in scale.labels.items()}
+    own_label = {float(level): fold(label) for level, label in scale.labels.items()}
     hint = f"use a level of the {scale.name} scale: {scale.describe()}"
 
     def read(raw: Any) -> Any:
+        rest = ""
         if isinstance(raw, bool):
             return Bad(f"{text(raw)!r} is not a level", hint, "invalid-level")
         if isinstance(raw, int | float):
@@ -222,26 +264,38 @@ def level_reader(scale: Scale) -> Reader:
             if not match:
                 return Bad(f"{written!r} is not a level", hint, "invalid-level")
             number = float(match.group(1))
+            rest = fold(written[match.end() :])
         if not scale.contains(number):
             return Bad(
                 f"{text(raw)} is outside the {scale.name} scale ({scale.minimum}-{scale.maximum})",
                 hint,
                 "level-outside-scale",
             )
+        if rest and rest != own_label.get(number):
+            return ReadAs(number, text(number))
         return number
 
     return read
 
 
+_TIERS_BY_NAME = {fold(name): tier for tier, name in TIER_NAMES.items()}
+
+
 def read_tier(raw: Any) -> Any:
-    """An Implementation Tier: 1-4, "Tier 2", or its name ("Risk Informed")."""
-    names = {fold(name): tier for tier, name in TIER_NAMES.items()}
+    """An Implementation Tier: 1-4, "Tier 2", its name ("Risk Informed") or both ("2 - Risk
+    Informed"). A Tier number in other text (``Tier 2, moving to 3``) is read as that Tier, as
+    a :class:`ReadAs`."""
     written = text(raw)
-    if fold(written) in names:
-        return names[fold(written)]
+    if fold(written) in _TIERS_BY_NAME:
+        return _TIERS_BY_NAME[fold(written)]
     match = re.search(r"\d+(?:\.\d+)?", written)
     if match and float(match.group()) in (1, 2, 3, 4):
-        return int(float(match.group()))
+        tier = int(float(match.group()))
+        rest = fold(written[: match.start()] + " " + written[match.end() :])
+        rest = rest.removeprefix("tier")
+        if rest in ("", fold(TIER_NAMES[tier])):
+            return tier
+        return ReadAs(tier, str(tier))
     return Bad(
         f"{written!r} is not an Implementation Tier",
         "use 1 Partial, 2 Risk Informed, 3 Repeatable or 4 Adaptive",
@@ -282,12 +336,16 @@ def read_date(raw: Any) -> Any:
 
 def selector_reader() -> Reader:
     """``applies_to`` tokens: ALL, ``type:CRM`` (type checked here), or a system reference
-    (resolved against the Systems sheet by the loader)."""
+    (resolved against the Systems sheet by the loader). ``All systems`` is ALL; ``everything``
+    and punctuation alone (``*``, ``-``) are read as ALL, as a :class:`ReadAs`."""
     types = {fold(t): t for t in SYSTEM_TYPES}
 
     def read(token: str) -> Any:
-        if fold(token) in {"all", "allsystems", "", "everything"} or token.strip() == "*":
+        key = fold(token)
+        if key in ("all", "allsystems") or not token.strip():
             return ALL_SYSTEMS
+        if key in ("everything", ""):  # "everything", or only punctuation: "*", "-"
+            return _READ_AS_ALL
         if token.casefold().startswith(TYPE_SELECTOR):
             wanted = token[len(TYPE_SELECTOR) :].strip()
             if fold(wanted) in types:
