@@ -42,6 +42,33 @@ SYSTEM_VIEW_COLUMNS = ["system", "name", "type", "function", "level"]
 TIER_VIEW_COLUMNS = ["attribute", "tier", "tier_name", "evidence", "definition"]
 
 
+class Completeness(NamedTuple):
+    """How much of the Target Profile the assessment has evidence for: ``evidenced`` of the
+    ``outcomes`` in-profile Subcategories have a mapped control that applies to an in-scope
+    system or an assessor's rating (the others have source ``no evidence``)."""
+
+    evidenced: int
+    outcomes: int
+    excluded: bool = False  # True when the roll-ups leave the outcomes without evidence out
+
+    @property
+    def missing(self) -> int:
+        return self.outcomes - self.evidenced
+
+    def __str__(self) -> str:
+        noun = "outcome has" if self.outcomes == 1 else "outcomes have"
+        return f"{self.evidenced} of {self.outcomes} {noun} evidence"
+
+    @property
+    def sentence(self) -> str:
+        """``str(self)`` and what the roll-ups do with the rest: "90 of 99 outcomes have
+        evidence; the 9 without score 0 in the roll-ups"."""
+        if not self.missing:
+            return str(self)
+        treated = "are left out of" if self.excluded else "score 0 in"
+        return f"{self}; the {self.missing} without {treated} the roll-ups"
+
+
 class Overall(NamedTuple):
     """The organisation's scores: means over the in-profile Subcategories."""
 
@@ -105,6 +132,62 @@ class Assessment:
     def overall(self) -> Overall:
         return self._overall
 
+    @property
+    def completeness(self) -> Completeness:
+        """How many in-profile Subcategories have evidence (see :class:`Completeness`); shown
+        wherever the overall score is, e.g. "43 of 100 outcomes have evidence"."""
+        subs = self._subcategories[self._subcategories["in_profile"]]
+        return Completeness(
+            int((subs["source"] != "no evidence").sum()),
+            len(subs),
+            self.defaults.get("no_evidence") == "exclude",
+        )
+
+    @property
+    def no_evidence(self) -> pd.DataFrame:
+        """The in-profile Subcategories with no evidence (rows of :attr:`subcategories`, in the
+        framework's order): the ones to rate first."""
+        subs = self.subcategories
+        return subs[subs["in_profile"] & (subs["source"] == "no evidence")].reset_index(
+            drop=True
+        )
+
+    def ranked_gaps(self, *, n: int | None = None, findings: bool = False) -> pd.DataFrame:
+        """The in-profile Subcategories below target, as rows of :attr:`subcategories` with a
+        ``rank`` column, in the one order every output uses: gap points (highest first), then
+        the gap in levels (largest first), then the framework's order. Outcomes that tie on
+        gap points and gap share a ``rank`` (1 for the largest), so a title can say that
+        several outcomes share the largest gap instead of naming one of them. ``findings``
+        also lists in-profile Subcategories with no gap but a data-flow finding (the Gap
+        Register's rows); ``n`` keeps the first ``n`` rows.
+
+        >>> import nistpf
+        >>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+        >>> list(a.ranked_gaps(n=2)["subcategory"])
+        ['PR.DS-P3', 'PR.DS-P7']
+        """
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise ValueError(f"n must be a positive whole number, not {n!r}")
+        table = self._subcategories.copy()
+        table["order"] = range(len(table))
+        listed = table["gap"] > 0
+        if findings:
+            listed |= table["findings"].map(len) > 0
+        table = table[table["in_profile"] & listed]
+        table = table.sort_values(
+            ["gap_points", "gap", "order"], ascending=[False, False, True], kind="stable"
+        )
+        # Rounded so that sums of the same weights in another order do not split a tie.
+        key = list(zip(table["gap_points"].round(9), table["gap"].round(9), strict=True))
+        ranks, previous, rank = [], None, 0
+        for position, value in enumerate(key, start=1):
+            if value != previous:
+                rank, previous = position, value
+            ranks.append(rank)
+        table["rank"] = ranks
+        table = table.drop(columns="order").reset_index(drop=True)
+        return table if n is None else table.head(n)
+
     def __repr__(self) -> str:
         o = self._overall
         return (
@@ -155,6 +238,12 @@ class Explanation:
     def __str__(self) -> str:
         label = self.scale.label
         lines = [f"{self.subcategory}: {self.text}"]
+        if self.source == "no evidence":
+            lines.append(
+                "no evidence: no control mapped to it applies to a system in scope and no "
+                "assessor has rated it, so it scores 0 without anything showing it is not "
+                "performed; rate it"
+            )
         if self.in_profile:
             lines.append(
                 f"current {self.current:.2f} ({label(self.current)}, {self.source}); "
@@ -178,6 +267,17 @@ class Explanation:
         covered, missing = self.systems_covered, self.systems_not_covered
         lines.append(f"systems covered: {', '.join(covered) if covered else 'none'}")
         lines.append(f"systems not covered: {', '.join(missing) if missing else 'none'}")
+        for row in self.systems.itertuples(index=False):
+            if row.source == "assessor":
+                rated = f"{row.system}: rated {row.uncapped:g} by the assessor"
+                if row.capped_by:
+                    rated += f", capped at {row.level:g} by {row.capped_by}"
+                lines.append(rated)
+            elif row.capped_by:
+                lines.append(
+                    f"{row.system}: level {row.uncapped:g} from {row.control}, capped at "
+                    f"{row.level:g} by {row.capped_by}"
+                )
         for row in self.findings.itertuples(index=False):
             lines.append(f"finding {row.finding_id} (cap {row.cap:g}): {row.message}")
         lines.extend(self.notes)

@@ -10,6 +10,7 @@ Three scales are built in; a custom one is configuration (:func:`custom_scale`),
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -51,9 +52,25 @@ class Scale:
         return max(self.labels)
 
     def label(self, level: float) -> str:
-        """The label of the level ``level`` rounds down to (1.4 → "Partial" on tiers)."""
-        whole = max(self.minimum, min(self.maximum, int(level)))
-        return self.labels[whole]
+        """The name of ``level`` as every output shows it (the rule the Method sheet states).
+
+        A value that is a whole level when shown to two decimals has that level's name; a
+        value between two levels names the band it lies in, never the lower level as if it
+        were achieved: on the tiers scale ``3`` → "Repeatable", ``2.92`` → "between Risk
+        informed and Repeatable", ``0.99`` → "between Not performed and Partial". Values
+        outside the scale take the nearest end's name; a missing value (NaN) has none ("").
+
+        >>> scale("tiers").label(2.92)
+        'between Risk informed and Repeatable'
+        """
+        if level is None or level != level:  # None or NaN
+            return ""
+        shown = round(float(level), 2)
+        shown = max(float(self.minimum), min(float(self.maximum), shown))
+        lower = math.floor(shown)
+        if shown == lower:
+            return self.labels[int(lower)]
+        return f"between {self.labels[int(lower)]} and {self.labels[int(lower) + 1]}"
 
     def contains(self, value: float) -> bool:
         return self.minimum <= value <= self.maximum

@@ -24,6 +24,14 @@ High 3, Medium 2, Low 1):
    Subcategories (the gap is the mean of the gaps); the system view is level(s, y) averaged per
    system and Function.
 
+**No evidence** is not "not performed": a Subcategory with no control mapped to it that
+applies to an in-scope system (Not applicable ones aside) and no assessor rating (for the
+organisation or an in-scope system) has source ``no evidence``. It still scores 0 and counts in
+the roll-ups by default (``no_evidence="zero"``); ``defaults={"no_evidence": "exclude"}``
+leaves such Subcategories out of the Category, Function, overall and system roll-ups (their own
+rows keep their figures). :attr:`Assessment.completeness` counts the in-profile Subcategories
+that have evidence, and every output that shows the overall score shows it.
+
 Levels are held as a Subcategory × system matrix, and controls that apply to all systems are
 scored once per Subcategory, never expanded per system: 2,000 systems and 10,000 controls stay
 small.
@@ -63,7 +71,13 @@ DEFAULTS: dict[str, Any] = {
     "coverage": {"Implemented": 1.0, "Partially implemented": 0.5},
     "disagreement": 1.0,  # |assessor - derived| at or above this is flagged
     "cap_scale_maximum": 4.0,  # rule caps are written on the 0-4 tiers scale
+    # A Subcategory with no mapped control and no rating: "zero" scores it 0 in the roll-ups
+    # (the default, as NIST's Profiles leave unassessed outcomes at the bottom); "exclude"
+    # leaves it out of them, so the roll-ups describe only what has evidence.
+    "no_evidence": "zero",
 }
+NO_EVIDENCE_SETTINGS = ("zero", "exclude")
+NO_EVIDENCE = "no evidence"
 _IMPLEMENTED = ("Implemented", "Partially implemented")
 _NOT_APPLICABLE = "Not applicable"
 
@@ -89,6 +103,11 @@ def assess(
     fw = _framework(framework, inventory)
     sc = _scale(scale, inventory)
     settings = {**DEFAULTS, **dict(defaults or {})}
+    if settings["no_evidence"] not in NO_EVIDENCE_SETTINGS:
+        raise ValueError(
+            f"no_evidence must be one of {', '.join(NO_EVIDENCE_SETTINGS)}, "
+            f"not {settings['no_evidence']!r}"
+        )
     findings = evaluate_findings(inventory, rules)
     return _Engine(inventory, fw, sc, settings, findings).run()
 
@@ -148,10 +167,15 @@ class _Engine:
         control_levels = self._control_levels()
         links = self.inv.control_subcategories.merge(control_levels, on="control_id")
         links = links[links["subcategory"].isin(self.s_index)]
+        # Evidence: a (not Not applicable) control mapped to s that applies to a system in scope.
+        self.evidenced = np.zeros(n_s, dtype=bool)
         # Best first: highest level, then highest coverage, then the first control listed.
         links = links.sort_values(["level", "cov", "order"], ascending=[False, False, True])
         everywhere = links[links["all"].to_numpy()]
         if n_y and len(everywhere):
+            self.evidenced[everywhere["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)] = (
+                True
+            )
             best = everywhere.drop_duplicates("subcategory")
             rows = best["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)
             levels[rows, :] = best["level"].to_numpy()[:, None]
@@ -164,6 +188,9 @@ class _Engine:
         named = named[named["system_id"].isin(self.y_index)].drop_duplicates()
         explicit = links.merge(named, on="control_id")
         if len(explicit):
+            self.evidenced[explicit["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)] = (
+                True
+            )
             explicit = explicit.sort_values(
                 ["level", "cov", "order"], ascending=[False, False, True], kind="stable"
             )
@@ -190,6 +217,7 @@ class _Engine:
         levels[r, c] = rated["current"].astype(float).to_numpy()
         control[r, c] = "assessor"
         source[r, c] = "assessor"
+        self.evidenced[r] = True
 
     def _caps(self, levels):
         """Apply the findings' caps; returns the matrix of finding IDs that lowered a level."""
@@ -262,6 +290,7 @@ class _Engine:
         org = org.drop_duplicates("subcategory", keep="last").set_index("subcategory")["current"]
         assessor = subs["id"].map(org).astype(float)
         current = assessor.where(assessor.notna(), derived)
+        evidenced = self.evidenced | assessor.notna().to_numpy()
         weight = subs["priority"].map(self.settings["priority_weights"]).astype(float)
         gap = (subs["target"] - current).clip(lower=0).where(subs["in_profile"])
         mapped = self.inv.control_subcategories.merge(
@@ -282,7 +311,9 @@ class _Engine:
                 "current": current.astype(float),
                 "derived": derived,
                 "assessor": assessor,
-                "source": np.where(assessor.notna(), "assessor", "derived"),
+                "source": np.where(
+                    assessor.notna(), "assessor", np.where(evidenced, "derived", NO_EVIDENCE)
+                ),
                 "coverage": coverage,
                 "gap": gap,
                 "gap_points": gap * weight,
@@ -299,6 +330,12 @@ class _Engine:
             columns=SUBCATEGORY_COLUMNS,
         )
         in_profile = table[table["in_profile"]]
+        rolled = in_profile
+        if self.settings["no_evidence"] == "exclude":
+            rolled = in_profile[in_profile["source"] != NO_EVIDENCE]
+        rolled_rows = subs["in_profile"].to_numpy() & (
+            evidenced if self.settings["no_evidence"] == "exclude" else True
+        )
         return Assessment(
             inventory=self.inv,
             framework=self.fw,
@@ -306,14 +343,14 @@ class _Engine:
             defaults=self.settings,
             _subcategories=table,
             _levels=self._levels_table(levels, control, capped_by, source, subs["in_profile"]),
-            _categories=_rollup(in_profile, "category"),
-            _functions=_rollup(in_profile, "function"),
-            _systems=self._system_view(levels, subs),
+            _categories=_rollup(rolled, "category"),
+            _functions=_rollup(rolled, "function"),
+            _systems=self._system_view(levels, subs, rolled_rows),
             _findings=self.findings[FINDING_COLUMNS],
             _tiers=self._tiers(),
             _overall=Overall(
                 *(
-                    float(in_profile[c].mean()) if len(in_profile) else math.nan
+                    float(rolled[c].mean()) if len(rolled) else math.nan
                     for c in ROLLUP_COLUMNS
                 )
             ),
@@ -335,9 +372,10 @@ class _Engine:
             columns=LEVEL_COLUMNS,
         )
 
-    def _system_view(self, levels, subs) -> pd.DataFrame:
+    def _system_view(self, levels, subs, in_profile) -> pd.DataFrame:
+        """Mean level per system and Function over the rolled-up Subcategories
+        (``in_profile``: a boolean per Subcategory)."""
         functions = self.fw.functions["id"].to_numpy()
-        in_profile = subs["in_profile"].to_numpy()
         function_of = subs["function"].to_numpy()
         means = np.full((len(functions), len(self.y_ids)), np.nan)
         for i, function in enumerate(functions):
@@ -396,6 +434,7 @@ def explain(assessment: Assessment, subcategory: str) -> Explanation:
     levels, coverage, control = engine._matrices()
     source = np.full(levels.shape, "derived", dtype=object)
     engine._system_ratings(levels, control, source)
+    uncapped = levels.copy()
     capped_by = engine._caps(levels)
     i = engine.s_index[sub.id]
     systems = pd.DataFrame(
@@ -404,6 +443,7 @@ def explain(assessment: Assessment, subcategory: str) -> Explanation:
             "name": engine.systems["name"],
             "weight": engine.w,
             "level": levels[i],
+            "uncapped": uncapped[i],
             "control": control[i],
             "coverage": coverage[i],
             "capped_by": capped_by[i],

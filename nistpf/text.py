@@ -39,6 +39,7 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
     lines = [
         f"Overall: current {overall.current:.2f} ({scale.label(overall.current)}), target "
         f"{overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}",
+        f"Evidence: {assessment.completeness.sentence}",
         f"({scale.name} scale: {scale.describe()})",
         "",
         f"  {'Function':<20}{'current':>8}{'target':>8}{'gap':>7}{'coverage':>10}",
@@ -49,9 +50,7 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
             f"  {label:<20}{row.current:>8.2f}{row.target:>8.2f}{row.gap:>7.2f}"
             f"{row.coverage:>10.0%}"
         )
-    gaps = assessment.subcategories.sort_values(
-        ["gap_points", "subcategory"], ascending=[False, True]
-    ).head(top)
+    gaps = assessment.ranked_gaps(n=top)
     lines += ["", f"Largest gaps (gap × priority weight), top {top}:"]
     for row in gaps.itertuples(index=False):
         detail = f"current {row.current:.2f}, target {row.target:g} ({row.priority}): {row.text}"

@@ -71,8 +71,8 @@ def test_worked_example_explained(worked):
     text = str(why)
     assert text.startswith("PR.DS-P2: Data-in-transit are protected.")
     assert (
-        "current 1.33 (Partial, derived); target 3 (Moderate priority); gap 1.67; coverage 100%"
-        in text
+        "current 1.33 (between Partial and Risk informed, derived); target 3 (Moderate "
+        "priority); gap 1.67; coverage 100%" in text
     )
     assert "derived = (3×1 + 2×1 + 1×3) / 6 = 1.33" in text
     assert "CTL-1 TLS everywhere — Implemented, level 3, applies to all systems" in text

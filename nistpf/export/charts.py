@@ -73,22 +73,32 @@ def category_names(a: Assessment) -> dict[str, str]:
 
 
 def ranked_gaps(a: Assessment, *, n: int | None = None) -> pd.DataFrame:
-    """The in-profile Subcategories below target, largest gap points first (ties: the larger
-    gap in levels, then the framework's order), as rows of ``a.subcategories``; the first ``n``
-    when given. The top gaps chart, the report's table and the deck share this order.
+    """The in-profile Subcategories below target in the one ranking every output uses
+    (:meth:`nistpf.Assessment.ranked_gaps`: gap points, then gap, then framework order; tied
+    outcomes share a ``rank``); the first ``n`` when given."""
+    return a.ranked_gaps(n=n)
 
-    >>> import nistpf
-    >>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
-    >>> list(ranked_gaps(a, n=2)["subcategory"])
-    ['PR.DS-P3', 'PR.DS-P7']
-    """
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-        raise ValueError(f"n must be a positive whole number, not {n!r}")
-    table = a.subcategories
-    table = table[table["in_profile"] & (table["gap"] > 0)]
-    table = table.sort_values(["gap_points", "gap"], ascending=False, kind="stable")
-    table = table.reset_index(drop=True)
-    return table if n is None else table.head(n)
+
+def largest_gap_phrase(a: Assessment) -> str:
+    """Who holds the largest gap, never singling out one of several tied outcomes:
+    ``"PR.DS-P3 has the largest gap"``, ``"PR.DS-P3 and PR.DS-P7 share the largest gap"``
+    (up to three named), ``"10 outcomes share the largest gap"``; ``""`` when nothing is below
+    target."""
+    return tie_phrase(a.ranked_gaps(), "has the largest gap", "share the largest gap")
+
+
+def tie_phrase(ranked: pd.DataFrame, one: str, several: str) -> str:
+    """The outcomes of rank 1 in ``ranked`` (rows of :meth:`Assessment.ranked_gaps`) and the
+    verb phrase for one (``one``) or several (``several``): all named up to three, counted
+    beyond."""
+    leaders = list(ranked.loc[ranked["rank"] == 1, "subcategory"])
+    if not leaders:
+        return ""
+    if len(leaders) == 1:
+        return f"{leaders[0]} {one}"
+    if len(leaders) <= 3:
+        return f"{', '.join(leaders[:-1])} and {leaders[-1]} {several}"
+    return f"{len(leaders)} outcomes {several}"
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
@@ -143,7 +153,8 @@ def radar(a: Assessment, *, level: str = "function") -> go.Figure:
     o = a.overall
     subtitle = (
         f"Current vs target level by {word} on the {a.scale.name} scale · overall current "
-        f"{o.current:.2f} ({a.scale.label(o.current)}), target {o.target:.2f}"
+        f"{o.current:.2f} ({a.scale.label(o.current)}), target {o.target:.2f} · "
+        f"{a.completeness}"
         if len(table)
         else ""
     )
@@ -273,8 +284,9 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
     if rows.empty:
         return _empty(_figure("No Subcategory is below target", height=400), "no gaps")
     top = rows.iloc[0]
+    each = " each" if (rows["rank"] == 1).sum() > 1 else ""
     title = (
-        f"{top['subcategory']} has the largest gap: {top['gap_points']:.1f} gap points, "
+        f"{largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points{each}, "
         f"{_levels_phrase(top['gap'])} below target"
     )
     total = len(ranked_gaps(a))
@@ -375,12 +387,20 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
         range=[a.scale.minimum - 0.3, a.scale.maximum + 0.3],
         row=1,
         col=2,
-        tickangle=0,
+        # no tickangle: plotly tilts the level labels when the column is too narrow for them
         **theme.level_axis(dict(a.scale.labels)),
     )
     fig.update_layout(
-        margin={"t": 130, "b": 80},
-        legend={"orientation": "h", "y": -0.08, "yanchor": "top", "x": 1.0, "xanchor": "right"},
+        margin={"t": 130, "b": 120},
+        # at the foot of the figure, below the level labels however far they are tilted
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 0.0,
+            "yanchor": "bottom",
+            "x": 1.0,
+            "xanchor": "right",
+        },
     )
     return fig
 

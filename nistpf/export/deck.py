@@ -38,7 +38,7 @@ import pandas as pd
 
 from nistpf.assessment import Assessment
 from nistpf.errors import NistpfError, OutputNotWritableError
-from nistpf.export import images
+from nistpf.export import images, method_text
 from nistpf.export.atomic import atomic_open, check_destination
 from nistpf.export.excel_sheets import EDIT_COLUMNS
 from nistpf.export.report import key_messages
@@ -101,6 +101,7 @@ class Story:
     key_messages: tuple[str, ...]
     functions: pd.DataFrame  # function, name, current, target, gap, coverage
     scale_text: str
+    evidence: str  # "90 of 99 outcomes have evidence; the 9 without score 0 in the roll-ups"
     systems: pd.DataFrame  # system, name, level (mean over Functions), weakest first
     top_gaps: pd.DataFrame  # subcategory, outcome, text, current, target, gap, gap_points, …
     findings: pd.DataFrame  # severity, findings (count per severity)
@@ -143,7 +144,7 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
         f"target of {overall.target:.2f}, a gap of {overall.gap:.2f}",
         _functions_title(weakest, len(functions)),
         _systems_title(systems),
-        _gaps_title(top, functions),
+        _gaps_title(top, functions, gaps),
         _flows_title(findings, len(flagged), len(flows), len(high)),
         _roadmap_title(roadmap_table, roadmap_counts),
         "Method: every number comes from one scoring engine and can be traced to the inventory",
@@ -160,6 +161,7 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
         key_messages=messages,
         functions=functions,
         scale_text=f"{a.scale.name} scale: {a.scale.describe()}",
+        evidence=a.completeness.sentence,
         systems=systems,
         top_gaps=top,
         findings=counts,
@@ -261,6 +263,8 @@ def method_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
             "Category, Function and overall scores are means over the in-profile "
             "Subcategories; the heat map averages each system's levels per Function.",
         ),
+        ("No evidence", method_text.no_evidence(a)),
+        ("Level names", method_text.LEVEL_NAMES),
     )
 
 
@@ -397,15 +401,25 @@ def _systems_title(systems: pd.DataFrame) -> str:
     )
 
 
-def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame) -> str:
+def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame) -> str:
+    """``top``: the gaps shown; ``ranked``: all of them (for how many tie at the top)."""
     if not len(top):
         return "No gaps: every in-profile Subcategory meets its target"
     names = functions.set_index("function")["name"]
     counts = top["function"].value_counts().reindex(functions["function"], fill_value=0)
     leading = counts.idxmax()  # the first Function in framework order with the most gaps
+    from nistpf.export.charts import tie_phrase
+
+    points = f"{top.iloc[0]['gap_points']:.2f} gap points"
+    if (top["rank"] == 1).sum() > 1:
+        # Tied at the top: all of them, never one singled out (the full ranking, not the ten
+        # shown, says how many tie).
+        lead = f"{tie_phrase(ranked, 'leads', 'tie for the largest')} ({points})"
+    else:
+        lead = f"led by {top.iloc[0]['subcategory']} ({points})"
     return (
-        f"The {len(top)} largest gaps: {counts[leading]} in {names.get(leading, leading)}, led "
-        f"by {top.iloc[0]['subcategory']} ({top.iloc[0]['gap_points']:.2f} gap points)"
+        f"The {len(top)} largest gaps: {counts[leading]} in {names.get(leading, leading)}; "
+        f"{lead}"
     )
 
 

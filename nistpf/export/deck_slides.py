@@ -166,11 +166,19 @@ def _summary_slide(slide, story: Story, pictures) -> None:
         _set_text(frame, [caption, value, note], size=13, color=TEXT, anchor=MSO_ANCHOR.MIDDLE)
         _style_paragraph(frame.paragraphs[0], size=13, color=MUTED)
         _style_paragraph(frame.paragraphs[1], size=32, bold=True, color=ACCENT)
-    _text(slide, (MARGIN, 3.45, CONTENT_WIDTH, 0.4), ["Key messages"], size=16, bold=True)
+    _text(slide, (MARGIN, 3.55, CONTENT_WIDTH, 0.4), ["Key messages"], size=16, bold=True)
     messages = [f"{i}.  {message}" for i, message in enumerate(story.key_messages, start=1)]
-    box = _text(slide, (MARGIN, 3.9, CONTENT_WIDTH, 2.9), messages, size=16, name="key-messages")
+    box = _text(slide, (MARGIN, 4.0, CONTENT_WIDTH, 2.5), messages, size=16, name="key-messages")
     for paragraph in box.text_frame.paragraphs:
         paragraph.space_after = Pt(10)
+    _text(
+        slide,
+        (MARGIN, CONTENT_TOP + 1.57, CONTENT_WIDTH, 0.3),
+        [story.evidence],
+        size=11,
+        color=MUTED,
+        name="evidence",
+    )
     _text(
         slide,
         (MARGIN, 6.55, CONTENT_WIDTH, 0.35),

@@ -32,7 +32,7 @@ from plotly.offline import get_plotlyjs
 
 from nistpf.assessment import Assessment
 from nistpf.errors import OutputNotWritableError
-from nistpf.export import charts, theme
+from nistpf.export import charts, method_text, theme
 from nistpf.export.atomic import check_destination, write_text
 
 TOP_GAPS = 10
@@ -143,13 +143,20 @@ def key_messages(a: Assessment) -> list[str]:
         messages.append("The inventory records no data flow, so no data-flow rule was checked.")
 
     gaps = charts.ranked_gaps(a)
-    if len(gaps):
+    leaders = gaps[gaps["rank"] == 1]
+    if len(leaders) == 1:
         top = gaps.iloc[0]
         messages.append(
             f"The largest gap is {top['subcategory']} ({top['priority']} priority): current "
             f"{top['current']:.2f} against a target of {top['target']:.2f}, "
             f"{top['gap_points']:.2f} gap points; {_count(len(gaps), 'Subcategory')} "
             "below target in all."
+        )
+    elif len(leaders):
+        top = gaps.iloc[0]
+        messages.append(
+            f"{charts.largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points each; "
+            f"{_count(len(gaps), 'Subcategory')} below target in all."
         )
     else:
         messages.append("Every in-profile Subcategory meets its target.")
@@ -283,6 +290,13 @@ def _summary(a: Assessment) -> str:
         ("Gap", _kpi(o.gap, "overall.gap"), "levels below target"),
         ("Coverage", _kpi(o.coverage, "overall.coverage", "percent"), "of weighted systems"),
         ("Findings", _kpi(len(findings), "findings.count", "int"), f"{high} High severity"),
+        (
+            "Evidence",
+            f'<span class="value" data-field="completeness">{a.completeness.evidenced} of '
+            f"{a.completeness.outcomes}</span>",
+            "outcomes have evidence"
+            + ("" if not a.completeness.missing else f"; {a.completeness.missing} have none"),
+        ),
     ]
     cards = "".join(
         f'<div class="kpi"><div class="kpi-name">{_e(name)}</div>{value}'
@@ -450,6 +464,9 @@ def _method(a: Assessment) -> str:
         f"weight ({priorities}).",
         "Category, Function and overall values are means over their in-profile "
         "Subcategories; the system view averages level(s, y) per system and Function.",
+        method_text.no_evidence(a),
+        method_text.LEVEL_NAMES,
+        method_text.RANKING,
     ]
     body = "".join(f"<li>{_e(item)}</li>" for item in items)
     return (
