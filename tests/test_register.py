@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
+import os
+import re
 import shutil
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
 import nistpf
 from nistpf.errors import (
@@ -21,33 +27,40 @@ from nistpf.errors import (
 from nistpf.export import excel_sheets
 from nistpf.export.excel import closed_items, write_gap_register
 from nistpf.export.register_edits import read_register_edits
+from nistpf.synth import synthetic_inventory
 from tests.inventory_files import healthy_flow, small_inventory
 
 SHEETS = ["Summary", "Gap Register", "Profile", "Systems", "Data Flows", "Validation", "Method"]
 GAP_HEADERS = [
     "Subcategory",
-    "Function",
-    "Category",
     "Outcome",
     "Affected systems",
-    "Data categories",
     "Current",
-    "Source",
     "Target",
     "Gap",
     "Priority",
     "Gap points",
-    "Coverage",
-    "Controls",
-    "Findings",
-    "SP 800-53 Rev. 5",
-    "GDPR",
     "Recommended action",
     "Owner",
     "Due date",
     "Status",
     "Comments",
+    "Function",
+    "Category",
+    "Source",
+    "Coverage",
+    "Data categories",
+    "Controls",
+    "Findings",
+    "SP 800-53 Rev. 5",
+    "GDPR",
+    "All affected systems",
+    "All data categories",
+    "All controls",
+    "All SP 800-53 Rev. 5",
+    "All GDPR",
 ]
+PRINTED_HEADERS = GAP_HEADERS[: GAP_HEADERS.index("Status") + 1]
 PAYLOADS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tX", "\rX"]
 
 
@@ -159,16 +172,23 @@ def test_affected_systems_data_categories_and_crosswalks(book, sample):
     levels = levels[levels["subcategory"] == "PR.DS-P2"]
     target = sample.subcategories.set_index("subcategory").at["PR.DS-P2", "target"]
     below = list(levels.loc[levels["level"] < target, "system"])
-    assert row["Affected systems"] == "; ".join(below)
+    assert len(below) == len(set(levels["system"])) == 15
+    assert row["Affected systems"] == "all 15 in-scope systems"
+    assert row["All affected systems"] == "; ".join(below)
     held = sample.inventory.systems.set_index("system_id")["data_categories"]
     union = sorted({c for system in below for c in held[system]})
-    assert row["Data categories"] == "; ".join(union)
+    assert len(union) == 23
+    assert row["Data categories"] == f"23 data categories: {', '.join(union[:3])} (+20 more)"
+    assert row["All data categories"] == "; ".join(union)
     walk = sample.framework.crosswalk("sp800-53r5")
     ids = list(dict.fromkeys(walk.loc[walk["pf_id"] == "PR.DS-P2", "target_id"]))
-    assert row["SP 800-53 Rev. 5"] == "; ".join(ids)
+    assert len(ids) == 2
+    assert row["SP 800-53 Rev. 5"] == row["All SP 800-53 Rev. 5"] == "; ".join(ids)
     gdpr = sample.framework.crosswalk("gdpr")
-    assert row["GDPR"] == "; ".join(
-        dict.fromkeys(gdpr.loc[gdpr["pf_id"] == "PR.DS-P2", "target_id"])
+    assert (
+        row["GDPR"]
+        == row["All GDPR"]
+        == "; ".join(dict.fromkeys(gdpr.loc[gdpr["pf_id"] == "PR.DS-P2", "target_id"]))
     )
     flows = sample.findings.loc[sample.findings["subcategory"] == "PR.DS-P2", "flow_id"]
     assert len(flows) >= 2
@@ -267,9 +287,9 @@ def test_status_dropdown_covers_the_rows(book):
     lists = [dv for dv in worksheet.data_validations.dataValidation if dv.type == "list"]
     [status] = lists
     assert status.formula1 == '"Open,In progress,Done,Risk accepted"'
-    assert str(status.sqref) == f"U2:U{last}"
-    assert {worksheet.cell(r, 21).value for r in range(2, last + 1)} == {"Open"}
-    assert worksheet.cell(2, 20).number_format == "yyyy-mm-dd"
+    assert str(status.sqref) == f"L2:L{last}"
+    assert {worksheet.cell(r, 12).value for r in range(2, last + 1)} == {"Open"}
+    assert worksheet.cell(2, 11).number_format == "yyyy-mm-dd"
 
 
 def test_frozen_headers_filters_and_print_setup(book):
@@ -279,9 +299,319 @@ def test_frozen_headers_filters_and_print_setup(book):
         assert worksheet.auto_filter.ref.startswith("A1:"), name
         assert worksheet.print_title_rows == "$1:$1", name
     for name in SHEETS:
-        setup = book[name].page_setup
-        assert (setup.orientation, setup.fitToWidth) == ("landscape", 1), name
-        assert book[name].sheet_properties.pageSetUpPr.fitToPage, name
+        worksheet = book[name]
+        assert worksheet.page_setup.orientation == "landscape", name
+        assert worksheet.oddFooter.center.text == "&A, page &P of &N", name
+        # The Summary prints at 100 % (its charts on a page of their own); the rest fit across.
+        fitted = worksheet.sheet_properties.pageSetUpPr.fitToPage
+        assert fitted == (name != "Summary"), name
+        if fitted:
+            assert worksheet.page_setup.fitToHeight == 0, name
+
+
+# -- printing ---------------------------------------------------------------------------------
+
+# The arithmetic of a printed page, done here by hand. Paper widths, landscape, in points.
+LANDSCAPE = {"Letter": 11 * 72, "A4": 297 / 25.4 * 72}
+# A column `width` characters wide prints `width` digits of the default font, Calibri 11, wide:
+# Excel rounds the digit to 7 pixels at 96 per inch; LibreOffice keeps Calibri's (and
+# Carlito's) 1038/2048 em.
+DIGIT = {"Excel": 7 * 72 / 96, "LibreOffice": 11 * 1038 / 2048}
+LEGIBLE = 8  # points
+
+
+def printable(worksheet, paper: str) -> float:
+    margins = worksheet.page_margins
+    return LANDSCAPE[paper] - (margins.left + margins.right) * 72
+
+
+def widths(worksheet, first: int, last: int) -> list[float]:
+    return [worksheet.column_dimensions[get_column_letter(c)].width for c in range(first, last + 1)]
+
+
+def fitted_scale(worksheet, columns: list[float], paper: str, app: str) -> float:
+    """The scale a page fit to one page wide prints ``columns`` at (Excel in whole percents)."""
+    scale = min(1.0, printable(worksheet, paper) / (sum(columns) * DIGIT[app]))
+    return math.floor(scale * 100) / 100 if app == "Excel" else scale
+
+
+def smallest_text(worksheet, last_column: int) -> float:
+    """The smallest font size of the text in the first ``last_column`` columns (a font without
+    a size has the workbook's default font's)."""
+    default = worksheet.parent._fonts[0].sz
+    return min(
+        cell.font.sz or default
+        for row in worksheet.iter_rows(max_col=last_column)
+        for cell in row
+        if cell.value is not None
+    )
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> nistpf.Assessment:
+    """120 systems, 400 controls: affected systems, controls and references by the dozen."""
+    frames = synthetic_inventory(systems=120, controls=400, flows=300, seed=3)
+    return nistpf.assess(nistpf.load_inventory(frames))
+
+
+@pytest.fixture(scope="module")
+def synthetic_book(synthetic, tmp_path_factory) -> openpyxl.Workbook:
+    path = write_gap_register(synthetic, tmp_path_factory.mktemp("synthetic") / "register.xlsx")
+    return openpyxl.load_workbook(path)
+
+
+@pytest.mark.parametrize("which", ["book", "synthetic_book"])
+def test_the_gap_register_prints_its_reader_columns_at_8_points_or_more(which, request):
+    worksheet = request.getfixturevalue(which)["Gap Register"]
+    last = worksheet.max_row
+    assert last > 20
+    printed = len(PRINTED_HEADERS)
+    assert [c.value for c in worksheet[1]][:printed] == PRINTED_HEADERS
+    assert worksheet.print_area == f"'Gap Register'!$A$1:${get_column_letter(printed)}${last}"
+    assert worksheet.print_title_rows == "$1:$1"  # the header row on every page
+    setup = worksheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+    assert worksheet.sheet_properties.pageSetUpPr.fitToPage
+    columns = widths(worksheet, 1, printed)
+    text = smallest_text(worksheet, printed)
+    assert text == 11
+    sizes = {
+        (paper, app): text * fitted_scale(worksheet, columns, paper, app)
+        for paper in LANDSCAPE
+        for app in DIGIT
+    }
+    assert min(sizes.values()) >= LEGIBLE, sizes
+    # Excel on Letter: 168 characters of columns, 882 points, on 734.4 printable: 83 %.
+    assert sum(columns) == 168
+    assert sizes["Letter", "Excel"] == pytest.approx(11 * 0.83)
+
+
+@pytest.mark.parametrize("name", ["Profile", "Systems", "Validation", "Method"])
+def test_the_other_tables_print_one_page_across_at_8_points_or_more(book, name):
+    worksheet = book[name]
+    assert worksheet.page_setup.fitToWidth == 1
+    columns = widths(worksheet, 1, worksheet.max_column)
+    for paper in LANDSCAPE:
+        for app in DIGIT:
+            scale = fitted_scale(worksheet, columns, paper, app)
+            assert 11 * scale >= LEGIBLE, (name, paper, app)
+
+
+def test_data_flows_print_pages_across_with_the_flow_id_on_each(book):
+    """Too wide for one page: at the 8-point scale its columns, laid page by page with the
+    flow_id repeated, take no more pages across than it is fit to, so the fit is no smaller."""
+    worksheet = book["Data Flows"]
+    assert worksheet.print_title_cols == "$A:$A"
+    pages_wide = worksheet.page_setup.fitToWidth
+    assert pages_wide > 1
+    columns = widths(worksheet, 1, worksheet.max_column)
+    for paper in LANDSCAPE:
+        for app in DIGIT:
+            room = printable(worksheet, paper) / (LEGIBLE / 11) / DIGIT[app]
+            pages, used = 1, 0.0
+            for width in columns:
+                if used + width > room and used > columns[0]:
+                    pages, used = pages + 1, columns[0]
+                used += width
+            assert pages <= pages_wide, (paper, app)
+
+
+def test_the_summary_prints_at_full_size_with_its_charts_on_a_page_of_their_own(book):
+    worksheet = book["Summary"]
+    assert not worksheet.sheet_properties.pageSetUpPr.fitToPage
+    assert worksheet.page_setup.scale in (None, 100)
+    columns = widths(worksheet, 1, 7)
+    assert all(sum(columns) * DIGIT[app] <= printable(worksheet, "Letter") for app in DIGIT)
+    [page_break] = [b.id for b in worksheet.row_breaks.brk]
+    last_table_row = max(
+        r for r, row in enumerate(worksheet.iter_rows(values_only=True), start=1) if any(row)
+    )
+    assert page_break == last_table_row + 1
+    rows = sorted(chart.anchor._from.row + 1 for chart in worksheet._charts)  # 1-based
+    assert len(rows) == 2
+    assert rows[0] > page_break
+    # Both charts, each 8 cm tall, fit the printable height of landscape A4 (the lower page).
+    height = 210 / 25.4 * 72 - (worksheet.page_margins.top + worksheet.page_margins.bottom) * 72
+    assert (rows[1] - rows[0]) * 15 + 8 / 2.54 * 72 <= height
+
+
+def listing_rule(items: list[str], noun: str, in_scope: int | None = None) -> str | None:
+    """The summary rule, written out: up to 6 items in full, else a count and the first 3."""
+    if len(items) <= 6:
+        return "; ".join(items) or None
+    if in_scope == len(items):
+        return f"all {in_scope} in-scope {noun}"
+    count = f"{len(items)} of {in_scope} in-scope" if in_scope else f"{len(items)}"
+    return f"{count} {noun}: {items[0]}, {items[1]}, {items[2]} (+{len(items) - 3} more)"
+
+
+def expected_lists(a: nistpf.Assessment) -> dict[str, dict[str, list[str]]]:
+    """Per listed Subcategory, the full lists its row summarises, from the Assessment."""
+    subs = a.subcategories.set_index("subcategory")
+    held = a.inventory.systems.set_index("system_id")["data_categories"]
+    walks = {name: a.framework.crosswalk(name) for name in ("sp800-53r5", "gdpr")}
+    found = {}
+    for sub in listed(a)["subcategory"]:
+        levels = a.levels[a.levels["subcategory"] == sub]
+        below = list(levels.loc[levels["level"] < subs.at[sub, "target"], "system"])
+        found[sub] = {
+            "systems": below,
+            "data categories": sorted({c for y in below for c in held[y]}),
+            "controls": list(subs.at[sub, "controls"]),
+            **{
+                name: list(dict.fromkeys(walk.loc[walk["pf_id"] == sub, "target_id"]))
+                for name, walk in walks.items()
+            },
+        }
+    return found
+
+
+@pytest.mark.parametrize(
+    ("which", "assessment"), [("book", "sample"), ("synthetic_book", "synthetic")]
+)
+def test_long_lists_are_summarised_and_kept_whole(which, assessment, request):
+    rows = table(request.getfixturevalue(which)["Gap Register"])
+    a = request.getfixturevalue(assessment)
+    in_scope = a.levels["system"].nunique()
+    expected = expected_lists(a)
+    assert [r["Subcategory"] for r in rows] == list(expected)
+    seen = Counter()
+    for row in rows:
+        lists = expected[row["Subcategory"]]
+        systems = lists["systems"]
+        assert row["Affected systems"] == listing_rule(systems, "systems", in_scope)
+        assert row["Data categories"] == listing_rule(lists["data categories"], "data categories")
+        for header, name in (("SP 800-53 Rev. 5", "sp800-53r5"), ("GDPR", "gdpr")):
+            assert row[header] == listing_rule(lists[name], "references")
+            assert row[f"All {header}"] == ("; ".join(lists[name]) or None)
+        controls = lists["controls"]
+        if len(controls) > 6:
+            assert row["Controls"] == listing_rule(controls, "controls")
+        else:
+            assert [line.split(" ")[0] for line in (row["Controls"] or "").splitlines()] == controls
+        assert row["All affected systems"] == ("; ".join(systems) or None)
+        assert row["All data categories"] == ("; ".join(lists["data categories"]) or None)
+        assert row["All controls"] == ("; ".join(controls) or None)
+        seen.update(
+            {
+                "all systems": len(systems) == in_scope > 6,
+                "some systems": 6 < len(systems) < in_scope,
+                "few systems": 0 < len(systems) <= 6,
+                "many categories": len(lists["data categories"]) > 6,
+                "many references": len(lists["gdpr"]) > 6,
+                "many controls": len(controls) > 6,
+            }
+        )
+    if assessment == "sample":
+        for case in ("all systems", "some systems", "few systems", "many categories"):
+            assert seen[case], case
+    else:
+        assert seen["many controls"]
+
+
+def test_the_summaries_read_as_written_on_the_sample(book):
+    """Cells of the bundled sample, as a reader sees them."""
+    rows = {r["Subcategory"]: r for r in table(book["Gap Register"])}
+    assert rows["PR.DS-P3"]["Affected systems"] == "all 15 in-scope systems"
+    assert rows["CT.DP-P5"]["Affected systems"] == (
+        "9 of 15 in-scope systems: CCS-01, BPO-01, TKT-01 (+6 more)"
+    )
+    assert rows["CT.DP-P5"]["Data categories"] == (
+        "17 data categories: user.account.username, user.authorization.credentials, "
+        "user.behavior.purchase_history (+14 more)"
+    )
+    assert rows["CT.PO-P2"]["GDPR"] == (
+        "28 references: Art. 5(1)(d), Art. 5(2), Art. 7(3) (+25 more)"
+    )
+    # Six or fewer are listed in full.
+    assert rows["ID.IM-P1"]["Affected systems"] == "TKT-01"
+    assert rows["ID.IM-P1"]["Data categories"] == (
+        "user.behavior.purchase_history; user.contact.email; user.contact.phone_number; "
+        "user.content.private; user.health_and_medical; user.name"
+    )
+    assert len(rows["CT.DP-P2"]["Controls"].splitlines()) == 6
+
+
+def soffice_with_carlito() -> str:
+    """LibreOffice, with Carlito for Calibri (without it LibreOffice lays the sheets out in a
+    wider font and prints them smaller than Excel does). Outside CI, skipped when missing."""
+    soffice = shutil.which("soffice")
+    fonts = shutil.which("fc-match")
+    carlito = (
+        bool(fonts)
+        and "carlito"
+        in subprocess.run(
+            [fonts, "Calibri"], capture_output=True, text=True, check=False
+        ).stdout.lower()
+    )
+    missing = [
+        name
+        for name, found in (
+            ("soffice (libreoffice-calc)", soffice),
+            ("pdftotext (poppler-utils)", shutil.which("pdftotext")),
+            ("Carlito (fonts-crosextra-carlito)", carlito),
+        )
+        if not found
+    ]
+    if missing:
+        reason = "needs " + ", ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return soffice
+
+
+WORD = re.compile(
+    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+)
+
+
+def test_libreoffice_prints_the_gap_register_at_8_points_or_more(written, tmp_path):
+    """The register converted to PDF by LibreOffice: on every Gap Register page the text is as
+    tall as 8-point text or taller. Text height is measured against the Summary, which prints
+    at 100 %, so its 11-point text gives the scale."""
+    soffice = soffice_with_carlito()
+    profile = (tmp_path / "profile").as_uri()
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(written),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    xhtml = subprocess.run(
+        ["pdftotext", "-bbox", str(tmp_path / "register.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pages = []
+    for page in xhtml.split("<page ")[1:]:
+        width, height = map(float, re.search(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        words = [
+            (float(y1) - float(y0), float(y0), text) for _, y0, _, y1, text in WORD.findall(page)
+        ]
+        footer = " ".join(t for _, y, t in words if y > height - 0.6 * 72)
+        body = [(h, t) for h, y, t in words if y <= height - 0.6 * 72]
+        pages.append((width, height, footer, body))
+    assert all(width > height for width, height, _, _ in pages)  # landscape
+    [summary] = [body for _, _, footer, body in pages if footer.startswith("Summary, page 1 ")]
+    eleven = Counter(round(h, 1) for h, _ in summary).most_common(1)[0][0]
+    register = [body for _, _, footer, body in pages if footer.startswith("Gap Register,")]
+    assert len(register) >= 2
+    for body in register:
+        words = {t for _, t in body}
+        assert {"Subcategory", "Outcome", "Status"} <= words  # the header row repeats
+        assert "Comments" not in words  # the screen's columns do not print
+        assert 11 * min(h for h, _ in body) / eleven >= LEGIBLE
 
 
 def test_conditional_formats(book, sample):
@@ -292,7 +622,7 @@ def test_conditional_formats(book, sample):
         }
 
     gap_rows = book["Gap Register"].max_row
-    assert rules(book["Gap Register"]) == {f"J2:J{gap_rows}": ["dataBar"]}
+    assert rules(book["Gap Register"]) == {f"F2:F{gap_rows}": ["dataBar"]}
     systems = len(sample.systems["system"].unique())
     assert rules(book["Systems"]) == {f"F2:J{systems + 1}": ["colorScale"]}
     flows = rules(book["Data Flows"])
@@ -623,8 +953,8 @@ def test_read_register_edits_after_columns_are_moved(edited, tmp_path):
     sheet = book["Gap Register"]
     rows = sheet.max_row
     sheet.insert_cols(1)
-    sheet.move_range(f"V1:V{rows}", cols=-21)  # Status (V after the insert) to column A
-    sheet.delete_cols(22)
+    sheet.move_range(f"M1:M{rows}", cols=-12)  # Status (M after the insert) to column A
+    sheet.delete_cols(13)
     sheet.insert_cols(5)
     sheet.cell(1, 5).value = "CISO notes"
     sheet.insert_rows(1, amount=2)

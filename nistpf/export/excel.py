@@ -40,6 +40,7 @@ from openpyxl.formatting.rule import ColorScaleRule, DataBarRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from nistpf.assessment import Assessment
@@ -83,6 +84,7 @@ from nistpf.export.xlsx import (
     HEADER_FONT,
     CellMaker,
     limit,
+    pages_across,
     print_setup,
     row_height,
     wrapped_lines,
@@ -96,6 +98,10 @@ HIGH_FINDING_FILL = PatternFill("solid", fgColor="F8CBAD")
 CURRENT_COLOUR = "1F4E78"
 TARGET_COLOUR = "ED7D31"
 MAX_LINES = 40
+# The Summary's charts: two, 8 cm tall, fill a landscape A4 or Letter page (8 cm is 15 rows of
+# 15 points; the next chart starts 18 rows down, clear of the first even where rows are lower).
+CHART_HEIGHT = 8
+CHART_ROWS = 18
 FROZEN = {GAP_REGISTER: "B2", PROFILE: "B2", SYSTEMS: "C2", DATA_FLOWS: "B2", VALIDATION: "A2"}
 
 
@@ -214,7 +220,7 @@ def _write_sheet(worksheet, sheet: Sheet) -> Places:
     # A write-only sheet writes its properties, views and columns with the first row.
     if sheet.name in FROZEN:
         worksheet.freeze_panes = FROZEN[sheet.name]
-    print_setup(worksheet, title_rows="1:1" if sheet.is_table else None)
+    _print(worksheet, sheet, widths)
     places: Places = {}
     styles: dict[str, list[str | None]] = {}
     wrapped: dict[str, list[tuple[int, float, int | None]]] = {}
@@ -254,6 +260,31 @@ def _write_sheet(worksheet, sheet: Sheet) -> Places:
 
 
 _AS_IS = frozenset({int, type(None)})
+
+
+def _print(worksheet, sheet: Sheet, widths) -> None:
+    """How a sheet prints. The Summary at 100 %, its charts on a page of their own (a fitted
+    page would ignore the page break). A table sheet with its header row on every page, as
+    many pages across as keep its text at 8 pt or more (then its first column, the ID, on
+    every page too); of the Gap Register only the columns a reader of the paper copy needs
+    (``excel_sheets.GAP_COLUMNS`` says which), one page across."""
+    if sheet.name == SUMMARY:
+        print_setup(worksheet, pages_wide=None)
+        return
+    if not sheet.is_table:
+        print_setup(worksheet, pages_wide=pages_across(widths))
+        return
+    printed = widths[: sheet.printed] if sheet.printed else widths
+    pages = pages_across(printed, repeated=widths[0])
+    print_setup(
+        worksheet,
+        title_rows="1:1",
+        title_columns="A:A" if pages > 1 else None,
+        area=f"A1:{get_column_letter(len(printed))}{1 + len(sheet.table.rows)}"
+        if sheet.printed
+        else None,
+        pages_wide=pages,
+    )
 
 
 _TITLE = Font(name=FONT_NAME, bold=True, size=14, color=CURRENT_COLOUR)
@@ -339,9 +370,12 @@ def _height(worksheet, row: int, values, widths, most) -> None:
 
 def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
     """A radar of current vs target by Function and bars by Category, drawn by Excel from the
-    Summary's own tables (none over an empty table)."""
+    Summary's own tables (none over an empty table), one above the other below the tables and
+    on a printed page of their own."""
     top = a.scale.maximum
+    end = max((place[2] for place in places.values()), default=1)
     places = {key: place for key, place in places.items() if place[2] >= place[1]}
+    charts = []
     if "functions" in places:
         header, first, last = places["functions"]
         radar = RadarChart()
@@ -359,9 +393,9 @@ def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
             series.marker.symbol = "circle"
             series.marker.graphicalProperties.solidFill = colour
             series.marker.graphicalProperties.line.solidFill = colour
-        radar.width, radar.height = 14, 9
+        radar.width, radar.height = 14, CHART_HEIGHT
         radar.legend.position = "b"
-        worksheet.add_chart(radar, "I2")
+        charts.append(radar)
     if "categories" in places:
         header, first, last = places["categories"]
         bar = BarChart()
@@ -378,9 +412,13 @@ def _summary(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
         for series, colour in zip(bar.series, (CURRENT_COLOUR, TARGET_COLOUR), strict=False):
             series.graphicalProperties.solidFill = colour
             series.graphicalProperties.line.solidFill = colour
-        bar.width, bar.height = 22, 9
+        bar.width, bar.height = 22, CHART_HEIGHT  # as wide as the tables
         bar.legend.position = "b"
-        worksheet.add_chart(bar, "I21")
+        charts.append(bar)
+    if charts:
+        worksheet.row_breaks.append(Break(id=end + 1))  # a new page from row end + 2
+    for index, chart in enumerate(charts):
+        worksheet.add_chart(chart, f"A{end + 2 + index * CHART_ROWS}")
 
 
 def _level_axes(chart, top: float) -> None:

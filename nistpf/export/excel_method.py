@@ -12,16 +12,18 @@ from nistpf.export.excel_sheets import (
     CROSSWALKS,
     FIELD_COLUMNS,
     LEFT,
+    LISTED_IN_FULL,
     METHOD,
+    NAMED_IN_SUMMARY,
+    PRINTED,
     STATUSES,
-    SYSTEMS_LISTED,
     WHOLE,
     Block,
     Column,
     Sheet,
 )
 
-METHOD_WIDTHS = (30, 100, 26, 10, 8)
+METHOD_WIDTHS = (28, 96, 26, 10, 8)  # one landscape page across (xlsx.pages_across)
 
 
 def method_sheet(a: Assessment) -> Sheet:
@@ -93,9 +95,23 @@ def method_sheet(a: Assessment) -> Sheet:
         ),
         (
             "Affected systems",
-            "In-scope systems whose level is below the target (at most "
-            f"{SYSTEMS_LISTED} named, the rest counted). Data categories: what those systems "
-            "hold, per the inventory.",
+            "In-scope systems whose level is below the target. Data categories: what those "
+            "systems hold, per the inventory.",
+        ),
+        (
+            "Long lists",
+            f"A cell names up to {LISTED_IN_FULL} affected systems, data categories, controls "
+            "or crosswalk references; beyond, it counts them and names the first "
+            f'{NAMED_IN_SUMMARY} ("23 data categories: email, name, phone (+20 more)", '
+            '"all 15 in-scope systems"). The All … columns at the end of the Gap Register '
+            "list every one.",
+        ),
+        (
+            "Printing",
+            f"The Gap Register prints its first {PRINTED} columns (Subcategory to Status), one "
+            "landscape page wide on A4 or Letter, the header row on every page; the columns "
+            "after Status are for the screen. Every sheet prints landscape with its name and "
+            "page number in the footer.",
         ),
         (
             "Recommended action",

@@ -45,9 +45,12 @@ EDIT_HEADERS = {
 }
 # crosswalk name -> (column of the gap_register table, header)
 CROSSWALKS = {"sp800-53r5": ("sp800_53r5", "SP 800-53 Rev. 5"), "gdpr": ("gdpr", "GDPR")}
-SYSTEMS_LISTED = 50  # affected systems named in one cell; the rest are counted
-CONTROLS_LISTED = 10
-IDS_LISTED = 50
+# A cell lists up to LISTED_IN_FULL affected systems, data categories, controls or crosswalk
+# references; beyond, it counts them and names the first NAMED_IN_SUMMARY ("23 data categories:
+# email, name, phone (+20 more)"), and the register's "All …" columns hold every one.
+LISTED_IN_FULL = 6
+NAMED_IN_SUMMARY = 3
+IDS_LISTED = 50  # findings named in one cell; the rest are counted
 NO_PROBLEMS = "No problems found"
 SEVERITY_RANK = {"High": 3, "Medium": 2, "Low": 1}
 
@@ -92,6 +95,7 @@ class Sheet:
     blocks: tuple[Block, ...]
     title: str = ""  # block sheets only
     widths: tuple[float, ...] = ()  # block sheets only; table sheets use their columns'
+    printed: int | None = None  # table sheets: the leading columns that print (None: all)
 
     @property
     def is_table(self) -> bool:
@@ -264,29 +268,47 @@ def _names(items: Sequence[str], shown: int, noun: str = "") -> str:
     return f"{', '.join(items[:shown])} and {rest} more {noun}".rstrip()
 
 
+SCREEN_LINES = 3  # the most lines a row grows to for a column that does not print
+
+# The printed register: what the reader of a paper copy needs — which outcome, where it falls
+# short, by how much, how urgent, and what is to be done by whom and when — is the first
+# PRINTED columns, the sheet's print area, one landscape page wide on A4 or Letter with text at
+# 8 pt or more. The columns after it are for the screen (filter, sort, look up): the client's
+# comments, Function and Category (the ID names both), the current level's source, coverage, the
+# data categories, controls, findings, crosswalk references, and the full lists that the cells
+# of the printed columns summarise. (Clearing the print area prints every column, too small
+# to read.)
 GAP_COLUMNS = (
     Column("Subcategory", 12),
-    Column("Function", 14, wrap=True),
-    Column("Category", 20, wrap=True),
-    Column("Outcome", 48, wrap=True),
-    Column("Affected systems", 26, wrap=True, max_lines=6),
-    Column("Data categories", 36, wrap=True, max_lines=6),
-    Column("Current", 9, LEVEL),
-    Column("Source", 9, align=CENTRE),
-    Column("Target", 8, LEVEL),
-    Column("Gap", 8, LEVEL),
-    Column("Priority", 10, align=CENTRE),
-    Column("Gap points", 9, LEVEL),
+    Column("Outcome", 34, wrap=True),
+    Column("Affected systems", 19, wrap=True, max_lines=6),
+    Column("Current", 8, LEVEL),
+    Column("Target", 7, LEVEL),
+    Column("Gap", 6, LEVEL),
+    Column("Priority", 8, align=CENTRE),
+    Column("Gap points", 7, LEVEL),
+    Column(EDIT_HEADERS["recommended_action"], 32, wrap=True, editable=True),
+    Column(EDIT_HEADERS["owner"], 12, wrap=True, editable=True),
+    Column(EDIT_HEADERS["due_date"], 11, DATE, editable=True),
+    Column(EDIT_HEADERS["status"], 12, wrap=True, editable=True),
+    # For the screen: a row is as tall as its printed columns need, and these show at most
+    # SCREEN_LINES lines of it (the cell holds everything).
+    Column(EDIT_HEADERS["comments"], 36, wrap=True, editable=True, max_lines=SCREEN_LINES),
+    Column("Function", 14, wrap=True, max_lines=SCREEN_LINES),
+    Column("Category", 20, wrap=True, max_lines=SCREEN_LINES),
+    Column("Source", 11, align=CENTRE),
     Column("Coverage", 10, PERCENT),
-    Column("Controls", 30, wrap=True),
-    Column("Findings", 14, wrap=True),
-    *(Column(header, 16, wrap=True) for _, header in CROSSWALKS.values()),
-    Column(EDIT_HEADERS["recommended_action"], 44, wrap=True, editable=True),
-    Column(EDIT_HEADERS["owner"], 18, wrap=True, editable=True),
-    Column(EDIT_HEADERS["due_date"], 12, DATE, editable=True),
-    Column(EDIT_HEADERS["status"], 13, editable=True),
-    Column(EDIT_HEADERS["comments"], 36, wrap=True, editable=True),
+    Column("Data categories", 28, wrap=True, max_lines=SCREEN_LINES),
+    Column("Controls", 30, wrap=True, max_lines=SCREEN_LINES),
+    Column("Findings", 14, wrap=True, max_lines=SCREEN_LINES),
+    *(Column(header, 18, wrap=True, max_lines=SCREEN_LINES) for _, header in CROSSWALKS.values()),
+    # The full lists: one line each (the cell holds them all; the row does not grow).
+    Column("All affected systems", 24),
+    Column("All data categories", 24),
+    Column("All controls", 24),
+    *(Column(f"All {header}", 24) for _, header in CROSSWALKS.values()),
 )
+PRINTED = 12  # Subcategory to Status
 
 
 def gap_register_sheet(a: Assessment, table: pd.DataFrame) -> Sheet:
@@ -295,39 +317,68 @@ def gap_register_sheet(a: Assessment, table: pd.DataFrame) -> Sheet:
     rows = [
         (
             r.subcategory,
-            r.function_label,
-            r.category_label,
             r.text,
-            _listing(r.affected, SYSTEMS_LISTED),
-            _listing(r.data_categories, IDS_LISTED),
+            summarised(r.affected, "systems", in_scope=int(r.systems_in_scope)),
             float(r.current),
-            r.source,
             float(r.target),
             float(r.gap),
             r.priority,
             float(r.gap_points),
-            float(r.coverage),
-            _control_lines(r.controls, names),
-            _listing(r.findings, IDS_LISTED),
-            _listing(r.sp800_53r5, IDS_LISTED),
-            _listing(r.gdpr, IDS_LISTED),
             r.recommended_action or None,
             r.owner,
             r.due_date,
             r.status,
             r.comments,
+            r.function_label,
+            r.category_label,
+            r.source,
+            float(r.coverage),
+            summarised(r.data_categories, "data categories"),
+            _controls(r.controls, names),
+            _listing(r.findings, IDS_LISTED),
+            summarised(r.sp800_53r5, "references"),
+            summarised(r.gdpr, "references"),
+            _joined(r.affected),
+            _joined(r.data_categories),
+            _joined(r.controls),
+            _joined(r.sp800_53r5),
+            _joined(r.gdpr),
         )
         for r in table.itertuples(index=False)
     ]
-    return Sheet(GAP_REGISTER, (Block("gaps", GAP_COLUMNS, rows),))
+    return Sheet(GAP_REGISTER, (Block("gaps", GAP_COLUMNS, rows),), printed=PRINTED)
 
 
-def _control_lines(ids: Sequence[str], names: dict) -> str | None:
-    """One line per control: its ID and name (at most CONTROLS_LISTED; the rest counted)."""
-    lines = [f"{c} {names.get(c) or ''}".rstrip() for c in ids[:CONTROLS_LISTED]]
-    if len(ids) > CONTROLS_LISTED:
-        lines.append(f"… and {len(ids) - CONTROLS_LISTED} more")
-    return "\n".join(lines) or None
+def summarised(items: Sequence[object], noun: str, *, in_scope: int | None = None) -> str | None:
+    """``items`` "; "-joined when there are at most LISTED_IN_FULL; beyond, their number and
+    the first NAMED_IN_SUMMARY: ``23 data categories: email, name, phone (+20 more)``. With
+    ``in_scope`` (the in-scope systems), ``9 of 15 in-scope systems: CRM-01, … (+6 more)``, or
+    ``all 15 in-scope systems`` when every one is listed.
+
+    >>> summarised(["CRM", "CDP"], "systems", in_scope=2)
+    'CRM; CDP'
+    >>> summarised(["a", "b", "c", "d", "e", "f", "g"], "data categories")
+    '7 data categories: a, b, c (+4 more)'
+    """
+    items = [str(i) for i in items]
+    if len(items) <= LISTED_IN_FULL:
+        return "; ".join(items) or None
+    if in_scope is not None and len(items) == in_scope:
+        return f"all {in_scope} in-scope {noun}"
+    counted = f"{len(items)} of {in_scope} in-scope {noun}" if in_scope else f"{len(items)} {noun}"
+    named = ", ".join(items[:NAMED_IN_SUMMARY])
+    return f"{counted}: {named} (+{len(items) - NAMED_IN_SUMMARY} more)"
+
+
+def _controls(ids: Sequence[str], names: dict) -> str | None:
+    """One line per control, its ID and name; beyond LISTED_IN_FULL, :func:`summarised`."""
+    if len(ids) > LISTED_IN_FULL:
+        return summarised(ids, "controls")
+    return "\n".join(f"{c} {names.get(c) or ''}".rstrip() for c in ids) or None
+
+
+def _joined(items: Iterable[object]) -> str | None:
+    return "; ".join(str(i) for i in items) or None
 
 
 def _listing(items: Iterable[object], shown: int) -> str | None:
@@ -342,24 +393,25 @@ def _listing(items: Iterable[object], shown: int) -> str | None:
 
 # -- Profile, Systems, Data Flows, Validation ---------------------------------------------------
 
+# Widths that print one landscape page across with text at 8 pt or more (xlsx.pages_across).
 PROFILE_COLUMNS = (
     Column("Subcategory", 12),
     Column("Function", 8),
     Column("Category", 10),
-    Column("Outcome", 60, wrap=True),
-    Column("In profile", 9, align=CENTRE),
-    Column("Priority", 10, align=CENTRE),
-    Column("Target", 8, LEVEL),
-    Column("Current", 9, LEVEL),
-    Column("Source", 9, align=CENTRE),
-    Column("Derived", 9, LEVEL),
-    Column("Assessor", 9, LEVEL),
-    Column("Disagreement", 13),
-    Column("Gap", 8, LEVEL),
-    Column("Gap points", 9, LEVEL),
-    Column("Coverage", 10, PERCENT),
-    Column("Systems covered", 10, WHOLE),
-    Column("Systems in scope", 10, WHOLE),
+    Column("Outcome", 29, wrap=True),
+    Column("In profile", 8, align=CENTRE),
+    Column("Priority", 8, align=CENTRE),
+    Column("Target", 7, LEVEL),
+    Column("Current", 8, LEVEL),
+    Column("Source", 11, align=CENTRE),
+    Column("Derived", 8, LEVEL),
+    Column("Assessor", 8, LEVEL),
+    Column("Disagreement", 12),
+    Column("Gap", 6, LEVEL),
+    Column("Gap points", 7, LEVEL),
+    Column("Coverage", 9, PERCENT),
+    Column("Systems covered", 8, WHOLE),
+    Column("Systems in scope", 8, WHOLE),
 )
 
 
@@ -407,11 +459,11 @@ def systems_sheet(a: Assessment) -> Sheet:
     inv = a.inventory.systems.drop_duplicates("system_id").set_index("system_id")
     columns = (
         Column("System", 12),
-        Column("Name", 32, wrap=True),
+        Column("Name", 30, wrap=True),
         Column("Type", 12),
         Column("Owner", 24, wrap=True),
         Column("Criticality", 11),
-        *(Column(f"{f} {names[f]}", 19, LEVEL) for f in functions),
+        *(Column(f"{f} {names[f]}", 16, LEVEL) for f in functions),
     )
     levels = wide.to_numpy()
     rows = []
@@ -525,9 +577,9 @@ VALIDATION_COLUMNS = (
     Column("sheet", 14),
     Column("excel_row", 10, WHOLE, align=LEFT),
     Column("column", 18),
-    Column("value", 28, wrap=True),
-    Column("problem", 60, wrap=True),
-    Column("hint", 50, wrap=True),
+    Column("value", 26, wrap=True),
+    Column("problem", 54, wrap=True),
+    Column("hint", 46, wrap=True),
 )
 
 

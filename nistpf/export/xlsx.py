@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+from collections.abc import Sequence
 from copy import copy
 from typing import Any
 
@@ -239,14 +240,63 @@ def row_height(lines: int) -> float:
     return min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 2)
 
 
-def print_setup(worksheet: Worksheet, *, title_rows: str | None = None) -> None:
-    """Landscape, as wide as one page, ``title_rows`` (``"1:1"``) repeated on every page."""
-    worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.fitToWidth = 1
-    worksheet.page_setup.fitToHeight = 0
-    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+# -- printing --------------------------------------------------------------------------------
+
+# Every sheet prints landscape on A4 or Letter; Letter is the narrower, so what fits its width
+# fits A4's. Margins in inches.
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+PRINTABLE_WIDTH = (11 - MARGINS["left"] - MARGINS["right"]) * 72  # points, Letter landscape
+# A column width unit in points: the width of Calibri 11's digit as LibreOffice lays it out
+# (0.507 em); Excel rounds it to 7 pixels (5.25 points), so a sheet that fits here fits there.
+POINTS_PER_WIDTH = 5.58
+TEXT_SIZE = 11  # points, the cells' text
+# Fitting to the page width shrinks text; past this size, sheets print more pages across
+# instead (8 pt, the smallest a printed table reads at, and room for Excel's whole percents).
+SMALLEST_PRINTED = 8.5
+FOOTER = "&A, page &P of &N"  # the sheet's name and the page number
+
+
+def pages_across(widths: Sequence[float], *, repeated: float = 0) -> int:
+    """Pages across that columns ``widths`` (in characters) take when printed with text at
+    SMALLEST_PRINTED points or more; ``repeated`` is the width of the title columns printed
+    on every page. A page breaks between columns, so they are laid out one by one."""
+    page = PRINTABLE_WIDTH * TEXT_SIZE / SMALLEST_PRINTED / POINTS_PER_WIDTH
+    pages, used = 1, 0.0
+    for width in widths:
+        if used + width > page and used > repeated:
+            pages, used = pages + 1, repeated
+        used += width
+    return pages
+
+
+def print_setup(
+    worksheet: Worksheet,
+    *,
+    title_rows: str | None = None,
+    title_columns: str | None = None,
+    area: str | None = None,
+    pages_wide: int | None = 1,
+) -> None:
+    """Landscape, narrow margins, the sheet's name and page number in the footer.
+
+    ``pages_wide`` pages across, as many down as the rows take (None: at 100 %, no fitting, so
+    manual page breaks hold); ``title_rows`` (``"1:1"``) and ``title_columns`` (``"A:A"``)
+    repeated on every page; ``area`` the print area (``"A1:L72"``), else the whole sheet."""
+    setup = worksheet.page_setup
+    setup.orientation = "landscape"
+    for side, inches in MARGINS.items():
+        setattr(worksheet.page_margins, side, inches)
+    if pages_wide:
+        setup.fitToWidth = pages_wide
+        setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = bool(pages_wide)
+    worksheet.oddFooter.center.text = FOOTER
     if title_rows:
         worksheet.print_title_rows = title_rows
+    if title_columns:
+        worksheet.print_title_cols = title_columns
+    if area:
+        worksheet.print_area = area
 
 
 def limit(text: str, size: int = 255) -> str:
