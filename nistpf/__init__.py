@@ -17,7 +17,7 @@ The whole job, from the client's workbook to what leadership receives::
 """
 
 from nistpf.assessment import Assessment, Explanation, compare
-from nistpf.engagement import new_engagement
+from nistpf.engagement import Engagement, new_engagement, open_engagement
 from nistpf.errors import (
     InventoryError,
     NistpfError,
@@ -61,6 +61,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "Assessment",
     "Element",
+    "Engagement",
     "Explanation",
     "Framework",
     "Inventory",
@@ -80,6 +81,7 @@ __all__ = [
     "load_inventory",
     "new_engagement",
     "normalize_id",
+    "open_engagement",
     "open_store",
     "read_register_edits",
     "sample_path",

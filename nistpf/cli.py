@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 import nistpf
-from nistpf.engagement import new_engagement
+from nistpf.engagement import deliverable_name, engagement_label, new_engagement, next_steps
 from nistpf.errors import (
+    BlankInventoryError,
     BrowserMissingError,
     InventoryError,
     NistpfError,
@@ -29,7 +30,8 @@ from nistpf.errors import (
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.report import format_report
 from nistpf.sample import sample_path
-from nistpf.store import open_store
+from nistpf.scoring import NO_EVIDENCE_SETTINGS
+from nistpf.store import EmptyStoreError, open_store
 from nistpf.text import (
     assessment_summary,
     crosswalk_text,
@@ -107,13 +109,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="start an engagement folder: template, notebooks and store",
         description=(
             "Create DIR for a new engagement: inventory.xlsx (the blank template to send the "
-            "client), copies of the guided notebooks, and engagement.nistpf (the store that "
-            "keeps every rating), side by side. DIR must not exist or be empty."
+            "client), copies of the guided notebooks (they open this folder's inventory and "
+            "store), and engagement.nistpf (the store that keeps every rating), side by side. "
+            "DIR must not exist or be empty. Prints the next three steps."
         ),
     )
     new.add_argument("folder", type=Path, metavar="DIR", help="the engagement folder to create")
     new.add_argument("--name", help="the engagement's name (default: the folder's name)")
+    new.add_argument(
+        "--sample",
+        action="store_true",
+        help="a practice engagement: inventory.xlsx is the bundled sample (a fictional client)",
+    )
     new.set_defaults(run=_new)
+
+    follow = commands.add_parser(
+        "follow-up",
+        help="start next year's assessment in an engagement store",
+        description=(
+            "Start a follow-up assessment in STORE from its latest assessment (or --from N): "
+            "the same Target Profile, scope decisions and Tiers, no ratings yet. The earlier "
+            "assessment stays as it was, for comparison (notebook 06)."
+        ),
+    )
+    follow.add_argument("store", type=Path, metavar="STORE", help="the engagement store")
+    follow.add_argument("name", metavar="NAME", help="the follow-up's name, e.g. 'Follow-up 2027'")
+    follow.add_argument(
+        "--date", metavar="YYYY-MM-DD", help="its date (default: the inventory's About date)"
+    )
+    follow.add_argument(
+        "--from", dest="previous", type=int, metavar="N", help="the assessment to follow"
+    )
+    follow.set_defaults(run=_follow_up)
 
     assess = commands.add_parser(
         "assess",
@@ -130,14 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         metavar="FILE",
-        help="the register to write (default: <SOURCE name>-gap-register.xlsx beside SOURCE)",
+        help="the register to write (default: <engagement>-gap-register.xlsx beside SOURCE, "
+        "named after the About sheet's client)",
     )
     assess.add_argument(
         "--carry-over",
         type=Path,
         metavar="REGISTER",
         help="an earlier register whose actions, owners, due dates, statuses and comments "
-        "carry over",
+        "carry over (default: the register at FILE, when there is one)",
+    )
+    assess.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the register at FILE without carrying over what the client typed in it",
     )
     assess.set_defaults(run=_assess)
 
@@ -232,6 +265,19 @@ def _source_options(parser: argparse.ArgumentParser, *, store: bool = True) -> N
         metavar="STORE",
         help="an engagement store whose saved ratings, profile, scope and Tiers are included",
     )
+    parser.add_argument(
+        "--assessment",
+        type=int,
+        metavar="N",
+        help="which assessment of the store to include (default: the latest)",
+    )
+    parser.add_argument(
+        "--no-evidence",
+        choices=NO_EVIDENCE_SETTINGS,
+        default="zero",
+        help="outcomes with no mapped control and no rating: score 0 in the roll-ups (zero, "
+        "the default) or leave them out (exclude)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -310,56 +356,118 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
-    paths = new_engagement(args.folder, name=args.name)
+    paths = new_engagement(args.folder, name=args.name, sample=args.sample)
     print(f"wrote {paths['inventory']}")
     print(f"wrote {paths['store']}")
     for notebook in sorted(paths["notebooks"].glob("*.ipynb")):
         print(f"wrote {notebook}")
+    print()
+    print("\n".join(next_steps(paths, sample=args.sample)))
+    return EXIT_OK
+
+
+def _follow_up(args: argparse.Namespace) -> int:
+    store = open_store(args.store, create=False)
+    before = store.latest() if args.previous is None else args.previous
+    number = store.follow_up(args.name, previous=before, date=args.date)
+    print(
+        f"started assessment {number} {store.assessment(number)['name']!r} in "
+        f"{store.path.name} from assessment {before}: its Target Profile, scope and Tiers "
+        "carried over, no ratings yet; the earlier assessment is kept for comparison"
+    )
     return EXIT_OK
 
 
 def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
     """The assessment of ``args.source`` (with the store's state when ``--store``), or the exit
-    code after printing why it could not be made."""
+    code after printing why it could not be made. Notes about the store (another client's,
+    empty, what applies to nothing) go to standard error."""
+    store = open_store(args.store, create=False) if args.store else None
     try:
         inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
     except UnreadableInventoryError as error:
         print(f"nistpf: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
+    except BlankInventoryError as error:
+        print(f"nistpf: {error}", file=sys.stderr)
+        return EXIT_INPUT
     except InventoryError as error:
         sys.stdout.write(format_report(error.issues))
         print(f"{error.source}: not assessed; fix the errors above (nistpf validate)")
         return EXIT_INPUT
+    if store is not None:
+        warning = store.claim(inventory)
+        if warning:
+            print(f"nistpf: warning: {warning}", file=sys.stderr)
+        try:
+            inventory = store.apply(inventory, args.assessment)
+        except EmptyStoreError as error:
+            print(f"nistpf: note: {error}", file=sys.stderr)
+        else:
+            for row in inventory.warnings.itertuples(index=False):
+                if row.code == "store-orphan":
+                    print(f"nistpf: note: {row.problem}", file=sys.stderr)
+    return nistpf.assess(inventory, defaults={"no_evidence": args.no_evidence})
+
+
+def _deliverable(args: argparse.Namespace, assessment: nistpf.Assessment, kind: str) -> Path:
+    """``<engagement>-<kind>`` beside SOURCE: named after the client (About), else the store's
+    engagement, else SOURCE's own name."""
+    source = args.source.resolve()
+    fallback = source.name if source.is_dir() else source.stem
     if args.store:
-        inventory = open_store(args.store).apply(inventory)
-    return nistpf.assess(inventory)
-
-
-def _beside(source: Path, suffix: str) -> Path:
-    """``acme.xlsx`` → ``acme<suffix>`` in the same folder (a CSV folder: beside it)."""
-    source = source.resolve()
-    stem = source.name if source.is_dir() else source.stem
-    return source.parent / f"{stem}{suffix}"
+        fallback = open_store(args.store, create=False).engagement_name
+    label = engagement_label(assessment.inventory, fallback)
+    return source.parent / deliverable_name(label, kind)
 
 
 def _assess(args: argparse.Namespace) -> int:
-    from nistpf.export.excel import closed_items, write_gap_register
+    from nistpf.export.excel import (
+        closed_items,
+        existing_edits,
+        merge_edits,
+        write_gap_register,
+    )
     from nistpf.export.register_edits import read_register_edits
 
     assessment = _load_and_assess(args)
     if isinstance(assessment, int):
         return assessment
-    output = args.output or _beside(args.source, "-gap-register.xlsx")
+    output = args.output or _deliverable(args, assessment, "gap-register.xlsx")
+    sources = [args.carry_over] if args.carry_over else []
     edits = read_register_edits(args.carry_over) if args.carry_over else None
-    written = write_gap_register(assessment, output, carry_over=edits)
+    if output.exists() and not args.overwrite and not (sources and _same(sources[0], output)):
+        # The register being replaced may hold what the client typed: it carries over first.
+        edits = merge_edits(existing_edits(output), edits)
+        sources.insert(0, output)
+    written = write_gap_register(assessment, output, carry_over=edits, overwrite=True)
     print(assessment_summary(assessment))
     if edits is not None:
         closed = closed_items(assessment, edits)
-        print(f"\nCarried over from {args.carry_over.name}; closed since then: {len(closed)}")
+        names = " and ".join(p.name for p in sources)
+        print(
+            f"\nCarried over from {names}: {_edited(edits)} rows with the client's "
+            f"edits; closed since then: {len(closed)}"
+        )
         for row in closed.itertuples(index=False):
-            print(f"  {row.subcategory}")
+            print(f"  {row.subcategory} ({row.reason})")
     print(f"\nwrote {written}")
     return EXIT_OK
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
+
+
+def _edited(edits: pd.DataFrame) -> int:
+    """Rows where the client typed something: an owner, a due date, comments, or a status
+    other than the default Open (a recommended action alone may be nistpf's own default)."""
+    typed = edits[["owner", "due_date", "comments"]].notna().any(axis=1)
+    moved = edits["status"].notna() & (edits["status"] != "Open")
+    return int((typed | moved).sum())
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -372,7 +480,9 @@ def _report(args: argparse.Namespace) -> int:
     if isinstance(assessment, int):
         return assessment
     html = args.html or (
-        None if (args.pptx or args.png or args.pdf) else _beside(args.source, "-report.html")
+        None
+        if (args.pptx or args.png or args.pdf)
+        else _deliverable(args, assessment, "report.html")
     )
     edits = read_register_edits(args.carry_over) if args.carry_over else None
     written: list[Path] = []
@@ -399,6 +509,9 @@ def _validate(args: argparse.Namespace) -> int:
     except UnreadableInventoryError as error:
         print(f"nistpf: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
+    except BlankInventoryError as error:
+        print(f"nistpf: {error}", file=sys.stderr)
+        return EXIT_INPUT
     except InventoryError as error:
         sys.stdout.write(format_report(error.issues, args.format))
         if args.format == "table":

@@ -1,27 +1,49 @@
-"""Scaffolding a new engagement folder: the inventory template for the client, the guided
-notebooks, and the engagement store that keeps every rating.
+"""Engagement folders: the client's inventory, the guided notebooks and the engagement store,
+side by side, and what the notebooks open.
 
->>> paths = new_engagement("acme-2026")   # doctest: +SKIP
->>> sorted(paths)                          # doctest: +SKIP
-['inventory', 'notebooks', 'store']
+``nistpf new DIR`` (:func:`new_engagement`) makes the folder: ``inventory.xlsx`` (the blank
+template to send the client; with ``sample=True`` the bundled sample, for practice), copies of
+the guided notebooks, and ``engagement.nistpf`` (the store). Every notebook's first cell is
 
-The notebooks sit beside the store and the inventory, so their ``"engagement.nistpf"`` and
-``"inventory.xlsx"`` are the engagement's own.
+    engagement = nistpf.open_engagement()
+
+which opens the folder it runs in — the client's workbook and store, the client's name from
+the About sheet for titles and file names — and stops the notebook with one sentence while
+``inventory.xlsx`` is still the blank template. The repository's own notebooks read
+``nistpf.open_engagement(sample=True)`` instead: the bundled sample, with a store beside the
+notebook; :func:`new_engagement` rewrites that one line when it copies them, so a client's
+folder never reads the sample.
+
+>>> engagement = nistpf.open_engagement("acme-2026")     # doctest: +SKIP
+>>> engagement.client, engagement.assess().overall        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
-from nistpf.errors import NistpfError
+from nistpf.assessment import Assessment
+from nistpf.errors import InventoryError, NistpfError
+from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.template import write_template
-from nistpf.store import open_store
+from nistpf.safe_names import safe_filename
+from nistpf.sample import sample_path
+from nistpf.scoring import assess
+from nistpf.store import Store, open_store
 
 STORE_NAME = "engagement.nistpf"
 INVENTORY_NAME = "inventory.xlsx"
 _PACKAGED = Path(__file__).resolve().parent / "_notebooks"  # where a wheel carries notebooks/
 _REPOSITORY = Path(__file__).resolve().parents[1] / "notebooks"
+# The one line that differs between the repository's notebooks and an engagement's copies.
+SAMPLE_LINE = "engagement = nistpf.open_engagement(sample=True)"
+CLIENT_LINE = "engagement = nistpf.open_engagement()"
+_SAMPLE_COMMENT = "# The bundled sample; in a folder made by `nistpf new`, that folder.\n"
+_CLIENT_COMMENT = "# This folder's engagement: its inventory.xlsx and engagement.nistpf.\n"
 
 
 class EngagementExistsError(NistpfError, FileExistsError):
@@ -30,26 +52,203 @@ class EngagementExistsError(NistpfError, FileExistsError):
     code = "engagement-exists"
 
 
+class NotAnEngagementError(NistpfError, FileNotFoundError):
+    """A folder that holds no engagement (no inventory.xlsx or no engagement.nistpf)."""
+
+    code = "not-an-engagement"
+
+
 def notebooks_dir() -> Path:
     """The guided notebooks shipped with nistpf (an installed wheel's, or the checkout's)."""
     return _PACKAGED if _PACKAGED.is_dir() else _REPOSITORY
 
 
-def new_engagement(folder: str | Path, *, name: str | None = None) -> dict[str, Path]:
-    """Create ``folder`` with ``inventory.xlsx`` (the blank template to send the client),
-    copies of the guided notebooks, and ``engagement.nistpf`` (the store), all side by side.
-    Refuses a folder that already holds files, so nothing is ever overwritten. Returns the
-    paths: ``inventory``, ``store`` and ``notebooks`` (the folder holding them)."""
+@dataclasses.dataclass(frozen=True)
+class Engagement:
+    """One engagement as the notebooks see it: ``folder``, ``inventory_path`` (the client's
+    workbook), ``store_path`` (its engagement store), ``sample`` (True for practice on the
+    bundled sample) and ``inventory`` (loaded and checked; None when it has errors, which
+    ``report`` lists). Built by :func:`open_engagement`."""
+
+    folder: Path
+    inventory_path: Path
+    store_path: Path
+    sample: bool
+    inventory: Inventory | None
+    report: Any  # the validation report (DataFrame), errors included
+
+    @property
+    def store(self) -> Store:
+        return open_store(self.store_path)
+
+    @property
+    def client(self) -> str:
+        """The client's name from the inventory's About sheet, else the engagement's name."""
+        named = self.inventory.about_value("client") if self.inventory is not None else ""
+        return named or self.name
+
+    @property
+    def name(self) -> str:
+        """The engagement's name (About's ``engagement``, else the store's, else the folder's)."""
+        named = self.inventory.about_value("engagement") if self.inventory is not None else ""
+        return named or self.store.engagement_name
+
+    def title(self, subject: str) -> Any:
+        """A Markdown heading "<client> — <subject>" for a notebook's first output (an
+        ``IPython.display.Markdown``; its text is ``.data``)."""
+        from IPython.display import Markdown
+
+        return Markdown(f"# {_markdown_text(self.client)} — {_markdown_text(subject)}")
+
+    def require_inventory(self) -> Inventory:
+        """The loaded inventory; :class:`nistpf.InventoryError` (shown in a notebook as its
+        one-line message) when the workbook has errors."""
+        if self.inventory is None:
+            raise InventoryError(self.inventory_path.name, self.report)
+        return self.inventory
+
+    def assess(self, number: int | None = None, **options: Any) -> Assessment:
+        """The assessment of the client's workbook with everything the store saved for
+        assessment ``number`` (default: the latest; none yet: the workbook alone).
+        ``options`` go to :func:`nistpf.assess`."""
+        inventory = self.require_inventory()
+        store = self.store
+        if number is not None or not store.assessments().empty:
+            inventory = store.apply(inventory, number)
+        return assess(inventory, **options)
+
+    def output(self, kind: str) -> Path:
+        """Where a deliverable goes: in the folder, named after the engagement
+        (:func:`deliverable_name`), e.g. ``output("deck.pptx")`` → ``acme-retail-deck.pptx``."""
+        return self.folder / deliverable_name(self.client, kind)
+
+
+def open_engagement(folder: str | Path = ".", *, sample: bool = False) -> Engagement:
+    """The engagement in ``folder``: its ``inventory.xlsx`` and ``engagement.nistpf``, made by
+    ``nistpf new``. With ``sample=True``, practice on the bundled sample instead, with a store
+    in ``folder`` (created when missing).
+
+    Raises :class:`NotAnEngagementError` for a folder without the two files,
+    :class:`nistpf.errors.BlankInventoryError` while the workbook is still the blank template,
+    and :class:`nistpf.UnreadableInventoryError` for a file that is not a workbook — each
+    shown in a notebook as one sentence, which stops "Run All" cleanly. A workbook with
+    errors opens (``inventory`` None, ``report`` listing them) so the guided notebook can
+    show them."""
+    folder = Path(folder)
+    store_path = folder / STORE_NAME
+    if sample:
+        source = sample_path()
+        open_store(store_path)  # created for practice
+    else:
+        source = folder / INVENTORY_NAME
+        missing = [p.name for p in (source, store_path) if not p.is_file()]
+        if missing:
+            raise NotAnEngagementError(
+                f"{folder.resolve()} is not an engagement folder (no {' or '.join(missing)}): "
+                "make one with `nistpf new DIR`, or open the notebook in the engagement's folder"
+            )
+    try:
+        inventory, report = load_inventory(source), None
+    except InventoryError as error:
+        if not error.issues.empty and type(error) is InventoryError:
+            inventory, report = None, error.issues
+        else:
+            raise  # blank template, unreadable file: one sentence, the notebook stops
+    if inventory is not None:
+        report = inventory.issues
+    return Engagement(
+        folder.resolve(), Path(source), store_path.resolve(), sample, inventory, report
+    )
+
+
+def deliverable_name(engagement: str, kind: str) -> str:
+    """A deliverable's file name after the engagement, never after the input file:
+    ``deliverable_name("Tallowby & Finch Ltd", "deck.pptx")`` → ``tallowby-finch-ltd-deck.pptx``
+    (letters and digits kept, lower case, the rest one hyphen; safe for every file system)."""
+    return safe_filename(f"{_slug(engagement)}-{kind}", default=kind)
+
+
+def engagement_label(inventory: Inventory, fallback: str) -> str:
+    """What deliverables are named after: the inventory's client (About), else its
+    engagement, else ``fallback`` (the store's engagement name, or the input's name)."""
+    return inventory.about_value("client") or inventory.about_value("engagement") or fallback
+
+
+def _slug(text: str) -> str:
+    kept = "".join(c.lower() if c.isalnum() else "-" for c in text.strip())
+    return "-".join(part for part in kept.split("-") if part) or "assessment"
+
+
+def _markdown_text(text: str) -> str:
+    """Text shown as Markdown literally (no emphasis, links or HTML from the workbook)."""
+    special = "\\`*_{}[]()#+-.!|<>&~"
+    return "".join(f"\\{c}" if c in special else c for c in text)
+
+
+def new_engagement(
+    folder: str | Path, *, name: str | None = None, sample: bool = False
+) -> dict[str, Path]:
+    """Create ``folder`` with ``inventory.xlsx`` (the blank template to send the client; with
+    ``sample`` the bundled sample, a practice engagement), copies of the guided notebooks
+    (opening this folder's workbook and store, never the sample's), and ``engagement.nistpf``
+    (the store), all side by side. Refuses a folder that already holds files, so nothing is
+    ever overwritten. Returns the paths: ``inventory``, ``store`` and ``notebooks`` (the
+    folder holding them)."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise EngagementExistsError(
             f"{folder} already exists and is not empty; choose a new folder for the engagement"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    inventory = write_template(folder / INVENTORY_NAME)
-    notebooks = folder
+    if sample:
+        inventory = Path(shutil.copyfile(sample_path(), folder / INVENTORY_NAME))
+    else:
+        inventory = write_template(folder / INVENTORY_NAME)
     for notebook in sorted(notebooks_dir().glob("*.ipynb")):
-        shutil.copy2(notebook, folder / notebook.name)
+        (folder / notebook.name).write_text(
+            engagement_notebook(notebook.read_text(encoding="utf-8")), encoding="utf-8"
+        )
     store = open_store(folder / STORE_NAME)
     store.set_engagement_name(name or folder.resolve().name)
-    return {"inventory": inventory, "notebooks": notebooks, "store": store.path}
+    return {"inventory": inventory, "notebooks": folder, "store": store.path}
+
+
+def engagement_notebook(text: str) -> str:
+    """A repository notebook (its JSON text) as an engagement's copy: the cell tagged
+    ``parameters`` opens this folder's engagement instead of the sample, and nothing else
+    changes. A notebook without that cell is copied as it is."""
+    notebook = json.loads(text)
+    for cell in notebook["cells"]:
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        if SAMPLE_LINE not in source:
+            raise ValueError(f"the parameters cell does not hold {SAMPLE_LINE!r}")
+        source = source.replace(_SAMPLE_COMMENT, _CLIENT_COMMENT).replace(SAMPLE_LINE, CLIENT_LINE)
+        cell["source"] = source.splitlines(keepends=True)
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def next_steps(paths: dict[str, Path], *, sample: bool = False) -> list[str]:
+    """The three steps after ``nistpf new``, as lines to print (commands run in the folder)."""
+    folder = paths["notebooks"]
+    if sample:
+        first = (
+            "1. Practise: inventory.xlsx is the bundled sample, a fictional client; "
+            "`nistpf validate inventory.xlsx` shows what a client's workbook is checked for."
+        )
+    else:
+        first = (
+            f"1. Send {paths['inventory'].name} to the client to fill in. When it comes back, "
+            "save it over inventory.xlsx and run `nistpf validate inventory.xlsx`; send them "
+            "what it lists."
+        )
+    return [
+        f"Next steps, in {folder}:",
+        first,
+        "2. Rate with the client: `jupyter lab 02_guided_assessment.ipynb` (every rating is "
+        "saved in engagement.nistpf the moment it is made).",
+        "3. Hand over: `nistpf assess inventory.xlsx --store engagement.nistpf` (the gap "
+        "register) and `nistpf report inventory.xlsx --store engagement.nistpf --pptx "
+        "deck.pptx` (report and deck), or the guided notebook's Export tab.",
+    ]

@@ -7,9 +7,16 @@ from collections.abc import Sequence
 
 
 class NistpfError(Exception):
-    """Base class of every error nistpf raises on purpose."""
+    """Base class of every error nistpf raises on purpose.
+
+    In a notebook (IPython), the error shows as its one-line message instead of a traceback:
+    IPython asks an exception for ``_render_traceback_`` before formatting a traceback. A cell
+    that raises one still stops "Run All" there, which is how a notebook stops cleanly."""
 
     code = "nistpf-error"
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 class UnknownVersionError(NistpfError, ValueError):
@@ -86,6 +93,23 @@ class InventoryError(NistpfError, ValueError):
             where = f"; first: {_where(first)}{first['problem']}"
         count = len(errors)
         super().__init__(f"{source}: {count} error{'s' if count != 1 else ''}{where}")
+
+
+class BlankInventoryError(InventoryError):
+    """The inventory is the blank template as sent: Systems, Controls and DataFlows hold no
+    row yet. Every notebook of an engagement stops here with this one sentence."""
+
+    code = "inventory-blank"
+
+    def __init__(self, source: str):
+        from pandas import DataFrame
+
+        columns = ["severity", "sheet", "excel_row", "column", "value", "problem", "hint", "code"]
+        super().__init__(source, DataFrame(columns=columns, dtype=object))
+        self.args = (
+            f"{source} is still the blank template: send it to the client to fill in "
+            "(Systems, Controls, DataFlows), then run this again.",
+        )
 
 
 class UnreadableInventoryError(InventoryError):

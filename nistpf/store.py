@@ -45,6 +45,7 @@ from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES
 from nistpf.scales import scale as load_scale
 
 SCHEMA_VERSION = 1
+ORPHAN_COLUMNS = ["entity", "key", "value", "reason"]
 LOG_COLUMNS = ["seq", "at", "who", "assessment", "entity", "key", "field", "old", "new", "note"]
 
 _SCHEMA = """
@@ -147,9 +148,41 @@ class StoreError(NistpfError, ValueError):
     code = "store-error"
 
 
-def open_store(path: str | Path, *, timeout: float = 30.0) -> Store:
-    """Open the engagement store at ``path``, creating it when missing."""
-    return Store(Path(path), timeout=timeout)
+class StoreMissingError(StoreError, FileNotFoundError):
+    """A store that was asked for by path does not exist (and was not to be created)."""
+
+    code = "store-missing"
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(
+            f"{path}: no such engagement store; check the path (an engagement folder made by "
+            "`nistpf new` holds engagement.nistpf), or start one with `nistpf new DIR`"
+        )
+
+
+class EmptyStoreError(StoreError, LookupError):
+    """The store holds no assessment yet."""
+
+    code = "store-empty"
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(
+            f"{path.name} holds no assessment yet, so it has no rating to include: open "
+            "02_guided_assessment.ipynb in the engagement folder (it starts the assessment "
+            "when it loads inventory.xlsx) and rate there, or leave out --store"
+        )
+
+
+def open_store(path: str | Path, *, timeout: float = 30.0, create: bool = True) -> Store:
+    """Open the engagement store at ``path``. A missing file is created (an empty store) when
+    ``create`` is true, the default, and is a :class:`StoreMissingError` otherwise — what the
+    CLI's ``--store`` uses, so that a mistyped path creates nothing."""
+    path = Path(path)
+    if not create and not path.is_file():
+        raise StoreMissingError(path)
+    return Store(path, timeout=timeout)
 
 
 def _now() -> str:
@@ -254,7 +287,9 @@ class Store:
             raise StoreError("an assessment needs a name, e.g. 'Baseline 2026'")
         chosen = load_scale(scale or (inventory.scale if inventory else None)).name
         version = inventory.framework_version if inventory else load_framework().version
-        when = date if isinstance(date, str) else (date or dt.date.today()).isoformat()
+        # No date given: the assessment takes the inventory's own (its About sheet) whenever
+        # it is applied, so a corrected workbook's date is never overridden by a stale copy.
+        when = _iso_date(date)
         record = {
             "name": str(name).strip(),
             "date": when,
@@ -291,13 +326,161 @@ class Store:
         return table.iloc[0].to_dict()
 
     def latest(self) -> int:
-        """The most recent assessment's number."""
+        """The most recent assessment's number; :class:`EmptyStoreError` when there is none."""
         table = self.assessments()
         if table.empty:
-            raise StoreError(
-                f"{self.path.name} holds no assessment yet; start one with new_assessment"
-            )
+            raise EmptyStoreError(self.path)
         return int(table["id"].iloc[-1])
+
+    # -- the client, follow-ups, dates --------------------------------------------------------
+    @property
+    def client(self) -> str:
+        """The client this engagement is for ("" until an inventory naming one is assessed with
+        the store: :meth:`claim`)."""
+        table = self._read("SELECT value FROM engagement WHERE key = 'client'")
+        return str(table["value"].iloc[0]) if len(table) else ""
+
+    def claim(self, inventory: Inventory, *, who: str | None = None) -> str | None:
+        """Record the inventory's client (its About sheet) as the engagement's client the first
+        time; afterwards, return a warning sentence when the inventory names another client
+        (None when it is the same, or either is unnamed). Ratings are never applied to another
+        client's workbook without this sentence being shown."""
+        named = inventory.about_value("client").strip()
+        if not named:
+            return None
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM engagement WHERE key = 'client'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO engagement VALUES ('client', ?)", (named,))
+                db.execute(
+                    "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                    "VALUES (?, ?, NULL, 'engagement', '[]', 'client', NULL, ?, ?)",
+                    (_now(), _who(who), _logged(named), f"from {inventory.source}"),
+                )
+                return None
+        if _folded(row[0]) == _folded(named):
+            return None
+        return (
+            f"{self.path.name} is the engagement store of {row[0]!r}, but {inventory.source} "
+            f"names {named!r} as the client: the ratings, Target Profile and scope saved for "
+            f"{row[0]!r} are being applied to another client's workbook; check the store, or "
+            "start an engagement for this client with `nistpf new DIR`"
+        )
+
+    def set_assessment_date(
+        self, number: int, date: dt.date | str | None, *, who: str | None = None, note: str = ""
+    ) -> None:
+        """Set the date of an assessment (YYYY-MM-DD); None goes back to the inventory's own
+        date (its About sheet), which is what an assessment uses until the consultant sets
+        one."""
+        run = self.assessment(number)
+        when = _iso_date(date)
+        with self._transaction() as db:
+            db.execute("UPDATE assessments SET date = ? WHERE id = ?", (when, int(number)))
+            db.execute(
+                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                "VALUES (?, ?, ?, 'assessment', ?, 'date', ?, ?, ?)",
+                (_now(), _who(who), int(number), json.dumps([int(number)]),
+                 _logged(run["date"]), _logged(when), note),
+            )  # fmt: skip
+
+    def record_inventory(
+        self, number: int, inventory: Inventory, *, who: str | None = None
+    ) -> None:
+        """Note that assessment ``number`` now reads ``inventory`` (its path, name and SHA-256),
+        e.g. the workbook the client corrected; the assessment and all it holds stay."""
+        run = self.assessment(number)
+        record = {
+            "inventory_path": str(inventory.path) if inventory.path else "",
+            "inventory_name": inventory.source,
+            "inventory_sha256": inventory.sha256 or "",
+        }
+        if all(run[k] == v for k, v in record.items()):
+            return
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE assessments SET inventory_path = ?, inventory_name = ?, "
+                "inventory_sha256 = ? WHERE id = ?",
+                (*record.values(), int(number)),
+            )
+            db.execute(
+                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                "VALUES (?, ?, ?, 'assessment', ?, 'inventory', ?, ?, '')",
+                (_now(), _who(who), int(number), json.dumps([int(number)]),
+                 _logged({k: run[k] for k in record}), _logged(record)),
+            )  # fmt: skip
+
+    def follow_up(
+        self,
+        name: str,
+        *,
+        previous: int | None = None,
+        inventory: Inventory | None = None,
+        date: dt.date | str | None = None,
+        who: str | None = None,
+    ) -> int:
+        """Start a follow-up assessment (e.g. next year's) from ``previous`` (default: the
+        latest): a new assessment with the previous one's Target Profile, scope decisions and
+        Tiers, and no ratings yet; the previous one stays as it is, for comparison
+        (:func:`nistpf.compare`). Returns the new assessment's number."""
+        before = self.latest() if previous is None else int(previous)
+        run = self.assessment(before)
+        number = self.new_assessment(
+            name,
+            inventory,
+            date=date,
+            scale=run["scale"],
+            who=who,
+            note=f"follow-up of assessment {before} ({run['name']})",
+        )
+        if inventory is None:  # the workbook the previous assessment read, until another
+            with self._transaction() as db:
+                db.execute(
+                    "UPDATE assessments SET inventory_path = ?, inventory_name = ?, "
+                    "inventory_sha256 = ? WHERE id = ?",
+                    (run["inventory_path"], run["inventory_name"], run["inventory_sha256"],
+                     number),
+                )  # fmt: skip
+        copied = {"profile": self.profile(before), "scope": self.scope(before)}
+        copied["tier"] = self._read(
+            "SELECT attribute, tier, evidence FROM tiers WHERE assessment = ?", (before,)
+        )
+        note = f"carried from assessment {before}"
+        for entity, table in copied.items():
+            _, keys, fields = _ENTITIES[entity]
+            for row in table.to_dict("records"):
+                values = {f: _stored(row[f]) for f in fields if f in row}
+                self._change(entity, number, tuple(row[k] for k in keys), values, who, note)
+        return number
+
+    def orphans(self, inventory: Inventory, number: int | None = None) -> pd.DataFrame:
+        """What the store keeps for assessment ``number`` (default: the latest) that applies to
+        nothing in ``inventory``: ratings and scope decisions for a system that is no longer in
+        its Systems sheet, and entries for IDs that are not in its framework version. One row
+        each — ``entity, key, value, reason`` — in the store's order. They stay in the store
+        (a system renamed back brings them back) and are never applied."""
+        number = self.latest() if number is None else int(number)
+        systems = set(inventory.systems["system_id"])
+        ids = set(load_framework(inventory.framework_version).core["id"])
+        rows = []
+        for r in self.ratings(number).itertuples(index=False):
+            where = f"{r.subcategory} on {r.system}" if r.system else r.subcategory
+            if r.subcategory not in ids:
+                reason = f"{r.subcategory} is not in PF {inventory.framework_version}"
+            elif r.system and r.system not in systems:
+                reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
+            else:
+                continue
+            rows.append(("rating", where, f"{r.current:g}", reason))
+        for r in self.scope(number).itertuples(index=False):
+            if r.system not in systems:
+                reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
+                rows.append(("scope", r.system, "in" if r.in_scope else "out", reason))
+        for r in self.profile(number).itertuples(index=False):
+            if r.pf_id not in ids:
+                reason = f"{r.pf_id} is not in PF {inventory.framework_version}"
+                rows.append(("profile", r.pf_id, "", reason))
+        return pd.DataFrame(rows, columns=ORPHAN_COLUMNS, dtype=object)
 
     # -- changes -----------------------------------------------------------------------------
     def _change(
@@ -525,8 +708,11 @@ class Store:
     def apply(self, inventory: Inventory, number: int | None = None) -> Inventory:
         """``inventory`` with the store's scope decisions, ratings, profile edits and Tiers for
         assessment ``number`` (default: the latest) laid over its own sheets: a stored row
-        replaces the sheet's row for the same key, a cleared rating removes it. The About date
-        becomes the assessment's date, so assessments over time sort by it."""
+        replaces the sheet's row for the same key, a cleared rating removes it. Ratings are
+        keyed by Subcategory and system ID, so they carry over to a corrected workbook; what
+        applies to nothing in it (:meth:`orphans`) is left out and listed as warning rows of
+        ``issues`` (sheet "Store"). The About date stays the inventory's unless the consultant
+        set the assessment's date (:meth:`set_assessment_date`, a follow-up's ``date``)."""
         number = self.latest() if number is None else int(number)
         run = self.assessment(number)
         ratings = self.ratings(number)
@@ -550,10 +736,33 @@ class Store:
         tiers = self.tiers(number)
         decided_tiers = self._read("SELECT attribute FROM tiers WHERE assessment = ?", (number,))
         kept_tiers = inventory.tiers[~inventory.tiers["attribute"].isin(decided_tiers["attribute"])]
-        about = inventory.about[inventory.about["field"] != "date"]
-        about = pd.concat(
-            [about, pd.DataFrame({"field": ["date"], "value": [run["date"]]})], ignore_index=True
-        )
+        about = inventory.about
+        if run["date"]:
+            about = about[about["field"] != "date"]
+            about = pd.concat(
+                [about, pd.DataFrame({"field": ["date"], "value": [run["date"]]})],
+                ignore_index=True,
+            )
+        issues = inventory.issues
+        orphans = self.orphans(inventory, number)
+        if len(orphans):
+            rows = pd.DataFrame(
+                {
+                    "severity": "warning",
+                    "sheet": "Store",
+                    "excel_row": pd.NA,
+                    "column": orphans["entity"],
+                    "value": orphans["key"],
+                    "problem": [
+                        f"the {e} saved for {k} ({v}) applies to nothing: {r}".replace(" ()", "")
+                        for e, k, v, r in orphans.itertuples(index=False)
+                    ],
+                    "hint": f"it stays in {self.path.name}; put the system back in the "
+                    "workbook, or rate again what replaced it",
+                    "code": "store-orphan",
+                }
+            )
+            issues = pd.concat([issues, rows.astype(object)], ignore_index=True)
         systems = inventory.systems.copy()
         decided = self.scope(number).set_index("system")["in_scope"]
         chosen = systems["system_id"].map(decided)
@@ -562,6 +771,7 @@ class Store:
             inventory,
             systems=systems,
             about=about.astype(object),
+            issues=issues,
             responses=_typed(responses, RESPONSE_COLUMNS, {"current": "Float64"}),
             profile=_typed(
                 pd.concat([kept_profile, profile.assign(excel_row=pd.NA)], ignore_index=True),
@@ -575,6 +785,31 @@ class Store:
             ),
             scale=run["scale"],
         )
+
+
+def _iso_date(date: dt.date | str | None) -> str:
+    """A date as YYYY-MM-DD text ("" for None); text that is not such a date is refused."""
+    if date is None or date == "":
+        return ""
+    if isinstance(date, dt.date):
+        return date.isoformat()
+    try:
+        return dt.date.fromisoformat(str(date).strip()).isoformat()
+    except ValueError:
+        raise StoreError(f"date {date!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _folded(text: str) -> str:
+    return " ".join(str(text).casefold().split())
+
+
+def _stored(value: Any) -> Any:
+    """A value read from the store, as the store writes it (no NaN, no numpy scalars)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
 
 
 def _insert(table: str, columns: tuple[str, ...]) -> str:

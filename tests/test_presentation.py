@@ -6,6 +6,7 @@ hand in the comments."""
 from __future__ import annotations
 
 import math
+import re
 import shutil
 
 import openpyxl
@@ -257,13 +258,13 @@ def test_cli_register_report_and_deck_list_the_gaps_in_that_order(ranked, tmp_pa
     # CLI: the five largest.
     summary = assessment_summary(ranked)
     listed = summary.split("top 5:")[1].split("Data-flow findings")[0]
-    ids = [line.split()[0] for line in listed.splitlines() if line.startswith("  ")]
-    assert [i for i in ids if "." in i] == order[:5]
+    ids = [line.split()[0] for line in listed.splitlines() if line.strip()]
+    assert [i for i in ids if re.fullmatch(r"[A-Z]{2}\.[A-Z]{2}-P\d+", i)] == order[:5]
     # Register: every row.
     path = write_gap_register(ranked, tmp_path / "register.xlsx")
     sheet = openpyxl.load_workbook(path, read_only=True)["Gap Register"]
     rows = list(sheet.iter_rows(values_only=True))
-    column = rows[0].index("ID")
+    column = rows[0].index("Subcategory")
     assert [r[column] for r in rows[1:] if r[column]] == order
     # Report: the top-ten table.
     html = build_report_html(ranked)

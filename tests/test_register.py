@@ -108,7 +108,10 @@ def listed(a: nistpf.Assessment) -> pd.DataFrame:
     subs = a.subcategories.reset_index(drop=True)
     subs["order"] = range(len(subs))
     keep = subs["in_profile"] & ((subs["gap"] > 0) | (subs["findings"].map(len) > 0))
-    return subs[keep].sort_values(["gap_points", "order"], ascending=[False, True])
+    # The one ranking: gap points, then the gap in levels, then the framework's order.
+    return subs[keep].sort_values(
+        ["gap_points", "gap", "order"], ascending=[False, False, True], kind="stable"
+    )
 
 
 def small(controls, flows=(), **sheets) -> nistpf.Inventory:

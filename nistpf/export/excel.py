@@ -44,7 +44,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from nistpf.assessment import Assessment
-from nistpf.errors import OutputNotWritableError
+from nistpf.errors import OutputNotWritableError, RegisterError
 from nistpf.export.atomic import atomic_open, check_destination
 from nistpf.export.excel_method import method_sheet
 from nistpf.export.excel_sheets import (
@@ -110,6 +110,7 @@ def write_gap_register(
     path: str | PathLike[str],
     *,
     carry_over: str | PathLike[str] | pd.DataFrame | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the gap register of ``assessment`` to ``path`` (an ``.xlsx``) and return the path.
 
@@ -120,6 +121,11 @@ def write_gap_register(
     (:func:`closed_items` returns them). The earlier register is read before anything is
     written, so it may be ``path`` itself.
 
+    Nothing the client typed is lost: when ``path`` already holds a register, its edits carry
+    over too — ``path``'s first, ``carry_over``'s (a register path) filling what it leaves
+    blank; ``overwrite=True`` replaces it without them. A file at ``path`` that is not a
+    register nistpf can read is a :class:`RegisterError` unless ``overwrite``.
+
     An existing file at ``path`` is replaced, atomically: a failure leaves it as it was.
     Refuses the input workbook (OutputIsInputError); a folder that is missing or read-only, or
     a file that is read-only or open in Excel or LibreOffice, is an OutputNotWritableError.
@@ -127,6 +133,9 @@ def write_gap_register(
     path = Path(path)
     check_destination(path, source=assessment.inventory.path)
     edits = _edits(carry_over)
+    replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
+    if replaced and (carry_over is None or not _same_file(Path(carry_over), path)):
+        edits = merge_edits(existing_edits(path), edits)
     sheets = build_sheets(assessment, edits=edits)
     workbook = Workbook(write_only=True)
     try:
@@ -178,6 +187,31 @@ def build_sheets(a: Assessment, *, edits: pd.DataFrame | None = None) -> tuple[S
         validation_sheet(a),
         method_sheet(a),
     )
+
+
+def existing_edits(path: Path) -> pd.DataFrame:
+    """The client's edits in the register about to be replaced at ``path``; a file there that
+    is not a register is a :class:`RegisterError` saying how to go on."""
+    try:
+        return read_register_edits(path)
+    except RegisterError as error:
+        raise RegisterError(
+            path, f"{error.problem}; write elsewhere, or pass overwrite=True (--overwrite)"
+        ) from None
+
+
+def merge_edits(first: pd.DataFrame, then: pd.DataFrame | None) -> pd.DataFrame:
+    """``first``'s edits, with ``then``'s filling the cells ``first`` leaves blank."""
+    if then is None:
+        return normalise_edits(first)
+    return normalise_edits(pd.concat([first, then], ignore_index=True))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
 
 
 def _edits(carry_over: object) -> pd.DataFrame | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nistpf.assessment import Assessment
+from nistpf.export import method_text
 from nistpf.export.excel_sheets import (
     CROSSWALKS,
     FIELD_COLUMNS,
@@ -77,6 +78,8 @@ def method_sheet(a: Assessment) -> Sheet:
             f"Defaults: target {d['target']:g}, priority {d['priority']}, in the profile "
             f"{'yes' if d['in_profile'] else 'no'}.",
         ),
+        ("No evidence", method_text.no_evidence(a)),
+        ("Level names", method_text.LEVEL_NAMES),
         ("Gap", "max(0, target − current), for Subcategories in the Target Profile."),
         ("Gap points", f"gap × priority weight ({prio})."),
         (
@@ -90,8 +93,8 @@ def method_sheet(a: Assessment) -> Sheet:
         ),
         (
             "Gap Register rows",
-            "Every in-profile Subcategory with a gap above 0 or a data-flow finding, by gap "
-            "points (highest first), then in the framework's order.",
+            "Every in-profile Subcategory with a gap above 0 or a data-flow finding. "
+            + method_text.RANKING,
         ),
         (
             "Affected systems",

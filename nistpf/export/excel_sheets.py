@@ -130,15 +130,10 @@ def layout(sheet: Sheet) -> Iterator[tuple[str, Block | None, Sequence[object]]]
 
 
 def listed_subcategories(a: Assessment) -> pd.DataFrame:
-    """The Subcategories the Gap Register lists, in its order: in the Target Profile with a gap
-    above 0 or a data-flow finding, by gap points (highest first), then in the framework's
-    order."""
-    subs = a.subcategories
-    subs["order"] = np.arange(len(subs))
-    has_finding = subs["findings"].map(len) > 0
-    listed = subs[subs["in_profile"] & ((subs["gap"] > 0) | has_finding)]
-    listed = listed.sort_values(["gap_points", "order"], ascending=[False, True], kind="stable")
-    return listed.drop(columns="order").reset_index(drop=True)
+    """The Subcategories the Gap Register lists, in the one ranking every output uses
+    (:meth:`nistpf.Assessment.ranked_gaps`): in the Target Profile with a gap above 0 or a
+    data-flow finding, by gap points, then gap, then the framework's order."""
+    return a.ranked_gaps(findings=True).drop(columns="rank")
 
 
 def gap_register(a: Assessment) -> pd.DataFrame:
@@ -617,6 +612,7 @@ def summary_sheet(a: Assessment, register: pd.DataFrame, closed: pd.DataFrame | 
         ("Framework version", fw.version),
         ("Scale", f"{a.scale.name}: {a.scale.describe()}"),
         ("Input", inv.source),
+        ("Evidence", f"{a.completeness.sentence} (source 'no evidence' on the Profile sheet)"),
         ("Gap Register", f"{len(register)} Subcategories with a gap or a finding"),
         ("Data-flow findings", f"{len(a.findings)} (see the Data Flows sheet)"),
     ]

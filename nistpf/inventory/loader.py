@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nistpf.errors import (
+    BlankInventoryError,
     InventoryError,
     UnknownIdError,
     UnknownVersionError,
@@ -73,6 +74,9 @@ def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
     for a client's own layout. Raises :class:`UnreadableInventoryError` when the source cannot
     be read at all, :class:`InventoryError` when the report has errors; warnings stay on
     ``inventory.issues``. The source is only ever read.
+
+    Raises :class:`BlankInventoryError` (an InventoryError) for a workbook whose Systems,
+    Controls and DataFlows are all empty: the template before the client filled it in.
     """
     report = Report()
     name = source if isinstance(source, str | Path) else "DataFrames"
@@ -85,9 +89,23 @@ def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
     loader = _Loader(book, report, column_mapping)
     loader.path = Path(source).resolve() if isinstance(source, str | Path) else None
     inventory = loader.load()
+    if not report.has_errors and _blank(inventory):
+        raise BlankInventoryError(book.name)
+    if not report.has_errors and inventory.systems.empty:
+        report.error(
+            "no-systems",
+            "Systems lists no system, so there is nothing to assess",
+            sheet="Systems",
+            hint="add one row per CX system that holds or processes customer data",
+        )
     if report.has_errors:
         raise InventoryError(book.name, report.frame())
     return inventory
+
+
+def _blank(inventory: Inventory) -> bool:
+    """Nothing filled in where the client describes their stack: the template as sent."""
+    return inventory.systems.empty and inventory.controls.empty and inventory.flows.empty
 
 
 class _Loader:

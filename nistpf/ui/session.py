@@ -69,8 +69,12 @@ class Session:
 
     ``store_path`` is the engagement's store (created when missing); uploads go into its folder.
     ``assessor`` is the name written into the log and the ratings. ``number`` pins an assessment
-    of the store; without it :meth:`load` picks the latest assessment of the same inventory
-    (same SHA-256) or starts a new one. With ``restore`` (the default), a store that already
+    of the store; without it :meth:`load` opens the store's latest assessment, whatever the
+    workbook's bytes: an assessment belongs to the engagement, so a workbook the client
+    corrected keeps every rating, profile edit and scope decision (keyed by Subcategory and
+    system ID; what no longer applies is listed by :attr:`orphans`). An empty store starts
+    its first assessment ("Baseline"). :meth:`open_assessment` switches to another one and
+    :meth:`follow_up` starts next year's. With ``restore`` (the default), a store that already
     holds an assessment reloads that assessment's inventory file, so everything saved before
     is back (an inventory read through a mapping needs :meth:`load` again with the mapping).
     """
@@ -155,8 +159,10 @@ class Session:
     def load(self, source: str | Path, mapping: str | Path | None = None) -> pd.DataFrame:
         """Read and validate ``source`` (with ``mapping`` for a client's own layout) and return
         the validation report. With errors no inventory is kept (:attr:`ready` is False);
-        otherwise the assessment of this inventory is opened — the latest one in the store
-        with the same SHA-256, or a new one — and scored with everything saved for it."""
+        otherwise the engagement's assessment is opened — the pinned one, else the store's
+        latest, else a new "Baseline" — and scored with everything saved for it; the report
+        then also lists what the store holds that applies to nothing in this workbook, and
+        a workbook naming another client than the engagement's."""
         return self._load(Path(source), None if mapping in (None, "") else Path(mapping))
 
     def _load(self, source: Path, mapping: Path | None, number: int | None = None) -> pd.DataFrame:
@@ -166,28 +172,65 @@ class Session:
             self.source, self.mapping = source, mapping
             self.inventory = self.assessment = None
             self.report = error.issues
+            if self.report.empty:  # the blank template: the error is the one sentence
+                self.report = _with_warning(empty_issues(), error.code, str(error))
+                self.report["severity"] = "error"
+                self.report["sheet"] = ""
             self._notify("load")
             return self.report
         self.source, self.mapping = source, mapping
         self.inventory = inventory
-        self.report = inventory.issues
+        self.report = empty_issues()
         self.number, self.created = self._choose_assessment(inventory, number)
+        claimed = self.report
         self._drafts = None
         self.rescore()
+        self.report = pd.concat([self.assessment.inventory.issues, claimed], ignore_index=True)
         self._notify("load")
         return self.report
 
     def _choose_assessment(self, inventory: Inventory, number: int | None) -> tuple[int, bool]:
+        warning = self.store.claim(inventory, who=self._who())
+        if warning:
+            self.report = _with_warning(self.report, "store-other-client", warning)
         pinned = number if number is not None else self._pinned
-        if pinned is not None:
-            return int(pinned), False
         runs = self.store.assessments()
-        same = runs[runs["inventory_sha256"] == (inventory.sha256 or "")]
-        if not same.empty:
-            return int(same["id"].iloc[-1]), False
-        label = inventory.about_value("client") or Path(inventory.source).stem
-        name = self.name or f"{label} {dt.date.today().isoformat()}"
+        if pinned is None and not runs.empty:
+            pinned = int(runs["id"].iloc[-1])
+        if pinned is not None:
+            self.store.record_inventory(int(pinned), inventory, who=self._who())
+            return int(pinned), False
+        name = self.name or "Baseline"
         return self.store.new_assessment(name, inventory, who=self._who()), True
+
+    @property
+    def orphans(self) -> pd.DataFrame:
+        """What the store keeps for this assessment that applies to nothing in the loaded
+        workbook (``entity, key, value, reason``; :meth:`nistpf.Store.orphans`): ratings and
+        scope decisions of systems no longer in it. Never dropped, never applied."""
+        self._require()
+        return self.store.orphans(self.inventory, self.number)
+
+    def open_assessment(self, number: int) -> pd.DataFrame:
+        """Switch to assessment ``number`` of the store (the current inventory is scored with
+        what that assessment holds); returns the validation report."""
+        self.store.assessment(int(number))  # an unknown number: StoreError names the others
+        self._pinned = int(number)
+        if self.source is None:
+            self.number = int(number)
+            return self.report
+        return self._load(self.source, self.mapping, int(number))
+
+    def follow_up(self, name: str, *, date: dt.date | str | None = None) -> pd.DataFrame:
+        """Start a follow-up of the open assessment (:meth:`nistpf.Store.follow_up`: its
+        Target Profile, scope and Tiers, no ratings yet) on the loaded workbook, and open it;
+        the previous assessment stays for comparison. Returns the validation report."""
+        self._require()
+        number = self.store.follow_up(
+            name, previous=self.number, inventory=self.inventory, date=date, who=self._who()
+        )
+        self._pinned = number
+        return self._load(self.source, self.mapping, number)
 
     def _restore(self) -> None:
         run = self.store.assessment(self.number if self.number is not None else self.store.latest())
@@ -348,6 +391,12 @@ class Session:
         """The name saved with every later change (the log's ``who``, the ratings' assessor)."""
         self.assessor = name.strip() or None
         self._notify("assessor")
+
+
+def _with_warning(report: pd.DataFrame, code: str, problem: str) -> pd.DataFrame:
+    row = dict.fromkeys(report.columns, "")
+    row.update(severity="warning", sheet="Store", excel_row=pd.NA, problem=problem, code=code)
+    return pd.concat([report, pd.DataFrame([row]).astype(object)], ignore_index=True)
 
 
 def _text(value: Any) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import ipywidgets as w
 
+from nistpf.engagement import Engagement
 from nistpf.ui._widgets import Step
 from nistpf.ui.session import Session
 from nistpf.ui.steps_load import LoadStep, ScopeStep
@@ -57,16 +58,21 @@ class Wizard:
 
 
 def guided_assessment(
-    store_path: str | Path,
+    store_path: str | Path | Engagement,
     source: str | Path | None = None,
     *,
     mapping: str | Path | None = None,
     assessor: str | None = None,
 ) -> Wizard:
-    """The guided assessment on the engagement store ``store_path`` (created when missing):
-    a :class:`Wizard`, not displayed. With ``source`` the inventory is loaded at once;
-    without it, a store that already holds an assessment reopens it, with every rating saved.
+    """The guided assessment on the engagement store ``store_path`` (created when missing), or
+    on an :class:`~nistpf.engagement.Engagement` (``nistpf.open_engagement()``: its store,
+    and its workbook as ``source``): a :class:`Wizard`, not displayed. With ``source`` the
+    inventory is loaded at once; without it, a store that already holds an assessment reopens
+    it, with every rating saved.
     """
+    if isinstance(store_path, Engagement):
+        source = store_path.inventory_path if source is None else source
+        store_path = store_path.store_path
     session = Session(store_path, assessor=assessor)
     if source is not None:
         session.load(source, mapping)

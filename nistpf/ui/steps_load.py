@@ -22,9 +22,16 @@ class LoadStep(Step):
     a mapping, click Load: the validation report appears as a table. Errors leave
     ``session.ready`` False, which keeps the later steps disabled.
 
+    The assessment open is named, and another one of the engagement can be picked; a
+    follow-up (next year's assessment, from this one's Target Profile and scope) is started
+    explicitly. What the store keeps that applies to nothing in the workbook (ratings of a
+    system no longer listed) is shown, never dropped.
+
     ``controls``: ``assessor`` (Text: the name saved with every change), ``path`` (Text),
     ``upload`` (FileUpload, .xlsx/.xlsm), ``mapping`` (Text), ``mapping_upload`` (FileUpload,
-    .toml), ``load`` (Button), ``status`` (HTML: one line), ``report`` (HTML: the table)."""
+    .toml), ``load`` (Button), ``status`` (HTML: one line), ``report`` (HTML: the table),
+    ``assessment`` (Dropdown of the store's assessments: the one open), ``follow_up_name``
+    (Text), ``follow_up`` (Button), ``orphans`` (HTML: what applies to nothing)."""
 
     title = "1 Load"
     key = "load"
@@ -59,6 +66,19 @@ class LoadStep(Step):
         c["load"] = w.Button(description="Load", button_style="primary", icon="upload")
         c["status"] = w.HTML()
         c["report"] = w.HTML()
+        c["assessment"] = w.Dropdown(
+            description="Assessment", options=[], layout=w.Layout(width="60%"), style=WIDE
+        )
+        c["follow_up_name"] = w.Text(
+            description="Follow-up",
+            placeholder="e.g. Follow-up 2027",
+            layout=w.Layout(width="40%"),
+            style=WIDE,
+        )
+        c["follow_up"] = w.Button(description="Start follow-up", icon="forward")
+        c["orphans"] = w.HTML()
+        c["assessment"].observe(self._on_assessment, names="value")
+        c["follow_up"].on_click(self._on_follow_up)
         c["assessor"].observe(self._on_assessor, names="value")
         c["upload"].observe(self._on_upload, names="value")
         c["mapping_upload"].observe(self._on_mapping_upload, names="value")
@@ -74,8 +94,12 @@ class LoadStep(Step):
             w.HBox([c["mapping"], c["mapping_upload"]]),
             c["load"],
             c["status"],
+            c["assessment"],
+            w.HBox([c["follow_up_name"], c["follow_up"]]),
+            c["orphans"],
             c["report"],
         ]
+        self._show_assessments()
         if session.source is not None:
             self._show_report(session.report)
 
@@ -116,6 +140,43 @@ class LoadStep(Step):
             c["status"].value = ""
             raise
 
+    @handler
+    def _on_assessment(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None and change["new"] != self.session.number:
+            self.session.open_assessment(change["new"])
+
+    @handler
+    def _on_follow_up(self, _button: w.Button) -> None:
+        name = self.controls["follow_up_name"].value.strip()
+        if not name:
+            self.controls["status"].value = (
+                "<p style='color:#b00020'>Name the follow-up first (e.g. “Follow-up 2027”).</p>"
+            )
+            return
+        self.session.follow_up(name)
+        self.controls["follow_up_name"].value = ""
+
+    def _show_assessments(self) -> None:
+        """The dropdown lists the store's assessments and shows the one open."""
+        runs = self.session.store.assessments()
+        options = [
+            (f"{r.id} · {r.name}" + (f" · {r.date}" if r.date else ""), int(r.id))
+            for r in runs.itertuples(index=False)
+        ]
+        c = self.controls
+        with self.quiet():
+            c["assessment"].options = options
+            c["assessment"].value = self.session.number if self.session.number else None
+        c["assessment"].disabled = not self.session.ready
+        c["follow_up"].disabled = not self.session.ready
+        orphans = self.session.orphans if self.session.ready else pd.DataFrame()
+        c["orphans"].value = (
+            ""
+            if orphans.empty
+            else "<p><b>Saved in the store but applying to nothing in this workbook</b> "
+            "(kept, not scored):</p>" + html_table(orphans, empty="")
+        )
+
     def _show_report(self, report: pd.DataFrame) -> None:
         errors = int((report["severity"] == "error").sum())
         warnings = int((report["severity"] == "warning").sum())
@@ -142,6 +203,7 @@ class LoadStep(Step):
 
     def _build(self) -> None:
         self._show_report(self.session.report)
+        self._show_assessments()
 
 
 class ScopeStep(Step):

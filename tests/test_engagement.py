@@ -1,0 +1,410 @@
+"""A real engagement, end to end, on a client that is not the sample: the folder `nistpf new`
+makes, its notebooks, its store, and what the command line does with them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+import nistpf
+from nistpf.cli import main
+from nistpf.engagement import (
+    CLIENT_LINE,
+    SAMPLE_LINE,
+    engagement_notebook,
+    new_engagement,
+    notebooks_dir,
+    open_engagement,
+)
+from nistpf.ui import Session
+from nistpf.ui.steps import Wizard
+
+CLIENT = "Harrow Lane Outfitters"
+SAMPLE_CLIENT = "Tallowby"  # the bundled sample's client, which must never show
+NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+
+
+def client_sheets(*, drop_system: str | None = None, date: str = "2026-05-04") -> dict:
+    """The client's answers, as the template's sheets: four systems, five controls, three
+    flows, an About sheet naming the client."""
+    systems = pd.DataFrame(
+        {
+            "system_id": ["HL-CRM", "HL-CDP", "HL-BOT", "HL-DWH"],
+            "name": ["Harrow CRM", "Customer data platform", "Help bot", "Warehouse"],
+            "type": ["CRM", "CDP", "Chatbot", "DataWarehouse"],
+            "owner": ["CX Ops", "Marketing", "CX Ops", "Data"],
+            "criticality": ["High", "Medium", "Low", "Medium"],
+            "data_categories": ["user.contact.email", "user.contact", "user.name", "user"],
+        }
+    )
+    if drop_system:
+        systems = systems[systems["system_id"] != drop_system]
+    controls = pd.DataFrame(
+        {
+            "control_id": ["HL-1", "HL-2", "HL-3", "HL-4", "HL-5"],
+            "name": ["TLS", "Retention jobs", "DSAR desk", "Bot accounts", "Privacy policy"],
+            "status": [
+                "Implemented",
+                "Partially implemented",
+                "Implemented",
+                "Planned",
+                "Implemented",
+            ],
+            "subcategories": ["PR.DS-P2", "CT.DM-P5", "CT.DM-P1", "PR.AC-P1", "GV.PO-P1"],
+            "applies_to": ["ALL", "HL-CRM; HL-DWH", "HL-CRM", "type:Chatbot", "ALL"],
+        }
+    )
+    flows = pd.DataFrame(
+        {
+            "flow_id": ["HF-1", "HF-2", "HF-3"],
+            "source": ["HL-BOT", "HL-CRM", "HL-CDP"],
+            "destination": ["HL-CRM", "HL-CDP", "HL-DWH"],
+            "data_categories": ["user.name", "user.contact.email", "user.contact"],
+            "purpose": ["Support", "Profile", "Reporting"],
+            "stage": ["collection", "transfer", "storage"],
+            "encrypted_in_transit": ["yes", "yes", "yes"],
+            "consent_basis": ["contract", "contract", "legitimate interest"],
+            "retention_days": [365, 365, 730],
+            "owner": ["CX Ops", "Marketing", "Data"],
+        }
+    )
+    about = pd.DataFrame(
+        {
+            "field": ["client", "engagement", "assessor", "date"],
+            "value": [CLIENT, "Privacy Framework assessment 2026", "A. Consultant", date],
+        }
+    )
+    return {"Systems": systems, "Controls": controls, "DataFlows": flows, "About": about}
+
+
+@pytest.fixture
+def engagement(tmp_path: Path) -> Path:
+    folder = tmp_path / "harrow-lane"
+    new_engagement(folder)
+    nistpf.write_template(folder / "inventory.xlsx", force=True, data=client_sheets())
+    return folder
+
+
+def run_notebook(path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return notebook
+
+
+def outputs_text(notebook: nbformat.NotebookNode) -> str:
+    return json.dumps([cell.get("outputs", []) for cell in notebook.cells], ensure_ascii=False)
+
+
+# -- the folder and its notebooks ----------------------------------------------------------------
+
+
+def test_every_notebook_of_an_engagement_shows_the_client_and_never_the_sample(engagement):
+    for path in sorted(engagement.glob("*.ipynb")):
+        notebook = run_notebook(path)
+        text = outputs_text(notebook)
+        assert CLIENT in text, f"{path.name} does not name the client"
+        assert SAMPLE_CLIENT not in text, f"{path.name} shows the sample"
+        first = notebook.cells[0]
+        assert first.outputs[0]["data"]["text/markdown"].startswith("# Harrow Lane Outfitters — ")
+    written = [p for p in engagement.iterdir() if p.suffix in {".xlsx", ".pptx", ".html"}]
+    names = {p.name for p in written}
+    assert "harrow-lane-outfitters-gap-register.xlsx" in names
+    assert "harrow-lane-outfitters-deck.pptx" in names
+    register = openpyxl.load_workbook(engagement / "harrow-lane-outfitters-gap-register.xlsx")
+    cells = [str(c) for ws in register for row in ws.iter_rows(values_only=True) for c in row]
+    assert CLIENT in cells
+    assert not any(SAMPLE_CLIENT in c for c in cells)
+    store = nistpf.open_store(engagement / "engagement.nistpf")
+    assert store.client == CLIENT
+    runs = store.assessments()
+    assert set(runs["inventory_name"]) == {"inventory.xlsx"}
+
+
+def test_while_the_workbook_is_the_blank_template_every_notebook_stops_in_one_sentence(tmp_path):
+    folder = tmp_path / "fresh"
+    new_engagement(folder)
+    for path in sorted(folder.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        client = NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(folder)}},
+        )
+        with pytest.raises(CellExecutionError):
+            client.execute()
+        (error,) = notebook.cells[0].outputs
+        assert error["ename"] == "BlankInventoryError"
+        assert error["traceback"] == [
+            "BlankInventoryError: inventory.xlsx is still the blank template: send it to the "
+            "client to fill in (Systems, Controls, DataFlows), then run this again."
+        ], path.name
+        later = [c for c in notebook.cells[1:] if c.cell_type == "code"]
+        assert all(c.execution_count is None for c in later), path.name
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".ipynb")) == [
+        "engagement.nistpf",
+        "inventory.xlsx",
+    ]
+
+
+def test_the_repository_notebooks_use_the_sample_and_copies_open_their_folder():
+    for path in NOTEBOOKS:
+        text = path.read_text(encoding="utf-8")
+        notebook = json.loads(text)
+        tagged = [c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", [])]
+        assert len(tagged) == 1, path.name
+        assert tagged[0] is notebook["cells"][0]
+        assert SAMPLE_LINE in "".join(tagged[0]["source"])
+        copy = json.loads(engagement_notebook(text))
+        assert SAMPLE_LINE not in json.dumps(copy)
+        assert CLIENT_LINE in "".join(copy["cells"][0]["source"])
+        assert copy["cells"][1:] == notebook["cells"][1:]  # nothing else changes
+
+
+def test_new_prints_the_next_three_steps(tmp_path, capsys):
+    assert main(["new", str(tmp_path / "acme")]) == 0
+    out = capsys.readouterr().out
+    steps = out.split("Next steps")[1].splitlines()[1:]
+    assert [line[:3] for line in steps[:3]] == ["1. ", "2. ", "3. "]
+    assert "nistpf validate inventory.xlsx" in steps[0]
+    assert "02_guided_assessment.ipynb" in steps[1]
+    assert "--store engagement.nistpf" in steps[2]
+
+
+def test_new_sample_makes_a_practice_engagement(tmp_path, capsys):
+    folder = tmp_path / "practice"
+    assert main(["new", str(folder), "--sample"]) == 0
+    assert "Practise" in capsys.readouterr().out
+    assert (folder / "inventory.xlsx").read_bytes() == nistpf.sample_path().read_bytes()
+    practice = open_engagement(folder)
+    assert practice.client.startswith(SAMPLE_CLIENT)
+    assert not practice.sample  # the folder's own copy, like any engagement
+
+
+def test_a_folder_without_an_engagement_is_one_sentence(tmp_path):
+    with pytest.raises(nistpf.NistpfError, match=r"is not an engagement folder.*nistpf new DIR"):
+        open_engagement(tmp_path)
+
+
+# -- the store: another client, a mistyped path, an empty store, the About date -------------------
+
+
+def sample_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copy(nistpf.sample_path(), tmp_path / "tallowby.xlsx"))
+
+
+def test_assess_with_another_clients_store_says_so(engagement, tmp_path, capsys):
+    store = engagement / "engagement.nistpf"
+    session = Session(store)
+    session.load(engagement / "inventory.xlsx")  # the engagement's first assessment
+    assert session.store.client == CLIENT
+    source = sample_copy(tmp_path)
+    assert main(["assess", str(source), "--store", str(store), "-o", str(tmp_path / "r.xlsx")]) == 0
+    err = capsys.readouterr().err
+    assert f"engagement store of {CLIENT!r}" in err
+    assert "'Tallowby & Finch Ltd' as the client" in err
+    assert err.count("\n") == 1
+
+
+def test_a_mistyped_store_is_one_line_and_creates_nothing(tmp_path, capsys):
+    source = sample_copy(tmp_path)
+    missing = tmp_path / "engagment.nistpf"
+    for command in ("assess", "report"):
+        assert main([command, str(source), "--store", str(missing)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert f"{missing}: no such engagement store" in err
+        assert "new_assessment" not in err
+    assert not missing.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tallowby.xlsx"]
+
+
+def test_an_empty_store_says_how_to_start(engagement, capsys):
+    code = main(
+        [
+            "assess",
+            str(engagement / "inventory.xlsx"),
+            "--store",
+            str(engagement / "engagement.nistpf"),
+        ]
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "holds no assessment yet" in err
+    assert "02_guided_assessment.ipynb" in err  # the notebook's terms
+    assert "without --store" in err or "leave out --store" in err  # the command line's
+    assert "new_assessment" not in err
+
+
+def test_the_about_date_is_kept_unless_the_consultant_sets_one(engagement, tmp_path):
+    store = nistpf.open_store(engagement / "engagement.nistpf")
+    inventory = nistpf.load_inventory(engagement / "inventory.xlsx")
+    number = store.new_assessment("Baseline", inventory)
+    assert store.apply(inventory).about_value("date") == "2026-05-04"
+    # The client corrects the date in the workbook: the corrected date is used.
+    nistpf.write_template(
+        engagement / "inventory.xlsx", force=True, data=client_sheets(date="2026-06-01")
+    )
+    corrected = nistpf.load_inventory(engagement / "inventory.xlsx")
+    assert store.apply(corrected).about_value("date") == "2026-06-01"
+    store.set_assessment_date(number, "2026-06-15")
+    assert store.apply(corrected).about_value("date") == "2026-06-15"
+    register = tmp_path / "r.xlsx"
+    assert (
+        main(
+            [
+                "assess",
+                str(engagement / "inventory.xlsx"),
+                "--store",
+                str(store.path),
+                "-o",
+                str(register),
+            ]
+        )
+        == 0
+    )
+    summary = openpyxl.load_workbook(register, read_only=True)["Summary"]
+    fields = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if len(r) > 1 and r[0]}
+    assert str(fields["Date"]).startswith("2026-06-15")
+
+
+# -- nothing typed is lost --------------------------------------------------------------------
+
+
+def test_ratings_survive_a_corrected_workbook_and_what_vanished_is_listed(engagement, capsys):
+    session = Session(engagement / "engagement.nistpf", assessor="A. Consultant")
+    session.load(engagement / "inventory.xlsx")
+    first = session.number
+    session.rate("PR.DS-P2", 2, evidence="TLS scan", method="test")
+    session.rate("CT.DM-P5", 3, system="HL-DWH", evidence="Retention job logs")
+    session.rate("CT.DM-P5", 1, system="HL-BOT")
+    session.set_scope("HL-BOT", False)
+    session.set_target("PR-P", 4, priority="High")
+
+    # The client corrects the workbook and drops the help bot.
+    nistpf.write_template(
+        engagement / "inventory.xlsx", force=True, data=client_sheets(drop_system="HL-BOT")
+    )
+    again = Session(engagement / "engagement.nistpf", assessor="A. Consultant")
+    again.load(engagement / "inventory.xlsx")
+    assert again.number == first
+    assert not again.created
+    assert len(again.store.assessments()) == 1
+    subs = again.assessment.subcategories.set_index("subcategory")
+    assert subs.loc["PR.DS-P2", "current"] == 2
+    assert subs.loc["PR.DS-P2", "target"] == 4
+    assert subs.loc["PR.DS-P2", "priority"] == "High"
+    levels = again.assessment.levels.set_index(["subcategory", "system"])
+    assert levels.loc[("CT.DM-P5", "HL-DWH"), "level"] == 3
+    orphans = again.orphans
+    assert orphans[["entity", "key", "value"]].values.tolist() == [
+        ["rating", "CT.DM-P5 on HL-BOT", "1"],
+        ["scope", "HL-BOT", "out"],
+    ]
+    assert set(orphans["reason"]) == {"system HL-BOT is no longer in inventory.xlsx's Systems"}
+    shown = again.report[again.report["code"] == "store-orphan"]
+    assert len(shown) == 2
+    # The wizard names the assessment open, offers the others, and lists what vanished.
+    load = Wizard(again).steps["load"]
+    assert load.controls["assessment"].value == first
+    assert "CT.DM-P5 on HL-BOT" in load.controls["orphans"].value
+    # So does the command line.
+    assert (
+        main(["assess", str(engagement / "inventory.xlsx"), "--store", str(again.store_path)]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "CT.DM-P5 on HL-BOT" in err
+    assert "no longer in inventory.xlsx's Systems" in err
+
+
+def test_a_follow_up_starts_from_the_previous_profile_and_scope_and_keeps_it(engagement, capsys):
+    session = Session(engagement / "engagement.nistpf")
+    session.load(engagement / "inventory.xlsx")
+    session.rate("PR.DS-P2", 2)
+    session.set_scope("HL-BOT", False)
+    session.set_target("CT-P", 4)
+    baseline = session.number
+    assert (
+        main(["follow-up", str(session.store_path), "Follow-up 2027", "--date", "2027-05-01"]) == 0
+    )
+    assert "from assessment 1" in capsys.readouterr().out
+    store = session.store
+    follow = store.latest()
+    assert follow != baseline
+    assert store.ratings(follow).empty
+    assert store.ratings(baseline)["subcategory"].tolist() == ["PR.DS-P2"]
+    assert store.scope(follow).values.tolist() == [["HL-BOT", False]]
+    assert store.profile(follow)[["pf_id", "target"]].values.tolist() == [["CT-P", 4.0]]
+    assert store.assessment(follow)["date"] == "2027-05-01"
+    reopened = Session(engagement / "engagement.nistpf")
+    assert reopened.number == follow
+    reopened.open_assessment(baseline)
+    assert (
+        reopened.assessment.subcategories.set_index("subcategory").loc["PR.DS-P2", "current"] == 2
+    )
+
+
+def test_rewriting_a_register_keeps_what_the_client_typed(tmp_path, capsys):
+    source = sample_copy(tmp_path)
+    register = tmp_path / "register.xlsx"
+    assert main(["assess", str(source), "-o", str(register)]) == 0
+    capsys.readouterr()
+    book = openpyxl.load_workbook(register)
+    sheet = book["Gap Register"]
+    headers = [c.value for c in sheet[1]]
+    row = 2
+    subcategory = sheet.cell(row, headers.index("Subcategory") + 1).value
+    sheet.cell(row, headers.index("Owner") + 1, "Head of CX")
+    sheet.cell(row, headers.index("Status") + 1, "In progress")
+    sheet.cell(row, headers.index("Comments") + 1, "Budget approved")
+    book.save(register)
+
+    assert main(["assess", str(source), "-o", str(register)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Carried over from register.xlsx: 1 rows with the client's edits; closed since then: 0"
+        in out
+    )
+    edits = nistpf.read_register_edits(register).set_index("subcategory")
+    assert edits.loc[subcategory, ["owner", "status", "comments"]].tolist() == [
+        "Head of CX",
+        "In progress",
+        "Budget approved",
+    ]
+    assert main(["assess", str(source), "-o", str(register), "--overwrite"]) == 0
+    edits = nistpf.read_register_edits(register).set_index("subcategory")
+    assert edits.loc[subcategory, "owner"] is None
+
+
+def test_a_file_at_the_register_path_that_is_no_register_is_not_replaced(tmp_path, capsys):
+    source = sample_copy(tmp_path)
+    notes = tmp_path / "notes.xlsx"
+    notes.write_bytes(b"my own notes, not a workbook")
+    assert main(["assess", str(source), "-o", str(notes)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--overwrite" in err
+    assert notes.read_bytes() == b"my own notes, not a workbook"
+
+
+def test_deliverables_are_named_after_the_engagement(engagement, capsys):
+    source = engagement / "inventory.xlsx"
+    assert main(["assess", str(source)]) == 0
+    assert main(["report", str(source)]) == 0
+    names = {p.name for p in engagement.iterdir()}
+    assert "harrow-lane-outfitters-gap-register.xlsx" in names
+    assert "harrow-lane-outfitters-report.html" in names
+    assert not any(n.startswith("inventory-") for n in names)
