@@ -200,7 +200,8 @@ def test_new_scaffolds_an_engagement_and_refuses_a_folder_in_use(capsys, tmp_pat
     )
     assert names == sorted(["engagement.nistpf", "inventory.xlsx", *notebooks])
     assert f"wrote {folder / 'engagement.nistpf'}" in out
-    assert nistpf.load_inventory(folder / "inventory.xlsx").systems.empty
+    with pytest.raises(BlankInventoryError):  # the template, still to be filled in
+        nistpf.load_inventory(folder / "inventory.xlsx")
     assert nistpf.open_store(folder / "engagement.nistpf").engagement_name == "Acme 2026"
     code, out, err = run(capsys, "new", str(folder))
     assert code == 2
