@@ -27,6 +27,7 @@ from nistpf.errors import (
     OutputExistsError,
     UnreadableInventoryError,
 )
+from nistpf.export.atomic import same_file
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.report import format_report
 from nistpf.sample import sample_path
@@ -436,7 +437,7 @@ def _assess(args: argparse.Namespace) -> int:
     output = args.output or _deliverable(args, assessment, "gap-register.xlsx")
     sources = [args.carry_over] if args.carry_over else []
     edits = read_register_edits(args.carry_over) if args.carry_over else None
-    if output.exists() and not args.overwrite and not (sources and _same(sources[0], output)):
+    if output.exists() and not args.overwrite and not (sources and same_file(sources[0], output)):
         # The register being replaced may hold what the client typed: it carries over first.
         edits = merge_edits(existing_edits(output), edits)
         sources.insert(0, output)
@@ -453,13 +454,6 @@ def _assess(args: argparse.Namespace) -> int:
             print(f"  {row.subcategory} ({row.reason})")
     print(f"\nwrote {written}")
     return EXIT_OK
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or a.samefile(b)
-    except OSError:
-        return False
 
 
 def _edited(edits: pd.DataFrame) -> int:

@@ -45,7 +45,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from nistpf.assessment import Assessment
 from nistpf.errors import OutputNotWritableError, RegisterError
-from nistpf.export.atomic import atomic_open, check_destination
+from nistpf.export.atomic import atomic_open, check_destination, same_file
 from nistpf.export.excel_method import method_sheet
 from nistpf.export.excel_sheets import (
     DATA_FLOWS,
@@ -134,7 +134,7 @@ def write_gap_register(
     check_destination(path, source=assessment.inventory.path)
     edits = _edits(carry_over)
     replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
-    if replaced and (carry_over is None or not _same_file(Path(carry_over), path)):
+    if replaced and (carry_over is None or not same_file(Path(carry_over), path)):
         edits = merge_edits(existing_edits(path), edits)
     sheets = build_sheets(assessment, edits=edits)
     workbook = Workbook(write_only=True)
@@ -205,13 +205,6 @@ def merge_edits(first: pd.DataFrame, then: pd.DataFrame | None) -> pd.DataFrame:
     if then is None:
         return normalise_edits(first)
     return normalise_edits(pd.concat([first, then], ignore_index=True))
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or a.samefile(b)
-    except OSError:
-        return False
 
 
 def _edits(carry_over: object) -> pd.DataFrame | None:
