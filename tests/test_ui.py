@@ -4,6 +4,7 @@ check what reached the engagement store. Nothing is ever displayed."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import statistics
 import time
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import IPython.core.display_functions
 import IPython.display
+import ipywidgets
 import pandas as pd
 import pytest
 
 import nistpf
+from nistpf.inventory.schema import PROFILE
 from nistpf.ui import (
     ExportStep,
     LoadStep,
@@ -28,7 +31,9 @@ from nistpf.ui import (
     Wizard,
     guided_assessment,
 )
+from nistpf.ui._widgets import named_widgets
 from nistpf.ui.session import Change
+from nistpf.ui.steps_review import FIGURES, PLOTLY_MIME
 
 SUB = "PR.DS-P2"  # derived 1.76 on the sample, no assessor rating there
 ASSESSOR = "Test Assessor"
@@ -272,6 +277,32 @@ def test_profile_step_overrides_one_subcategory(session: Session):
     assert row["in_profile"] is None or pd.isna(row["in_profile"])
 
 
+def test_profile_step_heads_its_columns_with_the_profile_sheets_words(session: Session):
+    profile = ProfileStep(session)
+    rows = [
+        child
+        for child in profile.body.children
+        if isinstance(child, ipywidgets.HBox) and child.children
+    ]
+    heads = [row for row in rows if all(isinstance(c, ipywidgets.HTML) for c in row.children)]
+    texts = [[re.sub(r"<[^>]+>", "", cell.value) for cell in row.children] for row in heads]
+    sheet = [c.name.replace("_", " ") for c in PROFILE.columns if c.name != "pf_id"]
+    assert texts == [
+        ["function or category", "target", "priority", "roll-up"],
+        ["subcategory", *sheet],
+    ]
+    # the override's row shows a Subcategory's settings from the start, not blank inputs
+    assert profile.controls["subcategory"].value == "ID.IM-P1"
+    assert profile.controls["sub_target"].value == "inherit"
+    assert "Applies" in profile.controls["sub_effective"].value
+    # each heading stands over its column: the same widths as the inputs under it
+    grid = next(row for row in rows if profile.controls["target"]["ID-P"] in row.children)
+    override = next(row for row in rows if profile.controls["sub_target"] in row.children)
+    for head, inputs in ((heads[0], grid), (heads[1], override)):
+        widths = [cell.layout.width for cell in head.children]
+        assert widths == [child.layout.width for child in inputs.children]
+
+
 # -- 4. Rate -----------------------------------------------------------------------------------
 
 
@@ -398,6 +429,23 @@ def test_evidence_without_a_level_is_kept(session: Session, store_path: Path):
     assert again.controls["evidence"].value == "interview notes to follow"
 
 
+def test_every_input_label_has_room_for_its_words(session: Session):
+    """ipywidgets gives a label 80 px and cuts the rest ("Subcateg"): a label longer than a
+    short word is sized to its text."""
+    wizard = Wizard(session)
+    checked = 0
+    for step in wizard.steps.values():
+        for name, widget in named_widgets(step.controls):
+            description = getattr(widget, "description", "")
+            if isinstance(widget, ipywidgets.Checkbox | ipywidgets.Button) or not description:
+                continue
+            checked += 1
+            if len(description) > 8:
+                assert widget.style.description_width == "initial", (step.key, name)
+    assert wizard.steps["rate"].controls["subcategory"].style.description_width == "initial"
+    assert checked >= 8
+
+
 # -- 5. Tiers ----------------------------------------------------------------------------------
 
 
@@ -455,6 +503,31 @@ def test_review_step_updates_its_figures_in_place_after_a_rating(session: Sessio
     bars = next(t for t in gaps.data if t.type == "bar")
     ranked = session.assessment.subcategories.query("in_profile and gap > 0")
     assert len(bars.y) == min(10, len(ranked))
+
+
+def test_review_charts_are_whole_plotly_outputs_that_fill_the_width(session: Session):
+    """Each chart is the figure's full plotly output, sent whole on every redraw (nothing
+    depends on an earlier update having reached the browser), with no fixed width: the
+    renderer draws it as wide as the notebook and again when it is shown or resized."""
+    review = ReviewStep(session)
+    rate = RateStep(session)
+    for name in FIGURES:
+        chart = review.controls[name]
+        assert isinstance(chart, ipywidgets.Output)
+        assert chart.layout.width == "100%"
+        (output,) = chart.outputs
+        spec = output["data"][PLOTLY_MIME]
+        assert len(spec["data"]) == len(chart.figure.data) > 0
+        assert "width" not in spec["layout"]
+        assert spec["config"]["responsive"] is True
+        assert spec["layout"]["title"]["text"] == chart.figure.layout.title.text
+
+    rate.controls["subcategory"].value = SUB
+    rate.controls["rating"].value = "4 Adaptive"
+    (output,) = review.controls["radar"].outputs
+    current = next(t for t in output["data"][PLOTLY_MIME]["data"] if t["name"] == "Current")
+    functions = list(session.assessment.functions["current"])
+    assert current["r"][: len(functions)] == pytest.approx(functions)
 
 
 def test_review_step_redraws_only_when_the_numbers_change(

@@ -12,7 +12,6 @@ from nistpf.inventory.schema import PRIORITIES, TIER_ATTRIBUTES
 from nistpf.ui._widgets import (
     INHERIT,
     NOT_RATED,
-    WIDE,
     Step,
     esc,
     handler,
@@ -24,12 +23,30 @@ from nistpf.ui._widgets import (
 from nistpf.ui.session import Change, Session
 
 IN_PROFILE = {INHERIT: None, "yes": True, "no": False}
+# The widths of the profile's columns, shared by the headings, the Function and Category rows
+# and the Subcategory override (the rationale takes the rest of the row).
+COLUMNS = {"name": "26em", "target": "13em", "priority": "9em", "in_profile": "7em"}
+OVERRIDE = ("subcategory", "sub_target", "sub_priority", "sub_in_profile", "sub_rationale")
+
+
+def headings(*columns: str | tuple[str, str]) -> w.HBox:
+    """A row of column headings over the profile's inputs: each column a name of
+    :data:`COLUMNS` (or ``"rationale"``, the rest of the row) headed by the Profile sheet's
+    header for it (``in_profile`` → "in profile"), or a ``(column, heading)`` pair."""
+    cells = []
+    for column in columns:
+        name, text = column if isinstance(column, tuple) else (column, column.replace("_", " "))
+        width = COLUMNS.get(name)
+        layout = w.Layout(width=width) if width else w.Layout(flex="1")
+        cells.append(w.HTML(f"<b>{esc(text)}</b>", layout=layout))
+    return w.HBox(cells, layout=w.Layout(width="100%"))
 
 
 class ProfileStep(Step):
     """The Target Profile: target level and priority per Function and Category (a Category's
     row overrides its Function's, "inherit" takes the wider row's), and overrides for single
-    Subcategories. Saved on change (``store.set_profile``).
+    Subcategories, in columns headed as the Profile sheet's (target, priority, in profile,
+    rationale). Saved on change (``store.set_profile``).
 
     ``controls``: ``target`` and ``priority`` (dicts Function/Category ID → Dropdown; target
     options are scale labels like "3 Repeatable"), ``rollup`` (dict ID → HTML: current,
@@ -44,14 +61,17 @@ class ProfileStep(Step):
         super().__init__(session)
         c = self.controls
         c["target"], c["priority"], c["rollup"] = {}, {}, {}
-        c["subcategory"] = w.Dropdown(description="Subcategory", style=WIDE)
-        c["sub_target"] = w.Dropdown(description="target", style=WIDE)
+        # The override's inputs sit in the grid's columns, under the same headings.
+        c["subcategory"] = w.Dropdown(layout=w.Layout(width=COLUMNS["name"]))
+        c["sub_target"] = w.Dropdown(layout=w.Layout(width=COLUMNS["target"]))
         c["sub_priority"] = w.Dropdown(
-            options=[INHERIT, *PRIORITIES], description="priority", style=WIDE
+            options=[INHERIT, *PRIORITIES], layout=w.Layout(width=COLUMNS["priority"])
         )
-        c["sub_in_profile"] = w.Dropdown(options=list(IN_PROFILE), description="in profile")
+        c["sub_in_profile"] = w.Dropdown(
+            options=list(IN_PROFILE), layout=w.Layout(width=COLUMNS["in_profile"])
+        )
         c["sub_rationale"] = w.Text(
-            description="rationale", continuous_update=False, layout=w.Layout(width="60%")
+            placeholder="why this target", continuous_update=False, layout=w.Layout(flex="1")
         )
         c["sub_effective"] = w.HTML()
         c["subcategory"].observe(self._on_pick, names="value")
@@ -82,17 +102,22 @@ class ProfileStep(Step):
             c["subcategory"].options = [
                 (f"{s.id} {_short(s.text)}", s.id) for s in subs.itertuples(index=False)
             ]
+            if c["subcategory"].value is None and len(subs):  # a row of inputs, never blanks
+                c["subcategory"].value = subs["id"].iloc[0]
         self.body.children = [
             w.HTML(
                 "<p>Set the level the client aims for and how much it matters. A Category's "
                 "row overrides its Function's; <i>inherit</i> takes the wider row's (by "
                 "default target 3, Moderate priority, in the profile).</p>"
             ),
+            headings(("name", "function or category"), "target", "priority", ("rollup", "roll-up")),
             *rows,
             w.HTML("<h4>Override one Subcategory</h4>"),
-            c["subcategory"],
-            w.HBox([c["sub_target"], c["sub_priority"], c["sub_in_profile"]]),
-            c["sub_rationale"],
+            headings(("name", "subcategory"), "target", "priority", "in_profile", "rationale"),
+            w.HBox(
+                [c[name] for name in OVERRIDE],
+                layout=w.Layout(width="100%"),
+            ),
             c["sub_effective"],
         ]
         self._show_values()
@@ -100,15 +125,15 @@ class ProfileStep(Step):
 
     def _row(self, pf_id: str, name: str, targets: list[str], *, bold: bool) -> w.HBox:
         c = self.controls
-        c["target"][pf_id] = w.Dropdown(options=targets, layout=w.Layout(width="13em"))
+        c["target"][pf_id] = w.Dropdown(options=targets, layout=w.Layout(width=COLUMNS["target"]))
         c["priority"][pf_id] = w.Dropdown(
-            options=[INHERIT, *PRIORITIES], layout=w.Layout(width="9em")
+            options=[INHERIT, *PRIORITIES], layout=w.Layout(width=COLUMNS["priority"])
         )
         c["rollup"][pf_id] = w.HTML()
         c["target"][pf_id].observe(self._on_target(pf_id, "target"), names="value")
         c["priority"][pf_id].observe(self._on_target(pf_id, "priority"), names="value")
         text = f"<b>{esc(pf_id)} {esc(name)}</b>" if bold else f"&emsp;{esc(pf_id)} {esc(name)}"
-        label = w.HTML(text, layout=w.Layout(width="26em"))
+        label = w.HTML(text, layout=w.Layout(width=COLUMNS["name"]))
         return w.HBox([label, c["target"][pf_id], c["priority"][pf_id], c["rollup"][pf_id]])
 
     def _on_target(self, pf_id: str, attribute: str):

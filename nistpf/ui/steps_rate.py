@@ -52,7 +52,9 @@ class RateStep(Step):
         c["function"] = w.Dropdown(description="Function", style=WIDE)
         c["gap_only"] = w.Checkbox(description="has a gap", indent=False)
         c["unrated_only"] = w.Checkbox(description="not yet rated", indent=False)
-        c["subcategory"] = w.Dropdown(description="Subcategory", layout=w.Layout(width="60%"))
+        c["subcategory"] = w.Dropdown(
+            description="Subcategory", style=WIDE, layout=w.Layout(width="60%")
+        )
         c["previous"] = w.Button(description="Previous", icon="arrow-left")
         c["next"] = w.Button(description="Next", icon="arrow-right")
         c["position"] = w.HTML()
@@ -63,7 +65,7 @@ class RateStep(Step):
         c["system"] = w.Dropdown(description="Rating for", style=WIDE)
         c["rating"] = w.Dropdown(description="Level", style=WIDE)
         c["method"] = w.Dropdown(
-            options=[("—", ""), *((m, m) for m in METHODS)], description="Method"
+            options=[("—", ""), *((m, m) for m in METHODS)], description="Method", style=WIDE
         )
         c["evidence"] = w.Textarea(
             description="Evidence",

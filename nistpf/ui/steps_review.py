@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from nistpf.errors import NistpfError
 from nistpf.export import charts
@@ -19,34 +21,61 @@ FIGURES = ("radar", "heatmap", "top_gaps")
 # What changes a chart: a level, the profile, or the systems in scope (not the Tiers).
 REDRAW = {"rating", "profile", "scope"}
 _PLOTTED = ["subcategory", "in_profile", "target", "priority", "current", "gap", "gap_points"]
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+# Charts follow the width of the notebook (``responsive``); plotly's logo is left out.
+CHART_CONFIG = {"responsive": True, "displaylogo": False}
 
 
-def refresh_figure(widget: go.FigureWidget, figure: go.Figure) -> None:
-    """Make ``widget`` show ``figure`` by updating its traces and layout in place, so the
-    browser redraws one figure instead of replacing the widget."""
-    with widget.batch_update():
-        same = len(widget.data) == len(figure.data) and all(
-            old.type == new.type for old, new in zip(widget.data, figure.data, strict=True)
-        )
-        if same:
-            for old, new in zip(widget.data, figure.data, strict=True):
-                values = new.to_plotly_json()
-                values.pop("type", None)
-                old.update(values, overwrite=True)
-        else:
-            widget.data = ()
-            widget.add_traces(list(figure.data))
-        layout = figure.layout.to_plotly_json()
-        layout.pop("template", None)  # the same nistpf template every time: set once
-        widget.layout.update(layout, overwrite=True)
+def plotly_output(figure: go.Figure) -> dict[str, Any]:
+    """``figure`` as the display_data output a notebook cell holds when it shows a figure:
+    plotly's own mime type (``application/vnd.plotly.v1+json``, drawn by the plotly renderer
+    that JupyterLab and Voilà load) and its title as plain text."""
+    spec = json.loads(pio.to_json(figure, validate=False))
+    spec["config"] = dict(CHART_CONFIG)
+    title = figure.layout.title.text or "plotly figure"
+    return {
+        "output_type": "display_data",
+        "data": {PLOTLY_MIME: spec, "text/plain": title},
+        "metadata": {},
+    }
+
+
+class Chart(w.Output):
+    """A plotly figure in the wizard, drawn by the notebook's plotly renderer inside an
+    ``ipywidgets.Output``, as a figure in a cell output is. ``show(figure)`` replaces the
+    figure shown; ``figure`` is that figure and ``data`` its traces.
+
+    Not ``go.FigureWidget``: with plotly 6 and later it is an anywidget whose view never
+    resizes (it is drawn at plotly's default 700 px when its tab is hidden, and stays so),
+    and whose updates sent before its script has loaded in the browser are lost (the chart
+    stays blank, then ignores later updates). A cell output's renderer is drawn again at the
+    width of the notebook whenever its tab is shown or resized, and each ``show`` sends the
+    whole figure, so nothing depends on an earlier message having arrived."""
+
+    def __init__(self, figure: go.Figure | None = None) -> None:
+        super().__init__(layout=w.Layout(width="100%"))
+        self.figure = go.Figure()
+        if figure is not None:
+            self.show(figure)
+
+    @property
+    def data(self) -> tuple:
+        return self.figure.data
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return self.figure.to_plotly_json()
+
+    def show(self, figure: go.Figure) -> None:
+        self.figure = figure
+        self.outputs = (plotly_output(figure),)
 
 
 class ReviewStep(Step):
     """The radar (current vs target per Function), the heat map (systems × Functions) and the
-    top gaps, redrawn in place as ratings, targets or scope change, with the overall scores.
+    top gaps, drawn again as ratings, targets or scope change, with the overall scores.
 
-    ``controls``: ``summary`` (HTML), ``radar``, ``heatmap``, ``top_gaps``
-    (``plotly.graph_objects.FigureWidget``)."""
+    ``controls``: ``summary`` (HTML), ``radar``, ``heatmap``, ``top_gaps`` (:class:`Chart`:
+    ``figure`` is the ``plotly.graph_objects.Figure`` shown)."""
 
     title = "6 Review"
     key = "review"
@@ -56,9 +85,8 @@ class ReviewStep(Step):
         c = self.controls
         c["summary"] = w.HTML()
         for name in FIGURES:
-            c[name] = go.FigureWidget()
+            c[name] = Chart()
         self.body.children = [c["summary"], c["radar"], c["top_gaps"], c["heatmap"]]
-        self._styled = False
         self._numbers: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._build()
         self._sync()
@@ -92,13 +120,8 @@ class ReviewStep(Step):
 
     def _redraw(self) -> None:
         self._numbers = self._plotted()
-        figures = self.figures()
-        for name, figure in figures.items():
-            widget = self.controls[name]
-            if not self._styled:
-                widget.layout.template = figure.layout.template
-            refresh_figure(widget, figure)
-        self._styled = True
+        for name, figure in self.figures().items():
+            self.controls[name].show(figure)
         a = self.session.assessment
         o = a.overall
         label = a.scale.label
