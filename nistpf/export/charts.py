@@ -387,7 +387,9 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
         range=[a.scale.minimum - 0.3, a.scale.maximum + 0.3],
         row=1,
         col=2,
-        # no tickangle: plotly tilts the level labels when the column is too narrow for them
+        # level labels side by side where the column is wide enough, else tilted to the left
+        # (so that the last one, tilted, stays inside the figure)
+        autotickangles=[0, -30, -90],
         **theme.level_axis(dict(a.scale.labels)),
     )
     fig.update_layout(
