@@ -175,7 +175,13 @@ def jupyterlab(root: Path, folder: Path) -> contextlib.AbstractContextManager[Se
 
 def voila(notebook: Path, folder: Path) -> contextlib.AbstractContextManager[Server]:
     """Voilà serving ``notebook`` (run in its folder) on a free port; settings and log
-    (``voila.log``) in ``folder``. A failing cell shows its traceback in the page."""
+    (``voila.log``) in ``folder``. A failing cell shows its traceback in the page.
+
+    Outputs are rendered progressively, as the cells run: then Voilà hands each output to
+    its renderer as an output model. Rendered at the end instead, a plotly figure's output is
+    handed over as plain JSON, and the plotly renderer, which stores a PNG of the chart in
+    its output model once drawn, fails with "r.setData is not a function" (one uncaught
+    error per chart; the chart itself is drawn)."""
 
     def args(port: int) -> list[str]:
         return [
@@ -186,6 +192,7 @@ def voila(notebook: Path, folder: Path) -> contextlib.AbstractContextManager[Ser
             "--Voila.ip=127.0.0.1",
             "--Voila.port_retries=0",
             "--show_tracebacks=True",
+            "--progressive_rendering=True",
         ]
 
     env = jupyter_env(folder / "jupyter")
@@ -290,3 +297,69 @@ def wait_idle(page: Page) -> None:
     expect(page.locator("#jp-main-statusbar")).to_contain_text(
         "Python 3 (nistpf) | Idle", timeout=WAIT
     )
+
+
+# -- plotly charts in a page ------------------------------------------------------------------
+_CHARTS_JS = """(scope) => {
+  const box = (e) => {
+    if (!e) return null;
+    const r = e.getBoundingClientRect();
+    return r.width || r.height ? [r.left, r.top, r.right, r.bottom] : null;
+  };
+  // A tick label as the four corners of its text on screen: rotated labels stay exact.
+  const corners = (text) => {
+    const b = text.getBBox(), m = text.getScreenCTM();
+    if (!m || !b.width || getComputedStyle(text).display === 'none') return null;
+    const [x0, y0, x1, y1] = [b.x, b.y, b.x + b.width, b.y + b.height];
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+      .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
+  };
+  const labels = (plot, selector) => [...plot.querySelectorAll(selector)]
+    .map((t) => ({text: t.textContent, corners: corners(t)})).filter((l) => l.corners);
+  return [...document.querySelectorAll(scope + ' .js-plotly-plot')].map((plot) => ({
+    title: plot.querySelector('.gtitle')?.textContent ?? '',
+    traces: (plot.data || []).length,
+    drawn: (plot._fullData || []).length,
+    types: (plot._fullData || []).map((t) => t.type),
+    current: ((plot._fullData || []).find((t) => t.name === 'Current') || {}).r || null,
+    width: box(plot.querySelector('.main-svg'))?.[2] - box(plot.querySelector('.main-svg'))?.[0],
+    area: box(plot.closest('.jp-OutputArea')),
+    title_box: box(plot.querySelector('.gtitle')),
+    subtitle_box: box(plot.querySelector('.gtitle-subtitle')),
+    modebar_box: box(plot.querySelector('.modebar')),
+    yticks: labels(plot, '.ytick text, .y2tick text'),
+    xticks: labels(plot, '.xtick text, .x2tick text'),
+  }));
+}"""
+
+
+def plotly_charts(page: Page, scope: str = "") -> list[dict]:
+    """Every plotly chart under the CSS selector ``scope`` as drawn in ``page``: its title,
+    the traces it was given (``traces``) and drew (``drawn``, plotly's ``_fullData``), their
+    types, the "Current" trace's ``r`` (the radar), the drawn SVG's width, the boxes (left,
+    top, right, bottom) of its output area, title, subtitle and modebar, and its x and y tick
+    labels as the corners of their text on screen."""
+    return page.evaluate(_CHARTS_JS, scope)
+
+
+def overlapping(labels: list[dict]) -> list[tuple[str, str]]:
+    """The pairs of tick labels (from :func:`plotly_charts`) whose text boxes intersect, tilted
+    or not (the separating-axis test on their corners)."""
+    pairs = []
+    for i, one in enumerate(labels):
+        for other in labels[i + 1 :]:
+            if _polygons_intersect(one["corners"], other["corners"]):
+                pairs.append((one["text"], other["text"]))
+    return pairs
+
+
+def _polygons_intersect(a: list[list[float]], b: list[list[float]], slack: float = 0.5) -> bool:
+    for polygon in (a, b):
+        for (x1, y1), (x2, y2) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+            axis = (y1 - y2, x2 - x1)
+            on_a = [axis[0] * x + axis[1] * y for x, y in a]
+            on_b = [axis[0] * x + axis[1] * y for x, y in b]
+            length = (axis[0] ** 2 + axis[1] ** 2) ** 0.5 or 1.0
+            if min(on_a) >= max(on_b) - slack * length or min(on_b) >= max(on_a) - slack * length:
+                return False
+    return True
