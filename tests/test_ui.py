@@ -168,9 +168,12 @@ def test_loading_the_same_inventory_again_reuses_its_assessment(session: Session
     session.load(nistpf.sample_path())
     assert session.number == first
     assert not session.created
-    session.load(nistpf.sample_path("csv"))  # other bytes: another assessment
-    assert session.number != first
-    assert session.created
+    # Other bytes (the same client's inventory as CSV files) still belong to the engagement's
+    # assessment: a new one is only ever an explicit follow-up.
+    session.load(nistpf.sample_path("csv"))
+    assert session.number == first
+    assert not session.created
+    assert len(session.store.assessments()) == 1
 
 
 def test_mapping_error_is_one_line_and_changes_nothing(session: Session, tmp_path: Path):
