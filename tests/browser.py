@@ -316,7 +316,8 @@ _CHARTS_JS = """(scope) => {
   };
   const labels = (plot, selector) => [...plot.querySelectorAll(selector)]
     .map((t) => ({text: t.textContent, corners: corners(t)})).filter((l) => l.corners);
-  return [...document.querySelectorAll(scope + ' .js-plotly-plot')].map((plot) => ({
+  const plots = document.querySelectorAll(`${scope} .js-plotly-plot, ${scope}.js-plotly-plot`);
+  return [...plots].map((plot) => ({
     title: plot.querySelector('.gtitle')?.textContent ?? '',
     traces: (plot.data || []).length,
     drawn: (plot._fullData || []).length,
@@ -334,7 +335,7 @@ _CHARTS_JS = """(scope) => {
 
 
 def plotly_charts(page: Page, scope: str = "") -> list[dict]:
-    """Every plotly chart under the CSS selector ``scope`` as drawn in ``page``: its title,
+    """Every plotly chart in or at the CSS selector ``scope`` as drawn in ``page``: its title,
     the traces it was given (``traces``) and drew (``drawn``, plotly's ``_fullData``), their
     types, the "Current" trace's ``r`` (the radar), the drawn SVG's width, the boxes (left,
     top, right, bottom) of its output area, title, subtitle and modebar, and its x and y tick
