@@ -284,6 +284,28 @@ class Explanation:
         return "\n".join(lines)
 
 
+def largest_gap_phrase(a: Assessment) -> str:
+    """Who holds the largest gap, never singling out one of several tied outcomes:
+    ``"PR.DS-P3 has the largest gap"``, ``"PR.DS-P3 and PR.DS-P7 share the largest gap"``
+    (up to three named), ``"10 outcomes share the largest gap"``; ``""`` when nothing is below
+    target."""
+    return tie_phrase(a.ranked_gaps(), "has the largest gap", "share the largest gap")
+
+
+def tie_phrase(ranked: pd.DataFrame, one: str, several: str) -> str:
+    """The outcomes of rank 1 in ``ranked`` (rows of :meth:`Assessment.ranked_gaps`) and the
+    verb phrase for one (``one``) or several (``several``): all named up to three, counted
+    beyond."""
+    leaders = list(ranked.loc[ranked["rank"] == 1, "subcategory"])
+    if not leaders:
+        return ""
+    if len(leaders) == 1:
+        return f"{leaders[0]} {one}"
+    if len(leaders) <= 3:
+        return f"{', '.join(leaders[:-1])} and {leaders[-1]} {several}"
+    return f"{len(leaders)} outcomes {several}"
+
+
 def compare(baseline: Assessment, current: Assessment) -> pd.DataFrame:
     """Per-Subcategory, per-Function and overall deltas between two assessments: ``level``
     (subcategory | function | overall), ``id``, ``baseline``, ``current``, ``delta``,

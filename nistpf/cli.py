@@ -401,7 +401,13 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
         if warning:
             print(f"nistpf: warning: {warning}", file=sys.stderr)
         try:
-            inventory = store.apply(inventory, args.assessment)
+            number = store.latest() if args.assessment is None else args.assessment
+            inventory, note = store.inventory_for(number, inventory)
+            if note:
+                print(f"nistpf: note: {note}", file=sys.stderr)
+            inventory = store.apply(inventory, number)
+            run = store.assessment(number)
+            print(f"Assessment {number} ({run['name']}) of {store.path.name}")
         except EmptyStoreError as error:
             print(f"nistpf: note: {error}", file=sys.stderr)
         else:
@@ -447,7 +453,7 @@ def _assess(args: argparse.Namespace) -> int:
         closed = closed_items(assessment, edits)
         names = " and ".join(p.name for p in sources)
         print(
-            f"\nCarried over from {names}: {_edited(edits)} rows with the client's "
+            f"\nCarried over from {names}: {_edited(edits, assessment)} rows with the client's "
             f"edits; closed since then: {len(closed)}"
         )
         for row in closed.itertuples(index=False):
@@ -456,12 +462,17 @@ def _assess(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _edited(edits: pd.DataFrame) -> int:
-    """Rows where the client typed something: an owner, a due date, comments, or a status
-    other than the default Open (a recommended action alone may be nistpf's own default)."""
+def _edited(edits: pd.DataFrame, assessment: nistpf.Assessment) -> int:
+    """Rows where the client typed something: an owner, a due date, comments, a status other
+    than the default Open, or a recommended action other than the one nistpf suggests now."""
+    from nistpf.export.excel_sheets import DEFAULT_STATUS, gap_register
+
+    suggested = gap_register(assessment).set_index("subcategory")["recommended_action"]
     typed = edits[["owner", "due_date", "comments"]].notna().any(axis=1)
-    moved = edits["status"].notna() & (edits["status"] != "Open")
-    return int((typed | moved).sum())
+    moved = edits["status"].notna() & (edits["status"] != DEFAULT_STATUS)
+    action = edits["recommended_action"]
+    rewritten = action.notna() & (action != edits["subcategory"].map(suggested))
+    return int((typed | moved | rewritten).sum())
 
 
 def _report(args: argparse.Namespace) -> int:

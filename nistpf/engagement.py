@@ -36,6 +36,7 @@ from nistpf.scoring import assess
 from nistpf.store import Store, open_store
 
 STORE_NAME = "engagement.nistpf"
+VOILA_SETTINGS = "voila.json"
 INVENTORY_NAME = "inventory.xlsx"
 _PACKAGED = Path(__file__).resolve().parent / "_notebooks"  # where a wheel carries notebooks/
 _REPOSITORY = Path(__file__).resolve().parents[1] / "notebooks"
@@ -109,11 +110,14 @@ class Engagement:
 
     def assess(self, number: int | None = None, **options: Any) -> Assessment:
         """The assessment of the client's workbook with everything the store saved for
-        assessment ``number`` (default: the latest; none yet: the workbook alone).
-        ``options`` go to :func:`nistpf.assess`."""
+        assessment ``number`` (default: the latest; none yet: the workbook alone). An earlier
+        assessment, followed up since, is scored with the workbook it was made with
+        (:meth:`nistpf.Store.inventory_for`). ``options`` go to :func:`nistpf.assess`."""
         inventory = self.require_inventory()
         store = self.store
         if number is not None or not store.assessments().empty:
+            number = store.latest() if number is None else int(number)
+            inventory, _ = store.inventory_for(number, inventory)
             inventory = store.apply(inventory, number)
         return assess(inventory, **options)
 
@@ -208,6 +212,9 @@ def new_engagement(
         (folder / notebook.name).write_text(
             engagement_notebook(notebook.read_text(encoding="utf-8")), encoding="utf-8"
         )
+    # Voilà's settings for presenting notebook 04: outputs rendered as the cells run, which is
+    # how plotly's renderer gets the output model it writes the chart's image into.
+    shutil.copyfile(notebooks_dir() / VOILA_SETTINGS, folder / VOILA_SETTINGS)
     store = open_store(folder / STORE_NAME)
     store.set_engagement_name(name or folder.resolve().name)
     return {"inventory": inventory, "notebooks": folder, "store": store.path}
@@ -249,6 +256,6 @@ def next_steps(paths: dict[str, Path], *, sample: bool = False) -> list[str]:
         "2. Rate with the client: `jupyter lab 02_guided_assessment.ipynb` (every rating is "
         "saved in engagement.nistpf the moment it is made).",
         "3. Hand over: `nistpf assess inventory.xlsx --store engagement.nistpf` (the gap "
-        "register) and `nistpf report inventory.xlsx --store engagement.nistpf --pptx "
-        "deck.pptx` (report and deck), or the guided notebook's Export tab.",
+        "register) and `nistpf report inventory.xlsx --store engagement.nistpf --html "
+        "report.html --pptx deck.pptx` (report and deck), or the guided notebook's Export tab.",
     ]

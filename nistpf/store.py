@@ -105,6 +105,14 @@ CREATE TABLE IF NOT EXISTS register_edits (
     comments TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (assessment, subcategory)
 );
+-- The workbook each assessment read, by SHA-256: an assessment followed up keeps scoring the
+-- workbook it was made with, whatever the client sends for the next one.
+CREATE TABLE IF NOT EXISTS workbooks (
+    sha256 TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    content BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -149,7 +157,8 @@ class StoreError(NistpfError, ValueError):
 
 
 class StoreMissingError(StoreError, FileNotFoundError):
-    """A store that was asked for by path does not exist (and was not to be created)."""
+    """A store that was asked for by path does not exist (and was not to be created); a folder
+    is a :class:`StoreError` saying that a store is one file."""
 
     code = "store-missing"
 
@@ -180,7 +189,7 @@ def open_store(path: str | Path, *, timeout: float = 30.0, create: bool = True) 
     ``create`` is true, the default, and is a :class:`StoreMissingError` otherwise — what the
     CLI's ``--store`` uses, so that a mistyped path creates nothing."""
     path = Path(path)
-    if not create and not path.is_file():
+    if not create and not path.exists():
         raise StoreMissingError(path)
     return Store(path, timeout=timeout)
 
@@ -282,9 +291,18 @@ class Store:
         note: str = "",
     ) -> int:
         """Record a new assessment (returns its number). ``inventory`` gives the file name, its
-        SHA-256, the framework version and the scale."""
+        SHA-256, the framework version and the scale; the store keeps a copy of the workbook,
+        so the assessment can be scored as it was once it is followed up. A name already used
+        in the engagement is refused (StoreError), so a follow-up is never started twice."""
         if not str(name).strip():
             raise StoreError("an assessment needs a name, e.g. 'Baseline 2026'")
+        taken = self.assessments()
+        same = taken[taken["name"].map(_folded) == _folded(name)]
+        if len(same):
+            raise StoreError(
+                f"{self.path.name} already has an assessment named {str(name).strip()!r} "
+                f"(assessment {int(same['id'].iloc[0])}); choose another name"
+            )
         chosen = load_scale(scale or (inventory.scale if inventory else None)).name
         version = inventory.framework_version if inventory else load_framework().version
         # No date given: the assessment takes the inventory's own (its About sheet) whenever
@@ -300,12 +318,18 @@ class Store:
             "framework_version": version,
             "created_at": _now(),
         }
+        content = _workbook_bytes(inventory) if inventory is not None else None
         with self._transaction() as db:
             cursor = db.execute(
                 _insert("assessments", tuple(record)),
                 tuple(record.values()),
             )
             number = int(cursor.lastrowid)
+            if content is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO workbooks VALUES (?, ?, ?, ?)",
+                    (record["inventory_sha256"], record["inventory_name"], _now(), content),
+                )
             db.execute(
                 "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
                 "VALUES (?, ?, ?, 'assessment', ?, 'created', NULL, ?, ?)",
@@ -397,18 +421,69 @@ class Store:
         }
         if all(run[k] == v for k, v in record.items()):
             return
+        content = _workbook_bytes(inventory)
         with self._transaction() as db:
             db.execute(
                 "UPDATE assessments SET inventory_path = ?, inventory_name = ?, "
                 "inventory_sha256 = ? WHERE id = ?",
                 (*record.values(), int(number)),
             )
+            if content is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO workbooks VALUES (?, ?, ?, ?)",
+                    (record["inventory_sha256"], record["inventory_name"], _now(), content),
+                )
             db.execute(
                 "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
                 "VALUES (?, ?, ?, 'assessment', ?, 'inventory', ?, ?, '')",
                 (_now(), _who(who), int(number), json.dumps([int(number)]),
                  _logged({k: run[k] for k in record}), _logged(record)),
             )  # fmt: skip
+
+    def recorded_inventory(self, number: int) -> Inventory | None:
+        """The workbook assessment ``number`` was recorded with, as the store saved it (loaded
+        again; None when the store has no copy, e.g. a CSV folder or a DataFrame inventory)."""
+        import tempfile
+
+        from nistpf.inventory.loader import load_inventory
+
+        run = self.assessment(number)
+        table = self._read(
+            "SELECT name, content FROM workbooks WHERE sha256 = ?", (run["inventory_sha256"],)
+        )
+        if table.empty:
+            return None
+        with tempfile.TemporaryDirectory(prefix="nistpf-") as folder:
+            path = Path(folder) / Path(str(table["name"].iloc[0])).name
+            path.write_bytes(bytes(table["content"].iloc[0]))
+            inventory = load_inventory(path)
+        # Where it was read from (so no output may replace that file), not the copy's folder.
+        recorded = Path(run["inventory_path"]) if run["inventory_path"] else None
+        return dataclasses.replace(inventory, path=recorded)
+
+    def inventory_for(self, number: int, inventory: Inventory) -> tuple[Inventory, str | None]:
+        """The inventory to score assessment ``number`` with, and a note when it is not
+        ``inventory``: the latest assessment reads the workbook given (a corrected one
+        included), while an earlier one — followed up since — keeps the workbook it was
+        recorded with, as the store saved it, so comparisons over time compare what each
+        assessment saw."""
+        if int(number) == self.latest():
+            return inventory, None
+        run = self.assessment(number)
+        if not run["inventory_sha256"] or run["inventory_sha256"] == inventory.sha256:
+            return inventory, None
+        recorded = self.recorded_inventory(number)
+        if recorded is None:
+            return inventory, (
+                f"assessment {number} ({run['name']}) was made with another version of "
+                f"{run['inventory_name'] or 'the workbook'}, of which the store has no copy; "
+                f"it is scored with {inventory.source} as it is now"
+            )
+        return recorded, (
+            f"assessment {number} ({run['name']}) is scored with the workbook it was made with "
+            f"({run['inventory_name']}, as saved in {self.path.name}), not with "
+            f"{inventory.source} as it is now"
+        )
 
     def follow_up(
         self,
@@ -785,6 +860,18 @@ class Store:
             ),
             scale=run["scale"],
         )
+
+
+def _workbook_bytes(inventory: Inventory) -> bytes | None:
+    """The bytes of the workbook file ``inventory`` was read from, when it is one file that
+    still holds those bytes (same SHA-256); else None."""
+    import hashlib
+
+    path = inventory.path
+    if path is None or not Path(path).is_file() or not inventory.sha256:
+        return None
+    content = Path(path).read_bytes()
+    return content if hashlib.sha256(content).hexdigest() == inventory.sha256 else None
 
 
 def _iso_date(date: dt.date | str | None) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 import nistpf
+from nistpf.assessment import largest_gap_phrase
 from nistpf.framework import Framework
 
 
@@ -52,6 +53,10 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
         )
     gaps = assessment.ranked_gaps(n=top)
     lines += ["", f"Largest gaps (gap × priority weight), top {top}:"]
+    tied = int((assessment.ranked_gaps()["rank"] == 1).sum())
+    if tied > 1:  # never let the list's order single one of them out
+        shown = "" if tied <= top else f"; the first {top} in the framework's order"
+        lines.append(f"  ({largest_gap_phrase(assessment)}{shown})")
     for row in gaps.itertuples(index=False):
         detail = f"current {row.current:.2f}, target {row.target:g} ({row.priority}): {row.text}"
         lines.append(wrap(f"  {row.subcategory:<10}{row.gap_points:>6.2f}  ", detail, 0))

@@ -177,7 +177,8 @@ def voila(notebook: Path, folder: Path) -> contextlib.AbstractContextManager[Ser
     """Voilà serving ``notebook`` (run in its folder) on a free port; settings and log
     (``voila.log``) in ``folder``. A failing cell shows its traceback in the page.
 
-    Outputs are rendered progressively, as the cells run: then Voilà hands each output to
+    Outputs are rendered progressively, as the cells run (``voila.json`` beside the notebooks,
+    which ``nistpf new`` copies, says so): then Voilà hands each output to
     its renderer as an output model. Rendered at the end instead, a plotly figure's output is
     handed over as plain JSON, and the plotly renderer, which stores a PNG of the chart in
     its output model once drawn, fails with "r.setData is not a function" (one uncaught
@@ -192,7 +193,8 @@ def voila(notebook: Path, folder: Path) -> contextlib.AbstractContextManager[Ser
             "--Voila.ip=127.0.0.1",
             "--Voila.port_retries=0",
             "--show_tracebacks=True",
-            "--progressive_rendering=True",
+            # progressive_rendering comes from the voila.json beside the notebooks, as it does
+            # for a consultant who runs `voila 04_leadership_charts.ipynb` in the folder.
         ]
 
     env = jupyter_env(folder / "jupyter")

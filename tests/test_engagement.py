@@ -32,7 +32,9 @@ SAMPLE_CLIENT = "Tallowby"  # the bundled sample's client, which must never show
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 
 
-def client_sheets(*, drop_system: str | None = None, date: str = "2026-05-04") -> dict:
+def client_sheets(
+    *, drop_system: str | None = None, date: str = "2026-05-04", bot_accounts: str = "Planned"
+) -> dict:
     """The client's answers, as the template's sheets: four systems, five controls, three
     flows, an About sheet naming the client."""
     systems = pd.DataFrame(
@@ -55,7 +57,7 @@ def client_sheets(*, drop_system: str | None = None, date: str = "2026-05-04") -
                 "Implemented",
                 "Partially implemented",
                 "Implemented",
-                "Planned",
+                bot_accounts,
                 "Implemented",
             ],
             "subcategories": ["PR.DS-P2", "CT.DM-P5", "CT.DM-P1", "PR.AC-P1", "GV.PO-P1"],
@@ -370,12 +372,13 @@ def test_rewriting_a_register_keeps_what_the_client_typed(tmp_path, capsys):
     sheet.cell(row, headers.index("Owner") + 1, "Head of CX")
     sheet.cell(row, headers.index("Status") + 1, "In progress")
     sheet.cell(row, headers.index("Comments") + 1, "Budget approved")
+    sheet.cell(row + 1, headers.index("Recommended action") + 1, "Buy a shredding service")
     book.save(register)
 
     assert main(["assess", str(source), "-o", str(register)]) == 0
     out = capsys.readouterr().out
     assert (
-        "Carried over from register.xlsx: 1 rows with the client's edits; closed since then: 0"
+        "Carried over from register.xlsx: 2 rows with the client's edits; closed since then: 0"
         in out
     )
     edits = nistpf.read_register_edits(register).set_index("subcategory")
@@ -408,3 +411,59 @@ def test_deliverables_are_named_after_the_engagement(engagement, capsys):
     assert "harrow-lane-outfitters-gap-register.xlsx" in names
     assert "harrow-lane-outfitters-report.html" in names
     assert not any(n.startswith("inventory-") for n in names)
+
+
+def test_an_assessment_followed_up_keeps_the_workbook_it_was_made_with(engagement, capsys):
+    store_path = engagement / "engagement.nistpf"
+    session = Session(store_path)
+    session.load(engagement / "inventory.xlsx")
+    assert main(["follow-up", str(store_path), "Follow-up 2027"]) == 0
+    # A year on, the client has implemented the bot accounts control and dates the workbook.
+    nistpf.write_template(
+        engagement / "inventory.xlsx",
+        force=True,
+        data=client_sheets(date="2027-05-01", bot_accounts="Implemented"),
+    )
+    current = open_engagement(engagement)
+    baseline, follow_up = current.assess(1), current.assess(2)
+    # PR.AC-P1: the control applies to the chatbot only (Low, weight 1 of 3 + 2 + 1 + 2 = 8).
+    # Planned (level 0) in the baseline's workbook; Implemented (3) now: 3 / 8 = 0.375.
+    sub = "PR.AC-P1"
+    assert baseline.subcategories.set_index("subcategory").loc[sub, "current"] == 0
+    assert follow_up.subcategories.set_index("subcategory").loc[sub, "current"] == 0.375
+    assert baseline.inventory.about_value("date") == "2026-05-04"
+    assert follow_up.inventory.about_value("date") == "2027-05-01"
+    deltas = nistpf.compare(baseline, follow_up).set_index("id")
+    assert deltas.loc[sub, "delta"] == 0.375
+    # The wizard, opening the baseline, says which workbook it scores.
+    reopened = Session(store_path)
+    reopened.open_assessment(1)
+    levels = reopened.assessment.subcategories.set_index("subcategory")
+    assert levels.loc[sub, "current"] == 0
+    notes = reopened.report[reopened.report["code"] == "store-recorded-workbook"]
+    assert "scored with the workbook it was made with" in notes["problem"].iloc[0]
+    # So does the command line.
+    capsys.readouterr()
+    source = engagement / "inventory.xlsx"
+    assert main(["assess", str(source), "--store", str(store_path), "--assessment", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "Assessment 1 (Baseline) of engagement.nistpf" in captured.out
+    assert "assessment 1 (Baseline) is scored with the workbook it was made with" in captured.err
+
+
+def test_a_follow_up_is_never_started_twice_under_one_name(engagement, capsys):
+    store_path = engagement / "engagement.nistpf"
+    Session(store_path).load(engagement / "inventory.xlsx")
+    assert main(["follow-up", str(store_path), "Follow-up 2027"]) == 0
+    assert main(["follow-up", str(store_path), "follow-up 2027 "]) == 2
+    err = capsys.readouterr().err
+    assert "already has an assessment named 'follow-up 2027' (assessment 2)" in err
+    assert len(nistpf.open_store(store_path).assessments()) == 2
+
+
+def test_a_folder_given_as_the_store_is_one_line(engagement, capsys):
+    assert main(["assess", str(engagement / "inventory.xlsx"), "--store", str(engagement)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"nistpf: {engagement} is a folder; a store is one file (e.g. engagement.nistpf)\n"
+    )

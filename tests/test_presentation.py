@@ -303,6 +303,8 @@ def test_no_title_singles_out_one_of_several_tied_outcomes():
     assert deck_title.endswith("; 99 outcomes tie for the largest (6.00 gap points)")
     assert "led by" not in deck_title
     assert "The largest gap is" not in " ".join(key_messages(a))
+    summary = assessment_summary(a)
+    assert "(99 outcomes share the largest gap; the first 5 in the framework's order)" in summary
 
 
 def test_a_single_leader_is_named(ranked):

@@ -29,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nistpf.assessment import Assessment
+from nistpf.assessment import Assessment, largest_gap_phrase
 from nistpf.export import theme
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 
@@ -77,28 +77,6 @@ def ranked_gaps(a: Assessment, *, n: int | None = None) -> pd.DataFrame:
     (:meth:`nistpf.Assessment.ranked_gaps`: gap points, then gap, then framework order; tied
     outcomes share a ``rank``); the first ``n`` when given."""
     return a.ranked_gaps(n=n)
-
-
-def largest_gap_phrase(a: Assessment) -> str:
-    """Who holds the largest gap, never singling out one of several tied outcomes:
-    ``"PR.DS-P3 has the largest gap"``, ``"PR.DS-P3 and PR.DS-P7 share the largest gap"``
-    (up to three named), ``"10 outcomes share the largest gap"``; ``""`` when nothing is below
-    target."""
-    return tie_phrase(a.ranked_gaps(), "has the largest gap", "share the largest gap")
-
-
-def tie_phrase(ranked: pd.DataFrame, one: str, several: str) -> str:
-    """The outcomes of rank 1 in ``ranked`` (rows of :meth:`Assessment.ranked_gaps`) and the
-    verb phrase for one (``one``) or several (``several``): all named up to three, counted
-    beyond."""
-    leaders = list(ranked.loc[ranked["rank"] == 1, "subcategory"])
-    if not leaders:
-        return ""
-    if len(leaders) == 1:
-        return f"{leaders[0]} {one}"
-    if len(leaders) <= 3:
-        return f"{', '.join(leaders[:-1])} and {leaders[-1]} {several}"
-    return f"{len(leaders)} outcomes {several}"
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:

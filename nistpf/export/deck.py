@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from nistpf.assessment import Assessment
+from nistpf.assessment import Assessment, tie_phrase
 from nistpf.errors import NistpfError, OutputNotWritableError
 from nistpf.export import images, method_text
 from nistpf.export.atomic import atomic_open, check_destination
@@ -408,8 +408,6 @@ def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame
     names = functions.set_index("function")["name"]
     counts = top["function"].value_counts().reindex(functions["function"], fill_value=0)
     leading = counts.idxmax()  # the first Function in framework order with the most gaps
-    from nistpf.export.charts import tie_phrase
-
     points = f"{top.iloc[0]['gap_points']:.2f} gap points"
     if (top["rank"] == 1).sum() > 1:
         # Tied at the top: all of them, never one singled out (the full ranking, not the ten

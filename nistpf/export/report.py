@@ -30,7 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from nistpf.assessment import Assessment
+from nistpf.assessment import Assessment, largest_gap_phrase
 from nistpf.errors import OutputNotWritableError
 from nistpf.export import charts, method_text, theme
 from nistpf.export.atomic import check_destination, write_text
@@ -155,7 +155,7 @@ def key_messages(a: Assessment) -> list[str]:
     elif len(leaders):
         top = gaps.iloc[0]
         messages.append(
-            f"{charts.largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points each; "
+            f"{largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points each; "
             f"{_count(len(gaps), 'Subcategory')} below target in all."
         )
     else:

@@ -182,6 +182,9 @@ class Session:
         self.inventory = inventory
         self.report = empty_issues()
         self.number, self.created = self._choose_assessment(inventory, number)
+        self.inventory, note = self.store.inventory_for(self.number, inventory)
+        if note:
+            self.report = _with_warning(self.report, "store-recorded-workbook", note)
         claimed = self.report
         self._drafts = None
         self.rescore()
@@ -198,7 +201,10 @@ class Session:
         if pinned is None and not runs.empty:
             pinned = int(runs["id"].iloc[-1])
         if pinned is not None:
-            self.store.record_inventory(int(pinned), inventory, who=self._who())
+            if not runs.empty and int(pinned) == int(runs["id"].iloc[-1]):
+                # The assessment being worked reads the workbook given; an earlier one keeps
+                # the workbook it was made with (Store.inventory_for).
+                self.store.record_inventory(int(pinned), inventory, who=self._who())
             return int(pinned), False
         name = self.name or "Baseline"
         return self.store.new_assessment(name, inventory, who=self._who()), True
