@@ -378,6 +378,26 @@ def test_rate_step_filters_and_walks_one_function(session: Session):
     assert c["subcategory"].value == ids[0]
 
 
+def test_rate_step_lists_the_outcomes_with_no_evidence_and_rating_one_gives_it_some(
+    session: Session,
+):
+    rate = RateStep(session)
+    c = rate.controls
+    c["no_evidence_only"].value = True
+    subs = session.assessment.subcategories
+    expected = list(subs.loc[subs["in_profile"] & (subs["source"] == "no evidence"), "subcategory"])
+    assert expected  # the sample has some
+    assert rate.filtered() == expected
+    first = expected[0]
+    c["subcategory"].value = first
+    c["rating"].value = "2 Risk informed"
+    assert first not in rate.filtered()
+    review = ReviewStep(session)
+    evidenced, outcomes = session.assessment.completeness[:2]
+    assert evidenced == len(subs[subs["in_profile"]]) - len(expected) + 1
+    assert f"{evidenced} of {outcomes} outcomes have evidence" in review.controls["summary"].value
+
+
 def test_rate_step_not_rated_clears_the_rating(session: Session):
     rate = RateStep(session)
     c = rate.controls
@@ -579,12 +599,12 @@ def test_export_step_writes_the_report_and_lists_the_paths(session: Session, tmp
     c["report"].value = True
     c["export"].click()
 
-    report = folder / "cx-sample-report.html"
+    report = folder / "tallowby-finch-ltd-report.html"
     assert report.exists()
     assert str(report) in c["paths"].value
     assert c["progress"].value == c["progress"].max == 2
     if importlib.util.find_spec("nistpf.export.excel") is not None:
-        register = folder / "cx-sample-gap-register.xlsx"
+        register = folder / "tallowby-finch-ltd-gap-register.xlsx"
         assert register.exists()
         assert str(register) in c["paths"].value
     else:
@@ -599,7 +619,9 @@ def test_export_step_carries_the_stores_register_edits_over(session: Session, tm
     export.controls["folder"].value = str(tmp_path)
     export.controls["report"].value = False
     export.controls["export"].click()
-    edits = read_register_edits(tmp_path / "cx-sample-gap-register.xlsx").set_index("subcategory")
+    edits = read_register_edits(tmp_path / "tallowby-finch-ltd-gap-register.xlsx").set_index(
+        "subcategory"
+    )
     assert edits.loc["PR.DS-P3", "owner"] == "CISO"
 
 

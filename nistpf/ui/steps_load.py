@@ -149,7 +149,9 @@ class LoadStep(Step):
     def _on_follow_up(self, _button: w.Button) -> None:
         name = self.controls["follow_up_name"].value.strip()
         if not name:
-            self.controls["status"].value = (
+            self.controls[
+                "status"
+            ].value = (
                 "<p style='color:#b00020'>Name the follow-up first (e.g. “Follow-up 2027”).</p>"
             )
             return

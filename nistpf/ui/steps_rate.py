@@ -32,16 +32,18 @@ class RateStep(Step):
     """One Subcategory at a time: its outcome, the derived level and why (the controls, the
     systems covered, the findings and the arithmetic of ``Assessment.explain``), and the
     assessor's rating, saved on change (``store.set_rating``). Filters narrow the walk to a
-    Function, to Subcategories with a gap, or to those not yet rated (no organisation-level
-    rating); previous/next move within the filtered list.
+    Function, to Subcategories with a gap, to those not yet rated (no organisation-level
+    rating), or to those with no evidence (no mapped control on a system in scope, no rating:
+    ``Assessment.no_evidence``, the ones to rate first); previous/next move within the
+    filtered list.
 
-    ``controls``: ``function`` (Dropdown: "" for all), ``gap_only`` and ``unrated_only``
-    (Checkbox), ``subcategory`` (Dropdown), ``previous`` / ``next`` (Button), ``position``
-    (HTML), ``outcome`` (HTML), ``why`` (HTML: the explanation in a <pre>), ``mapped_controls``
-    and ``findings`` (HTML tables), ``system`` (Dropdown: "" = the organisation, or a system
-    ID for a per-system rating), ``rating`` (Dropdown of scale labels, "not rated" first),
-    ``evidence`` (Textarea), ``method`` (Dropdown: "", examine, interview, test), ``notes``
-    (Textarea), ``saved`` (HTML: who rated it, when)."""
+    ``controls``: ``function`` (Dropdown: "" for all), ``gap_only``, ``unrated_only`` and
+    ``no_evidence_only`` (Checkbox), ``subcategory`` (Dropdown), ``previous`` / ``next``
+    (Button), ``position`` (HTML), ``outcome`` (HTML), ``why`` (HTML: the explanation in a
+    <pre>), ``mapped_controls`` and ``findings`` (HTML tables), ``system`` (Dropdown: "" = the
+    organisation, or a system ID for a per-system rating), ``rating`` (Dropdown of scale
+    labels, "not rated" first), ``evidence`` (Textarea), ``method`` (Dropdown: "", examine,
+    interview, test), ``notes`` (Textarea), ``saved`` (HTML: who rated it, when)."""
 
     title = "4 Rate"
     key = "rate"
@@ -52,6 +54,7 @@ class RateStep(Step):
         c["function"] = w.Dropdown(description="Function", style=WIDE)
         c["gap_only"] = w.Checkbox(description="has a gap", indent=False)
         c["unrated_only"] = w.Checkbox(description="not yet rated", indent=False)
+        c["no_evidence_only"] = w.Checkbox(description="no evidence", indent=False)
         c["subcategory"] = w.Dropdown(
             description="Subcategory", style=WIDE, layout=w.Layout(width="60%")
         )
@@ -77,7 +80,7 @@ class RateStep(Step):
             description="Notes", continuous_update=False, layout=w.Layout(width="80%")
         )
         c["saved"] = w.HTML()
-        for name in ("function", "gap_only", "unrated_only"):
+        for name in ("function", "gap_only", "unrated_only", "no_evidence_only"):
             c[name].observe(self._on_filter, names="value")
         c["subcategory"].observe(self._on_pick, names="value")
         c["system"].observe(self._on_pick, names="value")
@@ -87,7 +90,7 @@ class RateStep(Step):
         c["next"].on_click(lambda _b: self._step(+1))
         self._saving = False
         self.body.children = [
-            w.HBox([c["function"], c["gap_only"], c["unrated_only"]]),
+            w.HBox([c["function"], c["gap_only"], c["unrated_only"], c["no_evidence_only"]]),
             w.HBox([c["previous"], c["subcategory"], c["next"], c["position"]]),
             c["outcome"],
             w.HTML("<h4>Assessor's rating</h4>"),
@@ -143,6 +146,8 @@ class RateStep(Step):
             keep &= table["gap"].fillna(0) > 0
         if c["unrated_only"].value:
             keep &= table["assessor"].isna()
+        if c["no_evidence_only"].value:
+            keep &= table["in_profile"] & (table["source"] == "no evidence")
         return list(table.loc[keep, "subcategory"])
 
     def _relist(self, shown: str | None = None) -> None:

@@ -11,9 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from nistpf.engagement import deliverable_name, engagement_label
 from nistpf.errors import NistpfError
 from nistpf.export import charts
-from nistpf.safe_names import safe_filename
 from nistpf.ui._widgets import WIDE, Step, esc, handler
 from nistpf.ui.session import Change, Session
 
@@ -129,11 +129,11 @@ class ReviewStep(Step):
             f"<p style='font-size:115%'><b>Overall</b>: current {o.current:.2f} "
             f"({esc(label(o.current))}) · target {o.target:.2f} ({esc(label(o.target))}) · "
             f"gap {o.gap:.2f} · coverage {o.coverage:.0%} · {len(a.findings)} data-flow "
-            f"findings</p>"
+            f"findings</p><p>{esc(a.completeness.sentence)}</p>"
         )
 
 
-EXPORTS = {  # control name → (label, file name after the inventory's stem)
+EXPORTS = {  # control name → (label, file name after the engagement: deliverable_name)
     "register": ("Gap register (.xlsx)", "gap-register.xlsx"),
     "report": ("Report (.html)", "report.html"),
     "deck": ("Leadership deck (.pptx)", "deck.pptx"),
@@ -214,9 +214,9 @@ class ExportStep(Step):
         session = self.session
         a = session.assessment
         folder.mkdir(parents=True, exist_ok=True)
-        # The inventory's name comes from the client: made a safe file name.
-        stem = Path(str(a.inventory.source)).stem
-        path = folder / safe_filename(f"{stem}-{EXPORTS[name][1]}", default=EXPORTS[name][1])
+        # Named after the engagement (the About sheet's client), made a safe file name.
+        label = engagement_label(a.inventory, session.store.engagement_name)
+        path = folder / deliverable_name(label, EXPORTS[name][1])
         edits = session.store.register_edits(session.number)
         edits = None if edits.empty else edits
         if name == "register":
