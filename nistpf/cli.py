@@ -443,10 +443,15 @@ def _assess(args: argparse.Namespace) -> int:
     output = args.output or _deliverable(args, assessment, "gap-register.xlsx")
     sources = [args.carry_over] if args.carry_over else []
     edits = read_register_edits(args.carry_over) if args.carry_over else None
+    notes = list(edits.attrs.get("notes", [])) if edits is not None else []
     if output.exists() and not args.overwrite and not (sources and same_file(sources[0], output)):
         # The register being replaced may hold what the client typed: it carries over first.
-        edits = merge_edits(existing_edits(output), edits)
+        existing = existing_edits(output)
+        notes = existing.attrs.get("notes", []) + notes
+        edits = merge_edits(existing, edits)
         sources.insert(0, output)
+    for note in notes:
+        print(f"nistpf: note: {note}", file=sys.stderr)
     written = write_gap_register(assessment, output, carry_over=edits, overwrite=True)
     print(assessment_summary(assessment))
     if edits is not None:

@@ -467,3 +467,76 @@ def test_a_folder_given_as_the_store_is_one_line(engagement, capsys):
     assert (
         err == f"nistpf: {engagement} is a folder; a store is one file (e.g. engagement.nistpf)\n"
     )
+
+
+def edit_register(path: Path, edits: dict[int, dict[str, object]], *, rename=None, add=None):
+    """Type into a register as a client would: ``edits`` maps a data row (1 = the first) to
+    header → value; ``rename`` renames headers; ``add`` appends a column (header, value)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["Gap Register"]
+    headers = [c.value for c in sheet[1]]
+    for row, values in edits.items():
+        for header, value in values.items():
+            sheet.cell(row + 1, headers.index(header) + 1, value)
+    for old, new in (rename or {}).items():
+        sheet.cell(1, headers.index(old) + 1, new)
+    if add:
+        sheet.cell(1, len(headers) + 1, add[0])
+        sheet.cell(2, len(headers) + 1, add[1])
+    book.save(path)
+    return [sheet.cell(row + 1, 1).value for row in edits]
+
+
+def test_a_new_register_suggests_anew_where_the_client_kept_nistpfs_suggestion(engagement):
+    source = engagement / "inventory.xlsx"
+    register = engagement / "register.xlsx"
+    assert main(["assess", str(source), "-o", str(register)]) == 0
+    before = nistpf.read_register_edits(register).set_index("subcategory")
+    # Nothing typed: every action read back is nistpf's own, so none is an edit.
+    assert before["recommended_action"].isna().all()
+    # PR.AC-P1's only control is Planned: "Implement HL-4 (Planned)." Once it is
+    # implemented, the next register must not keep that stale advice.
+    nistpf.write_template(source, force=True, data=client_sheets(bot_accounts="Implemented"))
+    assert main(["assess", str(source), "-o", str(register)]) == 0
+    book = openpyxl.load_workbook(register, read_only=True)
+    rows = list(book["Gap Register"].iter_rows(values_only=True))
+    action = dict(zip([r[0] for r in rows], [r[8] for r in rows], strict=True))
+    assert "Implement HL-4" not in (action.get("PR.AC-P1") or "")
+
+
+def test_carry_over_from_last_year_is_not_lost_to_this_years_defaults(tmp_path, capsys):
+    source = sample_copy(tmp_path)
+    last, this = tmp_path / "last.xlsx", tmp_path / "this.xlsx"
+    assert main(["assess", str(source), "-o", str(last)]) == 0
+    assert main(["assess", str(source), "-o", str(this)]) == 0
+    (first,) = edit_register(
+        last,
+        {1: {"Recommended action": "Buy a shredding service", "Status": "In progress",
+             "Owner": "Alice", "Due date": "Q3 2027"}},
+    )  # fmt: skip
+    capsys.readouterr()
+    assert main(["assess", str(source), "--carry-over", str(last), "-o", str(this)]) == 0
+    edits = nistpf.read_register_edits(this).set_index("subcategory")
+    assert edits.loc[first, ["recommended_action", "status", "owner", "due_date"]].tolist() == [
+        "Buy a shredding service",
+        "In progress",
+        "Alice",
+        "Q3 2027",  # not a date, kept as typed
+    ]
+
+
+def test_what_cannot_be_carried_over_is_said(tmp_path, capsys):
+    source = sample_copy(tmp_path)
+    register = tmp_path / "register.xlsx"
+    assert main(["assess", str(source), "-o", str(register)]) == 0
+    edit_register(
+        register,
+        {1: {"Owner": "Head of CX"}},
+        rename={"Owner": "Responsible"},
+        add=("Jira ticket", "PRIV-12"),
+    )
+    capsys.readouterr()
+    assert main(["assess", str(source), "-o", str(register)]) == 0
+    err = capsys.readouterr().err
+    assert "register.xlsx has no column 'Owner': what it held is not carried over" in err
+    assert "register.xlsx has columns nistpf did not write ('Responsible', 'Jira ticket')" in err

@@ -59,6 +59,7 @@ GAP_HEADERS = [
     "All controls",
     "All SP 800-53 Rev. 5",
     "All GDPR",
+    "nistpf's suggestion",
 ]
 PRINTED_HEADERS = GAP_HEADERS[: GAP_HEADERS.index("Status") + 1]
 PAYLOADS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tX", "\rX"]

@@ -201,10 +201,14 @@ def existing_edits(path: Path) -> pd.DataFrame:
 
 
 def merge_edits(first: pd.DataFrame, then: pd.DataFrame | None) -> pd.DataFrame:
-    """``first``'s edits, with ``then``'s filling the cells ``first`` leaves blank."""
+    """``first``'s edits (the register being replaced), with ``then``'s (an older register)
+    filling what ``first`` leaves blank. A status still at the default (Open) is no edit, so
+    an older register's "In progress" is not lost to it."""
+    first = normalise_edits(first)
     if then is None:
-        return normalise_edits(first)
-    return normalise_edits(pd.concat([first, then], ignore_index=True))
+        return first
+    first.loc[first["status"] == DEFAULT_STATUS, "status"] = None
+    return normalise_edits(pd.concat([first, normalise_edits(then)], ignore_index=True))
 
 
 def _edits(carry_over: object) -> pd.DataFrame | None:

@@ -34,6 +34,7 @@ SHEET_NAMES = (SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, VALIDATION, 
 STATUSES = ("Open", "In progress", "Done", "Risk accepted")
 DEFAULT_STATUS = STATUSES[0]
 # The columns the client fills, in the order of the register and of read_register_edits.
+SUGGESTION_HEADER = "nistpf's suggestion"
 EDIT_COLUMNS = ("subcategory", "recommended_action", "owner", "due_date", "status", "comments")
 EDIT_HEADERS = {
     "subcategory": "Subcategory",
@@ -160,6 +161,7 @@ def gap_register(a: Assessment) -> pd.DataFrame:
     table["due_date"] = None
     table["status"] = DEFAULT_STATUS
     table["comments"] = None
+    table["suggested_action"] = table["recommended_action"]
     return table
 
 
@@ -302,6 +304,9 @@ GAP_COLUMNS = (
     Column("All data categories", 24),
     Column("All controls", 24),
     *(Column(f"All {header}", 24) for _, header in CROSSWALKS.values()),
+    # What nistpf suggested as the action when it wrote this register: read back, an action
+    # equal to it is nistpf's own (replaced by the next suggestion), anything else the client's.
+    Column(SUGGESTION_HEADER, 24),
 )
 PRINTED = 12  # Subcategory to Status
 
@@ -338,6 +343,7 @@ def gap_register_sheet(a: Assessment, table: pd.DataFrame) -> Sheet:
             _joined(r.controls),
             _joined(r.sp800_53r5),
             _joined(r.gdpr),
+            r.suggested_action or None,
         )
         for r in table.itertuples(index=False)
     ]

@@ -29,6 +29,8 @@ from nistpf.errors import NistpfError, RegisterError
 from nistpf.export.excel_sheets import (
     DEFAULT_STATUS,
     EDIT_COLUMNS,
+    EDIT_HEADERS,
+    GAP_COLUMNS,
     GAP_REGISTER,
     STATUSES,
     listed_subcategories,
@@ -45,6 +47,7 @@ _ALIASES = {
     "due_date": ("duedate", "due", "targetdate"),
     "status": ("status",),
     "comments": ("comments", "comment", "notes"),
+    "suggested_action": ("nistpfssuggestion",),
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -63,13 +66,50 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
     with warnings.catch_warnings():
         # Excel and LibreOffice add extensions openpyxl does not read (and we need not).
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-        records, columns = _read(path)
+        records, columns, headers = _read(path)
     frame = pd.DataFrame(records, columns=columns) if records else None
-    return normalise_edits(frame if frame is not None else pd.DataFrame(columns=["subcategory"]))
+    if frame is not None and "suggested_action" in frame.columns:
+        # An action equal to what nistpf suggested when it wrote the register is nistpf's own:
+        # the next register suggests anew. Anything else was typed by the client.
+        typed = frame["recommended_action"].map(text_or_none)
+        same = typed.notna() & (typed == frame["suggested_action"].map(text_or_none))
+        frame.loc[same, "recommended_action"] = None
+    empty = pd.DataFrame(columns=["subcategory"])
+    edits = normalise_edits(frame if frame is not None else empty)
+    edits.attrs["notes"] = _notes(path, columns, headers, records)
+    return edits
 
 
-def _read(path: Path) -> tuple[list[dict], list[str]]:
-    """The Gap Register's rows (as dicts of the client's columns) and the columns found."""
+def _notes(path: Path, columns: list[str], headers: list[str], records: list[dict]) -> list[str]:
+    """What of the register cannot be carried over, in sentences: a client column nistpf
+    cannot find (renamed?), columns nistpf did not write, a Subcategory on several rows."""
+    notes = []
+    missing = [EDIT_HEADERS[c] for c in EDIT_COLUMNS[1:] if c not in columns]
+    if missing:
+        notes.append(
+            f"{path.name} has no column {', '.join(repr(m) for m in missing)}: what it held is "
+            "not carried over (restore the header, or copy it across by hand)"
+        )
+    ours = {_key(c.header) for c in GAP_COLUMNS}
+    extra = [h for h in headers if _key(h) not in ours]
+    if extra:
+        notes.append(
+            f"{path.name} has columns nistpf did not write ({', '.join(repr(h) for h in extra)}):"
+            " they are not carried into the new register; copy them across by hand"
+        )
+    counts = pd.Series([r["subcategory"] for r in records], dtype=object).value_counts()
+    repeated = list(counts[counts > 1].index)
+    if repeated:
+        notes.append(
+            f"{path.name} lists {', '.join(repeated)} on more than one row: the first row's "
+            "values are carried over, the others' only where the first is blank"
+        )
+    return notes
+
+
+def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:
+    """The Gap Register's rows (as dicts of the client's columns), the columns found, and the
+    header row's texts."""
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
@@ -83,7 +123,7 @@ def _read(path: Path) -> tuple[list[dict], list[str]]:
         worksheet = _register_sheet(workbook, path)
         worksheet.reset_dimensions()  # files written by other tools may state wrong ones
         rows = worksheet.iter_rows(values_only=True)
-        columns = _header(rows, path)
+        columns, headers = _header(rows, path)
         records = []
         for row in rows:
             record = {name: row[i] if i < len(row) else None for name, i in columns.items()}
@@ -93,7 +133,7 @@ def _read(path: Path) -> tuple[list[dict], list[str]]:
                 records.append(record)
     finally:
         workbook.close()
-    return records, list(columns)
+    return records, list(columns), headers
 
 
 def _register_sheet(workbook, path: Path):
@@ -105,8 +145,9 @@ def _register_sheet(workbook, path: Path):
     )
 
 
-def _header(rows, path: Path) -> dict[str, int]:
-    """Column positions of the header row (the first with a Subcategory cell)."""
+def _header(rows, path: Path) -> tuple[dict[str, int], list[str]]:
+    """Column positions of the header row (the first with a Subcategory cell), and every
+    header text of that row."""
     wanted = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
     for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
         keys = [_key(v) if isinstance(v, str) else "" for v in row]
@@ -117,7 +158,7 @@ def _header(rows, path: Path) -> dict[str, int]:
             name = wanted.get(key)
             if name and name not in columns:
                 columns[name] = i
-        return columns
+        return columns, [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
     raise RegisterError(
         path,
         f"the {GAP_REGISTER} sheet has no header row with a 'Subcategory' column in its first "
@@ -162,9 +203,10 @@ def text_or_none(value: object) -> str | None:
     return text or None
 
 
-def due_date(value: object) -> dt.date | None:
+def due_date(value: object) -> dt.date | str | None:
     """A due date from a date cell, ISO text (``2027-03-31``) or an Excel serial number that
-    lost its date format; anything else is None."""
+    lost its date format; other text ("Q3 2027", "31/03/2027") is kept as the client typed
+    it, never dropped; blank is None."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
@@ -178,12 +220,12 @@ def due_date(value: object) -> dt.date | None:
             return None
         return from_excel(value).date()
     text = text_or_none(value)
-    if text and _ISO_DATE.match(text):
+    if text and _ISO_DATE.fullmatch(text[:10]):
         try:
             return dt.date.fromisoformat(text[:10])
         except ValueError:
-            return None
-    return None
+            return text
+    return text
 
 
 def normalise_status(text: str | None) -> str | None:
