@@ -148,11 +148,9 @@ class Assessment:
         """The in-profile Subcategories with no evidence (rows of :attr:`subcategories`, in the
         framework's order): the ones to rate first."""
         subs = self.subcategories
-        return subs[subs["in_profile"] & (subs["source"] == "no evidence")].reset_index(
-            drop=True
-        )
+        return subs[subs["in_profile"] & (subs["source"] == "no evidence")].reset_index(drop=True)
 
-    def ranked_gaps(self, *, n: int | None = None, findings: bool = False) -> pd.DataFrame:
+    def ranked_gaps(self, n: int | None = None, *, findings: bool = False) -> pd.DataFrame:
         """The in-profile Subcategories below target, as rows of :attr:`subcategories` with a
         ``rank`` column, in the one order every output uses: gap points (highest first), then
         the gap in levels (largest first), then the framework's order. Outcomes that tie on
@@ -171,6 +169,9 @@ class Assessment:
         table = self._subcategories.copy()
         table["order"] = range(len(table))
         listed = table["gap"] > 0
+        if self.defaults.get("no_evidence") == "exclude":
+            # Left out of the roll-ups, so not ranked either: their gap is not known.
+            listed &= table["source"] != "no evidence"
         if findings:
             listed |= table["findings"].map(len) > 0
         table = table[table["in_profile"] & listed]
@@ -282,6 +283,32 @@ class Explanation:
             lines.append(f"finding {row.finding_id} (cap {row.cap:g}): {row.message}")
         lines.extend(self.notes)
         return "\n".join(lines)
+
+
+def leaders(values: pd.Series, *, largest: bool = True) -> list:
+    """The index labels of ``values`` that share its largest (or smallest) value, shown to two
+    decimals, in their order: one, or every one of a tie — never one of them chosen by the
+    order of the rows. Missing values are left out."""
+    shown = values.dropna().astype(float).round(2)
+    if shown.empty:
+        return []
+    best = shown.max() if largest else shown.min()
+    return list(shown.index[shown == best])
+
+
+def named(names: list[str], noun: str, *, most: int = 3) -> str:
+    """``"A"``, ``"A and B"``, ``"A, B and C"``, or ``"4 <noun>"`` beyond ``most``."""
+    if len(names) > most:
+        return f"{len(names)} {noun}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def nothing_scored(a: Assessment) -> str:
+    """Why no roll-up has a value: an empty Target Profile, or (``no_evidence = exclude``)
+    no outcome of it with evidence."""
+    if not a._subcategories["in_profile"].any():
+        return "No Subcategory is in the Target Profile"
+    return "No outcome in the Target Profile has evidence yet, so none is scored"
 
 
 def largest_gap_phrase(a: Assessment) -> str:

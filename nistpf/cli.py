@@ -397,11 +397,13 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
         print(f"{error.source}: not assessed; fix the errors above (nistpf validate)")
         return EXIT_INPUT
     if store is not None:
-        warning = store.claim(inventory)
-        if warning:
-            print(f"nistpf: warning: {warning}", file=sys.stderr)
         try:
             number = store.latest() if args.assessment is None else args.assessment
+            store.assessment(number)  # an unknown one: one line, nothing recorded
+            # Only now, with an assessment to apply, is the workbook's client the engagement's.
+            warning = store.claim(inventory)
+            if warning:
+                print(f"nistpf: warning: {warning}", file=sys.stderr)
             inventory, note = store.inventory_for(number, inventory)
             if note:
                 print(f"nistpf: note: {note}", file=sys.stderr)
@@ -409,10 +411,14 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
             run = store.assessment(number)
             print(f"Assessment {number} ({run['name']}) of {store.path.name}")
         except EmptyStoreError as error:
-            print(f"nistpf: note: {error}", file=sys.stderr)
+            print(
+                f"nistpf: note: {error}; until then, nothing saved is included (the same as "
+                "without --store)",
+                file=sys.stderr,
+            )
         else:
             for row in inventory.warnings.itertuples(index=False):
-                if row.code == "store-orphan":
+                if row.code in ("store-orphan", "store-scale"):
                     print(f"nistpf: note: {row.problem}", file=sys.stderr)
     return nistpf.assess(inventory, defaults={"no_evidence": args.no_evidence})
 

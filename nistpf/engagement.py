@@ -169,7 +169,8 @@ def deliverable_name(engagement: str, kind: str) -> str:
     """A deliverable's file name after the engagement, never after the input file:
     ``deliverable_name("Tallowby & Finch Ltd", "deck.pptx")`` → ``tallowby-finch-ltd-deck.pptx``
     (letters and digits kept, lower case, the rest one hyphen; safe for every file system)."""
-    return safe_filename(f"{_slug(engagement)}-{kind}", default=kind)
+    # The engagement part is cut so the kind always survives: two deliverables never collide.
+    return safe_filename(f"{_slug(engagement)[:60].rstrip('-')}-{kind}", default=kind)
 
 
 def engagement_label(inventory: Inventory, fallback: str) -> str:
@@ -184,9 +185,10 @@ def _slug(text: str) -> str:
 
 
 def _markdown_text(text: str) -> str:
-    """Text shown as Markdown literally (no emphasis, links or HTML from the workbook)."""
-    special = "\\`*_{}[]()#+-.!|<>&~"
-    return "".join(f"\\{c}" if c in special else c for c in text)
+    """Text shown as Markdown literally, on one line (no emphasis, links, HTML or maths from
+    the workbook)."""
+    special = "\\`*_{}[]()#+-.!|<>&~$"
+    return "".join(f"\\{c}" if c in special else c for c in " ".join(str(text).split()))
 
 
 def new_engagement(

@@ -63,10 +63,14 @@ class Scale:
         >>> scale("tiers").label(2.92)
         'between Risk informed and Repeatable'
         """
-        if level is None or level != level:  # None or NaN
+        try:
+            value = float(level)
+        except (TypeError, ValueError):  # None, pandas.NA
             return ""
-        shown = round(float(level), 2)
-        shown = max(float(self.minimum), min(float(self.maximum), shown))
+        if math.isnan(value):
+            return ""
+        shown = round(value, 2)
+        shown = max(float(self.minimum), min(float(self.maximum), shown))  # ±inf too
         lower = math.floor(shown)
         if shown == lower:
             return self.labels[int(lower)]

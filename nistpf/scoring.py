@@ -188,9 +188,7 @@ class _Engine:
         named = named[named["system_id"].isin(self.y_index)].drop_duplicates()
         explicit = links.merge(named, on="control_id")
         if len(explicit):
-            self.evidenced[explicit["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)] = (
-                True
-            )
+            self.evidenced[explicit["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)] = True
             explicit = explicit.sort_values(
                 ["level", "cov", "order"], ascending=[False, False, True], kind="stable"
             )
@@ -349,10 +347,7 @@ class _Engine:
             _findings=self.findings[FINDING_COLUMNS],
             _tiers=self._tiers(),
             _overall=Overall(
-                *(
-                    float(rolled[c].mean()) if len(rolled) else math.nan
-                    for c in ROLLUP_COLUMNS
-                )
+                *(float(rolled[c].mean()) if len(rolled) else math.nan for c in ROLLUP_COLUMNS)
             ),
         )
 

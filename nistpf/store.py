@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import getpass
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,9 +179,9 @@ class EmptyStoreError(StoreError, LookupError):
     def __init__(self, path: Path):
         self.path = path
         super().__init__(
-            f"{path.name} holds no assessment yet, so it has no rating to include: open "
-            "02_guided_assessment.ipynb in the engagement folder (it starts the assessment "
-            "when it loads inventory.xlsx) and rate there, or leave out --store"
+            f"{path.name} holds no assessment yet: the guided notebook "
+            "(02_guided_assessment.ipynb in the engagement folder) starts one when it loads "
+            "inventory.xlsx, and keeps every rating made there"
         )
 
 
@@ -191,6 +192,8 @@ def open_store(path: str | Path, *, timeout: float = 30.0, create: bool = True) 
     path = Path(path)
     if not create and not path.exists():
         raise StoreMissingError(path)
+    if not create and path.is_file() and path.stat().st_size == 0:
+        raise StoreError(f"{path} is an empty file, not an engagement store")
     return Store(path, timeout=timeout)
 
 
@@ -387,9 +390,24 @@ class Store:
         return (
             f"{self.path.name} is the engagement store of {row[0]!r}, but {inventory.source} "
             f"names {named!r} as the client: the ratings, Target Profile and scope saved for "
-            f"{row[0]!r} are being applied to another client's workbook; check the store, or "
-            "start an engagement for this client with `nistpf new DIR`"
+            f"{row[0]!r} are being applied to another client's workbook; check the store, "
+            "start an engagement for this client with `nistpf new DIR`, or, if the client's "
+            "name was corrected, record it with store.set_client(name)"
         )
+
+    def set_client(self, name: str, *, who: str | None = None, note: str = "") -> None:
+        """Correct the engagement's client (e.g. a typo in the first workbook's About sheet)."""
+        if not str(name).strip():
+            raise StoreError("a client needs a name")
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM engagement WHERE key = 'client'").fetchone()
+            db.execute("INSERT OR REPLACE INTO engagement VALUES ('client', ?)", (name.strip(),))
+            db.execute(
+                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+                "VALUES (?, ?, NULL, 'engagement', '[]', 'client', ?, ?, ?)",
+                (_now(), _who(who), _logged(row[0]) if row else None, _logged(name.strip()),
+                 note),
+            )  # fmt: skip
 
     def set_assessment_date(
         self, number: int, date: dt.date | str | None, *, who: str | None = None, note: str = ""
@@ -535,20 +553,20 @@ class Store:
         each — ``entity, key, value, reason`` — in the store's order. They stay in the store
         (a system renamed back brings them back) and are never applied."""
         number = self.latest() if number is None else int(number)
-        systems = set(inventory.systems["system_id"])
+        systems = {_system_key(y) for y in inventory.systems["system_id"]}
         ids = set(load_framework(inventory.framework_version).core["id"])
         rows = []
         for r in self.ratings(number).itertuples(index=False):
             where = f"{r.subcategory} on {r.system}" if r.system else r.subcategory
             if r.subcategory not in ids:
                 reason = f"{r.subcategory} is not in PF {inventory.framework_version}"
-            elif r.system and r.system not in systems:
+            elif r.system and _system_key(r.system) not in systems:
                 reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
             else:
                 continue
             rows.append(("rating", where, f"{r.current:g}", reason))
         for r in self.scope(number).itertuples(index=False):
-            if r.system not in systems:
+            if _system_key(r.system) not in systems:
                 reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
                 rows.append(("scope", r.system, "in" if r.in_scope else "out", reason))
         for r in self.profile(number).itertuples(index=False):
@@ -790,11 +808,20 @@ class Store:
         set the assessment's date (:meth:`set_assessment_date`, a follow-up's ``date``)."""
         number = self.latest() if number is None else int(number)
         run = self.assessment(number)
+        # System IDs as the workbook writes them now: the loader forgives case and spacing in
+        # references, and so does the store ("crm-01" saved, "CRM-01" in Systems).
+        canonical = {_system_key(y): y for y in inventory.systems["system_id"]}
+
+        def as_listed(system: str) -> str:
+            return canonical.get(_system_key(system), system) if system else system
+
         ratings = self.ratings(number)
+        ratings["system"] = ratings["system"].map(as_listed)
         cleared = self._read(
             "SELECT subcategory, system FROM ratings WHERE assessment = ? AND current IS NULL",
             (number,),
         )
+        cleared["system"] = cleared["system"].map(as_listed)
         keys = {(r.subcategory, r.system) for r in ratings.itertuples()} | {
             (r.subcategory, r.system) for r in cleared.itertuples()
         }
@@ -838,8 +865,28 @@ class Store:
                 }
             )
             issues = pd.concat([issues, rows.astype(object)], ignore_index=True)
+        named_scale = inventory.about_value("scale")
+        if named_scale and load_scale(named_scale).name != run["scale"]:
+            row = {
+                "severity": "warning",
+                "sheet": "Store",
+                "excel_row": pd.NA,
+                "column": "scale",
+                "value": named_scale,
+                "problem": (
+                    f"the workbook's About sheet names the {load_scale(named_scale).name} scale, "
+                    f"but assessment {number} ({run['name']}) was made on the {run['scale']} "
+                    f"scale: it is scored on the {run['scale']} scale, as its ratings are"
+                ),
+                "hint": "start a follow-up for the new scale, or write the assessment's scale "
+                "in the About sheet",
+                "code": "store-scale",
+            }
+            issues = pd.concat([issues, pd.DataFrame([row]).astype(object)], ignore_index=True)
         systems = inventory.systems.copy()
-        decided = self.scope(number).set_index("system")["in_scope"]
+        decided = self.scope(number)
+        decided = decided.assign(system=decided["system"].map(as_listed))
+        decided = decided.drop_duplicates("system", keep="last").set_index("system")["in_scope"]
         chosen = systems["system_id"].map(decided)
         systems["in_scope"] = chosen.where(chosen.notna(), systems["in_scope"]).astype("boolean")
         return dataclasses.replace(
@@ -880,10 +927,18 @@ def _iso_date(date: dt.date | str | None) -> str:
         return ""
     if isinstance(date, dt.date):
         return date.isoformat()
+    text = str(date).strip()
     try:
-        return dt.date.fromisoformat(str(date).strip()).isoformat()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise StoreError(f"date {date!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _system_key(system: str) -> str:
+    """A system ID compared as the loader compares references: case and spacing forgiven."""
+    return "".join(str(system).casefold().split())
 
 
 def _folded(text: str) -> str:

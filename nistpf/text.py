@@ -37,9 +37,12 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
     scale, overall = assessment.scale, assessment.overall
     functions = assessment.framework.functions
     names = dict(zip(functions["id"], functions["name"], strict=True))
+    scored = overall.current == overall.current  # NaN when nothing is rolled up
     lines = [
         f"Overall: current {overall.current:.2f} ({scale.label(overall.current)}), target "
-        f"{overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}",
+        f"{overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}"
+        if scored
+        else "Overall: not scored: no outcome in the Target Profile has evidence yet",
         f"Evidence: {assessment.completeness.sentence}",
         f"({scale.name} scale: {scale.describe()})",
         "",

@@ -198,7 +198,7 @@ def test_new_scaffolds_an_engagement_and_refuses_a_folder_in_use(capsys, tmp_pat
     notebooks = sorted(
         p.name for p in (Path(nistpf.__file__).parents[1] / "notebooks").glob("*.ipynb")
     )
-    assert names == sorted(["engagement.nistpf", "inventory.xlsx", *notebooks])
+    assert names == sorted(["engagement.nistpf", "inventory.xlsx", "voila.json", *notebooks])
     assert f"wrote {folder / 'engagement.nistpf'}" in out
     with pytest.raises(BlankInventoryError):  # the template, still to be filled in
         nistpf.load_inventory(folder / "inventory.xlsx")

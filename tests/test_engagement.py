@@ -540,3 +540,82 @@ def test_what_cannot_be_carried_over_is_said(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "register.xlsx has no column 'Owner': what it held is not carried over" in err
     assert "register.xlsx has columns nistpf did not write ('Responsible', 'Jira ticket')" in err
+
+
+def test_system_ids_in_the_store_follow_the_workbooks_spelling(engagement):
+    session = Session(engagement / "engagement.nistpf")
+    session.load(engagement / "inventory.xlsx")
+    session.rate("CT.DM-P5", 3, system="hl-dwh")  # typed loosely: saved as listed
+    assert session.store.ratings(session.number)["system"].tolist() == ["HL-DWH"]
+    with pytest.raises(nistpf.NistpfError, match=r"'HL-NOPE' is not a system of inventory\.xlsx"):
+        session.rate("CT.DM-P5", 3, system="HL-NOPE")
+    # The client rewrites the ID in lower case: the rating still applies, nothing is orphaned.
+    sheets = client_sheets()
+    sheets["Systems"]["system_id"] = sheets["Systems"]["system_id"].replace("HL-DWH", "hl-dwh")
+    sheets["Controls"]["applies_to"] = sheets["Controls"]["applies_to"].str.replace(
+        "HL-DWH", "hl-dwh"
+    )
+    nistpf.write_template(engagement / "inventory.xlsx", force=True, data=sheets)
+    again = Session(engagement / "engagement.nistpf")
+    again.load(engagement / "inventory.xlsx")
+    assert again.orphans.empty
+    levels = again.assessment.levels.set_index(["subcategory", "system"])
+    assert levels.loc[("CT.DM-P5", "hl-dwh"), "level"] == 3
+
+
+def test_a_failed_or_empty_run_records_no_client_and_a_typo_can_be_corrected(engagement, capsys):
+    store_path = engagement / "engagement.nistpf"
+    source = engagement / "inventory.xlsx"
+    assert main(["assess", str(source), "--store", str(store_path)]) == 0  # empty store
+    assert main(["assess", str(source), "--store", str(store_path), "--assessment", "9"]) == 2
+    store = nistpf.open_store(store_path)
+    assert store.client == ""
+    Session(store_path).load(source)
+    assert store.client == CLIENT
+    store.set_client("Harrow Lane Outfitters Ltd")
+    capsys.readouterr()
+    assert main(["assess", str(source), "--store", str(store_path)]) == 0
+    assert "set_client" in capsys.readouterr().err  # names how to correct it
+
+
+def test_a_workbook_on_another_scale_than_its_assessment_is_said(engagement, capsys):
+    store_path = engagement / "engagement.nistpf"
+    Session(store_path).load(engagement / "inventory.xlsx")
+    sheets = client_sheets()
+    sheets["About"] = pd.concat(
+        [sheets["About"], pd.DataFrame({"field": ["scale"], "value": ["implementation"]})]
+    )
+    nistpf.write_template(engagement / "inventory.xlsx", force=True, data=sheets)
+    capsys.readouterr()
+    assert main(["assess", str(engagement / "inventory.xlsx"), "--store", str(store_path)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "names the implementation scale, but assessment 1 (Baseline) was made on the tiers" in err
+    )
+
+
+def test_client_names_make_safe_titles_and_file_names(engagement):
+    sheets = client_sheets()
+    long = "Acme Retail Holdings International Group plc trading as Acme Stores and Acme Online"
+    sheets["About"].loc[sheets["About"]["field"] == "client", "value"] = f"$x$ *{long}*\n2"
+    nistpf.write_template(engagement / "inventory.xlsx", force=True, data=sheets)
+    opened = open_engagement(engagement)
+    title = opened.title("the gaps").data
+    assert title.startswith("# \\$x\\$ \\*Acme Retail")
+    assert "\n" not in title
+    names = {opened.output(k).name for k in ("gap-register.xlsx", "deck.pptx", "log.csv")}
+    assert all(n.endswith(("-gap-register.xlsx", "-deck.pptx", "-log.csv")) for n in names)
+    assert len(names) == 3
+
+
+@pytest.mark.parametrize("date", ["20260301", "2026-W10-1", "03/04/2026", "2026-13-01"])
+def test_a_follow_up_date_is_yyyy_mm_dd_or_refused(engagement, capsys, date):
+    store_path = engagement / "engagement.nistpf"
+    Session(store_path).load(engagement / "inventory.xlsx")
+    before = store_path.read_bytes()
+    assert main(["follow-up", str(store_path), "Next", "--date", date]) == 2
+    assert capsys.readouterr().err == (
+        f"nistpf: date {date!r} is not a date; write it as YYYY-MM-DD\n"
+    )
+    assert len(nistpf.open_store(store_path).assessments()) == 1
+    assert store_path.read_bytes() == before

@@ -332,3 +332,66 @@ def test_explain_names_an_assessor_rating_that_a_finding_capped():
     text = str(a.explain("PR.DS-P2"))
     assert "CRM: rated 3 by the assessor, capped at 1 by R01:F-14" in text
     assert "CDP: level 3 from C1, capped at 1 by R01:F-14" in text
+
+
+def test_excluding_everything_without_evidence_still_writes_every_output(tmp_path):
+    from nistpf.export import charts
+    from nistpf.export.deck import tell
+    from nistpf.export.excel import write_gap_register
+    from nistpf.export.report import write_report
+
+    # Evidence for two outcomes only (ID.IM-P1, GV.PO-P1, both met at level 3): excluded, the
+    # other 98 leave PR-P, CT-P and CM-P with no roll-up at all.
+    a = nistpf.assess(
+        small_inventory(
+            [
+                ["C1", "Register", "Implemented", None, "ID.IM-P1", "ALL"],
+                ["C2", "Policy", "Implemented", None, "GV.PO-P1", "ALL"],
+            ],
+            systems=SYSTEMS,
+        ),
+        defaults={"no_evidence": "exclude"},
+    )
+    assert list(a.functions["function"]) == ["ID-P", "GV-P"]
+    assert a.ranked_gaps().empty  # outcomes without evidence are not ranked either
+    for chart in (charts.radar, charts.heatmap, charts.sunburst, charts.coverage):
+        assert chart(a).layout.title.text
+    assert charts.sunburst(a).layout.title.text == (
+        "0 of 2 Subcategories in the profile are below target"
+    )
+    assert key_messages(a)[2] == (
+        "Every outcome with evidence meets its target; 98 have no evidence and are not scored."
+    )
+    write_report(a, tmp_path / "report.html")
+    write_gap_register(a, tmp_path / "register.xlsx")
+    assert tell(a).titles[1].startswith("Privacy outcomes average 3.00 (Repeatable)")
+    none = nistpf.assess(small_inventory([], systems=SYSTEMS), defaults={"no_evidence": "exclude"})
+    assert charts.radar(none).layout.title.text == (
+        "No outcome in the Target Profile has evidence yet, so none is scored"
+    )
+    assert tell(none).titles[1] == "No outcome is scored yet: 0 of 100 outcomes have evidence"
+    assert "Overall: not scored" in assessment_summary(none)
+    write_report(none, tmp_path / "none.html")
+
+
+def test_functions_tied_for_the_widest_gap_are_all_named():
+    from nistpf.export import charts
+    from nistpf.export.deck import tell
+
+    # Every Function but two has controls at level 3 on all systems; CT-P and CM-P have none:
+    # both are 3 levels below the default target of 3, a tie.
+    others = [s for s in nistpf.framework().subcategories["id"] if not s.startswith(("CT.", "CM."))]
+    a = nistpf.assess(
+        small_inventory(
+            [["C1", "All of it", "Implemented", None, "; ".join(others), "ALL"]], systems=SYSTEMS
+        )
+    )
+    gaps = a.functions.set_index("function")["gap"]
+    assert gaps["CT-P"] == gaps["CM-P"] == 3
+    assert charts.radar(a).layout.title.text == (
+        "Control-P and Communicate-P are each 3.0 levels below target"
+    )
+    assert key_messages(a)[0] == (
+        "Control-P and Communicate-P are furthest from target, each a gap of 3.00 levels."
+    )
+    assert tell(a).titles[2].startswith("Control-P and Communicate-P are each 3.00 levels")

@@ -219,3 +219,21 @@ def test_a_tier_or_level_with_its_own_label_is_silent_and_with_other_text_a_read
         assert read_level(written) == 3.0, written
     assert read_level("3 - Initial") == ReadAs(3.0, "3")
     assert read_level("2.5 roughly") == ReadAs(2.5, "2.5")
+
+
+def test_spellings_that_differ_only_in_case_or_punctuation_are_one_reading():
+    from tests.inventory_files import small_inventory
+
+    inventory = small_inventory(
+        [
+            ["C1", "a", "In progress", None, "PR.DS-P1", "ALL"],
+            ["C2", "b", "IN PROGRESS", None, "PR.DS-P2", "ALL"],
+            ["C3", "c", "in-progress", None, "PR.DS-P3", "ALL"],
+            ["C4", "d", "In progress", None, "PR.DS-P4", "ALL"],
+        ]
+    )
+    readings = inventory.warnings[inventory.warnings["code"] == "value-read-as"]
+    assert readings["problem"].tolist() == [
+        "'In progress' was read as 'Partially implemented' (status) on 4 rows "
+        "(also written 'IN PROGRESS', 'in-progress')"
+    ]

@@ -29,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nistpf.assessment import Assessment, largest_gap_phrase
+from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named, nothing_scored
 from nistpf.export import theme
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 
@@ -121,13 +121,14 @@ def radar(a: Assessment, *, level: str = "function") -> go.Figure:
 
     gaps = table["gap"].astype(float)
     if len(table) == 0 or gaps.isna().all():
-        title = "No Subcategory is in the Target Profile"
+        title = nothing_scored(a)
     elif gaps.max() <= 0:
         title = f"Every {word} meets its target"
     else:
-        worst = table.loc[gaps.idxmax()]
-        name = names.get(worst[level], worst[level])
-        title = f"{name} is {_levels_phrase(worst['gap'])} below target"
+        worst = [names.get(k, k) for k in table.loc[leaders(gaps), level]]
+        plural = "Functions" if level == "function" else "Categories"
+        verb = "is" if len(worst) == 1 else "are each"
+        title = f"{named(worst, plural)} {verb} {_levels_phrase(gaps.max())} below target"
     o = a.overall
     subtitle = (
         f"Current vs target level by {word} on the {a.scale.name} scale · overall current "
@@ -215,16 +216,19 @@ def heatmap(a: Assessment) -> go.Figure:
     if matrix.empty:
         return _empty(_figure("No system is in scope", height=400), "no system is in scope")
     if matrix.isna().all().all():
-        title = "No Subcategory is in the Target Profile"
-        return _empty(_figure(title, height=400), "no level to show")
-    weakest = matrix.index[0]
+        return _empty(_figure(nothing_scored(a), height=400), "no level to show")
+    weakest = [str(s) for s in leaders(matrix.mean(axis=1), largest=False)]
     row = matrix.iloc[0]
     lowest = row.idxmin() if row.notna().any() else None
     subtitle = "Mean level per system and Function, weakest system on top"
     if lowest is not None:
         subtitle += f" · its lowest: {fnames.get(lowest, lowest)} at {row[lowest]:.2f}"
     fig = _figure(
-        f"{_esc(weakest)} is the weakest system", subtitle, height=max(420, 150 + 30 * len(matrix))
+        f"{_esc(weakest[0])} is the weakest system"
+        if len(weakest) == 1
+        else f"{_esc(named(weakest, 'systems'))} share the lowest mean level",
+        subtitle,
+        height=max(420, 150 + 30 * len(matrix)),
     )
     z = [[None if pd.isna(v) else float(v) for v in values] for values in matrix.to_numpy()]
     fig.add_trace(
@@ -394,14 +398,15 @@ def sunburst(a: Assessment) -> go.Figure:
     area is its weight in the overall score) and coloured by its gap below target (the
     Assessment's ``gap``: 0 blue … the scale's maximum vermillion)."""
     subs = a.subcategories
-    subs = subs[subs["in_profile"]].reset_index(drop=True)
+    subs = subs[subs["in_profile"]]
+    if a.defaults.get("no_evidence") == "exclude":  # the rings show what the roll-ups hold
+        subs = subs[subs["source"] != "no evidence"]
+    subs = subs.reset_index(drop=True)
     below = int((subs["gap"] > 0).sum())
     profiled = _plural(len(subs), "Subcategory", "Subcategories")
     title = f"{below} of {profiled} in the profile are below target"
     if subs.empty:
-        return _empty(
-            _figure("No Subcategory is in the Target Profile", height=400), "empty profile"
-        )
+        return _empty(_figure(nothing_scored(a), height=400), "empty profile")
     fnames, cnames = function_names(a), category_names(a)
     functions = a.functions.set_index("function")
     categories = a.categories.set_index("category")
@@ -589,11 +594,13 @@ def coverage(a: Assessment) -> go.Figure:
     fnames, cnames = function_names(a), category_names(a)
     functions = a.functions
     if categories.empty:
-        return _empty(_figure("No Subcategory is in the Target Profile", height=400), "no data")
-    low = functions.loc[functions["coverage"].idxmin()]
+        return _empty(_figure(nothing_scored(a), height=400), "no data")
+    lowest = functions.loc[leaders(functions["coverage"].round(4), largest=False), "function"].map(
+        lambda f: fnames.get(f, f)
+    )
     title = (
-        f"{fnames.get(low['function'], low['function'])} outcomes are covered on "
-        f"{low['coverage']:.0%} of weighted systems"
+        f"{named(list(lowest), 'Functions')} outcomes are covered on "
+        f"{functions['coverage'].min():.0%} of weighted systems"
     )
     subtitle = (
         f"Weighted share of systems with an implemented control, by Category · overall "

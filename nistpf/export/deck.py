@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from nistpf.assessment import Assessment, tie_phrase
+from nistpf.assessment import Assessment, leaders, named, tie_phrase
 from nistpf.errors import NistpfError, OutputNotWritableError
 from nistpf.export import images, method_text
 from nistpf.export.atomic import atomic_open, check_destination
@@ -131,7 +131,7 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
     roadmap_table = roadmap(a, edits=edits)
     roadmap_counts = {p: int((roadmap_table["priority"] == p).sum()) for p in PRIORITIES}
 
-    weakest = functions.sort_values("gap", ascending=False, kind="mergesort").iloc[0]
+    weakest = functions.loc[leaders(functions["gap"])]
     messages = tuple(key_messages(a))  # the same three sentences as the HTML report
 
     flows = inv.flows
@@ -140,8 +140,12 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
 
     titles = (
         f"{client}: NIST Privacy Framework {version} assessment",
-        f"Privacy outcomes average {overall.current:.2f} ({label(overall.current)}) against a "
-        f"target of {overall.target:.2f}, a gap of {overall.gap:.2f}",
+        (
+            f"Privacy outcomes average {overall.current:.2f} ({label(overall.current)}) "
+            f"against a target of {overall.target:.2f}, a gap of {overall.gap:.2f}"
+            if overall.current == overall.current  # not NaN
+            else f"No outcome is scored yet: {a.completeness}"
+        ),
         _functions_title(weakest, len(functions)),
         _systems_title(systems),
         _gaps_title(top, functions, gaps),
@@ -371,12 +375,21 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
-def _functions_title(weakest: pd.Series, count: int) -> str:
-    if not weakest["gap"] > 0:
+def _functions_title(weakest: pd.DataFrame, count: int) -> str:
+    """``weakest``: the Functions that share the widest gap (one row, or every one tied)."""
+    if weakest.empty:
+        return "No Function is scored: no outcome in the Target Profile has evidence yet"
+    if not weakest["gap"].iloc[0] > 0:
         return f"Every one of the {count} Functions meets its target"
+    if len(weakest) > 1:
+        return (
+            f"{named(list(weakest['name']), 'Functions')} are each "
+            f"{weakest['gap'].iloc[0]:.2f} levels below target, the widest gap of the {count} "
+            "Functions"
+        )
     return (
-        f"{weakest['name']} is {weakest['gap']:.2f} levels below target, the widest gap of the "
-        f"{count} Functions"
+        f"{weakest['name'].iloc[0]} is {weakest['gap'].iloc[0]:.2f} levels below target, the "
+        f"widest gap of the {count} Functions"
     )
 
 
@@ -394,6 +407,14 @@ def _flows_title(findings: pd.DataFrame, flagged: int, flows: int, high: int) ->
 def _systems_title(systems: pd.DataFrame) -> str:
     if not len(systems):
         return "No system is in scope"
+    tied = systems.loc[leaders(systems["level"], largest=False)]
+    if tied.empty:
+        return "No system is scored yet: no outcome in the Target Profile has evidence"
+    if len(tied) > 1:
+        return (
+            f"{named([_line(n) for n in tied['name']], 'systems')} share the lowest mean "
+            f"level, {tied['level'].iloc[0]:.2f} across the Functions"
+        )
     weakest = systems.iloc[0]
     return (
         f"{_line(weakest['name'])} ({weakest['system']}) is the weakest system: mean level "
@@ -416,8 +437,7 @@ def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame
     else:
         lead = f"led by {top.iloc[0]['subcategory']} ({points})"
     return (
-        f"The {len(top)} largest gaps: {counts[leading]} in {names.get(leading, leading)}; "
-        f"{lead}"
+        f"The {len(top)} largest gaps: {counts[leading]} in {names.get(leading, leading)}; {lead}"
     )
 
 

@@ -192,6 +192,8 @@ def build_sheets(a: Assessment, *, edits: pd.DataFrame | None = None) -> tuple[S
 def existing_edits(path: Path) -> pd.DataFrame:
     """The client's edits in the register about to be replaced at ``path``; a file there that
     is not a register is a :class:`RegisterError` saying how to go on."""
+    if path.is_dir():
+        raise RegisterError(path, "is a folder; name the register file to write") from None
     try:
         return read_register_edits(path)
     except RegisterError as error:

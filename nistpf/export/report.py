@@ -30,7 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from nistpf.assessment import Assessment, largest_gap_phrase
+from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named
 from nistpf.errors import OutputNotWritableError
 from nistpf.export import charts, method_text, theme
 from nistpf.export.atomic import check_destination, write_text
@@ -105,15 +105,25 @@ def key_messages(a: Assessment) -> list[str]:
     functions = a.functions
     names = charts.function_names(a)
     if functions.empty or functions["gap"].isna().all():
-        messages.append("No Subcategory is in the Target Profile, so no Function has a gap.")
+        messages.append(
+            "No Subcategory is in the Target Profile, so no Function has a gap."
+            if not a.completeness.outcomes
+            else "No outcome in the Target Profile has evidence yet, so no Function is scored."
+        )
     else:
-        worst = functions.loc[functions["gap"].idxmax()]
-        name = names.get(worst["function"], worst["function"])
-        if worst["gap"] > 0:
+        tied = functions.loc[leaders(functions["gap"])]
+        worst = tied.iloc[0]
+        if worst["gap"] > 0 and len(tied) == 1:
+            name = names.get(worst["function"], worst["function"])
             messages.append(
                 f"{name} is furthest from target: current {worst['current']:.2f} "
                 f"({a.scale.label(worst['current'])}) against a target of "
                 f"{worst['target']:.2f}, a gap of {worst['gap']:.2f} levels."
+            )
+        elif worst["gap"] > 0:
+            who = named([names.get(f, f) for f in tied["function"]], "Functions")
+            messages.append(
+                f"{who} are furthest from target, each a gap of {worst['gap']:.2f} levels."
             )
         else:
             messages.append("Every Function meets its target.")
@@ -143,8 +153,8 @@ def key_messages(a: Assessment) -> list[str]:
         messages.append("The inventory records no data flow, so no data-flow rule was checked.")
 
     gaps = charts.ranked_gaps(a)
-    leaders = gaps[gaps["rank"] == 1]
-    if len(leaders) == 1:
+    first = gaps[gaps["rank"] == 1]
+    if len(first) == 1:
         top = gaps.iloc[0]
         messages.append(
             f"The largest gap is {top['subcategory']} ({top['priority']} priority): current "
@@ -152,11 +162,16 @@ def key_messages(a: Assessment) -> list[str]:
             f"{top['gap_points']:.2f} gap points; {_count(len(gaps), 'Subcategory')} "
             "below target in all."
         )
-    elif len(leaders):
+    elif len(first):
         top = gaps.iloc[0]
         messages.append(
             f"{largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points each; "
             f"{_count(len(gaps), 'Subcategory')} below target in all."
+        )
+    elif a.completeness.excluded and a.completeness.missing:
+        messages.append(
+            f"Every outcome with evidence meets its target; {a.completeness.missing} have no "
+            "evidence and are not scored."
         )
     else:
         messages.append("Every in-profile Subcategory meets its target.")

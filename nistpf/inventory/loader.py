@@ -338,10 +338,23 @@ class _Loader:
     ) -> None:
         """One warning row per distinct raw value read with a conversion (:class:`Noted`) or
         read as another value (:class:`ReadAs`), on the first row that holds it, saying how
-        many rows do: the consultant confirms a reading once, not once per row."""
-        for reading in readings:
+        many rows do: the consultant confirms a reading once, not once per row. Spellings that
+        differ only in case, spacing or punctuation ("In progress", "IN-PROGRESS") are one
+        reading, the others named."""
+        groups: dict[tuple, list[_Reading]] = {}
+        for reading in sorted(readings, key=lambda r: r.first_row):
+            result = reading.result
+            outcome = result.shown if result.__class__ is ReadAs else result.problem
+            key = (fold(text(reading.raw)), result.__class__, outcome)
+            groups.setdefault(key, []).append(reading)
+        for group in groups.values():
+            reading = group[0]
             result, written = reading.result, text(reading.raw)
-            rows = f" on {reading.rows} rows" if reading.rows > 1 else ""
+            count = sum(r.rows for r in group)
+            rows = f" on {count} rows" if count > 1 else ""
+            others = [s for s in dict.fromkeys(text(r.raw) for r in group[1:]) if s != written]
+            if others:
+                rows += f" (also written {', '.join(repr(o) for o in others)})"
             if result.__class__ is ReadAs:
                 code = "value-read-as"
                 problem = f"{written!r} was read as {result.shown!r} ({name}){rows}"

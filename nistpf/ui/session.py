@@ -284,6 +284,7 @@ class Session:
         """Save the assessor's rating of ``subcategory`` (the organisation's, or ``system``'s)
         and re-score; ``current=None`` clears the level (evidence and notes are still kept)."""
         self._require()
+        system = self._system(system)
         self.store.set_rating(
             self.number,
             subcategory,
@@ -332,6 +333,21 @@ class Session:
         if found.get("current") is not None:
             return {}  # rated: the scored inventory has it
         return {f: _text(found.get(f)) for f in ("evidence", "method", "notes", "assessor")}
+
+    def _system(self, system: str | None) -> str:
+        """``system`` as the workbook's Systems sheet writes it (case and spacing forgiven);
+        "" for the organisation; an ID the workbook does not list is refused, so a rating is
+        never saved for a system nobody can see."""
+        if not system:
+            return ""
+        ids = list(self.inventory.systems["system_id"])
+        for known in ids:
+            if "".join(str(known).casefold().split()) == "".join(str(system).casefold().split()):
+                return known
+        raise UnknownSystemError(
+            f"{system!r} is not a system of {self.inventory.source}; its systems: "
+            f"{', '.join(map(str, ids[:20]))}{' …' if len(ids) > 20 else ''}"
+        )
 
     # -- profile, tiers, scope -----------------------------------------------------------------
     def profile_row(self, pf_id: str) -> dict[str, Any]:
@@ -388,6 +404,7 @@ class Session:
     def set_scope(self, system: str, in_scope: bool) -> Assessment:
         """Put a system in or out of scope and re-score."""
         self._require()
+        system = self._system(system)
         self.store.set_scope(self.number, system, in_scope, who=self._who())
         self.rescore()
         self._notify("scope", (system,))
@@ -397,6 +414,12 @@ class Session:
         """The name saved with every later change (the log's ``who``, the ratings' assessor)."""
         self.assessor = name.strip() or None
         self._notify("assessor")
+
+
+class UnknownSystemError(NistpfError, ValueError):
+    """A system ID that is not in the loaded workbook's Systems sheet."""
+
+    code = "unknown-system"
 
 
 def _with_warning(report: pd.DataFrame, code: str, problem: str) -> pd.DataFrame:
