@@ -6,7 +6,7 @@
   executed in a fresh ``python3`` kernel in a temporary folder, as Run All does in JupyterLab
   once the notebook is open and its kernel idle: the time from the first cell's execution to
   the end of the first cell whose output holds a chart (a plotly figure, or the wizard's
-  widget, which holds the Review step's FigureWidgets), and to the end of the notebook.
+  widget, which holds the Review step's charts), and to the end of the notebook.
   Kernel start-up is reported apart. The kernel's time only: the browser's rendering is not in
   it.
 - With ``--browser``, the same in JupyterLab (headless Chromium, Playwright, the helpers of
@@ -16,7 +16,7 @@
 - Rating change to updated charts (``nistpf.ui``, on the sample): ``--changes`` ratings set
   through the Rate step's ``rating`` Dropdown, each to a level other than the one shown; the
   widget's handlers run synchronously (save in the store, re-score, redraw the Review step's
-  FigureWidgets in place), so the time of the assignment is the latency. Measured headless
+  charts), so the time of the assignment is the latency. Measured headless
   (no kernel: widget messages go nowhere) and inside a kernel run by nbclient (every widget
   update is serialised and sent to the frontend, as in JupyterLab), with where the time goes
   (median per change): the store's write, the re-score, and each step's refresh (the Review
@@ -119,7 +119,7 @@ def run_all_in_jupyterlab(repeat: int) -> dict[str, float]:
 # -- rating change to updated charts ------------------------------------------------------------
 def rating_latency(changes: int) -> dict:
     """Set ``changes`` ratings through the Rate step's widget; how long until the Review step's
-    FigureWidgets show them. Importable, so a kernel can run it too."""
+    charts show them. Importable, so a kernel can run it too."""
     import nistpf
     from nistpf.ui import guided_assessment
     from nistpf.ui.steps_review import FIGURES

@@ -13,6 +13,7 @@ import pandas as pd
 
 from nistpf.framework import Framework
 from nistpf.inventory.model import Inventory
+from nistpf.numbers import fixed, percent
 from nistpf.scales import Scale
 
 SUBCATEGORY_COLUMNS = [
@@ -192,8 +193,8 @@ class Assessment:
     def __repr__(self) -> str:
         o = self._overall
         return (
-            f"<Assessment of {self.inventory.source}: current {o.current:.2f}, target "
-            f"{o.target:.2f}, gap {o.gap:.2f} on the {self.scale.name} scale; "
+            f"<Assessment of {self.inventory.source}: current {fixed(o.current)}, target "
+            f"{fixed(o.target)}, gap {fixed(o.gap)} on the {self.scale.name} scale; "
             f"{len(self._findings)} findings>"
         )
 
@@ -247,12 +248,12 @@ class Explanation:
             )
         if self.in_profile:
             lines.append(
-                f"current {self.current:.2f} ({label(self.current)}, {self.source}); "
-                f"target {self.target:g} ({self.priority} priority); gap {self.gap:.2f}; "
-                f"coverage {self.coverage:.0%}"
+                f"current {fixed(self.current)} ({label(self.current)}, {self.source}); "
+                f"target {self.target:g} ({self.priority} priority); gap {fixed(self.gap)}; "
+                f"coverage {percent(self.coverage)}"
             )
         else:
-            lines.append(f"not in the Target Profile; derived level {self.derived:.2f}")
+            lines.append(f"not in the Target Profile; derived level {fixed(self.derived)}")
         lines.append(f"derived = {self.arithmetic}")
         if self.assessor is not None:
             lines.append(f"the assessor rated it {self.assessor:g} for the organisation")

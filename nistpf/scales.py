@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from nistpf.errors import NistpfError
 from nistpf.inventory.schema import STATUSES
+from nistpf.numbers import rounded
 
 
 class UnknownScaleError(NistpfError, ValueError):
@@ -69,7 +70,7 @@ class Scale:
             return ""
         if math.isnan(value):
             return ""
-        shown = round(value, 2)
+        shown = rounded(value, 2)  # as the register's cells show it
         shown = max(float(self.minimum), min(float(self.maximum), shown))  # ±inf too
         lower = math.floor(shown)
         if shown == lower:

@@ -60,6 +60,7 @@ from nistpf.findings import FINDING_COLUMNS, evaluate_findings
 from nistpf.framework import Framework, framework
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.schema import ALL_SYSTEMS
+from nistpf.numbers import fixed
 from nistpf.scales import Scale, scale
 
 DEFAULTS: dict[str, Any] = {
@@ -414,7 +415,7 @@ def _arithmetic(weights: np.ndarray, levels: np.ndarray) -> str:
         f"{count}·({w:g}×{level:g})" if count > 1 else f"{w:g}×{level:g}"
         for (w, level), count in terms.items()
     ]
-    return f"({' + '.join(shown)}) / {total:g} = {float(weights @ levels / total):.2f}"
+    return f"({' + '.join(shown)}) / {total:g} = {fixed(float(weights @ levels / total))}"
 
 
 def explain(assessment: Assessment, subcategory: str) -> Explanation:
@@ -457,7 +458,7 @@ def explain(assessment: Assessment, subcategory: str) -> Explanation:
     notes = []
     if bool(row["disagreement"]):
         notes.append(
-            f"note: the assessor's {row['assessor']:g} and the derived {row['derived']:.2f} "
+            f"note: the assessor's {row['assessor']:g} and the derived {fixed(row['derived'])} "
             "differ by a full level or more"
         )
     return Explanation(

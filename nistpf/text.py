@@ -13,6 +13,7 @@ import pandas as pd
 import nistpf
 from nistpf.assessment import largest_gap_phrase
 from nistpf.framework import Framework
+from nistpf.numbers import fixed, percent
 
 
 def inventory_summary(inventory: nistpf.Inventory) -> str:
@@ -39,8 +40,8 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
     names = dict(zip(functions["id"], functions["name"], strict=True))
     scored = overall.current == overall.current  # NaN when nothing is rolled up
     lines = [
-        f"Overall: current {overall.current:.2f} ({scale.label(overall.current)}), target "
-        f"{overall.target:.2f}, gap {overall.gap:.2f}, coverage {overall.coverage:.0%}"
+        f"Overall: current {fixed(overall.current)} ({scale.label(overall.current)}), target "
+        f"{fixed(overall.target)}, gap {fixed(overall.gap)}, coverage {percent(overall.coverage)}"
         if scored
         else "Overall: not scored: no outcome in the Target Profile has evidence yet",
         f"Evidence: {assessment.completeness.sentence}",
@@ -51,8 +52,8 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
     for row in assessment.functions.itertuples(index=False):
         label = f"{row.function} {names[row.function]}"
         lines.append(
-            f"  {label:<20}{row.current:>8.2f}{row.target:>8.2f}{row.gap:>7.2f}"
-            f"{row.coverage:>10.0%}"
+            f"  {label:<20}{fixed(row.current):>8}{fixed(row.target):>8}{fixed(row.gap):>7}"
+            f"{percent(row.coverage):>10}"
         )
     gaps = assessment.ranked_gaps(n=top)
     lines += ["", f"Largest gaps (gap × priority weight), top {top}:"]
@@ -61,8 +62,8 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
         shown = "" if tied <= top else f"; the first {top} in the framework's order"
         lines.append(f"  ({largest_gap_phrase(assessment)}{shown})")
     for row in gaps.itertuples(index=False):
-        detail = f"current {row.current:.2f}, target {row.target:g} ({row.priority}): {row.text}"
-        lines.append(wrap(f"  {row.subcategory:<10}{row.gap_points:>6.2f}  ", detail, 0))
+        detail = f"current {fixed(row.current)}, target {row.target:g} ({row.priority}): {row.text}"
+        lines.append(wrap(f"  {row.subcategory:<10}{fixed(row.gap_points):>6}  ", detail, 0))
     findings = assessment.findings
     by_severity = findings["severity"].value_counts()
     counts = ", ".join(

@@ -159,6 +159,7 @@ def test_while_the_workbook_is_the_blank_template_every_notebook_stops_in_one_se
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".ipynb")) == [
         "engagement.nistpf",
         "inventory.xlsx",
+        "voila.json",
     ]
 
 

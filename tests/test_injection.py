@@ -275,11 +275,15 @@ def test_exports_named_after_a_hostile_inventory_stay_in_their_folder(tmp_path):
     store = tmp_path / "acme" / "engagement.nistpf"
     session = Session(store)
     session.load(nistpf.sample_path())
+    # Deliverables are named after the client the About sheet names: here a hostile one.
+    inventory = session.assessment.inventory
+    about = inventory.about.copy()
+    about.loc[about["field"] == "client", "value"] = "../../CON"
     session.assessment = dataclasses.replace(
         session.assessment,
-        inventory=dataclasses.replace(session.assessment.inventory, source="../../CON"),
+        inventory=dataclasses.replace(inventory, source="../../CON", about=about),
     )
     step = ExportStep(session)
     written = step._write("report", tmp_path / "acme" / "outputs")
     assert Path(written).parent == tmp_path / "acme" / "outputs"
-    assert Path(written).name == "CON-report.html"
+    assert Path(written).name == "con-report.html"  # letters kept, the path and dots gone

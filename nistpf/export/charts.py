@@ -32,6 +32,7 @@ from plotly.subplots import make_subplots
 from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named, nothing_scored
 from nistpf.export import theme
 from nistpf.inventory.schema import EXTERNAL_PREFIX
+from nistpf.numbers import fixed, percent
 
 SEVERITIES = ("High", "Medium", "Low")  # worst first
 _LEVELS = ("function", "category")
@@ -56,7 +57,7 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 
 
 def _levels_phrase(gap: float) -> str:
-    shown = f"{gap:.1f}"
+    shown = f"{fixed(gap, 1)}"
     return f"{shown} level" if shown == "1.0" else f"{shown} levels"
 
 
@@ -132,7 +133,7 @@ def radar(a: Assessment, *, level: str = "function") -> go.Figure:
     o = a.overall
     subtitle = (
         f"Current vs target level by {word} on the {a.scale.name} scale · overall current "
-        f"{o.current:.2f} ({a.scale.label(o.current)}), target {o.target:.2f} · "
+        f"{fixed(o.current)} ({a.scale.label(o.current)}), target {fixed(o.target)} · "
         f"{a.completeness}"
         if len(table)
         else ""
@@ -222,7 +223,7 @@ def heatmap(a: Assessment) -> go.Figure:
     lowest = row.idxmin() if row.notna().any() else None
     subtitle = "Mean level per system and Function, weakest system on top"
     if lowest is not None:
-        subtitle += f" · its lowest: {fnames.get(lowest, lowest)} at {row[lowest]:.2f}"
+        subtitle += f" · its lowest: {fnames.get(lowest, lowest)} at {fixed(row[lowest])}"
     fig = _figure(
         f"{_esc(weakest[0])} is the weakest system"
         if len(weakest) == 1
@@ -268,7 +269,7 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
     top = rows.iloc[0]
     each = " each" if (rows["rank"] == 1).sum() > 1 else ""
     title = (
-        f"{largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points{each}, "
+        f"{largest_gap_phrase(a)}: {fixed(top['gap_points'])} gap points{each}, "
         f"{_levels_phrase(top['gap'])} below target"
     )
     total = len(ranked_gaps(a))
@@ -314,7 +315,7 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
             x=rows["gap_points"].astype(float).tolist(),
             y=ids,
             marker={"color": [theme.PRIORITY_COLORS.get(p, theme.VERMILLION) for p in priorities]},
-            text=[f"{v:.1f}" for v in rows["gap_points"]],
+            text=[f"{fixed(v, 1)}" for v in rows["gap_points"]],
             textposition="outside",
             cliponaxis=False,
             customdata=custom,
@@ -357,7 +358,7 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
                 y=ids,
                 mode="markers",
                 marker={"color": color, "symbol": symbol, "size": 11},
-                hovertemplate=f"<b>%{{y}}</b> {name.lower()} %{{x:.2f}}<extra></extra>",
+                hovertemplate=f"<b>%{{y}}</b> {name.lower()} %{{fixed(x)}}<extra></extra>",
             ),
             row=1,
             col=2,
@@ -432,7 +433,7 @@ def sunburst(a: Assessment) -> go.Figure:
     worst = a.functions.loc[a.functions["gap"].idxmax()]
     subtitle = (
         f"Functions → Categories → Subcategories, coloured by levels below target; "
-        f"furthest: {fnames.get(worst['function'], worst['function'])} at {worst['gap']:.2f}"
+        f"furthest: {fnames.get(worst['function'], worst['function'])} at {fixed(worst['gap'])}"
     )
     fig = _figure(title, subtitle, height=680)
     fig.add_trace(
@@ -600,11 +601,11 @@ def coverage(a: Assessment) -> go.Figure:
     )
     title = (
         f"{named(list(lowest), 'Functions')} outcomes are covered on "
-        f"{functions['coverage'].min():.0%} of weighted systems"
+        f"{percent(functions['coverage'].min())} of weighted systems"
     )
     subtitle = (
         f"Weighted share of systems with an implemented control, by Category · overall "
-        f"{a.overall.coverage:.0%}"
+        f"{percent(a.overall.coverage)}"
     )
     fig = _figure(title, subtitle, height=500, barmode="group", bargap=0.25)
     function_of = a.subcategories.drop_duplicates("category").set_index("category")["function"]
@@ -618,7 +619,7 @@ def coverage(a: Assessment) -> go.Figure:
                 x=list(part["category"]),
                 y=part["coverage"].astype(float).tolist(),
                 marker={"color": theme.PALETTE[i % len(theme.PALETTE)]},
-                text=[f"{v:.0%}" for v in part["coverage"]],
+                text=[f"{percent(v)}" for v in part["coverage"]],
                 textposition="outside",
                 customdata=[cnames.get(c, c) for c in part["category"]],
                 cliponaxis=False,
@@ -629,7 +630,7 @@ def coverage(a: Assessment) -> go.Figure:
         y=a.overall.coverage, line={"dash": "dash", "color": theme.MUTED_COLOR, "width": 1.5}
     )
     fig.add_annotation(
-        text=f"overall<br>{a.overall.coverage:.0%}",
+        text=f"overall<br>{percent(a.overall.coverage)}",
         xref="paper",
         x=1.0,
         xanchor="left",
@@ -688,13 +689,13 @@ def trend(assessments: Sequence[Assessment]) -> go.Figure:
     if math.isnan(first) or math.isnan(last):
         title = "Overall current across assessments (one has an empty profile)"
     elif len(ordered) == 1:
-        title = f"Overall current is {last:.2f} ({scale.label(last)})"
+        title = f"Overall current is {fixed(last)} ({scale.label(last)})"
     elif round(last, 2) > round(first, 2):
-        title = f"Overall current rose from {first:.2f} to {last:.2f} ({scale.label(last)})"
+        title = f"Overall current rose from {fixed(first)} to {fixed(last)} ({scale.label(last)})"
     elif round(last, 2) < round(first, 2):
-        title = f"Overall current fell from {first:.2f} to {last:.2f} ({scale.label(last)})"
+        title = f"Overall current fell from {fixed(first)} to {fixed(last)} ({scale.label(last)})"
     else:
-        title = f"Overall current held at {last:.2f} ({scale.label(last)})"
+        title = f"Overall current held at {fixed(last)} ({scale.label(last)})"
     subtitle = (
         f"Current level across {_plural(len(ordered), 'assessment')}, overall and by Function"
     )
@@ -714,7 +715,7 @@ def trend(assessments: Sequence[Assessment]) -> go.Figure:
                 y=y,
                 mode="lines+markers",
                 line={"color": theme.PALETTE[i % len(theme.PALETTE)], "width": 2},
-                hovertemplate=f"{name} %{{y:.2f}}<extra>%{{x}}</extra>",
+                hovertemplate=f"{name} %{{fixed(y)}}<extra>%{{x}}</extra>",
             )
         )
     fig.add_trace(

@@ -42,6 +42,7 @@ from nistpf.export import images, method_text
 from nistpf.export.atomic import atomic_open, check_destination
 from nistpf.export.excel_sheets import EDIT_COLUMNS
 from nistpf.export.report import key_messages
+from nistpf.numbers import fixed
 
 TO_BE_ASSIGNED = "to be assigned"
 PRIORITIES = ("High", "Moderate", "Low")
@@ -141,8 +142,8 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
     titles = (
         f"{client}: NIST Privacy Framework {version} assessment",
         (
-            f"Privacy outcomes average {overall.current:.2f} ({label(overall.current)}) "
-            f"against a target of {overall.target:.2f}, a gap of {overall.gap:.2f}"
+            f"Privacy outcomes average {fixed(overall.current)} ({label(overall.current)}) "
+            f"against a target of {fixed(overall.target)}, a gap of {fixed(overall.gap)}"
             if overall.current == overall.current  # not NaN
             else f"No outcome is scored yet: {a.completeness}"
         ),
@@ -384,11 +385,11 @@ def _functions_title(weakest: pd.DataFrame, count: int) -> str:
     if len(weakest) > 1:
         return (
             f"{named(list(weakest['name']), 'Functions')} are each "
-            f"{weakest['gap'].iloc[0]:.2f} levels below target, the widest gap of the {count} "
+            f"{fixed(weakest['gap'].iloc[0])} levels below target, the widest gap of the {count} "
             "Functions"
         )
     return (
-        f"{weakest['name'].iloc[0]} is {weakest['gap'].iloc[0]:.2f} levels below target, the "
+        f"{weakest['name'].iloc[0]} is {fixed(weakest['gap'].iloc[0])} levels below target, the "
         f"widest gap of the {count} Functions"
     )
 
@@ -413,12 +414,12 @@ def _systems_title(systems: pd.DataFrame) -> str:
     if len(tied) > 1:
         return (
             f"{named([_line(n) for n in tied['name']], 'systems')} share the lowest mean "
-            f"level, {tied['level'].iloc[0]:.2f} across the Functions"
+            f"level, {fixed(tied['level'].iloc[0])} across the Functions"
         )
     weakest = systems.iloc[0]
     return (
         f"{_line(weakest['name'])} ({weakest['system']}) is the weakest system: mean level "
-        f"{weakest['level']:.2f} across the Functions"
+        f"{fixed(weakest['level'])} across the Functions"
     )
 
 
@@ -429,7 +430,7 @@ def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame
     names = functions.set_index("function")["name"]
     counts = top["function"].value_counts().reindex(functions["function"], fill_value=0)
     leading = counts.idxmax()  # the first Function in framework order with the most gaps
-    points = f"{top.iloc[0]['gap_points']:.2f} gap points"
+    points = f"{fixed(top.iloc[0]['gap_points'])} gap points"
     if (top["rank"] == 1).sum() > 1:
         # Tied at the top: all of them, never one singled out (the full ranking, not the ten
         # shown, says how many tie).

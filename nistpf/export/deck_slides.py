@@ -25,6 +25,7 @@ from pptx.util import Emu, Inches, Pt
 
 from nistpf.export import theme
 from nistpf.export.deck import PRIORITIES, Story, shorten
+from nistpf.numbers import fixed, percent
 
 # 16:9 widescreen, as PowerPoint's own default: 13.333 × 7.5 in.
 SLIDE_WIDTH = Emu(12192000)
@@ -149,10 +150,10 @@ def _title_slide(slide, story: Story, pictures) -> None:
 def _summary_slide(slide, story: Story, pictures) -> None:
     o = story.overall
     tiles = (
-        ("current", "Current", f"{o['current']:.2f}", story.overall_label),
-        ("target", "Target", f"{o['target']:.2f}", story.target_label),
-        ("gap", "Gap", f"{o['gap']:.2f}", "levels below target"),
-        ("coverage", "Coverage", f"{o['coverage']:.0%}", "of systems, weighted"),
+        ("current", "Current", f"{fixed(o['current'])}", story.overall_label),
+        ("target", "Target", f"{fixed(o['target'])}", story.target_label),
+        ("gap", "Gap", f"{fixed(o['gap'])}", "levels below target"),
+        ("coverage", "Coverage", f"{percent(o['coverage'])}", "of systems, weighted"),
     )
     gutter = 0.25
     width = (CONTENT_WIDTH - gutter * (len(tiles) - 1)) / len(tiles)
@@ -199,7 +200,7 @@ def _radar_slide(slide, story: Story, pictures) -> None:
                 _n(f.current),
                 _n(f.target),
                 _n(f.gap),
-                f"{f.coverage:.0%}",
+                f"{percent(f.coverage)}",
             ]
         )
     left = MARGIN + PICTURE_BOXES["radar-function"][2] + 0.3
@@ -605,7 +606,7 @@ def _inches(box) -> tuple[Emu, ...]:
 
 
 def _n(value: float) -> str:
-    return f"{value:.2f}"
+    return f"{fixed(value)}"
 
 
 def _is_number(text: str) -> bool:

@@ -34,6 +34,7 @@ from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named
 from nistpf.errors import OutputNotWritableError
 from nistpf.export import charts, method_text, theme
 from nistpf.export.atomic import check_destination, write_text
+from nistpf.numbers import fixed, percent
 
 TOP_GAPS = 10
 # (section id, chart function, keyword options, caption)
@@ -116,14 +117,14 @@ def key_messages(a: Assessment) -> list[str]:
         if worst["gap"] > 0 and len(tied) == 1:
             name = names.get(worst["function"], worst["function"])
             messages.append(
-                f"{name} is furthest from target: current {worst['current']:.2f} "
+                f"{name} is furthest from target: current {fixed(worst['current'])} "
                 f"({a.scale.label(worst['current'])}) against a target of "
-                f"{worst['target']:.2f}, a gap of {worst['gap']:.2f} levels."
+                f"{fixed(worst['target'])}, a gap of {fixed(worst['gap'])} levels."
             )
         elif worst["gap"] > 0:
             who = named([names.get(f, f) for f in tied["function"]], "Functions")
             messages.append(
-                f"{who} are furthest from target, each a gap of {worst['gap']:.2f} levels."
+                f"{who} are furthest from target, each a gap of {fixed(worst['gap'])} levels."
             )
         else:
             messages.append("Every Function meets its target.")
@@ -158,14 +159,14 @@ def key_messages(a: Assessment) -> list[str]:
         top = gaps.iloc[0]
         messages.append(
             f"The largest gap is {top['subcategory']} ({top['priority']} priority): current "
-            f"{top['current']:.2f} against a target of {top['target']:.2f}, "
-            f"{top['gap_points']:.2f} gap points; {_count(len(gaps), 'Subcategory')} "
+            f"{fixed(top['current'])} against a target of {fixed(top['target'])}, "
+            f"{fixed(top['gap_points'])} gap points; {_count(len(gaps), 'Subcategory')} "
             "below target in all."
         )
     elif len(first):
         top = gaps.iloc[0]
         messages.append(
-            f"{largest_gap_phrase(a)}: {top['gap_points']:.2f} gap points each; "
+            f"{largest_gap_phrase(a)}: {fixed(top['gap_points'])} gap points each; "
             f"{_count(len(gaps), 'Subcategory')} below target in all."
         )
     elif a.completeness.excluded and a.completeness.missing:
@@ -204,10 +205,10 @@ def _shown(value: object, kind: str) -> str:
     if _missing(value):
         return "–"
     if kind == "percent":
-        return f"{float(value):.0%}"
+        return f"{percent(float(value))}"
     if kind == "int":
         return f"{int(value)}"
-    return f"{float(value):.2f}"
+    return f"{fixed(float(value))}"
 
 
 def _value(value: object, field: str, kind: str = "level", tag: str = "td") -> str:

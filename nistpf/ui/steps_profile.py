@@ -9,6 +9,7 @@ import ipywidgets as w
 import pandas as pd
 
 from nistpf.inventory.schema import PRIORITIES, TIER_ATTRIBUTES
+from nistpf.numbers import fixed
 from nistpf.ui._widgets import (
     INHERIT,
     NOT_RATED,
@@ -190,7 +191,8 @@ class ProfileStep(Step):
                 continue
             r = table.loc[pf_id]
             html.value = (
-                f"current {r['current']:.2f} · target {r['target']:.2f} · gap {r['gap']:.2f}"
+                f"current {fixed(r['current'])} · target {fixed(r['target'])} · "
+                f"gap {fixed(r['gap'])}"
             )
 
     def _show_override(self, *, inputs: bool = True) -> None:
@@ -214,7 +216,8 @@ class ProfileStep(Step):
         if bool(effective["in_profile"]):
             c["sub_effective"].value = (
                 f"<p>Applies: target {effective['target']:g}, {esc(effective['priority'])} "
-                f"priority; current {effective['current']:.2f}, gap {effective['gap']:.2f}</p>"
+                f"priority; current {fixed(effective['current'])}, "
+                f"gap {fixed(effective['gap'])}</p>"
             )
         else:
             c["sub_effective"].value = "<p>Applies: not in the Target Profile</p>"

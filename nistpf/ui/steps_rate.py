@@ -8,6 +8,7 @@ import ipywidgets as w
 import pandas as pd
 
 from nistpf.inventory.schema import METHODS
+from nistpf.numbers import fixed, percent
 from nistpf.ui._widgets import (
     NOT_RATED,
     WIDE,
@@ -250,13 +251,13 @@ class RateStep(Step):
         names = dict(zip(a.framework.categories["id"], a.framework.categories["name"], strict=True))
         if explanation.in_profile:
             status = (
-                f"derived {explanation.derived:.2f} ({esc(scale.label(explanation.derived))}) · "
-                f"current {explanation.current:.2f} ({esc(explanation.source)}) · target "
+                f"derived {fixed(explanation.derived)} ({esc(scale.label(explanation.derived))}) · "
+                f"current {fixed(explanation.current)} ({esc(explanation.source)}) · target "
                 f"{explanation.target:g} ({esc(explanation.priority)} priority) · gap "
-                f"{explanation.gap:.2f} · coverage {explanation.coverage:.0%}"
+                f"{fixed(explanation.gap)} · coverage {percent(explanation.coverage)}"
             )
         else:
-            status = f"not in the Target Profile · derived {explanation.derived:.2f}"
+            status = f"not in the Target Profile · derived {fixed(explanation.derived)}"
         c["outcome"].value = (
             f"<h3 style='margin-bottom:0'>{esc(sub)}</h3>"
             f"<p style='font-size:110%'>{esc(element.text)}</p>"

@@ -14,6 +14,7 @@ import plotly.io as pio
 from nistpf.engagement import deliverable_name, engagement_label
 from nistpf.errors import NistpfError
 from nistpf.export import charts
+from nistpf.numbers import fixed, percent
 from nistpf.ui._widgets import WIDE, Step, esc, handler
 from nistpf.ui.session import Change, Session
 
@@ -126,9 +127,9 @@ class ReviewStep(Step):
         o = a.overall
         label = a.scale.label
         self.controls["summary"].value = (
-            f"<p style='font-size:115%'><b>Overall</b>: current {o.current:.2f} "
-            f"({esc(label(o.current))}) · target {o.target:.2f} ({esc(label(o.target))}) · "
-            f"gap {o.gap:.2f} · coverage {o.coverage:.0%} · {len(a.findings)} data-flow "
+            f"<p style='font-size:115%'><b>Overall</b>: current {fixed(o.current)} "
+            f"({esc(label(o.current))}) · target {fixed(o.target)} ({esc(label(o.target))}) · "
+            f"gap {fixed(o.gap)} · coverage {percent(o.coverage)} · {len(a.findings)} data-flow "
             f"findings</p><p>{esc(a.completeness.sentence)}</p>"
         )
 
