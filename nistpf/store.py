@@ -271,11 +271,7 @@ class Store:
         with self._transaction() as db:
             old = db.execute("SELECT value FROM engagement WHERE key = 'name'").fetchone()
             db.execute("INSERT OR REPLACE INTO engagement VALUES ('name', ?)", (name,))
-            db.execute(
-                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                "VALUES (?, ?, NULL, 'engagement', '[]', 'name', ?, ?, '')",
-                (_now(), _who(who), _logged(old[0]) if old else None, _logged(name)),
-            )
+            _log(db, who, None, "engagement", [], "name", old[0] if old else None, name)
 
     @property
     def engagement_name(self) -> str:
@@ -333,11 +329,7 @@ class Store:
                     "INSERT OR IGNORE INTO workbooks VALUES (?, ?, ?, ?)",
                     (record["inventory_sha256"], record["inventory_name"], _now(), content),
                 )
-            db.execute(
-                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                "VALUES (?, ?, ?, 'assessment', ?, 'created', NULL, ?, ?)",
-                (_now(), _who(who), number, json.dumps([number]), json.dumps(record), note),
-            )
+            _log(db, who, number, "assessment", [number], "created", None, record, note)
         return number
 
     def assessments(self) -> pd.DataFrame:
@@ -379,11 +371,8 @@ class Store:
             row = db.execute("SELECT value FROM engagement WHERE key = 'client'").fetchone()
             if row is None:
                 db.execute("INSERT INTO engagement VALUES ('client', ?)", (named,))
-                db.execute(
-                    "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                    "VALUES (?, ?, NULL, 'engagement', '[]', 'client', NULL, ?, ?)",
-                    (_now(), _who(who), _logged(named), f"from {inventory.source}"),
-                )
+                note = f"from {inventory.source}"
+                _log(db, who, None, "engagement", [], "client", None, named, note)
                 return None
         if _folded(row[0]) == _folded(named):
             return None
@@ -402,12 +391,8 @@ class Store:
         with self._transaction() as db:
             row = db.execute("SELECT value FROM engagement WHERE key = 'client'").fetchone()
             db.execute("INSERT OR REPLACE INTO engagement VALUES ('client', ?)", (name.strip(),))
-            db.execute(
-                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                "VALUES (?, ?, NULL, 'engagement', '[]', 'client', ?, ?, ?)",
-                (_now(), _who(who), _logged(row[0]) if row else None, _logged(name.strip()),
-                 note),
-            )  # fmt: skip
+            old = row[0] if row else None
+            _log(db, who, None, "engagement", [], "client", old, name.strip(), note)
 
     def set_assessment_date(
         self, number: int, date: dt.date | str | None, *, who: str | None = None, note: str = ""
@@ -419,12 +404,8 @@ class Store:
         when = _iso_date(date)
         with self._transaction() as db:
             db.execute("UPDATE assessments SET date = ? WHERE id = ?", (when, int(number)))
-            db.execute(
-                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                "VALUES (?, ?, ?, 'assessment', ?, 'date', ?, ?, ?)",
-                (_now(), _who(who), int(number), json.dumps([int(number)]),
-                 _logged(run["date"]), _logged(when), note),
-            )  # fmt: skip
+            n = int(number)
+            _log(db, who, n, "assessment", [n], "date", run["date"], when, note)
 
     def record_inventory(
         self, number: int, inventory: Inventory, *, who: str | None = None
@@ -451,12 +432,9 @@ class Store:
                     "INSERT OR IGNORE INTO workbooks VALUES (?, ?, ?, ?)",
                     (record["inventory_sha256"], record["inventory_name"], _now(), content),
                 )
-            db.execute(
-                "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                "VALUES (?, ?, ?, 'assessment', ?, 'inventory', ?, ?, '')",
-                (_now(), _who(who), int(number), json.dumps([int(number)]),
-                 _logged({k: run[k] for k in record}), _logged(record)),
-            )  # fmt: skip
+            before = {k: run[k] for k in record}
+            n = int(number)
+            _log(db, who, n, "assessment", [n], "inventory", before, record)
 
     def recorded_inventory(self, number: int) -> Inventory | None:
         """The workbook assessment ``number`` was recorded with, as the store saved it (loaded
@@ -611,12 +589,7 @@ class Store:
                     f"UPDATE {table} SET {assignments} WHERE {where}", (*changed.values(), *params)
                 )
             for field, new in changed.items():
-                db.execute(
-                    "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (at, author, int(number), entity, json.dumps(list(key)), field,
-                     _logged(old[field]), _logged(new), note),
-                )  # fmt: skip
+                _log(db, author, int(number), entity, list(key), field, old[field], new, note, at)
 
     def set_rating(
         self,
@@ -952,6 +925,28 @@ def _stored(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def _log(
+    db: sqlite3.Connection,
+    who: str | None,
+    assessment: int | None,
+    entity: str,
+    key: list,
+    field: str,
+    old: Any,
+    new: Any,
+    note: str = "",
+    at: str | None = None,
+) -> None:
+    """One row of the append-only log, inside the caller's transaction (old and new as JSON;
+    ``who`` defaults to the operating-system user)."""
+    db.execute(
+        "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (at or _now(), _who(who), assessment, entity, json.dumps(key), field, _logged(old),
+         _logged(new), note),
+    )  # fmt: skip
 
 
 def _insert(table: str, columns: tuple[str, ...]) -> str:
