@@ -158,7 +158,9 @@ class Assessment:
         gap points and gap share a ``rank`` (1 for the largest), so a title can say that
         several outcomes share the largest gap instead of naming one of them. ``findings``
         also lists in-profile Subcategories with no gap but a data-flow finding (the Gap
-        Register's rows); ``n`` keeps the first ``n`` rows.
+        Register's rows, which include the outcomes without evidence whatever the
+        ``no_evidence`` setting); ``n`` keeps the first ``n`` rows. With ``no_evidence =
+        exclude`` and ``findings`` False, outcomes without evidence are not ranked.
 
         >>> import nistpf
         >>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
@@ -170,11 +172,13 @@ class Assessment:
         table = self._subcategories.copy()
         table["order"] = range(len(table))
         listed = table["gap"] > 0
-        if self.defaults.get("no_evidence") == "exclude":
-            # Left out of the roll-ups, so not ranked either: their gap is not known.
-            listed &= table["source"] != "no evidence"
         if findings:
+            # The Gap Register's worklist: every gap, those without evidence too, so that no
+            # row the client has worked on ever drops out of it.
             listed |= table["findings"].map(len) > 0
+        elif self.defaults.get("no_evidence") == "exclude":
+            # Left out of the roll-ups, so not in the leadership ranking either.
+            listed &= table["source"] != "no evidence"
         table = table[table["in_profile"] & listed]
         table = table.sort_values(
             ["gap_points", "gap", "order"], ascending=[False, False, True], kind="stable"

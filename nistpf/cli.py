@@ -18,7 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 import nistpf
-from nistpf.engagement import deliverable_name, engagement_label, new_engagement, next_steps
+from nistpf.engagement import (
+    VOILA_SETTINGS,
+    deliverable_name,
+    engagement_label,
+    new_engagement,
+    next_steps,
+)
 from nistpf.errors import (
     BlankInventoryError,
     BrowserMissingError,
@@ -362,6 +368,7 @@ def _new(args: argparse.Namespace) -> int:
     print(f"wrote {paths['store']}")
     for notebook in sorted(paths["notebooks"].glob("*.ipynb")):
         print(f"wrote {notebook}")
+    print(f"wrote {paths['notebooks'] / VOILA_SETTINGS}")
     print()
     print("\n".join(next_steps(paths, sample=args.sample)))
     return EXIT_OK
@@ -438,6 +445,7 @@ def _assess(args: argparse.Namespace) -> int:
     from nistpf.export.excel import (
         closed_items,
         existing_edits,
+        keep_previous,
         merge_edits,
         write_gap_register,
     )
@@ -453,7 +461,11 @@ def _assess(args: argparse.Namespace) -> int:
     if output.exists() and not args.overwrite and not (sources and same_file(sources[0], output)):
         # The register being replaced may hold what the client typed: it carries over first.
         existing = existing_edits(output)
-        notes = existing.attrs.get("notes", []) + notes
+        if existing.attrs.get("notes"):
+            # It holds what the new register cannot carry: the file itself is kept.
+            kept = keep_previous(output)
+            notes = [*existing.attrs["notes"], f"the register replaced is kept as {kept.name}"]
+            notes += edits.attrs.get("notes", []) if edits is not None else []
         edits = merge_edits(existing, edits)
         sources.insert(0, output)
     for note in notes:

@@ -241,23 +241,26 @@ def engagement_notebook(text: str) -> str:
 def next_steps(paths: dict[str, Path], *, sample: bool = False) -> list[str]:
     """The three steps after ``nistpf new``, as lines to print (commands run in the folder)."""
     folder = paths["notebooks"]
+    # Run from a checkout rather than an installed nistpf, the commands need uv's --project.
+    run = "" if _PACKAGED.is_dir() else f"uv run --project {_REPOSITORY.parent} "
     if sample:
         first = (
             "1. Practise: inventory.xlsx is the bundled sample, a fictional client; "
-            "`nistpf validate inventory.xlsx` shows what a client's workbook is checked for."
+            f"`{run}nistpf validate inventory.xlsx` shows what a client's workbook is checked "
+            "for."
         )
     else:
         first = (
             f"1. Send {paths['inventory'].name} to the client to fill in. When it comes back, "
-            "save it over inventory.xlsx and run `nistpf validate inventory.xlsx`; send them "
-            "what it lists."
+            f"save it over inventory.xlsx and run `{run}nistpf validate inventory.xlsx`; send "
+            "them what it lists."
         )
     return [
         f"Next steps, in {folder}:",
         first,
-        "2. Rate with the client: `jupyter lab 02_guided_assessment.ipynb` (every rating is "
-        "saved in engagement.nistpf the moment it is made).",
-        "3. Hand over: `nistpf assess inventory.xlsx --store engagement.nistpf` (the gap "
-        "register) and `nistpf report inventory.xlsx --store engagement.nistpf --html "
+        f"2. Rate with the client: `{run}jupyter lab 02_guided_assessment.ipynb` (every rating "
+        "is saved in engagement.nistpf the moment it is made).",
+        f"3. Hand over: `{run}nistpf assess inventory.xlsx --store engagement.nistpf` (the gap "
+        f"register) and `{run}nistpf report inventory.xlsx --store engagement.nistpf --html "
         "report.html --pptx deck.pptx` (report and deck), or the guided notebook's Export tab.",
     ]

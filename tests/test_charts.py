@@ -119,9 +119,9 @@ def test_radar_by_function_plots_the_assessments_current_and_target(a):
 def test_radar_title_names_the_function_with_the_largest_gap(a):
     functions = a.functions
     worst = functions.loc[functions["gap"].idxmax()]
-    expected = f"{function_names(a)[worst['function']]} is {worst['gap']:.1f} levels below target"
+    expected = f"{function_names(a)[worst['function']]} is {worst['gap']:.2f} levels below target"
     assert charts.radar(a).layout.title.text == expected
-    assert expected == "Control-P is 2.2 levels below target"  # the sample's story
+    assert expected == "Control-P is 2.25 levels below target"  # the sample's story
 
 
 def test_radar_by_category_uses_category_names_and_values(a):
@@ -135,7 +135,7 @@ def test_radar_by_category_uses_category_names_and_values(a):
     worst = categories.loc[categories["gap"].idxmax()]
     assert (
         fig.layout.title.text
-        == f"{names[worst['category']]} is {worst['gap']:.1f} levels below target"
+        == f"{names[worst['category']]} is {worst['gap']:.2f} levels below target"
     )
 
 
@@ -221,7 +221,7 @@ def test_top_gaps_title_names_every_outcome_tied_for_the_largest_gap(a):
     title = charts.top_gaps(a).layout.title.text
     assert title == (
         "PR.DS-P3 and PR.DS-P7 share the largest gap: 12.00 gap points each, "
-        "4.0 levels below target"
+        "4.00 levels below target"
     )
 
 

@@ -541,6 +541,24 @@ def test_what_cannot_be_carried_over_is_said(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "register.xlsx has no column 'Owner': what it held is not carried over" in err
     assert "register.xlsx has columns nistpf did not write ('Responsible', 'Jira ticket')" in err
+    # The file replaced is kept, so what could not be carried over can still be copied across.
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("register (replaced ")]
+    assert f"the register replaced is kept as {kept.name}" in err
+    headers = [c.value for c in openpyxl.load_workbook(kept)["Gap Register"][1]]
+    assert "Jira ticket" in headers
+
+
+def test_the_library_keeps_a_register_it_cannot_carry_whole(tmp_path):
+    from nistpf.export.excel import write_gap_register
+
+    a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+    register = write_gap_register(a, tmp_path / "register.xlsx")
+    edit_register(register, {1: {"Owner": "Head of CX"}}, add=("Jira ticket", "PRIV-12"))
+    with pytest.warns(UserWarning, match=r"the register replaced is kept as register \(replaced"):
+        write_gap_register(a, register)
+    assert len(list(tmp_path.glob("register (replaced *).xlsx"))) == 1
+    edits = nistpf.read_register_edits(register)
+    assert "Head of CX" in set(edits["owner"])
 
 
 def test_system_ids_in_the_store_follow_the_workbooks_spelling(engagement):

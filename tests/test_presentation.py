@@ -293,7 +293,7 @@ def test_no_title_singles_out_one_of_several_tied_outcomes():
     assert set(a.ranked_gaps()["rank"]) == {1}
     title = charts.top_gaps(a).layout.title.text
     assert title == (
-        "99 outcomes share the largest gap: 6.00 gap points each, 3.0 levels below target"
+        "99 outcomes share the largest gap: 6.00 gap points each, 3.00 levels below target"
     )
     assert key_messages(a)[2] == (
         "99 outcomes share the largest gap: 6.00 gap points each; 99 Subcategories below "
@@ -389,7 +389,7 @@ def test_functions_tied_for_the_widest_gap_are_all_named():
     gaps = a.functions.set_index("function")["gap"]
     assert gaps["CT-P"] == gaps["CM-P"] == 3
     assert charts.radar(a).layout.title.text == (
-        "Control-P and Communicate-P are each 3.0 levels below target"
+        "Control-P and Communicate-P are each 3.00 levels below target"
     )
     assert key_messages(a)[0] == (
         "Control-P and Communicate-P are furthest from target, each a gap of 3.00 levels."

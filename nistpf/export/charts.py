@@ -57,8 +57,8 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 
 
 def _levels_phrase(gap: float) -> str:
-    shown = f"{fixed(gap, 1)}"
-    return f"{shown} level" if shown == "1.0" else f"{shown} levels"
+    shown = fixed(gap)  # two decimals, as every table and the register show it
+    return f"{shown} level" if shown == "1.00" else f"{shown} levels"
 
 
 def function_names(a: Assessment) -> dict[str, str]:
@@ -241,7 +241,7 @@ def heatmap(a: Assessment) -> go.Figure:
             zmax=a.scale.maximum,
             colorscale=[list(stop) for stop in theme.LEVEL_COLORSCALE],
             colorbar={"title": {"text": "Level"}, **theme.level_axis(dict(a.scale.labels))},
-            texttemplate="%{z:.1f}",
+            texttemplate="%{z:.2f}",
             textfont={"size": theme.BODY_SIZE - 1},
             xgap=2,
             ygap=2,

@@ -196,13 +196,17 @@ def system_table(a: Assessment) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def gap_ranking(a: Assessment) -> pd.DataFrame:
+def gap_ranking(a: Assessment, *, worklist: bool = False) -> pd.DataFrame:
     """In-profile Subcategories with a gap in the order the charts and the report use
     (:func:`nistpf.export.charts.ranked_gaps`: largest gap points first, then the larger gap,
     then framework order), with ``outcome``: the outcome text shortened for a table cell."""
     from nistpf.export.charts import ranked_gaps
 
-    gaps = ranked_gaps(a).reset_index(drop=True)
+    if worklist:  # every gap, those without evidence too, as the Gap Register lists them
+        gaps = a.ranked_gaps(findings=True)
+        gaps = gaps[gaps["gap"] > 0].reset_index(drop=True)
+    else:
+        gaps = ranked_gaps(a).reset_index(drop=True)
     gaps.insert(2, "outcome", gaps["text"].map(shorten))
     return gaps
 
@@ -220,7 +224,7 @@ def roadmap(a: Assessment, *, edits: pd.DataFrame | None = None) -> pd.DataFrame
     a group: ``priority, subcategory, gap, gap_points, recommended_action, owner, due_date,
     status``. Owners and due dates come from ``edits`` when given; blanks read "to be
     assigned"."""
-    gaps = gap_ranking(a)
+    gaps = gap_ranking(a, worklist=True)
     order = {p: i for i, p in enumerate(PRIORITIES)}
     gaps = gaps.assign(_order=gaps["priority"].map(order).fillna(len(order)))
     gaps = gaps.sort_values("_order", kind="mergesort").drop(columns="_order")
@@ -437,6 +441,11 @@ def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame
         lead = f"{tie_phrase(ranked, 'leads', 'tie for the largest')} ({points})"
     else:
         lead = f"led by {top.iloc[0]['subcategory']} ({points})"
+    last = top["rank"].iloc[-1]
+    if (ranked["rank"] == last).sum() > (top["rank"] == last).sum():
+        # The cut falls inside a tie: which tied gaps are shown is the framework's order, not
+        # a finding, so no count by Function is drawn from them.
+        return f"The {len(top)} largest gaps, ties in the framework's order; {lead}"
     return (
         f"The {len(top)} largest gaps: {counts[leading]} in {names.get(leading, leading)}; {lead}"
     )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import warnings
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
@@ -135,7 +136,16 @@ def write_gap_register(
     edits = _edits(carry_over)
     replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
     if replaced and (carry_over is None or not same_file(Path(carry_over), path)):
-        edits = merge_edits(existing_edits(path), edits)
+        existing = existing_edits(path)
+        if existing.attrs.get("notes"):
+            kept = keep_previous(path)
+            warnings.warn(
+                f"{' '.join(existing.attrs['notes'])}; the register replaced is kept as "
+                f"{kept.name}",
+                UserWarning,
+                stacklevel=2,
+            )
+        edits = merge_edits(existing, edits)
     sheets = build_sheets(assessment, edits=edits)
     workbook = Workbook(write_only=True)
     try:
@@ -200,6 +210,17 @@ def existing_edits(path: Path) -> pd.DataFrame:
         raise RegisterError(
             path, f"{error.problem}; write elsewhere, or pass overwrite=True (--overwrite)"
         ) from None
+
+
+def keep_previous(path: Path) -> Path:
+    """Copy the register about to be replaced to ``<name> (replaced <date> <time>).xlsx``
+    beside it, because it holds something the new one cannot carry over (a column the client
+    added, a renamed header, a Subcategory on several rows). Returns the copy's path."""
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H.%M.%S")
+    kept = path.with_name(f"{path.stem} (replaced {stamp}){path.suffix}")
+    with atomic_open(kept, "wb") as stream:
+        stream.write(path.read_bytes())
+    return kept
 
 
 def merge_edits(first: pd.DataFrame, then: pd.DataFrame | None) -> pd.DataFrame:

@@ -154,6 +154,12 @@ def key_messages(a: Assessment) -> list[str]:
         messages.append("The inventory records no data flow, so no data-flow rule was checked.")
 
     gaps = charts.ranked_gaps(a)
+    unranked = ""
+    if a.completeness.excluded:
+        listed = a.ranked_gaps(findings=True)
+        extra = int(((listed["gap"] > 0) & (listed["source"] == "no evidence")).sum())
+        if extra:
+            unranked = f" ({extra} more have no evidence and are not ranked)"
     first = gaps[gaps["rank"] == 1]
     if len(first) == 1:
         top = gaps.iloc[0]
@@ -161,13 +167,13 @@ def key_messages(a: Assessment) -> list[str]:
             f"The largest gap is {top['subcategory']} ({top['priority']} priority): current "
             f"{fixed(top['current'])} against a target of {fixed(top['target'])}, "
             f"{fixed(top['gap_points'])} gap points; {_count(len(gaps), 'Subcategory')} "
-            "below target in all."
+            f"below target in all{unranked}."
         )
     elif len(first):
         top = gaps.iloc[0]
         messages.append(
             f"{largest_gap_phrase(a)}: {fixed(top['gap_points'])} gap points each; "
-            f"{_count(len(gaps), 'Subcategory')} below target in all."
+            f"{_count(len(gaps), 'Subcategory')} below target in all{unranked}."
         )
     elif a.completeness.excluded and a.completeness.missing:
         messages.append(
