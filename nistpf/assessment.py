@@ -13,7 +13,7 @@ import pandas as pd
 
 from nistpf.framework import Framework
 from nistpf.inventory.model import Inventory
-from nistpf.numbers import fixed, percent
+from nistpf.numbers import fixed, percent, rounded
 from nistpf.scales import Scale
 
 SUBCATEGORY_COLUMNS = [
@@ -180,18 +180,22 @@ class Assessment:
             # Left out of the roll-ups, so not in the leadership ranking either.
             listed &= table["source"] != "no evidence"
         table = table[table["in_profile"] & listed]
-        table = table.sort_values(
-            ["gap_points", "gap", "order"], ascending=[False, False, True], kind="stable"
+        # Ranked by the figures as every output shows them (two decimals, nistpf.numbers):
+        # gaps that read the same are a tie, kept in the framework's order.
+        table = table.assign(
+            _points=table["gap_points"].map(rounded), _gap=table["gap"].map(rounded)
         )
-        # Rounded so that sums of the same weights in another order do not split a tie.
-        key = list(zip(table["gap_points"].round(9), table["gap"].round(9), strict=True))
+        table = table.sort_values(
+            ["_points", "_gap", "order"], ascending=[False, False, True], kind="stable"
+        )
+        key = list(zip(table["_points"], table["_gap"], strict=True))
         ranks, previous, rank = [], None, 0
         for position, value in enumerate(key, start=1):
             if value != previous:
                 rank, previous = position, value
             ranks.append(rank)
         table["rank"] = ranks
-        table = table.drop(columns="order").reset_index(drop=True)
+        table = table.drop(columns=["order", "_points", "_gap"]).reset_index(drop=True)
         return table if n is None else table.head(n)
 
     def __repr__(self) -> str:

@@ -411,7 +411,7 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
             warning = store.claim(inventory)
             if warning:
                 print(f"nistpf: warning: {warning}", file=sys.stderr)
-            inventory, note = store.inventory_for(number, inventory)
+            inventory, note = store.inventory_for(number, inventory, args.mapping)
             if note:
                 print(f"nistpf: note: {note}", file=sys.stderr)
             inventory = store.apply(inventory, number)

@@ -26,7 +26,7 @@ def fixed(value: float, places: int = 2) -> str:
     """``value`` with ``places`` decimals, rounded as a spreadsheet rounds (see above);
     ``nan`` and ``inf`` as Python writes them."""
     number = float(value)
-    if not math.isfinite(number):
+    if not math.isfinite(number) or abs(number) >= 1e15:  # beyond what a cell shows exactly
         return f"{number:.{places}f}"
     rounded = _decimal(number).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = f"{rounded:.{places}f}"
@@ -36,7 +36,7 @@ def fixed(value: float, places: int = 2) -> str:
 def rounded(value: float, places: int = 2) -> float:
     """The value :func:`fixed` shows, as a number (what a level's name is chosen by)."""
     number = float(value)
-    if not math.isfinite(number):
+    if not math.isfinite(number) or abs(number) >= 1e15:
         return number
     return float(_decimal(number).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 

@@ -386,8 +386,9 @@ class Store:
 
     def set_client(self, name: str, *, who: str | None = None, note: str = "") -> None:
         """Correct the engagement's client (e.g. a typo in the first workbook's About sheet)."""
-        if not str(name).strip():
+        if name is None or not str(name).strip():
             raise StoreError("a client needs a name")
+        name = str(name)
         with self._transaction() as db:
             row = db.execute("SELECT value FROM engagement WHERE key = 'client'").fetchone()
             db.execute("INSERT OR REPLACE INTO engagement VALUES ('client', ?)", (name.strip(),))
@@ -436,9 +437,10 @@ class Store:
             n = int(number)
             _log(db, who, n, "assessment", [n], "inventory", before, record)
 
-    def recorded_inventory(self, number: int) -> Inventory | None:
+    def recorded_inventory(self, number: int, mapping: Any = None) -> Inventory | None:
         """The workbook assessment ``number`` was recorded with, as the store saved it (loaded
-        again; None when the store has no copy, e.g. a CSV folder or a DataFrame inventory)."""
+        again, through ``mapping`` for a client's own layout; None when the store has no copy,
+        e.g. a CSV folder or a DataFrame inventory)."""
         import tempfile
 
         from nistpf.inventory.loader import load_inventory
@@ -452,23 +454,25 @@ class Store:
         with tempfile.TemporaryDirectory(prefix="nistpf-") as folder:
             path = Path(folder) / Path(str(table["name"].iloc[0])).name
             path.write_bytes(bytes(table["content"].iloc[0]))
-            inventory = load_inventory(path)
+            inventory = load_inventory(path, mapping=mapping)
         # Where it was read from (so no output may replace that file), not the copy's folder.
         recorded = Path(run["inventory_path"]) if run["inventory_path"] else None
         return dataclasses.replace(inventory, path=recorded)
 
-    def inventory_for(self, number: int, inventory: Inventory) -> tuple[Inventory, str | None]:
+    def inventory_for(
+        self, number: int, inventory: Inventory, mapping: Any = None
+    ) -> tuple[Inventory, str | None]:
         """The inventory to score assessment ``number`` with, and a note when it is not
         ``inventory``: the latest assessment reads the workbook given (a corrected one
         included), while an earlier one — followed up since — keeps the workbook it was
         recorded with, as the store saved it, so comparisons over time compare what each
-        assessment saw."""
+        assessment saw. ``mapping`` reads that copy as ``inventory`` was read."""
         if int(number) == self.latest():
             return inventory, None
         run = self.assessment(number)
         if not run["inventory_sha256"] or run["inventory_sha256"] == inventory.sha256:
             return inventory, None
-        recorded = self.recorded_inventory(number)
+        recorded = self.recorded_inventory(number, mapping)
         if recorded is None:
             return inventory, (
                 f"assessment {number} ({run['name']}) was made with another version of "

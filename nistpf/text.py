@@ -62,7 +62,9 @@ def assessment_summary(assessment: nistpf.Assessment, top: int = 5) -> str:
         shown = "" if tied <= top else f"; the first {top} in the framework's order"
         lines.append(f"  ({largest_gap_phrase(assessment)}{shown})")
     for row in gaps.itertuples(index=False):
-        detail = f"current {fixed(row.current)}, target {row.target:g} ({row.priority}): {row.text}"
+        detail = (
+            f"current {fixed(row.current)}, target {fixed(row.target)} ({row.priority}): {row.text}"
+        )
         lines.append(wrap(f"  {row.subcategory:<10}{fixed(row.gap_points):>6}  ", detail, 0))
     findings = assessment.findings
     by_severity = findings["severity"].value_counts()

@@ -26,6 +26,7 @@ from nistpf.engagement import (
 )
 from nistpf.ui import Session
 from nistpf.ui.steps import Wizard
+from tests.inventory_files import THREE_SYSTEMS, small_inventory
 
 CLIENT = "Harrow Lane Outfitters"
 SAMPLE_CLIENT = "Tallowby"  # the bundled sample's client, which must never show
@@ -638,3 +639,95 @@ def test_a_follow_up_date_is_yyyy_mm_dd_or_refused(engagement, capsys, date):
     )
     assert len(nistpf.open_store(store_path).assessments()) == 1
     assert store_path.read_bytes() == before
+
+
+def test_two_registers_merge_row_by_row_never_mixing_years(tmp_path, capsys):
+    source = sample_copy(tmp_path)
+    last, this = tmp_path / "last.xlsx", tmp_path / "this.xlsx"
+    assert main(["assess", str(source), "-o", str(last)]) == 0
+    assert main(["assess", str(source), "-o", str(this)]) == 0
+    (first, second) = edit_register(
+        last,
+        {1: {"Owner": "Alice", "Status": "Done"}, 2: {"Owner": "Bob", "Status": "In progress"}},
+    )
+    # This year the client reopened the first row with a comment and left the second alone.
+    edit_register(this, {1: {"Status": "Open", "Comments": "reopened: control failed audit"}})
+    assert main(["assess", str(source), "--carry-over", str(last), "-o", str(this)]) == 0
+    edits = nistpf.read_register_edits(this).set_index("subcategory")
+    columns = ["owner", "status", "comments"]
+    assert edits.loc[first, columns].tolist() == [None, "Open", "reopened: control failed audit"]
+    assert edits.loc[second, columns].tolist() == ["Bob", "In progress", None]
+
+
+def test_an_earlier_assessment_read_through_a_mapping_reopens(tmp_path, capsys):
+    from tests.inventory_files import write_workbook
+
+    mapping = tmp_path / "apps.toml"
+    mapping.write_text(
+        '[sheets.Systems]\nsource = "Apps"\n[sheets.Systems.columns]\n'
+        'system_id = "App ID"\nname = "App"\ncriticality = "Tier"\n',
+        encoding="utf-8",
+    )
+    source = tmp_path / "apps.xlsx"
+
+    def apps(tier: str) -> None:
+        rows = [["App ID", "App", "Tier"], ["A1", "Web shop", "High"], ["A2", "Help desk", tier]]
+        write_workbook(source, {"Apps": rows})
+
+    apps("Low")
+    store_path = tmp_path / "e.nistpf"
+    session = Session(store_path)
+    session.load(source, mapping)
+    session.rate("PR.DS-P2", 2, system="A2")
+    assert main(["follow-up", str(store_path), "Next"]) == 0
+    apps("High")  # the workbook changes after the follow-up
+    capsys.readouterr()
+    code = main(
+        ["assess", str(source), "--mapping", str(mapping), "--store", str(store_path),
+         "--assessment", "1", "-o", str(tmp_path / "r.xlsx")]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "scored with the workbook it was made with" in captured.err
+    again = Session(store_path)
+    again.load(source, mapping)
+    again.open_assessment(1)
+    systems = again.assessment.inventory.systems.set_index("system_id")
+    assert systems.loc["A2", "criticality"] == "Low"  # as it was when assessment 1 was made
+
+
+def test_the_ranking_ties_what_reads_the_same(tmp_path):
+    # Ratings 1.998 and 1.9995 for two Moderate outcomes with a target of 3: gaps 1.002 and
+    # 1.0005, gap points 2.004 and 2.001 — both shown as 1.00 and 2.00, so a tie, in the
+    # framework's order (ID.IM-P1 before ID.IM-P2), and no title names one of them.
+    from nistpf.export import charts
+
+    ids = list(nistpf.framework().subcategories["id"])
+    others = [s for s in ids if s not in ("ID.IM-P1", "ID.IM-P2")]
+    responses = pd.DataFrame(
+        {
+            "subcategory": ["ID.IM-P2", "ID.IM-P1", *others],
+            "system": [""] * len(ids),
+            "current": [1.998, 1.9995, *[3] * len(others)],
+        }
+    )
+    a = nistpf.assess(
+        small_inventory([], systems=THREE_SYSTEMS.drop(columns="data_categories"),
+                        Responses=responses)
+    )  # fmt: skip
+    ranked = a.ranked_gaps()
+    assert list(ranked["subcategory"]) == ["ID.IM-P1", "ID.IM-P2"]
+    assert list(ranked["rank"]) == [1, 1]
+    assert charts.top_gaps(a).layout.title.text.startswith(
+        "ID.IM-P1 and ID.IM-P2 share the largest gap: 2.00 gap points each"
+    )
+
+
+def test_a_rating_is_read_back_as_it_was_typed_to_rate(engagement):
+    session = Session(engagement / "engagement.nistpf")
+    session.load(engagement / "inventory.xlsx")
+    session.rate("pr.ds-p2", 2, system="hl-crm")
+    assert session.rating("PR.DS-P2", "HL-CRM")["current"] == 2
+    assert session.rating("pr.ds-p2", "hl-crm")["current"] == 2
+    with pytest.raises(nistpf.NistpfError, match="a rating is a level of the scale, not True"):
+        session.rate("PR.DS-P2", True)

@@ -357,7 +357,7 @@ def test_excluding_everything_without_evidence_still_writes_every_output(tmp_pat
     for chart in (charts.radar, charts.heatmap, charts.sunburst, charts.coverage):
         assert chart(a).layout.title.text
     assert charts.sunburst(a).layout.title.text == (
-        "0 of 2 Subcategories in the profile are below target"
+        "0 of 2 scored Subcategories in the profile are below target"
     )
     assert key_messages(a)[2] == (
         "Every outcome with evidence meets its target; 98 have no evidence and are not scored."

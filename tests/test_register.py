@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
@@ -109,9 +110,15 @@ def listed(a: nistpf.Assessment) -> pd.DataFrame:
     subs = a.subcategories.reset_index(drop=True)
     subs["order"] = range(len(subs))
     keep = subs["in_profile"] & ((subs["gap"] > 0) | (subs["findings"].map(len) > 0))
-    # The one ranking: gap points, then the gap in levels, then the framework's order.
+
+    # The one ranking: gap points, then the gap in levels, both as shown (two decimals, half
+    # away from zero, as a spreadsheet shows them), then the framework's order.
+    def shown(value: float) -> Decimal:
+        return Decimal(f"{value:.15g}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    subs = subs.assign(_points=subs["gap_points"].map(shown), _gap=subs["gap"].map(shown))
     return subs[keep].sort_values(
-        ["gap_points", "gap", "order"], ascending=[False, False, True], kind="stable"
+        ["_points", "_gap", "order"], ascending=[False, False, True], kind="stable"
     )
 
 
@@ -883,8 +890,12 @@ def test_read_register_edits(edited, sample):
     assert untouched["due_date"].isna().all()
 
 
-def test_carry_over_brings_edits_and_reports_closed(edited, tmp_path):
+def test_carry_over_brings_edits_and_reports_closed(edited, sample, tmp_path):
     path, closing, staying = edited
+
+    def edited_sample(_path):
+        return sample
+
     later = nistpf.assess(closing_inventory(tmp_path, closing))
     assert later.subcategories.set_index("subcategory").at[closing, "gap"] == 0
     new = write_gap_register(later, tmp_path / "new-register.xlsx", carry_over=path)
@@ -901,11 +912,15 @@ def test_carry_over_brings_edits_and_reports_closed(edited, tmp_path):
     assert {r["Status"] for r in others} == {"Open"}
     assert all(r["Owner"] is None and r["Recommended action"] for r in others)
     closed = block(book["Summary"], "Closed since the previous register")
+    # Everything the client wrote on the closed row stays in the register, under its headers.
     assert closed == [
         {
             "Subcategory": closing,
-            "Old owner": f"Owner of {closing}",
-            "Old status": "In progress",
+            "Recommended action": f"Our plan for {closing}",
+            "Owner": f"Owner of {closing}",
+            "Due date": dt.datetime(2027, 3, 31),
+            "Status": "In progress",
+            "Comments": f"Budget approved for {closing}",
             "Now": "gap closed",
         }
     ]
@@ -913,6 +928,14 @@ def test_carry_over_brings_edits_and_reports_closed(edited, tmp_path):
     assert list(reported["subcategory"]) == [closing]
     assert reported.loc[0, "owner"] == f"Owner of {closing}"
     assert reported.loc[0, "reason"] == "gap closed"
+    # Read back from the new register, the closed row's edits are still there: a register
+    # written from the old assessment (the gap open again) gets them back on its row.
+    again = read_register_edits(new).set_index("subcategory")
+    assert again.loc[closing, "comments"] == f"Budget approved for {closing}"
+    reopened = write_gap_register(edited_sample(path), tmp_path / "reopened.xlsx", carry_over=new)
+    rows = {r["Subcategory"]: r for r in table(openpyxl.load_workbook(reopened)["Gap Register"])}
+    assert rows[closing]["Owner"] == f"Owner of {closing}"
+    assert rows[closing]["Comments"] == f"Budget approved for {closing}"
 
 
 def test_carry_over_into_the_register_it_reads(edited, sample, tmp_path):

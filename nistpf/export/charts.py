@@ -141,18 +141,25 @@ def radar(a: Assessment, *, level: str = "function") -> go.Figure:
     fig = _figure(title, subtitle, height=560 if level == "function" else 720)
     if table.empty:
         return fig
-    custom = list(zip(table[level], table["gap"], table["coverage"], strict=True))
+    # Figures in the hover text are formatted here, as every table shows them
+    # (nistpf.numbers), not by plotly, which rounds the binary value.
     hover = (
-        "<b>%{theta}</b> (%{customdata[0]})<br>%{fullData.name}: %{r:.2f}"
-        "<br>gap %{customdata[1]:.2f} · coverage %{customdata[2]:.0%}<extra></extra>"
+        "<b>%{theta}</b> (%{customdata[0]})<br>%{fullData.name}: %{customdata[3]}"
+        "<br>gap %{customdata[1]} · coverage %{customdata[2]}<extra></extra>"
     )
     closed = [*theta, theta[0]]
-    custom = [*custom, custom[0]]
     for name, column, color, extra in (
         ("Current", "current", theme.CURRENT_COLOR, {"fill": "toself"}),
         ("Target", "target", theme.TARGET_COLOR, {}),
     ):
         values = table[column].astype(float).tolist()
+        custom = [
+            [key, fixed(gap), percent(cover), fixed(value)]
+            for key, gap, cover, value in zip(
+                table[level], table["gap"], table["coverage"], values, strict=True
+            )
+        ]
+        custom = [*custom, custom[0]]
         fig.add_trace(
             go.Scatterpolar(
                 name=name,
@@ -241,12 +248,13 @@ def heatmap(a: Assessment) -> go.Figure:
             zmax=a.scale.maximum,
             colorscale=[list(stop) for stop in theme.LEVEL_COLORSCALE],
             colorbar={"title": {"text": "Level"}, **theme.level_axis(dict(a.scale.labels))},
-            texttemplate="%{z:.2f}",
+            text=[["" if v is None else fixed(v) for v in values] for values in z],
+            texttemplate="%{text}",
             textfont={"size": theme.BODY_SIZE - 1},
             xgap=2,
             ygap=2,
             hoverongaps=False,
-            hovertemplate="<b>%{y}</b><br>%{x}: %{z:.2f}<extra></extra>",
+            hovertemplate="<b>%{y}</b><br>%{x}: %{text}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
@@ -298,13 +306,14 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
     ids = list(rows["subcategory"])
     priorities = list(rows["priority"])
     custom = [
-        [text, current, target, gap, priority]
-        for text, current, target, gap, priority in zip(
+        [text, fixed(current), fixed(target), fixed(gap), priority, fixed(points)]
+        for text, current, target, gap, priority, points in zip(
             rows["text"],
             rows["current"],
             rows["target"],
             rows["gap"],
             rows["priority"],
+            rows["gap_points"],
             strict=True,
         )
     ]
@@ -315,15 +324,15 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
             x=rows["gap_points"].astype(float).tolist(),
             y=ids,
             marker={"color": [theme.PRIORITY_COLORS.get(p, theme.VERMILLION) for p in priorities]},
-            text=[f"{fixed(v, 1)}" for v in rows["gap_points"]],
+            text=[fixed(v) for v in rows["gap_points"]],
             textposition="outside",
             cliponaxis=False,
             customdata=custom,
             showlegend=False,
             hovertemplate=(
-                "<b>%{y}</b> %{customdata[0]}<br>gap points %{x:.2f} (%{customdata[4]} priority)"
-                "<br>current %{customdata[1]:.2f} → target %{customdata[2]:.2f}, gap "
-                "%{customdata[3]:.2f}<extra></extra>"
+                "<b>%{y}</b> %{customdata[0]}<br>gap points %{customdata[5]} "
+                "(%{customdata[4]} priority)<br>current %{customdata[1]} → target "
+                "%{customdata[2]}, gap %{customdata[3]}<extra></extra>"
             ),
         ),
         row=1,
@@ -358,7 +367,7 @@ def top_gaps(a: Assessment, *, n: int = 10) -> go.Figure:
                 y=ids,
                 mode="markers",
                 marker={"color": color, "symbol": symbol, "size": 11},
-                hovertemplate=f"<b>%{{y}}</b> {name.lower()} %{{fixed(x)}}<extra></extra>",
+                hovertemplate=f"<b>%{{y}}</b> {name.lower()} %{{x:.2f}}<extra></extra>",
             ),
             row=1,
             col=2,
@@ -404,8 +413,12 @@ def sunburst(a: Assessment) -> go.Figure:
         subs = subs[subs["source"] != "no evidence"]
     subs = subs.reset_index(drop=True)
     below = int((subs["gap"] > 0).sum())
-    profiled = _plural(len(subs), "Subcategory", "Subcategories")
-    title = f"{below} of {profiled} in the profile are below target"
+    if a.completeness.excluded:
+        profiled = _plural(len(subs), "scored Subcategory", "scored Subcategories")
+    else:
+        profiled = _plural(len(subs), "Subcategory", "Subcategories")
+    verb = "is" if below == 1 or len(subs) == 1 else "are"
+    title = f"{below} of {profiled} in the profile {verb} below target"
     if subs.empty:
         return _empty(_figure(nothing_scored(a), height=400), "empty profile")
     fnames, cnames = function_names(a), category_names(a)
@@ -421,7 +434,7 @@ def sunburst(a: Assessment) -> go.Figure:
         parents.append(parent)
         values.append(int(value))
         colors.append(float(row["gap"]))
-        custom.append([name, float(row["current"]), float(row["target"]), float(row["gap"])])
+        custom.append([name, fixed(row["current"]), fixed(row["target"]), fixed(row["gap"])])
 
     for f in [f for f in fnames if f in counts_f.index]:
         add(f, fnames[f], "", counts_f[f], functions.loc[f], fnames[f])
@@ -456,8 +469,8 @@ def sunburst(a: Assessment) -> go.Figure:
             insidetextorientation="radial",
             sort=False,
             hovertemplate=(
-                "<b>%{id}</b> %{customdata[0]}<br>current %{customdata[1]:.2f} · target "
-                "%{customdata[2]:.2f} · gap %{customdata[3]:.2f}<extra></extra>"
+                "<b>%{id}</b> %{customdata[0]}<br>current %{customdata[1]} · target "
+                "%{customdata[2]} · gap %{customdata[3]}<extra></extra>"
             ),
         )
     )
@@ -715,7 +728,7 @@ def trend(assessments: Sequence[Assessment]) -> go.Figure:
                 y=y,
                 mode="lines+markers",
                 line={"color": theme.PALETTE[i % len(theme.PALETTE)], "width": 2},
-                hovertemplate=f"{name} %{{fixed(y)}}<extra>%{{x}}</extra>",
+                hovertemplate=f"{name} %{{y:.2f}}<extra>%{{x}}</extra>",
             )
         )
     fig.add_trace(

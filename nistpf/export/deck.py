@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from nistpf.assessment import Assessment, leaders, named, tie_phrase
+from nistpf.assessment import Assessment, Completeness, leaders, named, tie_phrase
 from nistpf.errors import NistpfError, OutputNotWritableError
 from nistpf.export import images, method_text
 from nistpf.export.atomic import atomic_open, check_destination
@@ -149,7 +149,7 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
         ),
         _functions_title(weakest, len(functions)),
         _systems_title(systems),
-        _gaps_title(top, functions, gaps),
+        _gaps_title(top, functions, gaps, a.completeness),
         _flows_title(findings, len(flagged), len(flows), len(high)),
         _roadmap_title(roadmap_table, roadmap_counts),
         "Method: every number comes from one scoring engine and can be traced to the inventory",
@@ -385,7 +385,11 @@ def _functions_title(weakest: pd.DataFrame, count: int) -> str:
     if weakest.empty:
         return "No Function is scored: no outcome in the Target Profile has evidence yet"
     if not weakest["gap"].iloc[0] > 0:
-        return f"Every one of the {count} Functions meets its target"
+        return (
+            "The one Function scored meets its target"
+            if count == 1
+            else f"Every one of the {count} Functions meets its target"
+        )
     if len(weakest) > 1:
         return (
             f"{named(list(weakest['name']), 'Functions')} are each "
@@ -427,8 +431,15 @@ def _systems_title(systems: pd.DataFrame) -> str:
     )
 
 
-def _gaps_title(top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame) -> str:
+def _gaps_title(
+    top: pd.DataFrame, functions: pd.DataFrame, ranked: pd.DataFrame, completeness: Completeness
+) -> str:
     """``top``: the gaps shown; ``ranked``: all of them (for how many tie at the top)."""
+    if not len(top) and completeness.excluded and completeness.missing:
+        return (
+            f"No scored outcome is below target; the {completeness.missing} without evidence "
+            "are not ranked (see the register)"
+        )
     if not len(top):
         return "No gaps: every in-profile Subcategory meets its target"
     names = functions.set_index("function")["name"]

@@ -149,11 +149,15 @@ def _title_slide(slide, story: Story, pictures) -> None:
 
 def _summary_slide(slide, story: Story, pictures) -> None:
     o = story.overall
+
+    def shown(value: float, show=fixed) -> str:
+        return "–" if value != value else show(value)  # NaN: nothing is scored
+
     tiles = (
-        ("current", "Current", f"{fixed(o['current'])}", story.overall_label),
-        ("target", "Target", f"{fixed(o['target'])}", story.target_label),
-        ("gap", "Gap", f"{fixed(o['gap'])}", "levels below target"),
-        ("coverage", "Coverage", f"{percent(o['coverage'])}", "of systems, weighted"),
+        ("current", "Current", shown(o["current"]), story.overall_label),
+        ("target", "Target", shown(o["target"]), story.target_label),
+        ("gap", "Gap", shown(o["gap"]), "levels below target"),
+        ("coverage", "Coverage", shown(o["coverage"], percent), "of systems, weighted"),
     )
     gutter = 0.25
     width = (CONTENT_WIDTH - gutter * (len(tiles) - 1)) / len(tiles)

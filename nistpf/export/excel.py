@@ -224,14 +224,19 @@ def keep_previous(path: Path) -> Path:
 
 
 def merge_edits(first: pd.DataFrame, then: pd.DataFrame | None) -> pd.DataFrame:
-    """``first``'s edits (the register being replaced), with ``then``'s (an older register)
-    filling what ``first`` leaves blank. A status still at the default (Open) is no edit, so
-    an older register's "In progress" is not lost to it."""
+    """The edits of two registers, row by row: for each Subcategory, ``first``'s row (the
+    register being replaced) when the client wrote anything on it, else ``then``'s (an older
+    register). Rows are never mixed, so an owner never sits beside another year's comment."""
     first = normalise_edits(first)
     if then is None:
         return first
-    first.loc[first["status"] == DEFAULT_STATUS, "status"] = None
-    return normalise_edits(pd.concat([first, normalise_edits(then)], ignore_index=True))
+    then = normalise_edits(then)
+    written = first[["owner", "due_date", "comments", "recommended_action"]].notna().any(axis=1)
+    written |= first["status"].notna() & (first["status"] != DEFAULT_STATUS)
+    kept = first[written]
+    older = then[~then["subcategory"].isin(kept["subcategory"])]
+    blank = first[~written & ~first["subcategory"].isin(older["subcategory"])]
+    return normalise_edits(pd.concat([kept, older, blank], ignore_index=True))
 
 
 def _edits(carry_over: object) -> pd.DataFrame | None:

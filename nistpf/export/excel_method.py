@@ -80,6 +80,7 @@ def method_sheet(a: Assessment) -> Sheet:
         ),
         ("No evidence", method_text.no_evidence(a)),
         ("Level names", method_text.LEVEL_NAMES),
+        ("Figures shown", method_text.NUMBERS),
         ("Gap", "max(0, target − current), for Subcategories in the Target Profile."),
         ("Gap points", f"gap × priority weight ({prio})."),
         (

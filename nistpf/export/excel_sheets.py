@@ -35,6 +35,7 @@ STATUSES = ("Open", "In progress", "Done", "Risk accepted")
 DEFAULT_STATUS = STATUSES[0]
 # The columns the client fills, in the order of the register and of read_register_edits.
 SUGGESTION_HEADER = "nistpf's suggestion"
+CLOSED_REASON = "Now"  # the Summary's closed block: why an outcome left the register
 EDIT_COLUMNS = ("subcategory", "recommended_action", "owner", "due_date", "status", "comments")
 EDIT_HEADERS = {
     "subcategory": "Subcategory",
@@ -675,13 +676,29 @@ def summary_sheet(a: Assessment, register: pd.DataFrame, closed: pd.DataFrame | 
         blocks.append(
             Block(
                 "closed",
+                # Everything the client wrote on the row, under the Gap Register's headers, so
+                # it is read back next time (an outcome that opens again gets it back).
                 (
-                    Column("Subcategory"),
-                    Column("Old owner", wrap=True),
-                    Column("Old status"),
-                    Column("Now"),
+                    Column(EDIT_HEADERS["subcategory"]),
+                    Column(EDIT_HEADERS["recommended_action"], wrap=True),
+                    Column(EDIT_HEADERS["owner"], wrap=True),
+                    Column(EDIT_HEADERS["due_date"], DATE),
+                    Column(EDIT_HEADERS["status"]),
+                    Column(EDIT_HEADERS["comments"], wrap=True),
+                    Column(CLOSED_REASON),
                 ),
-                [(r.subcategory, r.owner, r.status, r.reason) for r in closed.itertuples()],
+                [
+                    (
+                        r.subcategory,
+                        r.recommended_action,
+                        r.owner,
+                        r.due_date,
+                        r.status,
+                        r.comments,
+                        r.reason,
+                    )
+                    for r in closed.itertuples()
+                ],
                 title="Closed since the previous register",
             )
         )

@@ -12,8 +12,13 @@ LEVEL_NAMES = (
 )
 RANKING = (
     "Gaps are ranked by gap points (highest first), then by the gap in levels (largest first), "
-    "then in the framework's order; outcomes equal on both share a rank, and a title names "
-    "all of the outcomes tied for the largest gap, never one of them."
+    "both as shown to two decimals, then in the framework's order; outcomes that read the same "
+    "on both share a rank, and a title names all of the outcomes tied for the largest gap, "
+    "never one of them."
+)
+NUMBERS = (
+    "Figures are shown to two decimals as Excel shows them: the value to 15 significant "
+    "digits, rounded half away from zero (0.155 shows as 0.16)."
 )
 
 

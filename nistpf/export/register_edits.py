@@ -27,12 +27,15 @@ from openpyxl.utils.exceptions import InvalidFileException
 from nistpf.assessment import Assessment
 from nistpf.errors import NistpfError, RegisterError
 from nistpf.export.excel_sheets import (
+    CLOSED_REASON,
     DEFAULT_STATUS,
     EDIT_COLUMNS,
     EDIT_HEADERS,
     GAP_COLUMNS,
     GAP_REGISTER,
     STATUSES,
+    SUGGESTION_HEADER,
+    SUMMARY,
     listed_subcategories,
 )
 from nistpf.framework import framework
@@ -66,7 +69,7 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
     with warnings.catch_warnings():
         # Excel and LibreOffice add extensions openpyxl does not read (and we need not).
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-        records, columns, headers = _read(path)
+        records, columns, headers, closed = _read(path)
     frame = pd.DataFrame(records, columns=columns) if records else None
     if frame is not None and "suggested_action" in frame.columns:
         # An action equal to what nistpf suggested when it wrote the register is nistpf's own:
@@ -74,6 +77,10 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
         typed = frame["recommended_action"].map(text_or_none)
         same = typed.notna() & (typed == frame["suggested_action"].map(text_or_none))
         frame.loc[same, "recommended_action"] = None
+    if closed:
+        # Outcomes that had left the register, with what the client had written on them: after
+        # the register's own rows, so they fill only what it leaves blank.
+        frame = pd.concat([frame, pd.DataFrame(closed)], ignore_index=True)
     empty = pd.DataFrame(columns=["subcategory"])
     edits = normalise_edits(frame if frame is not None else empty)
     edits.attrs["notes"] = _notes(path, columns, headers, records)
@@ -84,6 +91,12 @@ def _notes(path: Path, columns: list[str], headers: list[str], records: list[dic
     """What of the register cannot be carried over, in sentences: a client column nistpf
     cannot find (renamed?), columns nistpf did not write, a Subcategory on several rows."""
     notes = []
+    if records and "suggested_action" not in columns:
+        notes.append(
+            f"{path.name} has no {SUGGESTION_HEADER!r} column, so nistpf cannot tell its own "
+            "suggested actions from the client's: every recommended action is carried over as "
+            "written"
+        )
     missing = [EDIT_HEADERS[c] for c in EDIT_COLUMNS[1:] if c not in columns]
     if missing:
         notes.append(
@@ -124,16 +137,43 @@ def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:
         worksheet.reset_dimensions()  # files written by other tools may state wrong ones
         rows = worksheet.iter_rows(values_only=True)
         columns, headers = _header(rows, path)
-        records = []
-        for row in rows:
-            record = {name: row[i] if i < len(row) else None for name, i in columns.items()}
-            subcategory = _subcategory(record.get("subcategory"))
-            if subcategory:
-                record["subcategory"] = subcategory
-                records.append(record)
+        records = _records(rows, columns)
+        closed = _closed(workbook)
     finally:
         workbook.close()
-    return records, list(columns), headers
+    return records, list(columns), headers, closed
+
+
+def _records(rows, columns: dict[str, int]) -> list[dict]:
+    """The rows below a header as dicts of ``columns``, those naming a Subcategory only."""
+    records = []
+    for row in rows:
+        record = {name: row[i] if i < len(row) else None for name, i in columns.items()}
+        subcategory = _subcategory(record.get("subcategory"))
+        if subcategory:
+            record["subcategory"] = subcategory
+            records.append(record)
+    return records
+
+
+def _closed(workbook) -> list[dict]:
+    """The Summary's block of outcomes closed since the register before (what the client had
+    written on each), read under the same headers; empty when there is none."""
+    sheet = next((workbook[n] for n in workbook.sheetnames if _key(n) == _key(SUMMARY)), None)
+    if sheet is None:
+        return []
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(values_only=True)
+    for _, row in zip(range(HEADER_SEARCH_ROWS * 4), rows, strict=False):
+        keys = [_key(v) if isinstance(v, str) else "" for v in row]
+        if "subcategory" in keys and _key(CLOSED_REASON) in keys:
+            columns = {
+                name: keys.index(_key(EDIT_HEADERS[name]))
+                for name in EDIT_COLUMNS
+                if _key(EDIT_HEADERS[name]) in keys
+            }
+            return _records(rows, columns)
+    return []
 
 
 def _register_sheet(workbook, path: Path):
@@ -147,7 +187,11 @@ def _register_sheet(workbook, path: Path):
 
 def _header(rows, path: Path) -> tuple[dict[str, int], list[str]]:
     """Column positions of the header row (the first with a Subcategory cell), and every
-    header text of that row."""
+    header text of that row. The headers nistpf writes are found first; another spelling
+    ("Action", "Notes") stands in only for one of them that is missing, so a column the
+    client adds under such a name never takes the place of nistpf's own."""
+    canonical = {_key(EDIT_HEADERS[c]): c for c in EDIT_COLUMNS}
+    canonical[_key(SUGGESTION_HEADER)] = "suggested_action"
     wanted = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
     for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
         keys = [_key(v) if isinstance(v, str) else "" for v in row]
@@ -155,8 +199,12 @@ def _header(rows, path: Path) -> tuple[dict[str, int], list[str]]:
             continue
         columns: dict[str, int] = {}
         for i, key in enumerate(keys):
-            name = wanted.get(key)
+            name = canonical.get(key)
             if name and name not in columns:
+                columns[name] = i
+        for i, key in enumerate(keys):
+            name = wanted.get(key)
+            if name and name not in columns and i not in columns.values():
                 columns[name] = i
         return columns, [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
     raise RegisterError(
@@ -216,11 +264,16 @@ def due_date(value: object) -> dt.date | str | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if pd.isna(value) or not 1 <= value < 2958466:
+        if pd.isna(value):
             return None
+        if not 1 <= value < 2958466:  # not a day Excel can show: kept as typed
+            return text_or_none(value)
         return from_excel(value).date()
+    if isinstance(value, dt.time):
+        return value.isoformat()
     text = text_or_none(value)
-    if text and _ISO_DATE.fullmatch(text[:10]):
+    # A date, or a date with a midnight time (a re-saved cell); anything more is kept as text.
+    if text and _ISO_DATE.fullmatch(text[:10]) and text[10:] in ("", " 00:00:00", "T00:00:00"):
         try:
             return dt.date.fromisoformat(text[:10])
         except ValueError:

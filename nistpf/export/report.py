@@ -488,6 +488,7 @@ def _method(a: Assessment) -> str:
         "Subcategories; the system view averages level(s, y) per system and Function.",
         method_text.no_evidence(a),
         method_text.LEVEL_NAMES,
+        method_text.NUMBERS,
         method_text.RANKING,
     ]
     body = "".join(f"<li>{_e(item)}</li>" for item in items)

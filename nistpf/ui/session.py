@@ -30,7 +30,7 @@ from nistpf.inventory.model import empty_issues
 from nistpf.safe_names import safe_filename
 from nistpf.scales import Scale
 from nistpf.scoring import assess
-from nistpf.store import Store, open_store
+from nistpf.store import Store, StoreError, open_store
 
 
 class NotLoadedError(NistpfError, RuntimeError):
@@ -182,7 +182,7 @@ class Session:
         self.inventory = inventory
         self.report = empty_issues()
         self.number, self.created = self._choose_assessment(inventory, number)
-        self.inventory, note = self.store.inventory_for(self.number, inventory)
+        self.inventory, note = self.store.inventory_for(self.number, inventory, mapping)
         if note:
             self.report = _with_warning(self.report, "store-recorded-workbook", note)
         claimed = self.report
@@ -284,6 +284,8 @@ class Session:
         """Save the assessor's rating of ``subcategory`` (the organisation's, or ``system``'s)
         and re-score; ``current=None`` clears the level (evidence and notes are still kept)."""
         self._require()
+        if isinstance(current, bool):
+            raise StoreError(f"a rating is a level of the scale, not {current!r}")
         system = self._system(system)
         self.store.set_rating(
             self.number,
@@ -304,7 +306,10 @@ class Session:
         """The rating as the inputs show it: ``current`` (None when not rated), ``evidence``,
         ``method``, ``notes``, ``assessor``, ``date`` — the store's or the Responses sheet's,
         including evidence saved without a level."""
-        responses = self._require().inventory.responses
+        assessment = self._require()
+        subcategory = assessment.framework.normalize_id(subcategory)  # as rate() reads it
+        system = self._system(system)
+        responses = assessment.inventory.responses
         rows = responses[
             (responses["subcategory"] == subcategory) & (responses["system"] == (system or ""))
         ]
