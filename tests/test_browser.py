@@ -194,6 +194,26 @@ def run_all(page: Page) -> Locator:
     return wizard
 
 
+def run_all_after_restart(page: Page, errors: list[str]) -> Locator:
+    """:func:`run_all` right after a kernel restart. JupyterLab's widget manager re-attaches to
+    the restarted kernel asynchronously, and a widget displayed before it is done shows
+    "Error displaying widget: model not found" (a race in @jupyter-widgets/jupyterlab-manager,
+    seen here about once in ten runs on two busy cores). A consultant runs the cells again,
+    and so does this test, once; that one console error is then not counted. Any other error
+    still fails the test, and so does a second miss."""
+    wait_idle(page)
+    menu(page, "Run", "runmenu:run-all")
+    tab = page.locator(".jp-OutputArea-output .widget-tab")
+    missing = page.locator(".jp-OutputArea-output", has_text="model not found")
+    expect(tab.or_(missing)).to_have_count(1, timeout=WAIT)
+    wait_idle(page)
+    if tab.count():
+        return tab
+    errors[:] = [e for e in errors if "widget model not found" not in e]
+    menu(page, "Edit", "editmenu:clear-all")
+    return run_all(page)
+
+
 def dropdown(wizard: Locator, label: str) -> Locator:
     """The <select> of the visible ipywidgets Dropdown described as ``label``."""
     found = wizard.locator(".widget-dropdown:visible").filter(
@@ -298,7 +318,7 @@ def test_guided_notebook_in_jupyterlab_draws_the_review_and_keeps_a_rating(
 
     menu(page, "Edit", "editmenu:clear-all")
     expect(page.locator(".widget-tab")).to_have_count(0)
-    wizard = run_all(page)
+    wizard = run_all_after_restart(page, js_errors)
     level = rate_tab(wizard)
     expect(level).to_have_value(chosen)
     level.scroll_into_view_if_needed()
