@@ -154,6 +154,10 @@ def test_instructions_cover_sheets_and_conventions(book):
     for needle in (";", "yes or no", "external:<party>", "type:CRM", "do not rename the header"):
         assert needle in text
     assert nistpf.scales.scale("tiers").describe() in text
+    # As the README's table says: a missing DataFlows sheet is a warning, not an error.
+    assert "Systems (required)" in text
+    assert "DataFlows (expected)" in text
+    assert "Profile (optional)" in text
 
 
 def test_framework_version_fills_about(tmp_path):

@@ -113,6 +113,8 @@ class Sheet:
     description: str
     columns: tuple[Column, ...]
     required: bool = False
+    # Not required, but a workbook without it is a warning (DataFlows: no flow findings).
+    expected: bool = False
     key: str | None = None
     synonyms: tuple[str, ...] = ()
     layout: str = "table"  # "table", or "fields" (one field per row: About)
@@ -472,6 +474,7 @@ FLOWS = Sheet(
     required=False,
     key="flow_id",
     synonyms=("flows", "data map", "data mapping", "transfers", "data flow"),
+    expected=True,
 )
 
 PROFILE = Sheet(

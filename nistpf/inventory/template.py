@@ -398,7 +398,7 @@ def _instructions(worksheet: Worksheet) -> None:
     ]
     for spec in schema.SHEETS:
         required = ", ".join(spec.required_columns)
-        status = "required" if spec.required else "optional"
+        status = "required" if spec.required else ("expected" if spec.expected else "optional")
         text = spec.description + (f" Required columns: {required}." if required else "")
         paragraphs.append((f"{spec.name} ({status})", text))
     paragraphs += [
