@@ -194,18 +194,21 @@ def run_all(page: Page) -> Locator:
     return wizard
 
 
-def run_all_after_restart(page: Page, errors: list[str]) -> Locator:
-    """:func:`run_all` right after a kernel restart. JupyterLab's widget manager re-attaches to
-    the restarted kernel asynchronously, and a widget displayed before it is done shows
-    "Error displaying widget: model not found" (a race in @jupyter-widgets/jupyterlab-manager,
-    seen here about once in ten runs on two busy cores). A consultant runs the cells again,
-    and so does this test, once; that one console error is then not counted. Any other error
-    still fails the test, and so does a second miss."""
+def run_all_again(page: Page, errors: list[str]) -> Locator:
+    """:func:`run_all` on a kernel that was restarted, or from a new tab on a running kernel.
+    JupyterLab's widget manager (re)attaches to the kernel asynchronously, and a widget
+    displayed before it is done shows "Error displaying widget: model not found", or a Run
+    All sent before the tab's kernel connection is up runs nothing (a race in
+    @jupyter-widgets/jupyterlab-manager and the notebook panel, seen here about once in five
+    runs on two busy cores). A consultant runs the cells again, and so does this test, once;
+    that one console error is then not counted. Any other error still fails the test, and so
+    does a second miss."""
     wait_idle(page)
     menu(page, "Run", "runmenu:run-all")
     tab = page.locator(".jp-OutputArea-output .widget-tab")
     missing = page.locator(".jp-OutputArea-output", has_text="model not found")
-    expect(tab.or_(missing)).to_have_count(1, timeout=WAIT)
+    with contextlib.suppress(AssertionError):
+        expect(tab.or_(missing)).to_have_count(1, timeout=WAIT // 2)
     wait_idle(page)
     if tab.count():
         return tab
@@ -318,7 +321,7 @@ def test_guided_notebook_in_jupyterlab_draws_the_review_and_keeps_a_rating(
 
     menu(page, "Edit", "editmenu:clear-all")
     expect(page.locator(".widget-tab")).to_have_count(0)
-    wizard = run_all_after_restart(page, js_errors)
+    wizard = run_all_again(page, js_errors)
     level = rate_tab(wizard)
     expect(level).to_have_value(chosen)
     level.scroll_into_view_if_needed()
@@ -334,7 +337,7 @@ def test_guided_notebook_in_jupyterlab_draws_the_review_and_keeps_a_rating(
     watch(fresh, js_errors)
     fresh.set_default_timeout(WAIT)
     fresh.goto(f"{lab.url}/lab/tree/{GUIDED}")
-    wizard = run_all(fresh)
+    wizard = run_all_again(fresh, js_errors)
     review_tab(wizard, store_path)
     wizard.locator(".nistpf-review-top_gaps").scroll_into_view_if_needed()
     screenshot(fresh, tmp_path / "jupyterlab-review-again.png")
