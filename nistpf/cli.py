@@ -33,7 +33,6 @@ from nistpf.errors import (
     OutputExistsError,
     UnreadableInventoryError,
 )
-from nistpf.export.atomic import same_file
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.report import format_report
 from nistpf.sample import sample_path
@@ -442,60 +441,31 @@ def _deliverable(args: argparse.Namespace, assessment: nistpf.Assessment, kind: 
 
 
 def _assess(args: argparse.Namespace) -> int:
-    from nistpf.export.excel import (
-        closed_items,
-        existing_edits,
-        keep_previous,
-        merge_edits,
-        write_gap_register,
-    )
-    from nistpf.export.register_edits import read_register_edits
+    from nistpf.export.excel import closed_items, gather_edits, write_gap_register
+    from nistpf.export.register_edits import client_wrote
 
     assessment = _load_and_assess(args)
     if isinstance(assessment, int):
         return assessment
     output = args.output or _deliverable(args, assessment, "gap-register.xlsx")
-    sources = [args.carry_over] if args.carry_over else []
-    edits = read_register_edits(args.carry_over) if args.carry_over else None
-    notes = list(edits.attrs.get("notes", [])) if edits is not None else []
-    if output.exists() and not args.overwrite and not (sources and same_file(sources[0], output)):
-        # The register being replaced may hold what the client typed: it carries over first.
-        existing = existing_edits(output)
-        if existing.attrs.get("notes"):
-            # It holds what the new register cannot carry: the file itself is kept.
-            kept = keep_previous(output)
-            notes = [*existing.attrs["notes"], f"the register replaced is kept as {kept.name}"]
-            notes += edits.attrs.get("notes", []) if edits is not None else []
-        edits = merge_edits(existing, edits)
-        sources.insert(0, output)
-    for note in notes:
+    # The register being replaced may hold what the client typed: it carries over first.
+    carried = gather_edits(output, args.carry_over, overwrite=args.overwrite)
+    for note in carried.notes:
         print(f"nistpf: note: {note}", file=sys.stderr)
+    edits = carried.edits
     written = write_gap_register(assessment, output, carry_over=edits, overwrite=True)
     print(assessment_summary(assessment))
     if edits is not None:
         closed = closed_items(assessment, edits)
-        names = " and ".join(p.name for p in sources)
+        names = " and ".join(p.name for p in carried.sources)
         print(
-            f"\nCarried over from {names}: {_edited(edits, assessment)} rows with the client's "
-            f"edits; closed since then: {len(closed)}"
+            f"\nCarried over from {names}: {int(client_wrote(edits).sum())} rows with the "
+            f"client's edits; closed since then: {len(closed)}"
         )
         for row in closed.itertuples(index=False):
             print(f"  {row.subcategory} ({row.reason})")
     print(f"\nwrote {written}")
     return EXIT_OK
-
-
-def _edited(edits: pd.DataFrame, assessment: nistpf.Assessment) -> int:
-    """Rows where the client typed something: an owner, a due date, comments, a status other
-    than the default Open, or a recommended action other than the one nistpf suggests now."""
-    from nistpf.export.excel_sheets import DEFAULT_STATUS, gap_register
-
-    suggested = gap_register(assessment).set_index("subcategory")["recommended_action"]
-    typed = edits[["owner", "due_date", "comments"]].notna().any(axis=1)
-    moved = edits["status"].notna() & (edits["status"] != DEFAULT_STATUS)
-    action = edits["recommended_action"]
-    rewritten = action.notna() & (action != edits["subcategory"].map(suggested))
-    return int((typed | moved | rewritten).sum())
 
 
 def _report(args: argparse.Namespace) -> int:

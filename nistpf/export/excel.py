@@ -30,6 +30,7 @@ import contextlib
 import datetime as dt
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -75,6 +76,7 @@ from nistpf.export.excel_sheets import (
 )
 from nistpf.export.register_edits import (
     apply_edits,
+    client_wrote,
     closed_items,
     normalise_edits,
     read_register_edits,
@@ -123,9 +125,9 @@ def write_gap_register(
     written, so it may be ``path`` itself.
 
     Nothing the client typed is lost: when ``path`` already holds a register, its edits carry
-    over too — ``path``'s first, ``carry_over``'s (a register path) filling what it leaves
-    blank; ``overwrite=True`` replaces it without them. A file at ``path`` that is not a
-    register nistpf can read is a :class:`RegisterError` unless ``overwrite``.
+    over too (:func:`gather_edits`, whose notes are a warning); ``overwrite=True`` replaces it
+    without them. A file at ``path`` that is not a register nistpf can read is a
+    :class:`RegisterError` unless ``overwrite``.
 
     An existing file at ``path`` is replaced, atomically: a failure leaves it as it was.
     Refuses the input workbook (OutputIsInputError); a folder that is missing or read-only, or
@@ -133,20 +135,10 @@ def write_gap_register(
     """
     path = Path(path)
     check_destination(path, source=assessment.inventory.path)
-    edits = _edits(carry_over)
-    replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
-    if replaced and (carry_over is None or not same_file(Path(carry_over), path)):
-        existing = existing_edits(path)
-        if existing.attrs.get("notes"):
-            kept = keep_previous(path)
-            warnings.warn(
-                f"{' '.join(existing.attrs['notes'])}; the register replaced is kept as "
-                f"{kept.name}",
-                UserWarning,
-                stacklevel=2,
-            )
-        edits = merge_edits(existing, edits)
-    sheets = build_sheets(assessment, edits=edits)
+    carried = gather_edits(path, carry_over, overwrite=overwrite)
+    if carried.notes:
+        warnings.warn("; ".join(carried.notes), UserWarning, stacklevel=2)
+    sheets = build_sheets(assessment, edits=carried.edits)
     workbook = Workbook(write_only=True)
     try:
         render(sheets, assessment, workbook)
@@ -199,6 +191,45 @@ def build_sheets(a: Assessment, *, edits: pd.DataFrame | None = None) -> tuple[S
     )
 
 
+@dataclass(frozen=True)
+class CarriedEdits:
+    """What a new register carries over: ``edits`` (:func:`read_register_edits`' columns, or
+    None), the registers they come from (``sources``, the one being replaced first) and
+    ``notes``, sentences about what could not be carried and where the replaced register was
+    kept."""
+
+    edits: pd.DataFrame | None
+    sources: tuple[Path, ...]
+    notes: tuple[str, ...]
+
+
+def gather_edits(
+    path: Path,
+    carry_over: str | PathLike[str] | pd.DataFrame | None = None,
+    *,
+    overwrite: bool = False,
+) -> CarriedEdits:
+    """The edits a register written to ``path`` carries over: ``carry_over``'s (a register or
+    edits), and — unless ``overwrite`` or ``carry_over`` is already that file or a DataFrame —
+    those of the register at ``path`` that the new one replaces, merged row by row
+    (:func:`merge_edits`). A replaced register holding what cannot be carried over (a column
+    the client added, a renamed header) is first copied aside (:func:`keep_previous`). A file
+    at ``path`` that is not a register is a :class:`RegisterError`."""
+    edits = _edits(carry_over)
+    sources = [] if carry_over is None or isinstance(carry_over, pd.DataFrame) else [carry_over]
+    notes = list(edits.attrs.get("notes", [])) if edits is not None else []
+    replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
+    if replaced and not (sources and same_file(Path(sources[0]), path)):
+        existing = existing_edits(path)
+        if existing.attrs.get("notes"):
+            kept = keep_previous(path)
+            notes = [*existing.attrs["notes"], f"the register replaced is kept as {kept.name}"]
+            notes += edits.attrs.get("notes", []) if edits is not None else []
+        edits = merge_edits(existing, edits)
+        sources.insert(0, path)
+    return CarriedEdits(edits, tuple(Path(s) for s in sources), tuple(notes))
+
+
 def existing_edits(path: Path) -> pd.DataFrame:
     """The client's edits in the register about to be replaced at ``path``; a file there that
     is not a register is a :class:`RegisterError` saying how to go on."""
@@ -231,8 +262,7 @@ def merge_edits(first: pd.DataFrame, then: pd.DataFrame | None) -> pd.DataFrame:
     if then is None:
         return first
     then = normalise_edits(then)
-    written = first[["owner", "due_date", "comments", "recommended_action"]].notna().any(axis=1)
-    written |= first["status"].notna() & (first["status"] != DEFAULT_STATUS)
+    written = client_wrote(first)
     kept = first[written]
     older = then[~then["subcategory"].isin(kept["subcategory"])]
     blank = first[~written & ~first["subcategory"].isin(older["subcategory"])]

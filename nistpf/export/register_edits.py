@@ -324,6 +324,14 @@ def normalise_edits(edits: pd.DataFrame) -> pd.DataFrame:
 # -- carrying over --------------------------------------------------------------------------
 
 
+def client_wrote(edits: pd.DataFrame) -> pd.Series:
+    """Per row of ``edits`` (:func:`normalise_edits`' columns): whether the client wrote
+    anything on it — an owner, a due date, comments, a recommended action (read back as
+    blank when it was nistpf's own suggestion) or a status other than the default Open."""
+    typed = edits[["owner", "due_date", "comments", "recommended_action"]].notna().any(axis=1)
+    return typed | (edits["status"].notna() & (edits["status"] != DEFAULT_STATUS))
+
+
 def apply_edits(register: pd.DataFrame, edits: pd.DataFrame | None) -> pd.DataFrame:
     """``register`` (one row per listed Subcategory with nistpf's defaults) with the client's
     earlier edits for the Subcategories it still lists: a non-blank recommended action or
