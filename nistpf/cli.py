@@ -405,7 +405,7 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
     if store is not None:
         try:
             number = store.latest() if args.assessment is None else args.assessment
-            store.assessment(number)  # an unknown one: one line, nothing recorded
+            run = store.assessment(number)  # an unknown one: one line, nothing recorded
             # Only now, with an assessment to apply, is the workbook's client the engagement's.
             warning = store.claim(inventory)
             if warning:
@@ -414,7 +414,6 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
             if note:
                 print(f"nistpf: note: {note}", file=sys.stderr)
             inventory = store.apply(inventory, number)
-            run = store.assessment(number)
             print(f"Assessment {number} ({run['name']}) of {store.path.name}")
         except EmptyStoreError as error:
             print(

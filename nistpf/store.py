@@ -42,7 +42,7 @@ from nistpf.inventory.model import (
     TIER_COLUMNS,
     Inventory,
 )
-from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES
+from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES, fold
 from nistpf.scales import scale as load_scale
 
 SCHEMA_VERSION = 1
@@ -296,7 +296,7 @@ class Store:
         if not str(name).strip():
             raise StoreError("an assessment needs a name, e.g. 'Baseline 2026'")
         taken = self.assessments()
-        same = taken[taken["name"].map(_folded) == _folded(name)]
+        same = taken[taken["name"].map(fold) == fold(name)]
         if len(same):
             raise StoreError(
                 f"{self.path.name} already has an assessment named {str(name).strip()!r} "
@@ -374,7 +374,7 @@ class Store:
                 note = f"from {inventory.source}"
                 _log(db, who, None, "engagement", [], "client", None, named, note)
                 return None
-        if _folded(row[0]) == _folded(named):
+        if fold(row[0]) == fold(named):
             return None
         return (
             f"{self.path.name} is the engagement store of {row[0]!r}, but {inventory.source} "
@@ -535,20 +535,20 @@ class Store:
         each — ``entity, key, value, reason`` — in the store's order. They stay in the store
         (a system renamed back brings them back) and are never applied."""
         number = self.latest() if number is None else int(number)
-        systems = {_system_key(y) for y in inventory.systems["system_id"]}
+        systems = {fold(y) for y in inventory.systems["system_id"]}
         ids = set(load_framework(inventory.framework_version).core["id"])
         rows = []
         for r in self.ratings(number).itertuples(index=False):
             where = f"{r.subcategory} on {r.system}" if r.system else r.subcategory
             if r.subcategory not in ids:
                 reason = f"{r.subcategory} is not in PF {inventory.framework_version}"
-            elif r.system and _system_key(r.system) not in systems:
+            elif r.system and fold(r.system) not in systems:
                 reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
             else:
                 continue
             rows.append(("rating", where, f"{r.current:g}", reason))
         for r in self.scope(number).itertuples(index=False):
-            if _system_key(r.system) not in systems:
+            if fold(r.system) not in systems:
                 reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
                 rows.append(("scope", r.system, "in" if r.in_scope else "out", reason))
         for r in self.profile(number).itertuples(index=False):
@@ -787,10 +787,10 @@ class Store:
         run = self.assessment(number)
         # System IDs as the workbook writes them now: the loader forgives case and spacing in
         # references, and so does the store ("crm-01" saved, "CRM-01" in Systems).
-        canonical = {_system_key(y): y for y in inventory.systems["system_id"]}
+        canonical = {fold(y): y for y in inventory.systems["system_id"]}
 
         def as_listed(system: str) -> str:
-            return canonical.get(_system_key(system), system) if system else system
+            return canonical.get(fold(system), system) if system else system
 
         ratings = self.ratings(number)
         ratings["system"] = ratings["system"].map(as_listed)
@@ -911,15 +911,6 @@ def _iso_date(date: dt.date | str | None) -> str:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise StoreError(f"date {date!r} is not a date; write it as YYYY-MM-DD") from None
-
-
-def _system_key(system: str) -> str:
-    """A system ID compared as the loader compares references: case and spacing forgiven."""
-    return "".join(str(system).casefold().split())
-
-
-def _folded(text: str) -> str:
-    return " ".join(str(text).casefold().split())
 
 
 def _stored(value: Any) -> Any:

@@ -27,6 +27,7 @@ from nistpf.assessment import Assessment
 from nistpf.errors import InventoryError, NistpfError
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.model import empty_issues
+from nistpf.inventory.schema import fold
 from nistpf.safe_names import safe_filename
 from nistpf.scales import Scale
 from nistpf.scoring import assess
@@ -347,7 +348,7 @@ class Session:
             return ""
         ids = list(self.inventory.systems["system_id"])
         for known in ids:
-            if "".join(str(known).casefold().split()) == "".join(str(system).casefold().split()):
+            if fold(known) == fold(system):  # as the loader matches a reference to a system
                 return known
         raise UnknownSystemError(
             f"{system!r} is not a system of {self.inventory.source}; its systems: "
