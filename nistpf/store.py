@@ -535,27 +535,7 @@ class Store:
         each — ``entity, key, value, reason`` — in the store's order. They stay in the store
         (a system renamed back brings them back) and are never applied."""
         number = self.latest() if number is None else int(number)
-        systems = {fold(y) for y in inventory.systems["system_id"]}
-        ids = set(load_framework(inventory.framework_version).core["id"])
-        rows = []
-        for r in self.ratings(number).itertuples(index=False):
-            where = f"{r.subcategory} on {r.system}" if r.system else r.subcategory
-            if r.subcategory not in ids:
-                reason = f"{r.subcategory} is not in PF {inventory.framework_version}"
-            elif r.system and fold(r.system) not in systems:
-                reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
-            else:
-                continue
-            rows.append(("rating", where, f"{r.current:g}", reason))
-        for r in self.scope(number).itertuples(index=False):
-            if fold(r.system) not in systems:
-                reason = f"system {r.system} is no longer in {inventory.source}'s Systems"
-                rows.append(("scope", r.system, "in" if r.in_scope else "out", reason))
-        for r in self.profile(number).itertuples(index=False):
-            if r.pf_id not in ids:
-                reason = f"{r.pf_id} is not in PF {inventory.framework_version}"
-                rows.append(("profile", r.pf_id, "", reason))
-        return pd.DataFrame(rows, columns=ORPHAN_COLUMNS, dtype=object)
+        return _orphans(inventory, self.ratings(number), self.scope(number), self.profile(number))
 
     # -- changes -----------------------------------------------------------------------------
     def _change(
@@ -823,7 +803,8 @@ class Store:
                 ignore_index=True,
             )
         issues = inventory.issues
-        orphans = self.orphans(inventory, number)
+        decided = self.scope(number)  # read once: for the orphans and for the scope below
+        orphans = _orphans(inventory, ratings, decided, profile)
         if len(orphans):
             rows = pd.DataFrame(
                 {
@@ -861,7 +842,6 @@ class Store:
             }
             issues = pd.concat([issues, pd.DataFrame([row]).astype(object)], ignore_index=True)
         systems = inventory.systems.copy()
-        decided = self.scope(number)
         decided = decided.assign(system=decided["system"].map(as_listed))
         decided = decided.drop_duplicates("system", keep="last").set_index("system")["in_scope"]
         chosen = systems["system_id"].map(decided)
@@ -942,6 +922,36 @@ def _log(
         (at or _now(), _who(who), assessment, entity, json.dumps(key), field, _logged(old),
          _logged(new), note),
     )  # fmt: skip
+
+
+def _orphans(
+    inventory: Inventory, ratings: pd.DataFrame, scope: pd.DataFrame, profile: pd.DataFrame
+) -> pd.DataFrame:
+    """:meth:`Store.orphans` of tables already read (``ratings``, ``scope``, ``profile`` as
+    the store returns them)."""
+    systems = {fold(y) for y in inventory.systems["system_id"]}
+    ids = set(load_framework(inventory.framework_version).core["id"])
+    gone = f"is no longer in {inventory.source}'s Systems"
+    rows = []
+    for r in ratings.itertuples(index=False):
+        if r.subcategory not in ids:
+            reason = f"{r.subcategory} is not in PF {inventory.framework_version}"
+        elif r.system and fold(r.system) not in systems:
+            reason = f"system {r.system} {gone}"
+        else:
+            continue
+        where = f"{r.subcategory} on {r.system}" if r.system else r.subcategory
+        rows.append(("rating", where, f"{r.current:g}", reason))
+    for r in scope.itertuples(index=False):
+        if fold(r.system) not in systems:
+            rows.append(
+                ("scope", r.system, "in" if r.in_scope else "out", f"system {r.system} {gone}")
+            )
+    for r in profile.itertuples(index=False):
+        if r.pf_id not in ids:
+            reason = f"{r.pf_id} is not in PF {inventory.framework_version}"
+            rows.append(("profile", r.pf_id, "", reason))
+    return pd.DataFrame(rows, columns=ORPHAN_COLUMNS, dtype=object)
 
 
 def _insert(table: str, columns: tuple[str, ...]) -> str:
