@@ -14,9 +14,7 @@ refuses a DTD and finds each sheet's last row and column holding a value.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import posixpath
 import re
 import zipfile
@@ -89,11 +87,13 @@ def read_source(source: Any, report: Report) -> RawBook:
             "check the path; pass an .xlsx workbook or a folder of CSV files",
             "missing-file",
         )
+    from nistpf.inventory import csvsource  # it builds on this module's RawBook and bounds
+
     if path.is_dir():
-        return _read_csv_folder(path, report)
+        return csvsource.read_csv_folder(path, report)
     _check_file_size(path)
     if path.suffix.lower() == ".csv":
-        return _read_csv_files([path], path.name, report)
+        return csvsource.read_csv_files([path], path.name, report)
     return _read_workbook(path)
 
 
@@ -632,91 +632,6 @@ def _cell_position(reference: str) -> tuple[int, int]:
     for letter in letters.upper():
         column = column * 26 + (ord(letter) - 64)
     return (int(digits) if digits else 0, column - 1)
-
-
-# -- CSV folders -----------------------------------------------------------------------------
-
-
-def _read_csv_folder(folder: Path, report: Report) -> RawBook:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-    if not files:
-        raise Unreadable(
-            f"the folder {folder.name} holds no CSV files",
-            "put one CSV file per sheet in it (Systems.csv, Controls.csv, DataFlows.csv, …)",
-            "empty-folder",
-        )
-    return _read_csv_files(files, folder.name, report)
-
-
-def _read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
-    """CSV files as sheets named after the files (``Systems.csv`` → ``Systems``). The SHA-256
-    covers every file's name and bytes; a single file's is the file's own."""
-    sheets = {}
-    digest = hashlib.sha256()
-    for path in files:
-        _check_file_size(path)
-        data = path.read_bytes()
-        digest.update(path.name.encode("utf-8") + b"\0" + data)
-        text = _decode(data, path.name, report)
-        rows = _csv_rows(text, path.name)
-        sheets[path.stem] = RawSheet(path.name, rows, list(range(1, len(rows) + 1)))
-    sha = (
-        hashlib.sha256(files[0].read_bytes()).hexdigest() if len(files) == 1 else digest.hexdigest()
-    )
-    return RawBook(name, sheets, sha, "csv")
-
-
-def _csv_rows(text: str, name: str) -> list[list[str]]:
-    """The records of a CSV file, held to the row, column and field bounds."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = []
-    try:
-        for row in reader:
-            if len(row) > limits.MAX_COLUMNS:
-                raise _too_large(
-                    f"{name} line {reader.line_num} has {len(row):,} columns; nistpf reads at "
-                    f"most {limits.MAX_COLUMNS:,}",
-                    "check the delimiter, or delete the columns that are not the inventory",
-                )
-            rows.append(row)
-            if len(rows) > limits.MAX_ROWS:
-                raise _too_large(
-                    f"{name} has more than {limits.MAX_ROWS:,} records; nistpf reads at most "
-                    f"{limits.MAX_ROWS:,} rows a sheet",
-                    "delete the rows that are not the inventory, or split the file",
-                )
-    except csv.Error as error:
-        raise Unreadable(
-            f"{name} line {reader.line_num} cannot be read as CSV ({_short(error)})",
-            f"a field holds more than {limits.MAX_CSV_FIELD_CHARS:,} characters, or the file is "
-            "not a CSV file; export the sheet as CSV UTF-8 again",
-            "damaged",
-        ) from error
-    return rows
-
-
-def _decode(data: bytes, name: str, report: Report) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 with a warning."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16", errors="replace")
-        if "\ufffd" in text:
-            report.warning(
-                "bad-utf16",
-                "the file is UTF-16 but some bytes are not; they read as \ufffd",
-                sheet=name,
-                hint="save it as CSV UTF-8 again",
-            )
-        return text
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.warning(
-            "not-utf8",
-            "the file is not UTF-8; it was read as Windows-1252",
-            sheet=name,
-            hint="save it as CSV UTF-8 if characters look wrong",
-        )
-        return data.decode("cp1252", errors="replace")
 
 
 # -- DataFrames ------------------------------------------------------------------------------
