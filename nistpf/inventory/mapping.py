@@ -34,20 +34,48 @@ class MappingError(NistpfError, ValueError):
 
 
 @dataclass(frozen=True)
+class ColumnRef:
+    """Where a nistpf column's values come from in the client's sheet: the ``occurrence``-th
+    column headed ``header`` (1 = the first), or the column at ``letter`` ("C"), or the same
+    ``constant`` on every row (``has_constant``)."""
+
+    header: str | None = None
+    occurrence: int = 1
+    letter: str | None = None
+    constant: object = None
+    has_constant: bool = False
+
+    def __str__(self) -> str:
+        """As messages name it: ``'Contact details'``, ``'Contact details' (2nd)``, ``column C``."""
+        if self.letter:
+            return f"column {self.letter}"
+        if self.has_constant:
+            return f"the constant {self.constant!r}"
+        if self.occurrence > 1:
+            return f"{self.header!r} (occurrence {self.occurrence})"
+        return repr(self.header)
+
+
+@dataclass(frozen=True)
 class SheetMapping:
     sheet: str  # nistpf sheet name
     source: str  # the client's sheet or CSV file name
     header_row: int | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # nistpf column -> client header
+    columns: dict[str, ColumnRef] = field(default_factory=dict)  # nistpf column -> where
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {raw: new}
+    # client header -> values (folded; "" = blank) whose rows are not data
+    skip: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    file: str | None = None  # another file to take the sheet from (relative to the source)
 
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """A parsed, checked mapping: one :class:`SheetMapping` per nistpf sheet it names."""
+    """A parsed, checked mapping: one :class:`SheetMapping` per nistpf sheet it names, and the
+    locale the client's numbers are written in (``"de-DE"``), when the mapping declares one."""
 
     sheets: dict[str, SheetMapping]
     name: str = "mapping"
+    locale: str | None = None
 
 
 def load_mapping(mapping: Any) -> ColumnMapping:
@@ -118,7 +146,7 @@ def _sheet(name: str, sheet_name: str, spec: MappingABC) -> SheetMapping:
     for key, header in dict(spec.get("columns", {})).items():
         if not isinstance(header, str):
             raise MappingError(f"{where}.columns: {key} must name the client's header as text")
-        columns[column_name(key, "columns")] = header
+        columns[column_name(key, "columns")] = ColumnRef(header=header)
     values = {}
     for key, rewrites in dict(spec.get("values", {})).items():
         if not isinstance(rewrites, MappingABC):

@@ -65,9 +65,9 @@ def _assign(header_cells: list[str], spec: Sheet, mapping: SheetMapping | None) 
     assigned: dict[str, int] = {}
     folded = [fold(cell) for cell in header_cells]
     if mapping:
-        for column, client in mapping.columns.items():
-            if fold(client) in folded:
-                assigned[column] = folded.index(fold(client))
+        for column, ref in mapping.columns.items():
+            if ref.header and fold(ref.header) in folded:
+                assigned[column] = folded.index(fold(ref.header))
         return assigned
     taken = set(assigned.values())
     candidates = []
@@ -99,7 +99,7 @@ def read_table(
 ) -> Table | None:
     """The data rows of ``raw`` under ``spec``'s columns. Reports a sheet with no recognisable
     header, and mapped headers that are not there; returns None when there is no header."""
-    wanted = dict(mapping.columns) if mapping else {}
+    wanted = {c: ref.header for c, ref in mapping.columns.items() if ref.header} if mapping else {}
     if mapping and mapping.header_row:
         index = mapping.header_row - 1
         if index >= len(raw.rows):
@@ -125,15 +125,15 @@ def read_table(
     assigned = _assign(header_cells, spec, mapping)
     table = Table(raw.name, raw.numbers[index])
     if mapping:
-        for column, client in mapping.columns.items():
-            if column not in assigned:
+        for column, ref in mapping.columns.items():
+            if column not in assigned and ref.header:
                 report.error(
                     "mapped-header-missing",
-                    f"the mapping names header {client!r} for {column}, "
+                    f"the mapping names header {ref.header!r} for {column}, "
                     "but the header row has no such column",
                     sheet=raw.name,
                     excel_row=raw.numbers[index],
-                    column=client,
+                    column=ref.header,
                     hint="headers found: " + ", ".join(h for h in header_cells if h),
                 )
     start = index + 1
