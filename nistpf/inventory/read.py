@@ -39,6 +39,11 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# What Excel writes for "Strict Open XML Spreadsheet": the same elements in other namespaces.
+_STRICT_MAIN_NS = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
+_STRICT_REL_NS = "{http://purl.oclc.org/ooxml/officeDocument/relationships}"
+MAIN_NAMESPACES = (_MAIN_NS, _STRICT_MAIN_NS)
+REL_NAMESPACES = (_REL_NS, _STRICT_REL_NS)
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
