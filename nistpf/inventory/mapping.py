@@ -1,36 +1,60 @@
-"""Column mappings: loading a client's own layout (a RoPA, an asset register, a data map) as it is.
+"""Column mappings: loading a client's own layout (a RoPA, an asset register, a data map, another
+tool's export) as it is.
 
 A mapping file says, per nistpf sheet, where the data is and what the client calls each column::
 
+    locale = "de-DE"                 # optional: how the client writes numbers
     [sheets.Systems]
     source = "VVT Art. 30 DSGVO"     # sheet name in the workbook, or CSV file name in the folder
+    file = "register.xlsx"           # optional: another workbook or CSV file to take it from
     header_row = 5                   # optional; found automatically when omitted
-    [sheets.Systems.columns]         # nistpf column = client's header
-    system_id = "Nr."
-    name = "Bezeichnung der Verarbeitung"
+    [sheets.Systems.columns]         # nistpf column = where it is in the client's sheet
+    system_id = "Nr."                                        # by header
+    owner = { header = "Contact details", occurrence = 2 }   # the 2nd column so headed
+    records = { letter = "D" }                               # by letter
+    criticality = { constant = "High" }                      # the same on every row
     [sheets.Systems.values.encrypted_in_transit]   # optional value rewrites, per column
     "Y (AES-256)" = "yes"
+    [sheets.Systems.skip]            # optional: rows whose client column holds these are not data
+    Status = ["", "retired"]         # "" = blank
 
-Only ``Systems`` is mandatory in a mapped load; sheets the mapping does not name are empty.
+The file's structure is validated against a declared JSON Schema (``nistpf/data/
+mapping.schema.json``); sheet and column names against nistpf's own schema. Every mistake is one
+line naming the file, the key and the fix. Only ``Systems`` is mandatory in a mapped load; sheets
+the mapping does not name are empty.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from nistpf.errors import NistpfError
 from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, fold
-from nistpf.inventory.values import closest_first
+from nistpf.inventory.values import closest_first, is_blank, text
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "mapping.schema.json"
+_MAX_LINES = 20  # mistakes listed at most; a file with more is mostly wrong
 
 
 class MappingError(NistpfError, ValueError):
-    """The mapping file itself is wrong (bad TOML, an unknown sheet or column)."""
+    """The mapping file itself is wrong (bad TOML, an unknown key, sheet or column, a value of
+    the wrong type). Its message has one line per mistake: file, key path, what is wrong, the
+    fix; ``problems`` holds those lines."""
 
     code = "mapping-invalid"
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass(frozen=True)
@@ -78,13 +102,45 @@ class ColumnMapping:
     locale: str | None = None
 
 
+def skip_key(value: Any) -> str:
+    """The form in which a skip rule's values and the cells they are compared with meet: ``""``
+    for a blank cell, else folded like headers (``"Not assessed"``, ``"not_assessed"`` →
+    ``notassessed``); a value of punctuation only (``"-"``) is kept as written, not read as
+    blank."""
+    if is_blank(value):
+        return ""
+    written = text(value)
+    return fold(written) or written
+
+
+def bundled_mappings() -> dict[str, Path]:
+    """The mappings nistpf ships (``data/mappings/`` in a checkout), by name: the file name
+    without ``.toml`` (``ciso-assistant-audit``)."""
+    from nistpf.sample import data_dir  # the sample module knows where data/ is installed
+
+    folder = data_dir() / "mappings"
+    return {path.stem: path for path in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+
+
 def load_mapping(mapping: Any) -> ColumnMapping:
-    """A mapping from a TOML file path, a dict shaped like the file, or a ColumnMapping."""
+    """A mapping from a TOML file path, the name of a bundled mapping (``"ciso-assistant-audit"``,
+    see :func:`bundled_mappings`), a dict shaped like the file, or a ColumnMapping. Raises
+    :class:`MappingError` (one line per mistake) when the file is missing, not TOML, or breaks
+    the mapping schema."""
     if isinstance(mapping, ColumnMapping):
         return mapping
     if isinstance(mapping, MappingABC):
         return _parse(mapping, "mapping")
     path = Path(mapping)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        bundled = bundled_mappings()
+        if str(path) in bundled:
+            path = bundled[str(path)]
+        else:
+            raise MappingError(
+                f"mapping file not found: {path}; give the path of a .toml file, or the name of "
+                f"a bundled mapping: {', '.join(closest_first(str(path), bundled)) or 'none'}"
+            )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as error:
@@ -96,60 +152,231 @@ def load_mapping(mapping: Any) -> ColumnMapping:
     return _parse(data, path.name)
 
 
+# -- the declared schema ---------------------------------------------------------------------
+
+
+@cache
+def mapping_schema() -> dict[str, Any]:
+    """The JSON Schema every mapping file is validated against (``mapping.schema.json``)."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = mapping_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key_path(path: Any) -> str:
+    """A key path as the TOML file spells it: ``("sheets", "Systems", "columns", "owner")`` →
+    ``[sheets.Systems].columns.owner``; keys that are not bare are quoted, list items indexed."""
+
+    def key(part: Any) -> str:
+        if isinstance(part, int):
+            return f"[{part}]"
+        return part if _BARE_KEY.match(part) else json.dumps(part, ensure_ascii=False)
+
+    parts = list(path)
+    if not parts:
+        return "the file"
+    if parts[0] == "sheets" and len(parts) >= 2:
+        head, rest = f"[sheets.{key(parts[1])}]", parts[2:]
+    else:
+        head, rest = key(parts[0]), parts[1:]
+    for part in rest:
+        head += key(part) if isinstance(part, int) else "." + key(part)
+    return head
+
+
+def _shown(value: Any) -> str:
+    """A TOML value as a consultant wrote it, for a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, MappingABC):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+_KINDS = {
+    "string": "text",
+    "object": "a table",
+    "array": "a list",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+}
+# When one value breaks several rules, the one to name: a wrong type before what follows from it.
+_RANK = {"type": 0, "additionalProperties": 1, "required": 2}
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One schema violation as ``<what is wrong>; <the fix>``."""
+    schema, value, keyword = error.schema, error.instance, error.validator
+    fix = schema.get("x-fix", "") if isinstance(schema, MappingABC) else ""
+    if keyword == "additionalProperties":
+        known = list(schema.get("properties", {}))
+        extra = sorted(set(value) - set(known))
+        if not known:
+            return f"has an unknown key {extra[0]!r}; {fix}"
+        closest = closest_first(extra[0], known)[0]
+        return (
+            f"has an unknown key {extra[0]!r}; did you mean {closest}? "
+            f"(the keys allowed here: {', '.join(known)})"
+        )
+    if keyword == "type":
+        wanted = error.validator_value
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        kinds = [_KINDS[w] for w in wanted]
+        listed = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kinds[0]
+        problem = f"is {_shown(value)}, not {listed}"
+    elif keyword == "required":
+        missing = [k for k in error.validator_value if k not in value]
+        problem = f"has no {missing[0]}"
+    elif keyword in ("pattern", "minLength") and isinstance(value, str) and not value.strip():
+        problem = "is blank"
+    elif keyword in ("pattern", "minimum", "minLength"):
+        problem = f"= {_shown(value)} " + schema.get("x-problem", "is not allowed here")
+    elif keyword in ("minItems", "minProperties"):
+        problem = "is empty"
+    elif isinstance(value, MappingABC) and len(set(value) - {"occurrence"}) > 1:
+        ways = sorted(set(value) - {"occurrence"})
+        problem = f"gives {' and '.join(ways)} together; give one of them"
+    else:  # a table with only an occurrence, or something else no rule names
+        problem = f"= {_shown(value)} does not say where the column is"
+    return f"{problem}; {fix}" if fix else problem
+
+
+def _schema_problems(data: MappingABC, name: str) -> list[str]:
+    by_path: dict[tuple, jsonschema.ValidationError] = {}
+    for error in _validator().iter_errors(data):
+        path = tuple(error.absolute_path)
+        best = by_path.get(path)
+        if best is None or _RANK.get(error.validator, 9) < _RANK.get(best.validator, 9):
+            by_path[path] = error
+    # A wrong value inside a wrong value is not a second mistake: name the outermost.
+    paths = [p for p in by_path if not any(p[: len(q)] == q and p != q for q in by_path)]
+    order = {path: position for position, path in enumerate(_document_order(data))}
+    paths.sort(key=lambda p: order.get(p, len(order)))
+    return [f"{name}: {key_path(p)} {_describe(by_path[p])}" for p in paths]
+
+
+def _document_order(data: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every key path of ``data`` in the order the file writes it."""
+    found = [prefix]
+    if isinstance(data, MappingABC):
+        for key, value in data.items():
+            found += _document_order(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _document_order(value, (*prefix, index))
+    return found
+
+
+def _raise(problems: list[str]) -> None:
+    if problems:
+        shown = problems[:_MAX_LINES]
+        if len(problems) > _MAX_LINES:
+            shown.append(f"… and {len(problems) - _MAX_LINES} more mistakes")
+        raise MappingError("\n".join(shown), problems)
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
 def _parse(data: MappingABC, name: str) -> ColumnMapping:
-    sheets_data = data.get("sheets")
-    if not isinstance(sheets_data, MappingABC) or not sheets_data:
-        raise MappingError(f"{name}: no [sheets.<Sheet>] tables; start with [sheets.Systems]")
+    if not isinstance(data.get("sheets"), MappingABC) or not data["sheets"]:
+        others = [k for k in data if k not in ("sheets", "locale")]
+        extra = f" ({others[0]!r} is not a mapping key)" if others else ""
+        raise MappingError(
+            f"{name}: no [sheets.<Sheet>] tables{extra}; start with [sheets.Systems] and "
+            'source = "<sheet or CSV file name>"'
+        )
+    _raise(_schema_problems(data, name))
+    problems: list[str] = []
     sheets = {}
     names = {fold(s.name): s.name for s in SHEETS}
-    for key, spec in sheets_data.items():
+    for key, spec in data["sheets"].items():
         sheet_name = names.get(fold(key))
         if sheet_name is None:
-            raise MappingError(
+            problems.append(
                 f"{name}: [sheets.{key}] is not an inventory sheet; use one of "
                 + ", ".join(closest_first(key, [s.name for s in SHEETS]))
             )
-        if not isinstance(spec, MappingABC):
-            raise MappingError(f"{name}: [sheets.{key}] must be a table")
-        sheets[sheet_name] = _sheet(name, sheet_name, spec)
-    if "Systems" not in sheets:
-        raise MappingError(f"{name}: a mapping must name the Systems sheet ([sheets.Systems])")
-    return ColumnMapping(sheets, name)
+            continue
+        sheets[sheet_name] = _sheet(name, sheet_name, key, spec, problems)
+    if not problems and "Systems" not in sheets:
+        problems.append(f"{name}: a mapping must name the Systems sheet ([sheets.Systems])")
+    _raise(problems)
+    locale = data.get("locale")
+    return ColumnMapping(sheets, name, _canonical_locale(locale) if locale else None)
 
 
-def _sheet(name: str, sheet_name: str, spec: MappingABC) -> SheetMapping:
+def _canonical_locale(tag: str) -> str:
+    """A BCP 47 tag in its usual case: ``de-de`` → ``de-DE``, ``sr-latn-rs`` → ``sr-Latn-RS``."""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def _sheet(name: str, sheet_name: str, key: str, spec: MappingABC, problems: list[str]):
     schema = SHEETS_BY_NAME[sheet_name]
-    where = f"{name}: [sheets.{sheet_name}]"
-    source = spec.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise MappingError(f'{where} needs source = "<sheet or CSV file name>"')
-    header_row = spec.get("header_row")
-    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        raise MappingError(f"{where}: header_row must be a row number (1 or more)")
     known = {fold(c): c for c in schema.column_names}
-    unknown = set(spec) - {"source", "header_row", "columns", "values"}
-    if unknown:
-        raise MappingError(
-            f"{where}: unknown key {sorted(unknown)[0]!r}; use source, header_row, columns, values"
-        )
 
-    def column_name(key: str, table: str) -> str:
-        found = known.get(fold(key))
+    def column_name(column: str, table: str) -> str | None:
+        found = known.get(fold(column))
         if found is None:
-            raise MappingError(
-                f"{where}.{table}: {key!r} is not a {sheet_name} column; use one of "
-                + ", ".join(closest_first(key, schema.column_names))
+            problems.append(
+                f"{name}: {key_path(('sheets', key, table))}: {column!r} is not a {sheet_name} "
+                "column; use one of " + ", ".join(closest_first(column, schema.column_names))
             )
         return found
 
     columns = {}
-    for key, header in dict(spec.get("columns", {})).items():
-        if not isinstance(header, str):
-            raise MappingError(f"{where}.columns: {key} must name the client's header as text")
-        columns[column_name(key, "columns")] = ColumnRef(header=header)
+    for column, where in spec.get("columns", {}).items():
+        found = column_name(column, "columns")
+        if found is not None:
+            columns[found] = _ref(where)
     values = {}
-    for key, rewrites in dict(spec.get("values", {})).items():
-        if not isinstance(rewrites, MappingABC):
-            raise MappingError(f'{where}.values.{key} must be a table of "client value" = "value"')
-        values[column_name(key, "values")] = {str(k): str(v) for k, v in rewrites.items()}
-    return SheetMapping(sheet_name, source.strip(), header_row, columns, values)
+    for column, rewrites in spec.get("values", {}).items():
+        found = column_name(column, "values")
+        if found is not None:
+            values[found] = {str(k): text(v) for k, v in rewrites.items()}
+    skip = {
+        str(header).strip(): tuple(dict.fromkeys(skip_key(v) for v in listed))
+        for header, listed in spec.get("skip", {}).items()
+    }
+    file = spec.get("file")
+    return SheetMapping(
+        sheet_name,
+        spec["source"].strip(),
+        spec.get("header_row"),
+        columns,
+        values,
+        skip,
+        file.strip() if file else None,
+    )
+
+
+def _ref(where: Any) -> ColumnRef:
+    if isinstance(where, str):
+        return ColumnRef(header=where)
+    if "letter" in where:
+        return ColumnRef(letter=where["letter"].upper())
+    if "constant" in where:
+        return ColumnRef(constant=where["constant"], has_constant=True)
+    return ColumnRef(header=where["header"], occurrence=where.get("occurrence", 1))
