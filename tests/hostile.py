@@ -509,6 +509,185 @@ def excel_error_typed_in_a_csv(folder: Path) -> Path:
     return write_csv_folder(folder / "na", sheets)
 
 
+# -- OpenDocument spreadsheets (.ods) ----------------------------------------------------------
+
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
+    'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2"'
+)
+
+
+def ods_cell(value: Any, attributes: str = "") -> str:
+    """A ``table:table-cell`` as LibreOffice writes it; ``None`` is an empty cell."""
+    if value is None:
+        return f"<table:table-cell{attributes}/>"
+    if isinstance(value, bool):
+        typed = f'office:value-type="boolean" office:boolean-value="{str(value).lower()}"'
+        shown = str(value).upper()
+    elif isinstance(value, int | float):
+        typed, shown = f'office:value-type="float" office:value="{value}"', str(value)
+    else:
+        typed, shown = 'office:value-type="string"', escape(str(value))
+    return f"<table:table-cell {typed}{attributes}><text:p>{shown}</text:p></table:table-cell>"
+
+
+def ods_row(cells: Sequence[str], repeated: int = 1) -> str:
+    times = f' table:number-rows-repeated="{repeated}"' if repeated > 1 else ""
+    return f"<table:table-row{times}>{''.join(cells)}</table:table-row>"
+
+
+def ods_rows(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows of values from A1, each row's cells then empty cells to column 1,024 (LibreOffice
+    fills every row out so), then the empty rest of the sheet, as LibreOffice writes it."""
+
+    def empty(columns: int) -> str:
+        return ods_cell(None, f' table:number-columns-repeated="{columns}"')
+
+    body = "".join(ods_row([*map(ods_cell, row), empty(1024 - len(row))]) for row in rows)
+    rest = ods_row([empty(1024)], 1_048_576 - len(rows))
+    return body + rest
+
+
+def crafted_ods(
+    path: Path,
+    tables: dict[str, str],
+    *,
+    styles: str = "",
+    table_styles: dict[str, str] | None = None,
+    prolog: str = "",
+    parts: dict[str, bytes | str] | None = None,
+) -> Path:
+    """An .ods from table bodies (name → rows XML): the ``mimetype`` part first and stored, as
+    OpenDocument requires, then ``content.xml`` and the manifest. ``table_styles`` gives tables
+    a style (one with ``table:display="false"`` hides it); ``parts`` adds or replaces parts."""
+    table_styles = table_styles or {}
+    body = "".join(
+        f'<table:table table:name="{escape(name)}"'
+        + (f' table:style-name="{table_styles[name]}"' if name in table_styles else "")
+        + f">{rows}</table:table>"
+        for name, rows in tables.items()
+    )
+    content = (
+        f'{DECL}{prolog}<office:document-content {ODS_NAMESPACES} office:version="1.3">'
+        f"<office:automatic-styles>{styles}</office:automatic-styles><office:body>"
+        f"<office:spreadsheet>{body}</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        f'{DECL}<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+        'manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" '
+        f'manifest:media-type="{ODS_MIMETYPE}"/><manifest:file-entry manifest:full-path='
+        '"content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    files: dict[str, bytes | str] = {"content.xml": content, "META-INF/manifest.xml": manifest}
+    files.update(parts or {})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), ODS_MIMETYPE, zipfile.ZIP_STORED)
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def valid_ods_tables(**changes: str) -> dict[str, str]:
+    """The small valid inventory as OpenDocument tables; ``changes`` replace tables by name."""
+    tables = {name: ods_rows(rows) for name, rows in valid_sheets().items()}
+    tables.update(changes)
+    return tables
+
+
+def ods_row_repeated_a_million_times(folder: Path) -> Path:
+    """Nine bytes of attribute ask for a million valued rows, which calamine would build."""
+    rows = valid_sheets()["Systems"]
+    body = "".join(ods_row([ods_cell(v) for v in row]) for row in rows)
+    body += ods_row([ods_cell("CRM-01"), ods_cell("again")], 1_000_000)
+    return crafted_ods(folder / "repeated.ods", valid_ods_tables(Systems=body))
+
+
+def ods_cell_repeated_past_the_last_column(folder: Path) -> Path:
+    wide = ods_row([ods_cell("x", ' table:number-columns-repeated="16384"')])
+    return crafted_ods(folder / "wide.ods", valid_ods_tables(Wide=wide))
+
+
+def ods_repeated_rows_too_many_cells_together(folder: Path) -> Path:
+    """Six tables, each 900 columns by 1,000 rows of one repeated value (each within the
+    per-sheet bounds, together 5.4 million cells)."""
+    block = ods_row([ods_cell(1, ' table:number-columns-repeated="900"')], 1_000)
+    return crafted_ods(
+        folder / "many-cells.ods", valid_ods_tables(**{f"Scratch{i}": block for i in range(6)})
+    )
+
+
+def ods_entity_bomb_in_content_xml(folder: Path) -> Path:
+    tables = valid_ods_tables()
+    tables["Systems"] = tables["Systems"].replace("CRM-01", "&lol9;", 1)
+    return crafted_ods(folder / "laughs.ods", tables, prolog=LAUGHS)
+
+
+def ods_zip_bomb_content(folder: Path) -> Path:
+    """A small file whose content.xml inflates to 300 MiB of spaces."""
+    path = crafted_ods(folder / "bomb.ods", valid_ods_tables())
+    single = _inflating(
+        "content.xml",
+        BOMB_BYTES,
+        b" ",
+        f"{DECL}<office:document-content {ODS_NAMESPACES}>".encode(),
+        b"</office:document-content>",
+    )
+    _replace_member(path, "content.xml", single)
+    return path
+
+
+def ods_content_declared_over_the_part_limit(folder: Path) -> Path:
+    """The directory says content.xml is 200 MB (compressed to 3 MB, an ordinary ratio): refused
+    from the directory, never read."""
+    path = crafted_ods(folder / "declared.ods", valid_ods_tables())
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        length = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + length] == b"content.xml":
+            data[at + 20 : at + 24] = (3_000_000).to_bytes(4, "little")
+            data[at + 24 : at + 28] = (200_000_000).to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def ods_with_error_cells(folder: Path) -> Path:
+    """LibreOffice's two ways of storing a failed formula: an Excel-style error with an empty
+    string result, and its own Err:502 over a numeric result of 0."""
+    rows = valid_sheets()["Systems"]
+    div = (
+        '<table:table-cell table:formula="of:=1/0" office:value-type="string" '
+        'office:string-value="" calcext:value-type="error"><text:p>#DIV/0!</text:p>'
+        "</table:table-cell>"
+    )
+    err = (
+        '<table:table-cell table:formula="of:=SQRT(-1)" office:value-type="float" '
+        'office:value="0" calcext:value-type="error"><text:p>Err:502</text:p></table:table-cell>'
+    )
+    cells = [[ods_cell(v) for v in row] for row in rows]
+    cells[2][3] = div  # CDP-01's criticality
+    cells[3][1] = err  # BOT-01's name
+    return crafted_ods(
+        folder / "errors.ods", valid_ods_tables(Systems="".join(map(ods_row, cells)))
+    )
+
+
+def ods_hidden_systems_table(folder: Path) -> Path:
+    style = (
+        '<style:style style:name="ta2" style:family="table">'
+        '<style:table-properties table:display="false"/></style:style>'
+    )
+    return crafted_ods(
+        folder / "hidden.ods", valid_ods_tables(), styles=style, table_styles={"Systems": "ta2"}
+    )
+
+
 CASES: dict[str, Case] = {
     "entity_bomb_in_sheet_xml": Case(entity_bomb_in_sheet_xml, "xml-entities"),
     "entity_bomb_in_shared_strings": Case(entity_bomb_in_shared_strings, "xml-entities"),
@@ -556,4 +735,20 @@ CASES: dict[str, Case] = {
         formulas_with_cached_values_and_excel_errors, codes=("excel-error",)
     ),
     "excel_error_typed_in_a_csv": Case(excel_error_typed_in_a_csv, codes=("excel-error",)),
+    "ods_row_repeated_a_million_times": Case(
+        ods_row_repeated_a_million_times, "too-large", bomb=True
+    ),
+    "ods_cell_repeated_past_the_last_column": Case(
+        ods_cell_repeated_past_the_last_column, "too-large", bomb=True
+    ),
+    "ods_repeated_rows_too_many_cells_together": Case(
+        ods_repeated_rows_too_many_cells_together, "too-large", bomb=True
+    ),
+    "ods_entity_bomb_in_content_xml": Case(ods_entity_bomb_in_content_xml, "xml-entities"),
+    "ods_zip_bomb_content": Case(ods_zip_bomb_content, "zip-bomb", bomb=True),
+    "ods_content_declared_over_the_part_limit": Case(
+        ods_content_declared_over_the_part_limit, "too-large"
+    ),
+    "ods_with_error_cells": Case(ods_with_error_cells, codes=("excel-error",)),
+    "ods_hidden_systems_table": Case(ods_hidden_systems_table, codes=("hidden-sheet",)),
 }

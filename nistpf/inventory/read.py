@@ -70,6 +70,9 @@ class RawSheet:
     # error cells as blank, so they are found in the sheet's XML
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     hidden: str = ""  # "", "hidden" or "very hidden"
+    # merged ranges as python-calamine gives them: ((first row, first column), (last row, last
+    # column)), all from 0 (C3:C4 is ((2, 2), (3, 2)))
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -105,7 +108,8 @@ def read_source(source: Any, report: Report) -> RawBook:
 def _too_large(problem: str, hint: str = "") -> Unreadable:
     return Unreadable(
         problem,
-        hint or "open it in Excel, delete what is not the inventory, and save it again",
+        hint
+        or "open it in Excel or LibreOffice, delete what is not the inventory, and save it again",
         "too-large",
     )
 
@@ -194,24 +198,25 @@ def _read_workbook(path: Path) -> RawBook:
             "open it in Excel, repair it if asked, and save it again",
             "damaged",
         ) from error
+    merged: dict[str, list] = {}  # sheet name → merged ranges calamine does not give (.ods)
     with archive:
-        names = set(archive.namelist())
-        if "xl/workbook.xml" not in names:
-            raise Unreadable(
-                "this is a ZIP archive, not an Excel workbook",
-                "save the inventory as .xlsx (Excel Workbook)",
-                "not-a-workbook",
-            )
+        try:
+            kind = _zip_kind(archive, path)
+        except _BROKEN_ZIP as error:
+            raise _damaged(error) from error
         _check_declared_sizes(archive)
         try:
             scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
-            parts = _sheet_parts(archive)
-            _check_used_ranges(archive, scans, parts)
-            notes = {
-                name: _cell_notes(archive, part)
-                for name, part in parts.items()
-                if part in scans and (scans[part].formulas or scans[part].errors)
-            }
+            if kind == "ods":
+                notes, merged = _ods_notes(archive)
+            else:
+                parts = _sheet_parts(archive)
+                _check_used_ranges(archive, scans, parts)
+                notes = {
+                    name: _cell_notes(archive, part)
+                    for name, part in parts.items()
+                    if part in scans and (scans[part].formulas or scans[part].errors)
+                }
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
     try:
@@ -253,6 +258,8 @@ def _read_workbook(path: Path) -> RawBook:
         raise _damaged(error) from None
     finally:
         workbook.close()
+    if kind == "ods":
+        _apply_ods_notes(sheets, notes, merged)
     if not any(
         any(not _blank(cell) for cell in row) for sheet in sheets.values() for row in sheet.rows
     ) and not any(sheet.errors for sheet in sheets.values()):
@@ -275,6 +282,111 @@ _BROKEN_ZIP = (
     ElementTree.ParseError,
 )
 _HIDDEN = {"Hidden": "hidden", "VeryHidden": "very hidden"}
+
+
+# ZIP packages that are not spreadsheets, by a part only they hold: what the message calls them.
+_OTHER_PACKAGES = (
+    ("word/document.xml", "a Word document"),
+    ("ppt/presentation.xml", "a PowerPoint presentation"),
+    ("visio/document.xml", "a Visio drawing"),
+    ("Index/Document.iwa", "an Apple iWork document (Numbers, Pages or Keynote)"),
+)
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_OPENDOCUMENT_KINDS = {
+    b"application/vnd.oasis.opendocument.text": "an OpenDocument text document (.odt)",
+    b"application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp)",
+    b"application/vnd.oasis.opendocument.graphics": "an OpenDocument drawing (.odg)",
+    b"application/vnd.oasis.opendocument.spreadsheet-template": (
+        "an OpenDocument spreadsheet template (.ots)"
+    ),
+}
+_SAVE_AS = "save the inventory as .xlsx (Excel Workbook) or .ods (OpenDocument Spreadsheet)"
+
+
+def _zip_kind(archive: zipfile.ZipFile, path: Path) -> str:
+    """``"xlsx"`` (an Office Open XML workbook, transitional or Strict: ``.xlsx``, ``.xlsm``) or
+    ``"ods"``, told by the parts the archive holds, never by the file's suffix. Raises
+    :class:`Unreadable` naming what any other ZIP package is: an Excel Binary Workbook, whose
+    binary parts nistpf's checks cannot read (the used range before parsing, error cells,
+    formulas without a saved value), a Word or OpenDocument text document, an encrypted
+    OpenDocument spreadsheet."""
+    names = set(archive.namelist())
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        raise Unreadable(
+            "this is an Excel Binary Workbook (.xlsb); nistpf reads .xlsx, .xlsm and .ods, "
+            "because it checks a workbook's XML before reading it, and an .xlsb has none",
+            "open it in Excel and save it as Excel Workbook (.xlsx)",
+            "xlsb",
+        )
+    mimetype = _mimetype(archive, names)
+    if mimetype == _ODS_MIMETYPE and "content.xml" in names:
+        if "META-INF/manifest.xml" in names and _encrypted_package(archive):
+            raise Unreadable(
+                "the spreadsheet is encrypted (saved with a password)",
+                "open it in LibreOffice, save a copy without a password (File > Save As, untick "
+                "Save with password), and try again",
+                "encrypted",
+            )
+        return "ods"
+    what = _OPENDOCUMENT_KINDS.get(mimetype) or next(
+        (what for part, what in _OTHER_PACKAGES if part in names), ""
+    )
+    if what:
+        raise Unreadable(f"this is {what}, not a spreadsheet", _SAVE_AS, "not-a-workbook")
+    if path.suffix.lower() == ".ods":
+        raise Unreadable(
+            "this is a ZIP archive, not an OpenDocument spreadsheet (it has no content.xml "
+            "or no spreadsheet mimetype)",
+            "open it in LibreOffice and save it again as .ods, or save it as .xlsx",
+            "not-a-workbook",
+        )
+    raise Unreadable("this is a ZIP archive, not an Excel workbook", _SAVE_AS, "not-a-workbook")
+
+
+def _mimetype(archive: zipfile.ZipFile, names: set[str]) -> bytes:
+    """An OpenDocument package's media type, from its ``mimetype`` part (the first 100 bytes
+    only, so a hostile part costs nothing); ``b""`` when there is none."""
+    if "mimetype" not in names:
+        return b""
+    with archive.open("mimetype") as stream:
+        return stream.read(100).strip()
+
+
+def _encrypted_package(archive: zipfile.ZipFile) -> bool:
+    """Does the OpenDocument manifest say its parts are encrypted (``manifest:encryption-data``)?
+    Read only when the manifest is small, as a real one is (a few KB)."""
+    info = archive.getinfo("META-INF/manifest.xml")
+    return info.file_size < (8 << 20) and b"encryption-data" in archive.read(info)
+
+
+def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, list]]:
+    """For an OpenDocument spreadsheet: refuse a table whose values reach past the bounds (its
+    repeated rows and columns counted, not expanded), then each table's unsaved formulas and
+    error cells (as :func:`_cell_notes` gives them) and its merged ranges."""
+    from nistpf.inventory import ods
+
+    tables = ods.scan_content(archive)
+    scans = {
+        name: _PartScan(max_row=t.max_row, max_col=t.max_col, max_ref=_letters(t.max_col))
+        for name, t in tables.items()
+    }
+    _check_used_ranges(archive, scans, {name: name for name in tables})
+    notes = {name: (t.unsaved(), t.errors()) for name, t in tables.items()}
+    return notes, {name: t.merged() for name, t in tables.items()}
+
+
+def _apply_ods_notes(sheets: dict[str, RawSheet], notes: dict, merged: dict) -> None:
+    """Give each sheet of an ``.ods`` its merged ranges, and blank its error cells and unsaved
+    formulas, which calamine reads as ``0``, as the error's text or as blank; the error or the
+    missing value is reported from the notes instead, as it is for ``.xlsx``."""
+    for name, sheet in sheets.items():
+        sheet.merged = merged.get(name, [])
+        unsaved, errors = notes.get(name, (set(), {}))
+        for number, column in (*unsaved, *errors):
+            if number <= len(sheet.rows) and column < len(sheet.rows[number - 1]):
+                sheet.rows[number - 1][column] = ""
 
 
 def _damaged(error: BaseException) -> Unreadable:
@@ -388,8 +500,8 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool
             if prefix is None and any(needle in buffer for needle in _DTD_NEEDLES):
                 raise Unreadable(
                     f"the workbook's part {info.filename} declares XML entities (a DTD), which "
-                    "Excel never writes: the mark of an entity bomb or an attempt to read local "
-                    "files; it was not parsed",
+                    "Excel and LibreOffice never write: the mark of an entity bomb or an attempt "
+                    "to read local files; it was not parsed",
                     "do not open the file; ask the client to export the inventory again",
                     "xml-entities",
                 )
@@ -595,12 +707,17 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_PKG_REL_NS}Relationship")
     }
     parts = {}
-    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
-        target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+    sheets = (sheet for ns in MAIN_NAMESPACES for sheet in workbook.iter(f"{ns}sheet"))
+    for sheet in sheets:
+        ids = (sheet.get(f"{ns}id") for ns in REL_NAMESPACES)
+        target = targets.get(next(filter(None, ids), None), "")
         if target:
             path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
             parts[sheet.get("name")] = posixpath.normpath(path)
     return parts
+
+
+_CELL_TAGS = frozenset(f"{ns}c" for ns in MAIN_NAMESPACES)
 
 
 def _cell_notes(
@@ -611,11 +728,12 @@ def _cell_notes(
     unsaved, errors = set(), {}
     with archive.open(part) as stream:
         for _, element in ElementTree.iterparse(stream, events=("end",)):
-            if element.tag != f"{_MAIN_NS}c":
+            if element.tag not in _CELL_TAGS:
                 continue
-            formula = element.find(f"{_MAIN_NS}f")
-            value = element.find(f"{_MAIN_NS}v")
-            inline = element.find(f"{_MAIN_NS}is")
+            ns = element.tag[:-1]  # the cell's own namespace, transitional or Strict
+            formula = element.find(f"{ns}f")
+            value = element.find(f"{ns}v")
+            inline = element.find(f"{ns}is")
             row, column = _cell_position(element.get("r", ""))
             if row and element.get("t") == "e" and value is not None and value.text:
                 errors[(row, column)] = value.text.strip()[:20]

@@ -1,0 +1,195 @@
+"""What an OpenDocument spreadsheet (``.ods``) says about its cells, beyond what python-calamine
+reads: each table's last row and column holding a value, its merged ranges, the cells holding an
+error, and the formulas whose result was never saved.
+
+python-calamine reads the values, but it expands ``table:number-rows-repeated`` and
+``table:number-columns-repeated`` densely: a valued row repeated 1,000,000 times (a few bytes of
+XML) would become a million rows. So ``content.xml`` is scanned first, one element at a time and
+never whole, and the repetitions are counted, not expanded, until the used ranges are known to be
+inside :mod:`nistpf.inventory.limits`.
+
+The rules, from the OpenDocument 1.3 schema (part 3, §9.1 tables and §19.385 ``office:value-type``)
+and what LibreOffice Calc writes:
+
+- A cell holds a value when it has an ``office:value-type``, a ``table:formula`` or text in a
+  ``text:p``. ``table:covered-table-cell`` (the cells a merged range hides) take grid positions
+  like any cell.
+- A merged range is a ``table:table-cell`` with ``table:number-rows-spanned`` or
+  ``table:number-columns-spanned`` above 1; it is given in calamine's shape for ``.xlsx``,
+  ``((first row, first column), (last row, last column))``, 0-based and inclusive.
+- An error cell is one LibreOffice marks ``calcext:value-type="error"``, or a formula cell whose
+  shown text is an error (``#REF!``, ``#DIV/0!``, ``Err:502``…). calamine reads such a cell as
+  blank, as ``0`` or as the error's text, so the reader blanks it and reports the error instead.
+- A formula's result was never saved when the cell has no ``office:value-type`` and no text, or a
+  number, date, time or boolean type without its value attribute (a file written by a script and
+  never opened in a spreadsheet program). A ``string`` result is saved even when empty.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from defusedxml import ElementTree
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+
+_TABLE_TAG = _TABLE + "table"
+_ROW_TAG = _TABLE + "table-row"
+_CELL_TAG = _TABLE + "table-cell"
+_COVERED_TAG = _TABLE + "covered-table-cell"
+_PARAGRAPH_TAG = _TEXT + "p"
+_ROWS_REPEATED = _TABLE + "number-rows-repeated"
+_COLUMNS_REPEATED = _TABLE + "number-columns-repeated"
+_ROWS_SPANNED = _TABLE + "number-rows-spanned"
+_COLUMNS_SPANNED = _TABLE + "number-columns-spanned"
+_FORMULA = _TABLE + "formula"
+_VALUE_TYPE = _OFFICE + "value-type"
+
+# The attribute holding a saved result of each value type (``string`` results are the text).
+_VALUE_ATTRIBUTE = {
+    "float": _OFFICE + "value",
+    "percentage": _OFFICE + "value",
+    "currency": _OFFICE + "value",
+    "date": _OFFICE + "date-value",
+    "time": _OFFICE + "time-value",
+    "boolean": _OFFICE + "boolean-value",
+}
+# What a formula cell shows when it failed: Excel's error values (which LibreOffice writes for
+# the errors they share) and LibreOffice's own "Err:nnn" codes.
+_ERROR_TEXT = re.compile(r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A)|Err:\d{3}")
+# Repetition counts beyond this are treated as this: far past any limit, and cheap to multiply.
+_MAX_COUNT = 10**9
+
+
+@dataclass
+class Table:
+    """One ``table:table`` of ``content.xml``: the extent of its values (1-based: the last row
+    and column holding one, 0 when none does) and, in compact form (a run of repeated cells is
+    one entry), its merges, error cells and unsaved formulas. :meth:`merged`, :meth:`errors` and
+    :meth:`unsaved` expand the runs; call them only once the extent is known to be in bounds."""
+
+    name: str
+    max_row: int = 0
+    max_col: int = 0
+    # (first row, rows repeated, first column, columns repeated, row span, column span), 0-based
+    merge_runs: list[tuple[int, int, int, int, int, int]] = field(default_factory=list)
+    # (first row, rows repeated, first column, columns repeated, error text), 0-based
+    error_runs: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # (first row, rows repeated, first column, columns repeated), 0-based
+    unsaved_runs: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def merged(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Merged ranges whose first cell lies inside the used range,
+        ``((r0, c0), (r1, c1))`` 0-based and inclusive, as calamine gives them for ``.xlsx``."""
+        return [
+            ((row, col), (row + rows - 1, col + cols - 1))
+            for row, col, (rows, cols) in self._cells(self.merge_runs)
+        ]
+
+    def errors(self) -> dict[tuple[int, int], str]:
+        """(row number, 0-based column) → the error the cell shows (``#REF!``, ``Err:502``)."""
+        return {(row + 1, col): text for row, col, (text,) in self._cells(self.error_runs)}
+
+    def unsaved(self) -> set[tuple[int, int]]:
+        """(row number, 0-based column) of formulas whose result was never saved."""
+        return {(row + 1, col) for row, col, _ in self._cells(self.unsaved_runs)}
+
+    def _cells(self, runs) -> Iterator[tuple[int, int, tuple]]:
+        for first_row, rows, first_col, cols, *rest in runs:
+            for row in range(first_row, min(first_row + rows, self.max_row)):
+                for col in range(first_col, min(first_col + cols, self.max_col)):
+                    yield row, col, tuple(rest)
+
+
+def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[str, Table]:
+    """Every table of an OpenDocument spreadsheet's ``content.xml``, by name, in one streaming
+    pass that keeps only the open elements (and the one cell being read) in memory. Raises what
+    a damaged archive or XML raises (:mod:`zipfile`, :mod:`zlib`, ``ParseError``, defusedxml's
+    refusal of a DTD); the caller turns that into a one-line message."""
+    tables: dict[str, Table] = {}
+    table: Table | None = None
+    open_elements: list = []
+    depth = 0  # of nested table:table elements (a table inside a cell is not a sheet)
+    in_cell = 0
+    row = col = 0  # 0-based position of the row being read and of its next cell
+    row_repeat = 1
+    row_last = 0  # 1-based column of the last value in the row being read
+    with archive.open(part) as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                open_elements.append(element)
+                if tag == _TABLE_TAG:
+                    depth += 1
+                    if depth == 1:
+                        name = element.get(_TABLE + "name", "")
+                        table = tables.setdefault(name, Table(name))
+                        row = 0
+                elif depth == 1 and tag == _ROW_TAG and not in_cell:
+                    row_repeat = _count(element.get(_ROWS_REPEATED))
+                    col = row_last = 0
+                elif depth == 1 and tag in (_CELL_TAG, _COVERED_TAG):
+                    in_cell += 1
+                continue
+            open_elements.pop()
+            if depth == 1 and table is not None and tag in (_CELL_TAG, _COVERED_TAG):
+                in_cell -= 1
+                if not in_cell:
+                    repeat = _count(element.get(_COLUMNS_REPEATED))
+                    if _cell(table, element, tag, row, row_repeat, col, repeat):
+                        row_last = min(col + repeat, _MAX_COUNT)
+                    col = min(col + repeat, _MAX_COUNT)
+            elif depth == 1 and table is not None and tag == _ROW_TAG and not in_cell:
+                if row_last:
+                    table.max_row = min(row + row_repeat, _MAX_COUNT)
+                    table.max_col = max(table.max_col, row_last)
+                row = min(row + row_repeat, _MAX_COUNT)
+            elif tag == _TABLE_TAG:
+                depth -= 1
+            if not in_cell and open_elements:
+                # Done with it: drop it from its parent, so memory holds only the open path.
+                parent = open_elements[-1]
+                if len(parent) and parent[-1] is element:
+                    del parent[-1]
+    return tables
+
+
+def _count(value: str | None) -> int:
+    """A repetition or span attribute; a malformed one counts as 1, as LibreOffice reads it."""
+    if not value or not value.isdigit():
+        return 1
+    return max(1, min(int(value[:12]), _MAX_COUNT))
+
+
+def _cell(table: Table, element, tag: str, row: int, rows: int, col: int, cols: int) -> bool:
+    """Note the cell's merge, error or unsaved formula; True when it holds a value."""
+    value_type = element.get(_VALUE_TYPE)
+    formula = element.get(_FORMULA)
+    text = "\n".join(
+        "".join(paragraph.itertext()) for paragraph in element.iterfind(_PARAGRAPH_TAG)
+    )
+    if tag == _CELL_TAG:
+        spans = (_count(element.get(_ROWS_SPANNED)), _count(element.get(_COLUMNS_SPANNED)))
+        if spans != (1, 1):
+            table.merge_runs.append((row, rows, col, cols, *spans))
+    if element.get(_CALCEXT + "value-type") == "error" or (
+        formula and _ERROR_TEXT.fullmatch(text.strip())
+    ):
+        shown = text.strip() or (formula or "").strip() or "error"
+        table.error_runs.append((row, rows, col, cols, shown[:20]))
+    elif formula and _unsaved(element, value_type, text):
+        table.unsaved_runs.append((row, rows, col, cols))
+    return bool(value_type or formula or text)
+
+
+def _unsaved(element, value_type: str | None, text: str) -> bool:
+    if value_type is None:
+        return not text
+    attribute = _VALUE_ATTRIBUTE.get(value_type)
+    return attribute is not None and element.get(attribute) is None
