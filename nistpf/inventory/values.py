@@ -25,6 +25,21 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from nistpf.inventory.locale import (
+    AMBIGUOUS,
+    COUNT_WORDS,
+    DAYS_PER,
+    DURATION,
+    MONTH_NUMBER,
+    MULTIPLIERS,
+    NUMBER_START,
+    YESNO,
+    Convention,
+    convention,
+    parse_number,
+    shown,
+    word_key,
+)
 from nistpf.inventory.schema import (
     ALL_SYSTEMS,
     LIST_SEPARATORS,
@@ -64,23 +79,24 @@ class ReadAs(NamedTuple):
 
 Reader = Callable[[Any], Any]
 
-YES = {"yes", "y", "true", "1", "x", "ja", "oui", "si", "sí", "✓", "✔", "t"}
-NO = {"no", "n", "false", "0", "nein", "non", "✗", "f"}
+# Yes and no in the seven languages of nistpf/data/words.csv (as word keys: accents dropped).
+YES = frozenset(key for key, meaning in YESNO.items() if meaning == "yes")
+NO = frozenset(key for key, meaning in YESNO.items() if meaning == "no")
 _ANNOTATED = re.compile(r"^\s*([^\s(\[:;,–—-]+)\s*[(\[:;,–—-]")
-_COUNT = re.compile(
-    r"^(?P<number>\d[\d,'_ ]*(?:\.\d+)?)\s*(?P<unit>[kmb])?\s*"
-    r"(?:records?|customers?|rows?|profiles?|contacts?|users?|accounts?)?$",
-    re.I,
-)
-_DURATION = re.compile(
-    r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)?$",
-    re.I,
-)
-_DAYS_PER = {"d": 1, "w": 7, "m": 30, "y": 365}
-_NO_LIMIT = {"indefinite", "indefinitely", "forever", "unlimited", "permanent", "noretention"}
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
-_LEADING_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\b")
+# A level's number: a decimal point or a decimal comma (``2.5``, ``2,5``), never thousands.
+_LEADING_NUMBER = re.compile(r"^\s*(\d+)(?:([.,])(\d+))?\b")
+# A date with its month in words, day first (``3 March 2026``, ``3. März 2026``, ``3 de marzo de
+# 2026``, ``1er mars 2026``, ``3-Mar-2026``) or month first (``March 3, 2026``).
+_DAY_MONTH_YEAR = re.compile(
+    r"^(?P<day>\d{1,2})(?:\.|º|ª|°|er|st|nd|rd|th)?[\s/-]*(?:de\s+)?(?P<month>[^\W\d_]+)\.?"
+    r"[\s/,-]*(?:de\s+|del\s+)?(?P<year>\d{4})$",
+    re.I,
+)
+_MONTH_DAY_YEAR = re.compile(
+    r"^(?P<month>[^\W\d_]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})$", re.I
+)
 _READ_AS_YES = ReadAs(True, "yes")
 _READ_AS_NO = ReadAs(False, "no")
 _READ_AS_ALL = ReadAs(ALL_SYSTEMS, ALL_SYSTEMS)
@@ -152,13 +168,14 @@ def choice_reader(column: Column) -> Reader:
 
 
 def read_yesno(raw: Any) -> Any:
-    """yes/no in the usual spellings (yes, y, true, 1, x / no, n, false, 0), also annotated
-    (``Y (AES-256)``, ``No - spreadsheet``).
+    """yes/no in the usual spellings of the seven languages of ``nistpf/data/words.csv`` (yes,
+    y, true, 1, x, ja, oui, sí, sì, sim, waar … / no, n, false, 0, nein, non, nee, não …), also
+    annotated (``Y (AES-256)``, ``No - spreadsheet``).
 
     The plain spellings in ``YES`` and ``NO`` (and TRUE/FALSE cells, 1/0 numbers) are read
-    silently: each says yes or no and nothing else. An annotated cell says more than yes or no,
-    and only its first word is kept (``Y (except the nightly export)`` is read as yes), so it is
-    a :class:`ReadAs` the consultant sees."""
+    silently, in any of the languages: each says yes or no and nothing else. An annotated cell
+    says more than yes or no, and only its first word is kept (``Y (except the nightly export)``
+    is read as yes), so it is a :class:`ReadAs` the consultant sees."""
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, int | float) and raw in (0, 1):
@@ -179,79 +196,176 @@ def read_yesno(raw: Any) -> Any:
 
 
 def _yesno_word(written: str) -> str:
-    """``written`` folded as YES and NO hold it; a tick or a cross, which folding would erase
-    to nothing, is kept."""
-    return fold(written) or written.strip()
+    """``written`` as YES and NO hold it (:func:`word_key`: accents dropped, so ``sí`` and
+    ``si`` are one word); a tick or a cross, which folding would erase to nothing, is kept."""
+    return word_key(written)
 
 
-def read_count(raw: Any) -> Any:
-    """A whole number ≥ 0; "2.5M", "15K", "12,400" and "1.2M records" are read as numbers."""
-    if isinstance(raw, bool):
-        return Bad(
-            f"{text(raw)!r} is not a number", "write a whole number, e.g. 250000", "invalid-number"
-        )
-    if isinstance(raw, int | float):
-        number = float(raw)
-    else:
-        match = _COUNT.match(text(raw))
-        if not match:
+def count_reader(locale: Convention | None = None) -> Reader:
+    """A reader of whole numbers ≥ 0 (records): a number cell, or text in either convention,
+    with a multiplier (``2.5M``, ``15K``, ``2,5 Mio.``) and what it counts (``records``,
+    ``Datensätze``) in the seven languages of ``nistpf/data/words.csv``.
+
+    ``12400`` (and ``12400.0``) is read silently. Any other form is read by
+    :func:`nistpf.inventory.locale.parse_number` and is a :class:`Noted` value saying how
+    (``'2,5M' read as 2500000``): grouped thousands, a decimal comma, a multiplier. A number
+    that reads differently in the two conventions (``12.400``: 12400 or 12.4) is a
+    :class:`Bad` ``ambiguous-number`` unless ``locale`` (the workbook's declared locale) says
+    which; then it is read so, and noted."""
+
+    def read(raw: Any) -> Any:
+        if isinstance(raw, bool):
+            return _not_a_number(raw)
+        if isinstance(raw, int | float):
+            number, how = float(raw), ""
+        else:
+            written = text(raw)
+            number, how = _number_with_words(written, locale, COUNT_WORDS, "records")
+            if number.__class__ is Bad:
+                return number
+            if number is None:
+                return _not_a_number(raw)
+        if number < 0 or not math.isfinite(number):
             return Bad(
-                f"{text(raw)!r} is not a number",
-                "write a whole number, e.g. 250000",
-                "invalid-number",
+                f"{text(raw)!r} is not a count", "write a whole number ≥ 0", "invalid-number"
             )
-        number = float(re.sub(r"[,'_ ]", "", match["number"]))
-        number *= {"k": 1e3, "m": 1e6, "b": 1e9}.get((match["unit"] or "").lower(), 1)
-    if number < 0 or not math.isfinite(number):
-        return Bad(f"{text(raw)!r} is not a count", "write a whole number ≥ 0", "invalid-number")
-    return round(number)
-
-
-def read_days(raw: Any) -> Any:
-    """A number of days. "90" and "90 days" are days; weeks, months (30 days) and years
-    (365 days) are converted with a warning; "indefinite" means no retention period."""
-    if isinstance(raw, bool):
-        return Bad(
-            f"{text(raw)!r} is not a number of days", "write the days, e.g. 365", "invalid-days"
-        )
-    if isinstance(raw, int | float):
-        if raw < 0 or not math.isfinite(raw):
-            return Bad(
-                f"{text(raw)!r} is not a number of days", "write the days, e.g. 365", "invalid-days"
-            )
-        return round(raw)
-    written = text(raw)
-    if fold(written) in _NO_LIMIT:
+        count = round(number)
+        if not how:
+            return count
         return Noted(
-            None,
-            f"{written!r} read as no retention period",
-            "write the number of days if there is a limit",
-            "no-retention-limit",
+            count,
+            f"{written!r} read as {count} ({how})",
+            f"confirm the number with the client, or write it as {count}",
+            "number-converted",
         )
-    match = _DURATION.match(written)
-    if not match:
-        return Bad(
-            f"{written!r} is not a number of days", "write the days, e.g. 365", "invalid-days"
-        )
-    unit = (match["unit"] or "d")[0].lower()
-    days = round(float(match["number"]) * _DAYS_PER[unit])
-    if unit == "d":
-        return days
-    return Noted(
-        days, f"{written!r} read as {days} days", "write the number of days", "converted-days"
+
+    return read
+
+
+read_count = count_reader()
+
+
+def _not_a_number(raw: Any) -> Bad:
+    return Bad(
+        f"{text(raw)!r} is not a number", "write a whole number, e.g. 250000", "invalid-number"
     )
+
+
+def _number_with_words(
+    written: str, locale: Convention | None, words: dict[str, str], noun: str
+) -> tuple[Any, str]:
+    """The number at the start of ``written`` times the multiplier after it (``2,5 Mio.``),
+    and how it was read (``""`` when plainly); the words after it may only be ``noun``s (what
+    is counted). Returns (None, "") when ``written`` is no such number, (Bad, "") when it is
+    ambiguous between the two conventions."""
+    match = NUMBER_START.match(written)
+    if not match:
+        return None, ""
+    digits = match.group().rstrip()
+    tokens = written[len(digits) :].split()
+    factor, hows = 1, []
+    if tokens and words.get(word_key(tokens[0])) in MULTIPLIERS:
+        meaning = words[word_key(tokens[0])]
+        factor = MULTIPLIERS[meaning]
+        hows.append(f"{tokens[0]!r} is a {meaning}")
+        tokens = tokens[1:]
+    if any(words.get(word_key(token)) != noun for token in tokens):
+        return None, ""
+    reading = parse_number(digits, locale)
+    if reading is None:
+        return None, ""
+    if reading is AMBIGUOUS:
+        return _ambiguous(written, digits, factor), ""
+    if reading.how:
+        hows.insert(0, reading.how)
+    return reading.value * factor, "; ".join(hows)
+
+
+_POINT, _COMMA = convention("en"), convention("de")
+
+
+def _ambiguous(written: str, digits: str, factor: float = 1) -> Bad:
+    """The error for a number whose two readings differ (``12.400``: 12400 or 12.4)."""
+    point = parse_number(digits, _POINT).value * factor
+    comma = parse_number(digits, _COMMA).value * factor
+    mark = "." if "." in digits else ","
+    grouping, decimal = (comma, point) if mark == "." else (point, comma)
+    return Bad(
+        f"{written!r} is ambiguous: {shown(grouping)} if {mark!r} groups thousands, "
+        f"{shown(decimal)} if it is the decimal separator",
+        "declare the workbook's locale (a locale row in About, e.g. de-DE or en-US, or locale in "
+        "the mapping), or write the number without separators",
+        "ambiguous-number",
+    )
+
+
+def days_reader(locale: Convention | None = None) -> Reader:
+    """A reader of a number of days (retention). ``90`` and ``90 days`` (``90 Tage``, ``90
+    jours`` …) are days; weeks, months (30 days) and years (365 days) in the seven languages
+    of ``nistpf/data/words.csv`` (``6 Monate``, ``3 mois``, ``2 años``) are converted, and a
+    number written other than plainly (``1,5 Jahre``) is read as :func:`count_reader` reads it,
+    each as a :class:`Noted` value; "indefinite" (``unbefristet``, ``illimité`` …) means no
+    retention period, also noted. An ambiguous number is a :class:`Bad`, as for counts."""
+
+    def read(raw: Any) -> Any:
+        if isinstance(raw, bool):
+            return _not_days(raw)
+        if isinstance(raw, int | float):
+            if raw < 0 or not math.isfinite(raw):
+                return _not_days(raw)
+            return round(raw)
+        written = text(raw)
+        if DURATION.get(word_key(written)) == "indefinite":
+            return Noted(
+                None,
+                f"{written!r} read as no retention period",
+                "write the number of days if there is a limit",
+                "no-retention-limit",
+            )
+        match = NUMBER_START.match(written)
+        if not match:
+            return _not_days(raw)
+        digits = match.group().rstrip()
+        unit_text = written[len(digits) :].strip()
+        unit = DURATION.get(word_key(unit_text)) if unit_text else "day"
+        if unit not in DAYS_PER:
+            return _not_days(raw)
+        reading = parse_number(digits, locale)
+        if reading is None:
+            return _not_days(raw)
+        if reading is AMBIGUOUS:
+            return _ambiguous(written, digits)
+        days = round(reading.value * DAYS_PER[unit])
+        if unit == "day" and not reading.how:
+            return days
+        return Noted(
+            days, f"{written!r} read as {days} days", "write the number of days", "converted-days"
+        )
+
+    return read
+
+
+read_days = days_reader()
+
+
+def _not_days(raw: Any) -> Bad:
+    return Bad(f"{text(raw)!r} is not a number of days", "write the days, e.g. 365", "invalid-days")
 
 
 def level_reader(scale: Scale) -> Reader:
     """A level on ``scale``: a number, a label ("Repeatable"), or both ("3 - Repeatable"). A
     number followed by anything but its own label (``3 out of 4``, ``3 - Initial``) is read as
-    the number, as a :class:`ReadAs`."""
+    the number, as a :class:`ReadAs`.
+
+    A decimal comma is read (``2,5`` is 2.5), as a :class:`Noted` value (code
+    ``decimal-comma``), whatever locale the workbook declares: no scale reaches the thousands,
+    so a single ``.`` or ``,`` in a level is always its decimal separator (``2,500`` is 2.5)."""
     labels = {fold(label): level for level, label in scale.labels.items()}
     own_label = {float(level): fold(label) for level, label in scale.labels.items()}
     hint = f"use a level of the {scale.name} scale: {scale.describe()}"
 
     def read(raw: Any) -> Any:
-        rest = ""
+        rest, comma = "", False
         if isinstance(raw, bool):
             return Bad(f"{text(raw)!r} is not a level", hint, "invalid-level")
         if isinstance(raw, int | float):
@@ -263,7 +377,8 @@ def level_reader(scale: Scale) -> Reader:
             match = _LEADING_NUMBER.match(written)
             if not match:
                 return Bad(f"{written!r} is not a level", hint, "invalid-level")
-            number = float(match.group(1))
+            number = float(match[1] + ("." + match[3] if match[3] else ""))
+            comma = match[2] == ","
             rest = fold(written[match.end() :])
         if not scale.contains(number):
             return Bad(
@@ -273,6 +388,13 @@ def level_reader(scale: Scale) -> Reader:
             )
         if rest and rest != own_label.get(number):
             return ReadAs(number, text(number))
+        if comma:
+            return Noted(
+                number,
+                f"{text(raw)!r} read as {shown(number)} with a decimal comma",
+                f"confirm the level {shown(number)} with the client",
+                "decimal-comma",
+            )
         return number
 
     return read
@@ -305,7 +427,10 @@ def read_tier(raw: Any) -> Any:
 
 def read_date(raw: Any) -> Any:
     """A date: an Excel date, or text as YYYY-MM-DD (DD.MM.YYYY, and DD/MM/YYYY where the day
-    is over 12, are unambiguous too)."""
+    is over 12, are unambiguous too), or with the month in words or abbreviated in any of the
+    seven languages of ``nistpf/data/words.csv`` (``3 March 2026``, ``March 3, 2026``,
+    ``3. März 2026``, ``3 mars 2026``, ``3 de marzo de 2026``, ``3 mrt. 2026``, ``3-Mar-2026``):
+    a month name is unambiguous, so these are read silently."""
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
@@ -324,11 +449,11 @@ def read_date(raw: Any) -> Any:
             if second > 12:
                 return dt.date(year, first, second)
             return Bad(f"{written!r} could be day/month or month/day", hint, "ambiguous-date")
-        for pattern in ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y"):
-            try:
-                return dt.datetime.strptime(written, pattern).date()
-            except ValueError:
-                continue
+        named = _DAY_MONTH_YEAR.match(written) or _MONTH_DAY_YEAR.match(written)
+        if named:
+            month = MONTH_NUMBER.get(word_key(named["month"]))
+            if month is not None:
+                return dt.date(int(named["year"]), month, int(named["day"]))
     except ValueError:
         return Bad(f"{written!r} is not a real date", hint, "invalid-date")
     return Bad(f"{written!r} is not a date", hint, "invalid-date")
