@@ -32,6 +32,7 @@ from defusedxml import ElementTree
 from nistpf.inventory import limits
 from nistpf.inventory.limits import megabytes
 from nistpf.inventory.report import Report
+from nistpf.inventory.structure import SheetStructure, read_structure
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -73,6 +74,8 @@ class RawSheet:
     # merged ranges as python-calamine gives them: ((first row, first column), (last row, last
     # column)), all from 0 (C3:C4 is ((2, 2), (3, 2)))
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # Excel Tables, hidden rows and columns, the filter (see nistpf.inventory.structure)
+    structure: SheetStructure = field(default_factory=SheetStructure)
 
 
 @dataclass
@@ -199,6 +202,7 @@ def _read_workbook(path: Path) -> RawBook:
             "damaged",
         ) from error
     merged: dict[str, list] = {}  # sheet name → merged ranges calamine does not give (.ods)
+    structures: dict[str, SheetStructure] = {}  # sheet name → Excel Tables, hidden rows, filter
     with archive:
         try:
             kind = _zip_kind(archive, path)
@@ -217,6 +221,7 @@ def _read_workbook(path: Path) -> RawBook:
                     for name, part in parts.items()
                     if part in scans and (scans[part].formulas or scans[part].errors)
                 }
+                structures = read_structure(archive, parts)
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
     try:
@@ -238,9 +243,8 @@ def _read_workbook(path: Path) -> RawBook:
         for meta in workbook.sheets_metadata:
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
-            rows = workbook.get_sheet_by_name(meta.name).to_python(
-                skip_empty_area=False, nrows=limits.MAX_ROWS
-            )
+            sheet = workbook.get_sheet_by_name(meta.name)
+            rows = sheet.to_python(skip_empty_area=False, nrows=limits.MAX_ROWS)
             unsaved, errors = notes.get(meta.name, (set(), {}))
             sheets[meta.name] = RawSheet(
                 meta.name,
@@ -249,6 +253,8 @@ def _read_workbook(path: Path) -> RawBook:
                 unsaved,
                 errors,
                 _HIDDEN.get(str(meta.visible).rsplit(".", 1)[-1], ""),
+                merged=list(sheet.merged_cell_ranges or ()),
+                structure=structures.get(meta.name, SheetStructure()),
             )
     except (python_calamine.CalamineError, ValueError, OSError) as error:
         raise _damaged(error) from error

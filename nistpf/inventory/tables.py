@@ -1,5 +1,29 @@
 """From a raw sheet to named columns: find the header row, match headers to the schema (with
-synonyms, or through a mapping), skip the template's description row and blank rows."""
+synonyms, or through a mapping), skip the template's description row and blank rows.
+
+What the workbook says about its own structure is read here too (the facts come from
+:mod:`nistpf.inventory.structure` and python-calamine), and each interpretation is a row in the
+validation report:
+
+- **Merged cells.** In the data area a merged range gives its value to every cell it covers
+  (Excel shows it there), with one warning per range; a range starting above the data area gives
+  its cells nothing, and a required cell left blank by a merge says so. Merged cells in the
+  header are read as one header per column: a header merged across or down gives each covered
+  column its text, and a group header merged over several columns in the row above the header
+  row ("Processor" over "Name" and "Contact details") is joined with the header below it
+  ("Processor Name"). A merge over every column above the header is a title and is not joined.
+- **Excel Tables.** When a table's header row is the best header on the sheet, the table's header
+  row and range bound the data: rows below it and columns beside it are not read (one warning
+  when they hold anything). A table's totals row is never data (one warning per table). A table
+  without a header row bounds the data when the header row found on the sheet is the row just
+  above it.
+- **Duplicate headers.** Both columns are kept: a schema column is read from the first, the later
+  one is an extra column named ``Contact details (2)``; one warning per header says which is
+  which. A mapping picks another one by occurrence or by letter.
+- **Hidden rows and columns, filters.** Data in hidden rows and columns, or in rows a filter
+  hides, is read: what was assessed must not depend on what was on screen. One warning per sheet
+  names them. Frozen panes and sheet protection change nothing and are not reported.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from nistpf.inventory.mapping import SheetMapping
+from nistpf.inventory.mapping import ColumnRef, SheetMapping
 from nistpf.inventory.read import RawSheet
 from nistpf.inventory.report import Report
 from nistpf.inventory.schema import Sheet, fold
+from nistpf.inventory.structure import TablePart, column_index, column_letters, range_ref
 from nistpf.inventory.values import is_blank, text
 
 HEADER_SEARCH_ROWS = 30
@@ -31,12 +56,26 @@ class Table:
     headers: dict[str, str] = field(default_factory=dict)
     unsaved: set[tuple[int, str]] = field(default_factory=set)  # (excel_row, column name)
     errors: dict[tuple[int, str], str] = field(default_factory=dict)  # → "#REF!"
+    # (excel_row, column name) → why the cell is blank because of a merged range
+    merged_blanks: dict[tuple[int, str], str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.numbers)
 
     def header(self, column: str) -> str:
         return self.headers.get(column, column)
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """A merged range clipped to the sheet's cells: ``rows[top..bottom]``, columns
+    ``left..right`` (all from 0, inclusive); ``ref`` as the client sees it (``C3:C4``)."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    ref: str
 
 
 def _header_score(row: list[Any], spec: Sheet, wanted: dict[str, str]) -> int:
@@ -46,34 +85,62 @@ def _header_score(row: list[Any], spec: Sheet, wanted: dict[str, str]) -> int:
     return sum(1 for column in spec.columns if cells.intersection(column.names))
 
 
-def find_header(raw: RawSheet, spec: Sheet, wanted: dict[str, str]) -> int | None:
+def find_header(
+    raw: RawSheet, spec: Sheet, wanted: dict[str, str], rows: list[list[Any]] | None = None
+) -> int | None:
     """Index (in ``raw.rows``) of the header row: the row among the first rows that names the
-    most schema columns (or mapped client headers). None when no row names any."""
+    most schema columns (or mapped client headers). None when no row names any. ``rows``: the
+    first rows as they are scored, when they differ from ``raw.rows`` (merged header cells
+    filled in)."""
     best, best_score = None, 0
-    for index, row in enumerate(raw.rows[:HEADER_SEARCH_ROWS]):
+    for index, row in enumerate((raw.rows if rows is None else rows)[:HEADER_SEARCH_ROWS]):
         score = _header_score(row, spec, wanted)
         if score > best_score:
             best, best_score = index, score
     return best
 
 
-def _assign(header_cells: list[str], spec: Sheet, mapping: SheetMapping | None) -> dict[str, int]:
-    """Schema column name → position. With a mapping, exactly the mapped headers (two columns
-    may share one client header, e.g. a register whose system name is also its ID; the client's
-    other columns are kept as extras). Without, exact names first, then synonyms in the order
-    the schema lists them, each position used once."""
+def _resolve(ref: ColumnRef, folded: list[str], first_column: int) -> int | None:
+    """The position (in the header cells) of the column ``ref`` names, None when there is none
+    or ``ref`` is a constant. ``first_column``: the sheet column of position 0."""
+    if ref.has_constant:
+        return None
+    if ref.letter:
+        column = column_index(ref.letter)
+        position = None if column is None else column - first_column
+        return position if position is not None and 0 <= position < len(folded) else None
+    if not ref.header:
+        return None
+    key = fold(ref.header)
+    positions = [position for position, cell in enumerate(folded) if cell == key]
+    occurrence = max(ref.occurrence, 1)
+    return positions[occurrence - 1] if len(positions) >= occurrence else None
+
+
+def _assign(
+    header_cells: list[str],
+    spec: Sheet,
+    mapping: SheetMapping | None,
+    *,
+    first_column: int = 0,
+) -> dict[str, int]:
+    """Schema column name → position. With a mapping, exactly the mapped columns: by header
+    (its first occurrence, or the one the mapping names), or by letter (``first_column`` is the
+    sheet column of position 0); two columns may share one client column, e.g. a register whose
+    system name is also its ID; constants are the loader's; the client's other columns are kept
+    as extras. Without, exact names first, then synonyms in the order the schema lists them,
+    each position used once; of two columns with the same header the first is used."""
     assigned: dict[str, int] = {}
     folded = [fold(cell) for cell in header_cells]
     if mapping:
         for column, ref in mapping.columns.items():
-            if ref.header and fold(ref.header) in folded:
-                assigned[column] = folded.index(fold(ref.header))
+            position = _resolve(ref, folded, first_column)
+            if position is not None:
+                assigned[column] = position
         return assigned
-    taken = set(assigned.values())
+    taken: set[int] = set()
     candidates = []
     for order, column in enumerate(spec.columns):
-        if column.name in assigned:
-            continue
         for rank, name in enumerate(column.names):
             for position, cell in enumerate(folded):
                 if cell and cell == name:
@@ -98,9 +165,15 @@ def read_table(
     raw: RawSheet, spec: Sheet, report: Report, mapping: SheetMapping | None = None
 ) -> Table | None:
     """The data rows of ``raw`` under ``spec``'s columns. Reports a sheet with no recognisable
-    header, and mapped headers that are not there; returns None when there is no header."""
-    wanted = {c: ref.header for c, ref in mapping.columns.items() if ref.header} if mapping else {}
-    if mapping and mapping.header_row:
+    header, mapped columns that are not there, and every reading of the sheet's structure (see
+    the module docstring); returns None when there is no header."""
+    refs = mapping.columns if mapping else {}
+    wanted = {c: ref.header for c, ref in refs.items() if ref.header and not ref.has_constant}
+    merges = _merges(raw, report)
+    excel_table = _excel_table(raw, spec, wanted, mapping)
+    if excel_table is not None:
+        index = excel_table.first_row - 1
+    elif mapping and mapping.header_row:
         index = mapping.header_row - 1
         if index >= len(raw.rows):
             report.error(
@@ -111,39 +184,36 @@ def read_table(
             )
             return None
     else:
-        index = find_header(raw, spec, wanted)
+        index = find_header(raw, spec, wanted, _header_view(raw, merges))
     if index is None:
-        expected = ", ".join(spec.required_columns or spec.column_names)
         report.error(
             "no-header",
             "no header row found",
             sheet=raw.name,
-            hint=f"the first rows must include a header row with {expected}",
+            hint=_no_header_hint(spec, wanted, mapping),
         )
         return None
-    header_cells = [text(cell) if not is_blank(cell) else "" for cell in raw.rows[index]]
-    assigned = _assign(header_cells, spec, mapping)
+    if excel_table is None:
+        excel_table = _headerless_table(raw, index)
+    left = excel_table.first_column if excel_table else 0
+    right = excel_table.last_column + 1 if excel_table else None
+    stop = min(excel_table.data_rows.stop - 1, len(raw.rows)) if excel_table else len(raw.rows)
+    header_cells = _header_cells(raw, index, merges, left, right, report, group=not excel_table)
+    assigned = _assign(header_cells, spec, mapping, first_column=left)
     table = Table(raw.name, raw.numbers[index])
     if mapping:
-        for column, ref in mapping.columns.items():
-            if column not in assigned and ref.header:
-                report.error(
-                    "mapped-header-missing",
-                    f"the mapping names header {ref.header!r} for {column}, "
-                    "but the header row has no such column",
-                    sheet=raw.name,
-                    excel_row=raw.numbers[index],
-                    column=ref.header,
-                    hint="headers found: " + ", ".join(h for h in header_cells if h),
-                )
+        _report_unmapped(raw, mapping, assigned, header_cells, left, excel_table, report, index)
     start = index + 1
-    if start < len(raw.rows) and _is_description_row(raw.rows[start], assigned, spec):
+    if start < stop and _is_description_row(raw.rows[start][left:right], assigned, spec):
         start += 1
-    numbers = raw.numbers[start:]
-    rows = raw.rows[start:]
+    numbers = raw.numbers[start:stop]
+    rows = raw.rows[start:stop]
+    if excel_table is not None:
+        rows = [row[left:right] for row in rows]
     longest = max(map(len, rows), default=0)
     if any(len(row) != longest for row in rows):  # ragged CSV records
         rows = [list(row) + [None] * (longest - len(row)) for row in rows]
+    blanks = _fill_merges(raw, merges, rows, start, left, header_cells, report) if merges else {}
     by_column = [np.array(cells, dtype=object) for cells in zip(*rows, strict=True)]
     # How many cells of each row hold something: 0 is a blank row, 1 a lone note (or a
     # pre-filled label), more an entry. Counted column by column, in numpy.
@@ -152,7 +222,12 @@ def read_table(
     used = set(assigned.values())
     label_position = assigned.get(spec.row_label) if spec.row_label else None
     keep = filled > 1 if len(used) > 2 else filled > 0
+    totals = _drop_totals(raw, excel_table, numbers, start, report) if raw.structure.tables else []
+    if totals:
+        keep[totals] = False
     for row in np.flatnonzero(filled == 1):
+        if row in totals:
+            continue
         position = next(p for p, mask in enumerate(filled_masks) if mask[row])
         if position == label_position:
             continue  # a pre-filled label with nothing against it, e.g. an unrated Tier
@@ -177,11 +252,11 @@ def read_table(
         )
     kept = np.flatnonzero(keep)
     table.numbers = [numbers[i] for i in kept]
-    extras_at = {
-        position: header
-        for position, header in enumerate(header_cells)
-        if header and position not in used
-    }
+    extras_at = _extra_names(header_cells, used)
+    shown = _shown_headers(header_cells, left)
+    _report_duplicates(raw, table, header_cells, assigned, extras_at, left, mapping, report)
+    if excel_table is not None and excel_table.header_rows:
+        _report_outside(raw, excel_table, report)
 
     def column_values(position: int) -> list[Any]:
         if position >= len(by_column):
@@ -190,16 +265,514 @@ def read_table(
 
     for column, position in assigned.items():
         table.columns[column] = column_values(position)
-        table.headers[column] = header_cells[position]
+        table.headers[column] = shown[position]
         for row_number, col in raw.unsaved_formulas:
-            if col == position:
+            if col - left == position:
                 table.unsaved.add((row_number, column))
         for (row_number, col), error in raw.errors.items():
-            if col == position:
+            if col - left == position:
                 table.errors[(row_number, column)] = error
+        for (row_number, col), why in blanks.items():
+            if col == position:
+                table.merged_blanks[(row_number, column)] = why
     for position, header in extras_at.items():
         table.extras[header] = column_values(position)
+    structure = raw.structure
+    if structure.hidden_rows or structure.hidden_columns:
+        _report_hidden(raw, table, filled_masks, kept, shown, used | set(extras_at), left, report)
     return table
+
+
+def _no_header_hint(spec: Sheet, wanted: dict[str, str], mapping: SheetMapping | None) -> str:
+    """What the header row must hold: the mapping's client headers when a mapping is used."""
+    if mapping is None:
+        expected = ", ".join(spec.required_columns or spec.column_names)
+        return f"the first rows must include a header row with {expected}"
+    headers = list(dict.fromkeys(wanted.values()))
+    if not headers:
+        return "the mapping names no header to look for; set header_row in the mapping"
+    return (
+        "the first rows must include a header row with the mapping's headers "
+        + ", ".join(repr(h) for h in headers)
+        + "; check them against the sheet, or set header_row in the mapping"
+    )
+
+
+def _report_unmapped(
+    raw: RawSheet,
+    mapping: SheetMapping,
+    assigned: dict[str, int],
+    header_cells: list[str],
+    left: int,
+    excel_table: TablePart | None,
+    report: Report,
+    index: int,
+) -> None:
+    """An error for each mapped column the sheet does not have (constants are not columns)."""
+    found = ", ".join(h for h in header_cells if h)
+    folded = [fold(cell) for cell in header_cells]
+    for column, ref in mapping.columns.items():
+        if column in assigned or ref.has_constant:
+            continue
+        where = {"sheet": raw.name, "excel_row": raw.numbers[index]}
+        if ref.letter:
+            first, last = column_letters(left), column_letters(left + len(header_cells) - 1)
+            inside = f"the Excel Table {excel_table.name!r}" if excel_table else "the sheet"
+            report.error(
+                "mapped-header-missing",
+                f"the mapping reads {column} from column {ref.letter}, but {inside} spans "
+                f"columns {first} to {last}",
+                column=str(ref.letter),
+                hint=f"name a column from {first} to {last}, or the column by its header",
+                **where,
+            )
+        elif ref.header and ref.occurrence > 1:
+            count = folded.count(fold(ref.header))
+            report.error(
+                "mapped-header-missing",
+                f"the mapping reads {column} from occurrence {ref.occurrence} of header "
+                f"{ref.header!r}, but the header row has {count}",
+                column=ref.header,
+                hint=f"use an occurrence from 1 to {count}" if count else f"headers found: {found}",
+                **where,
+            )
+        elif ref.header:
+            report.error(
+                "mapped-header-missing",
+                f"the mapping names header {ref.header!r} for {column}, "
+                "but the header row has no such column",
+                column=ref.header,
+                hint="headers found: " + found,
+                **where,
+            )
+
+
+# -- merged cells ------------------------------------------------------------------------------
+
+
+def _merges(raw: RawSheet, report: Report) -> list[_Merge]:
+    """The sheet's merged ranges, clipped to the cells it has. Ranges that cover more cells
+    together than the sheet has overlap, which Excel never writes (a file made by a script or
+    crafted): they are reported once and none is read, so that the cost stays bounded by the
+    sheet's size."""
+    if not raw.merged or not raw.rows:
+        return []
+    height, width = len(raw.rows), max(map(len, raw.rows))
+    found, area = [], 0
+    for (top, left), (bottom, right) in raw.merged:
+        top, bottom = sorted((top, bottom))
+        left, right = sorted((left, right))
+        if top >= height or left >= width or (top, left) == (bottom, right):
+            continue
+        ref = range_ref(top + 1, left, bottom + 1, right)
+        bottom, right = min(bottom, height - 1), min(right, width - 1)
+        found.append(_Merge(top, left, bottom, right, ref))
+        area += (bottom - top + 1) * (right - left + 1)
+    found.sort(key=lambda merge: (merge.top, merge.left))
+    if area > height * width:
+        report.warning(
+            "merged-cells-overlap",
+            f"the sheet's {len(raw.merged):,} merged ranges overlap, which Excel never writes; "
+            "none was read as merged",
+            sheet=raw.name,
+            hint="open the file in Excel (it repairs the merges) and save it again",
+        )
+        return []
+    return found
+
+
+def _header_view(raw: RawSheet, merges: list[_Merge]) -> list[list[Any]] | None:
+    """The first rows with each merged range's value in every cell it covers, for scoring
+    header rows (a header merged down from a title row is still a header); None when no merged
+    range starts there."""
+    near = [m for m in merges if m.top < HEADER_SEARCH_ROWS]
+    if not near:
+        return None
+    rows = [list(row) for row in raw.rows[:HEADER_SEARCH_ROWS]]
+    for merge in near:
+        value = raw.rows[merge.top][merge.left]
+        for row in rows[merge.top : merge.bottom + 1]:
+            row[merge.left : merge.right + 1] = [value] * (merge.right - merge.left + 1)
+    return rows
+
+
+def _header_cells(
+    raw: RawSheet,
+    index: int,
+    merges: list[_Merge],
+    left: int,
+    right: int | None,
+    report: Report,
+    *,
+    group: bool,
+) -> list[str]:
+    """The header row's cells as text, each merged header given to every column it covers, and
+    group headers merged over several columns in the row above joined with the header below
+    (``group``: not for an Excel Table, whose header is one row). One warning names the headers
+    read through merges."""
+    cells = [text(cell) if not is_blank(cell) else "" for cell in raw.rows[index][left:right]]
+    width = len(cells)
+    through: dict[int, str] = {}  # position → how the header was read
+    for merge in merges:
+        if not merge.top <= index <= merge.bottom:
+            continue
+        value = raw.rows[merge.top][merge.left]
+        if is_blank(value):
+            continue
+        for position in range(max(merge.left - left, 0), min(merge.right - left + 1, width)):
+            if not cells[position]:
+                cells[position] = text(value)
+                through[position] = f"merged {merge.ref}"
+    if group and index > 0:
+        filled = [left + p for p, cell in enumerate(cells) if cell]
+        for merge in merges:
+            value = raw.rows[merge.top][merge.left]
+            if merge.bottom != index - 1 or merge.right == merge.left or is_blank(value):
+                continue
+            if filled and merge.left <= filled[0] and filled[-1] <= merge.right:
+                continue  # over every header: a title, not a group
+            for position in range(max(merge.left - left, 0), min(merge.right - left + 1, width)):
+                below = cells[position]
+                cells[position] = f"{text(value)} {below}" if below else text(value)
+                through[position] = f"group {merge.ref}"
+    if through:
+        listed = ", ".join(f"{column_letters(left + p)} {cells[p]!r}" for p in sorted(through))
+        report.warning(
+            "merged-header",
+            f"the header row is read through merged cells, one header per column: {listed}",
+            sheet=raw.name,
+            excel_row=raw.numbers[index],
+            hint="check these names (a mapping names the columns by them), or unmerge the "
+            "header cells and write one header per column in a single row",
+        )
+    return cells
+
+
+def _fill_merges(
+    raw: RawSheet,
+    merges: list[_Merge],
+    rows: list[list[Any]],
+    start: int,
+    left: int,
+    header_cells: list[str],
+    report: Report,
+) -> dict[tuple[int, int], str]:
+    """Give each merged range in the data area (``rows``, which begin at ``raw.rows[start]``
+    and column ``left``) its value in every cell it covers, with one warning per range; rows
+    are copied before they change. Returns (excel_row, position) → why the cell is blank, for
+    cells a merge leaves blank (its value is blank, or it starts above the data area)."""
+    blanks: dict[tuple[int, int], str] = {}
+    copied: set[int] = set()
+
+    def name(position: int) -> str:
+        if position < len(header_cells) and header_cells[position]:
+            return header_cells[position]
+        return column_letters(left + position)
+
+    stop, width = start + len(rows), len(rows[0]) if rows else 0
+    for merge in merges:
+        first, last = max(merge.top, start), min(merge.bottom, stop - 1)
+        low, high = max(merge.left - left, 0), min(merge.right - left, width - 1)
+        if first > last or low > high:
+            continue
+        value = raw.rows[merge.top][merge.left]
+        cells = [(i, p) for i in range(first, last + 1) for p in range(low, high + 1)]
+        if merge.top < start or is_blank(value):
+            why = (
+                f"merged range {merge.ref} starts at row {raw.numbers[merge.top]}, above the "
+                "data, so its cells hold no value of their own"
+                if merge.top < start
+                else f"the merged range {merge.ref} covering it is blank"
+            )
+            for i, p in cells:
+                blanks[(raw.numbers[i], p)] = why
+            if merge.top < start:
+                report.warning(
+                    "merged-cells-above-data",
+                    f"the merged range {merge.ref} starts above the data (row "
+                    f"{raw.numbers[merge.top]}) and covers {_rows_text(raw, first, last)}; "
+                    "those cells were read as blank",
+                    sheet=raw.name,
+                    excel_row=raw.numbers[first],
+                    column=name(low),
+                    hint="unmerge the cells and fill in each row",
+                )
+            continue
+        for i, p in cells:
+            if i not in copied:
+                rows[i - start] = list(rows[i - start])
+                copied.add(i)
+            rows[i - start][p] = value
+        columns = ", ".join(dict.fromkeys(name(p) for p in range(low, high + 1)))
+        report.warning(
+            "merged-cells-filled",
+            f"the merged range {merge.ref} holds {text(value)!r}; it was read in every cell it "
+            f"covers: {columns}, {_rows_text(raw, first, last)}",
+            sheet=raw.name,
+            excel_row=raw.numbers[first],
+            column=name(low),
+            value=value,
+            hint=f"confirm with the client that {text(value)!r} holds for each of those rows, or "
+            "unmerge the cells and fill in each row",
+        )
+    return blanks
+
+
+def _rows_text(raw: RawSheet, first: int, last: int) -> str:
+    if first == last:
+        return f"row {raw.numbers[first]}"
+    return f"rows {raw.numbers[first]}-{raw.numbers[last]}"
+
+
+# -- Excel Tables ------------------------------------------------------------------------------
+
+
+def _excel_table(
+    raw: RawSheet, spec: Sheet, wanted: dict[str, str], mapping: SheetMapping | None
+) -> TablePart | None:
+    """The Excel Table whose header row names the most schema columns (or mapped headers), None
+    when none names any. A mapping's header_row, when given, must be the table's header row."""
+    best, best_score = None, 0
+    for part in raw.structure.tables:
+        if not part.header_rows or part.first_row > len(raw.rows):
+            continue
+        if mapping and mapping.header_row and mapping.header_row != part.first_row:
+            continue
+        row = raw.rows[part.first_row - 1][part.first_column : part.last_column + 1]
+        score = _header_score(row, spec, wanted)
+        if score > best_score:
+            best, best_score = part, score
+    return best
+
+
+def _headerless_table(raw: RawSheet, index: int) -> TablePart | None:
+    """A table without a header row (headerRowCount 0) that starts just below the header row
+    found: it bounds the data as a table with that header would."""
+    row = raw.numbers[index]
+    return next(
+        (t for t in raw.structure.tables if not t.header_rows and t.first_row == row + 1), None
+    )
+
+
+def _drop_totals(
+    raw: RawSheet, chosen: TablePart | None, numbers: list[int], start: int, report: Report
+) -> list[int]:
+    """Indexes (in ``numbers``) of the data rows that are a table's totals row, which are never
+    data; one warning per table whose totals row is among the data rows or is left out by the
+    chosen table's range."""
+    position = {number: i for i, number in enumerate(numbers)}
+    dropped = []
+    for part in raw.structure.tables:
+        totals = [n for n in part.totals if n > raw.numbers[start - 1]]
+        found = [position[n] for n in totals if n in position]
+        if not totals or (part is not chosen and not found):
+            continue
+        dropped.extend(found)
+        cells = raw.rows[totals[0] - 1] if totals[0] <= len(raw.rows) else []
+        report.warning(
+            "table-totals-row",
+            f"row {totals[0]} is the totals row of the Excel Table {part.name!r} ({part.ref}); "
+            "a totals row is not data and was not read",
+            sheet=raw.name,
+            excel_row=totals[0],
+            value=next((text(c) for c in cells if not is_blank(c)), ""),
+            hint="nothing to fix: nistpf adds up the data itself",
+        )
+    return dropped
+
+
+def _report_outside(raw: RawSheet, part: TablePart, report: Report) -> None:
+    """One warning when cells beside or below the Excel Table whose range bounds the data hold
+    anything (rows above its header are titles and notes, and are not counted)."""
+    count, first, first_row = 0, "", 0
+    totals = set(part.totals)
+    for i in range(part.first_row - 1, len(raw.rows)):
+        number = raw.numbers[i]
+        if number in totals:
+            continue
+        inside = number <= part.last_row
+        for column, cell in enumerate(raw.rows[i]):
+            if is_blank(cell) or (inside and part.first_column <= column <= part.last_column):
+                continue
+            count += 1
+            if not first:
+                first, first_row = f"{column_letters(column)}{number}", number
+    if count:
+        report.warning(
+            "cells-outside-table",
+            f"{count} filled cell{'s' * (count != 1)} outside the Excel Table {part.name!r} "
+            f"({part.ref}) {'were' if count != 1 else 'was'} not read, the first at {first}",
+            sheet=raw.name,
+            excel_row=first_row,
+            hint="if they belong to the inventory, extend the table over them (drag its "
+            "resize handle); otherwise nothing to fix",
+        )
+
+
+# -- duplicate headers -------------------------------------------------------------------------
+
+
+def _extra_names(header_cells: list[str], used: set[int]) -> dict[int, str]:
+    """Position → name of each extra column (a header nistpf does not read into a column of
+    its own): its header, or ``Contact details (2)`` for the second column so headed (counted
+    over every column, schema ones too), never two extras under one name."""
+    counts: dict[str, int] = {}
+    names: dict[int, str] = {}
+    taken = {header for position, header in enumerate(header_cells) if header}
+    for position, header in enumerate(header_cells):
+        if not header:
+            continue
+        key = fold(header) or header
+        counts[key] = counts.get(key, 0) + 1
+        if position in used:
+            continue
+        name = header
+        if counts[key] > 1:
+            number = counts[key]
+            name = f"{header} ({number})"
+            while name in taken or name in names.values():
+                number += 1
+                name = f"{header} ({number})"
+        names[position] = name
+    return names
+
+
+def _shown_headers(header_cells: list[str], left: int) -> list[str]:
+    """Each position's header as the report names it: ``Contact details (2)`` for a repeated
+    header, ``column F`` for a column without one."""
+    counts: dict[str, int] = {}
+    shown = []
+    for position, header in enumerate(header_cells):
+        if not header:
+            shown.append(f"column {column_letters(left + position)}")
+            continue
+        key = fold(header) or header
+        counts[key] = counts.get(key, 0) + 1
+        shown.append(header if counts[key] == 1 else f"{header} ({counts[key]})")
+    return shown
+
+
+def _report_duplicates(
+    raw: RawSheet,
+    table: Table,
+    header_cells: list[str],
+    assigned: dict[str, int],
+    extras_at: dict[int, str],
+    left: int,
+    mapping: SheetMapping | None,
+    report: Report,
+) -> None:
+    """One warning per header that heads more than one column, saying which column each is
+    read as."""
+    positions: dict[str, list[int]] = {}
+    for position, header in enumerate(header_cells):
+        if header:
+            positions.setdefault(fold(header) or header, []).append(position)
+    for found in positions.values():
+        if len(found) < 2:
+            continue
+        header = header_cells[found[0]]
+        letters = [column_letters(left + p) for p in found]
+        fates = []
+        for position, letter in zip(found, letters, strict=True):
+            columns = [c for c, p in assigned.items() if p == position]
+            if columns:
+                fates.append(f"column {letter} is read as {' and '.join(columns)}")
+            elif position in extras_at:
+                fates.append(f"column {letter} is kept as {extras_at[position]!r}")
+        other = letters[1]
+        report.warning(
+            "duplicate-header",
+            f"the header {header!r} heads {len(found)} columns ({', '.join(letters)}): "
+            + "; ".join(fates),
+            sheet=raw.name,
+            excel_row=table.header_row,
+            column=header,
+            hint=(
+                "rename one of them, or say in the mapping which one a column is read from: "
+                f'{{ header = "{header}", occurrence = 2 }} or {{ letter = "{other}" }}'
+            ),
+        )
+
+
+# -- hidden rows and columns, filters ----------------------------------------------------------
+
+
+def _report_hidden(
+    raw: RawSheet,
+    table: Table,
+    filled_masks: list[np.ndarray],
+    kept: np.ndarray,
+    shown: list[str],
+    read: set[int],
+    left: int,
+    report: Report,
+) -> None:
+    """One warning for the data rows hidden in Excel (or by a filter), one for the hidden
+    columns that hold data: they are read, and the consultant should know the client may not
+    have seen them."""
+    structure = raw.structure
+    rows = [number for number in table.numbers if number in structure.hidden_rows]
+    if rows:
+        many = len(rows) != 1
+        where = f"row{'s' * many} {row_ranges(rows)}"
+        if structure.filter:
+            problem = (
+                f"a filter is on ({structure.filter}) and hides {len(rows)} row{'s' * many} "
+                f"holding data ({where}); {'they were' if many else 'it was'} read"
+            )
+            hint = (
+                "clear the filter in Excel (Data > Clear) to see every row that was read; "
+                "delete the rows that are not part of the inventory"
+            )
+        else:
+            problem = (
+                f"{len(rows)} row{'s' * many} hidden in Excel hold{'s' * (not many)} data "
+                f"({where}); {'they were' if many else 'it was'} read"
+            )
+            hint = "unhide them so the client sees what was read, or delete them if they are not "
+            hint += "part of the inventory"
+        report.warning(
+            "filtered-rows" if structure.filter else "hidden-rows",
+            problem,
+            sheet=raw.name,
+            excel_row=rows[0],
+            hint=hint,
+        )
+    columns = [
+        position
+        for position in sorted(read)
+        if left + position in structure.hidden_columns
+        and position < len(filled_masks)
+        and filled_masks[position][kept].any()
+    ]
+    if columns:
+        listed = ", ".join(f"{column_letters(left + p)} ({shown[p]})" for p in columns)
+        report.warning(
+            "hidden-columns",
+            f"column{'s' * (len(columns) != 1)} hidden in Excel hold data and "
+            f"{'were' if len(columns) != 1 else 'was'} read: {listed}",
+            sheet=raw.name,
+            excel_row=table.header_row,
+            column=shown[columns[0]],
+            hint="unhide them so the client sees what was read, or delete them if they are not "
+            "part of the inventory",
+        )
+
+
+def row_ranges(numbers: list[int], limit: int = 10) -> str:
+    """``[3, 4, 5, 9]`` → ``3-5, 9``; past ``limit`` runs, ``…`` and how many rows more."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    shown = [f"{a}-{b}" if a != b else str(a) for a, b in runs[:limit]]
+    if len(runs) > limit:
+        rest = sum(b - a + 1 for a, b in runs[limit:])
+        shown.append(f"… and {rest} more")
+    return ", ".join(shown)
 
 
 def read_fields(raw: RawSheet, spec: Sheet) -> list[tuple[int, str, Any]]:
