@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check an inventory workbook and print its validation report",
         description=(
-            "Load SOURCE (an .xlsx workbook, a CSV file or a folder of CSV files) and print the "
+            "Load SOURCE (an .xlsx or .ods workbook, a CSV file or a CSV folder) and print the "
             "validation report: one row per problem with its sheet, row, column, value and how "
             "to fix it. Exit 0 when there are no errors, 1 when there are, 2 when the source "
             "cannot be read at all."
@@ -221,6 +221,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="report format (default: table)",
     )
     validate.set_defaults(run=_validate)
+
+    draft = commands.add_parser(
+        "map",
+        help="draft a column mapping for a client's own workbook or CSV files",
+        description=(
+            "Look at SOURCE (a client's own workbook, CSV file or CSV folder) and draft the TOML "
+            "mapping that reads it: for each sheet, the header row found, the nistpf sheet it "
+            "probably is, every header with the nistpf column it probably is (or kept as an "
+            "extra column) and sample values as comments. Lines marked 'check:' need a look; "
+            "the draft loads as written. Printed, or written to -o FILE (an existing FILE is "
+            "replaced only with --overwrite)."
+        ),
+    )
+    draft.add_argument(
+        "source", type=Path, metavar="SOURCE", help="the client's .xlsx, .csv or CSV folder"
+    )
+    draft.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write the draft here (default: print)"
+    )
+    draft.add_argument(
+        "--overwrite", action="store_true", help="replace FILE if it exists (default: refuse)"
+    )
+    draft.set_defaults(run=_map)
 
     fw = commands.add_parser(
         "framework",
@@ -255,13 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _source_options(parser: argparse.ArgumentParser, *, store: bool = True) -> None:
     """SOURCE and --mapping (and --store), the same words for every command that loads."""
     parser.add_argument(
-        "source", type=Path, metavar="SOURCE", help="the inventory: .xlsx, .csv or a CSV folder"
+        "source",
+        type=Path,
+        metavar="SOURCE",
+        help="the inventory: .xlsx, .ods, .csv or a CSV folder",
     )
     parser.add_argument(
         "--mapping",
         type=Path,
         metavar="FILE",
-        help="a TOML column mapping for a client's own layout (see the README)",
+        help="a TOML column mapping for a client's own layout, or the name of a bundled one "
+        "(e.g. ciso-assistant-audit; see the README)",
     )
     if not store:
         return
@@ -520,6 +547,33 @@ def _validate(args: argparse.Namespace) -> int:
             f"{inventory.source}: {len(inventory.systems)} systems, {len(inventory.controls)} "
             f"controls, {len(inventory.flows)} data flows; no errors"
         )
+    return EXIT_OK
+
+
+# -- map -------------------------------------------------------------------------------------
+
+
+def _map(args: argparse.Namespace) -> int:
+    from nistpf.inventory.draft import draft_mapping, write_draft
+
+    try:
+        if args.output is None:
+            sys.stdout.write(draft_mapping(args.source))
+            return EXIT_OK
+        written = write_draft(args.source, args.output, overwrite=args.overwrite)
+    except UnreadableInventoryError as error:
+        print(f"nistpf: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except NistpfError:  # an existing file, the source itself, a read-only folder: one line
+        raise
+    except OSError as error:
+        print(f"nistpf: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {written}")
+    print(
+        f"next: check the lines marked 'check:', then nistpf validate {args.source} --mapping "
+        f"{written}"
+    )
     return EXIT_OK
 
 

@@ -1,0 +1,480 @@
+"""Drafting a mapping (``nistpf map``): look at a client's own workbook or CSV files and write
+the TOML mapping a consultant would start from.
+
+For each client sheet the draft names the header row it found, which nistpf sheet the client
+sheet probably is (by its name, in English, German, French, Spanish, Italian, Dutch or
+Portuguese, and by which columns match best), every header with the nistpf column it probably is,
+or a comment saying it is kept as an extra column, and sample values as comments. The words
+are data: nistpf's own column names and synonyms (``nistpf.inventory.schema``) and
+``nistpf/data/header-words.csv``; headers that match none exactly are compared with
+:mod:`difflib`.
+
+A draft is checked before it is written: it is loaded with nistpf's own loader, and a column whose
+values nistpf cannot read as they are (a type it does not know, a count that is not a number)
+is written commented out with what was wrong, so the draft validates as written and the
+consultant sees what to finish. Lines a consultant must check say ``check:``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nistpf.errors import InventoryError, OutputExistsError, UnreadableInventoryError
+from nistpf.export.atomic import check_destination, write_text
+from nistpf.inventory.read import RawSheet, Unreadable, read_source
+from nistpf.inventory.report import Report
+from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, fold
+from nistpf.inventory.values import is_blank, text
+
+WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "header-words.csv"
+HEADER_SEARCH_ROWS = 30
+MATCH = 0.75  # a header scoring at least this is proposed for a column
+SAMPLES = 3
+_TABLE_SHEETS = [s for s in SHEETS if s.layout == "table"]
+# A client sheet with no better home is read as Systems; the others need evidence.
+_SHEET_MINIMUM = 1.5
+# The columns a required column may borrow from when the client has no column of its own
+# (a register whose name is its ID, as data/mappings/system-data-map.toml does).
+_STAND_INS = {
+    ("Systems", "system_id"): "name",
+    ("Systems", "name"): "system_id",
+    ("Controls", "control_id"): "name",
+    ("Controls", "name"): "control_id",
+}
+
+
+class DraftExistsError(OutputExistsError):
+    """The draft's output file exists already; it is replaced only with ``--overwrite``."""
+
+    def __init__(self, path: object):
+        super().__init__(path)
+        self.args = (f"{path} exists; pass --overwrite to replace it",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+# -- the words -------------------------------------------------------------------------------
+
+
+@cache
+def header_words() -> dict[str, dict[str, tuple[str, ...]]]:
+    """nistpf sheet → column (``""`` for the sheet itself) → the words it answers to, in every
+    language, the column's own name first: schema names and synonyms, then header-words.csv."""
+    words: dict[str, dict[str, list[str]]] = {}
+    for spec in _TABLE_SHEETS:
+        table = words.setdefault(spec.name, {})
+        table[""] = [spec.name, *spec.synonyms]
+        for column in spec.columns:
+            table[column.name] = [column.name, *column.synonyms]
+    with WORDS_PATH.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            if row["sheet"] in words:
+                words[row["sheet"]].setdefault(row["column"], []).append(row["word"])
+    return {s: {c: tuple(dict.fromkeys(w)) for c, w in t.items()} for s, t in words.items()}
+
+
+def _tokens(header: str) -> list[str]:
+    """Words of a header: camelCase split, case folded, punctuation dropped."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", header)
+    return re.findall(r"[^\W_]+", spaced.casefold())
+
+
+def word_score(header: str, word: str) -> float:
+    """How much ``header`` looks like ``word``: 1 when equal (case, spaces and punctuation
+    forgiven); 0.6-0.95 when every word of ``word`` is in the header (more when it is most of
+    the header, and leads it: "Vendor / Data Processor Name" is a vendor); else the
+    :mod:`difflib` ratio when it is at least 0.85 (a typo, an inflection); else 0."""
+    folded_header, folded_word = fold(header), fold(word)
+    if not folded_header or not folded_word:
+        return 0.0
+    if folded_header == folded_word:
+        return 1.0
+    ratio = difflib.SequenceMatcher(None, folded_header, folded_word).ratio()
+    best = ratio if ratio >= 0.85 else 0.0
+    header_tokens, word_tokens = _tokens(header), _tokens(word)
+    if word_tokens and len(folded_word) >= 3 and all(t in header_tokens for t in word_tokens):
+        cover = len(word_tokens) / len(header_tokens)
+        leads = header_tokens[: len(word_tokens)] == word_tokens
+        best = max(best, 0.6 + 0.2 * cover + 0.15 * leads)
+    return best
+
+
+def column_score(header: str, sheet: str, column: str) -> tuple[float, str]:
+    """The best :func:`word_score` of ``header`` against a column's words (a synonym's a shade
+    below the column's own name, so the name wins a tie), and the word."""
+    best, found = 0.0, ""
+    for rank, word in enumerate(header_words()[sheet][column]):
+        score = word_score(header, word) * (1.0 if rank == 0 else 0.999)
+        if score > best:
+            best, found = score, word
+    return best, found
+
+
+# -- one client sheet ------------------------------------------------------------------------
+
+
+@dataclass
+class _Guess:
+    column: str
+    position: int
+    score: float
+    word: str
+    note: str = ""  # a "check:" comment
+    disabled: str = ""  # why the line is written commented out
+
+
+@dataclass
+class _ClientSheet:
+    key: str  # the name a mapping's source gives (sheet name, or CSV file stem)
+    raw: RawSheet
+    header_index: int | None
+    headers: list[str]
+    samples: list[list[str]]
+    guesses: dict[str, dict[str, _Guess]] = field(default_factory=dict)  # nistpf sheet → …
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def header_row(self) -> int | None:
+        return None if self.header_index is None else self.raw.numbers[self.header_index]
+
+
+def find_header_row(raw: RawSheet) -> int | None:
+    """Index in ``raw.rows`` of the row that most looks like a header among the first rows: the
+    most distinct filled text cells, each cell that is a known header word counting double;
+    numbers, dates and repeated cells count for nothing. The earliest of equals wins."""
+    known = {fold(w) for table in header_words().values() for ws in table.values() for w in ws}
+    best, best_score = None, 0.0
+    for index, row in enumerate(raw.rows[:HEADER_SEARCH_ROWS]):
+        cells = [text(c) for c in row if isinstance(c, str) and not is_blank(c)]
+        if any(not is_blank(c) and not isinstance(c, str) for c in row):
+            continue  # a row holding numbers or dates is data
+        distinct = dict.fromkeys(fold(c) for c in cells if fold(c))
+        score = len(distinct) + sum(1 for c in distinct if c in known)
+        if len(distinct) >= 2 and score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def _client_sheet(key: str, raw: RawSheet) -> _ClientSheet:
+    index = find_header_row(raw)
+    if index is None:
+        return _ClientSheet(key, raw, None, [], [])
+    headers = [text(c) if not is_blank(c) else "" for c in raw.rows[index]]
+    samples: list[list[str]] = [[] for _ in headers]
+    for row in raw.rows[index + 1 :]:
+        for position, cell in enumerate(row[: len(headers)]):
+            shown = text(cell) if not is_blank(cell) else ""
+            if shown and len(samples[position]) < SAMPLES and shown not in samples[position]:
+                samples[position].append(shown)
+    sheet = _ClientSheet(key, raw, index, headers, samples)
+    for spec in _TABLE_SHEETS:
+        sheet.guesses[spec.name] = _assign(headers, spec)
+        sheet.scores[spec.name] = _sheet_score(key, sheet.guesses[spec.name], spec)
+    return sheet
+
+
+def _assign(headers: list[str], spec: Sheet) -> dict[str, _Guess]:
+    """nistpf column → the client header it probably is: best scores first, each header and
+    each column used once."""
+    candidates = []
+    for position, header in enumerate(headers):
+        if not header:
+            continue
+        for column in spec.column_names:
+            score, word = column_score(header, spec.name, column)
+            if score >= MATCH:
+                candidates.append((-score, position, column, word))
+    guesses: dict[str, _Guess] = {}
+    taken: set[int] = set()
+    for negative, position, column, word in sorted(candidates):
+        if column not in guesses and position not in taken:
+            guesses[column] = _Guess(column, position, -negative, word)
+            taken.add(position)
+    return guesses
+
+
+def _sheet_score(key: str, guesses: dict[str, _Guess], spec: Sheet) -> float:
+    name = max((word_score(key, w) for w in header_words()[spec.name][""]), default=0.0)
+    found = sum(g.score for g in guesses.values())
+    required = all(c in guesses for c in spec.required_columns)
+    return found + 2 * name + (1 if required else 0)
+
+
+# -- the whole source ------------------------------------------------------------------------
+
+
+def _choose(sheets: list[_ClientSheet]) -> dict[str, _ClientSheet]:
+    """nistpf sheet → the client sheet read as it: the best pairs first, each used once; the
+    mapping must name Systems, so without a better candidate the most Systems-like sheet is
+    it."""
+    pairs = sorted(
+        (
+            (-sheet.scores[spec.name], order, spec_order, spec.name)
+            for order, sheet in enumerate(sheets)
+            for spec_order, spec in enumerate(_TABLE_SHEETS)
+            if sheet.header_index is not None and sheet.scores[spec.name] >= _SHEET_MINIMUM
+        ),
+    )
+    chosen: dict[str, _ClientSheet] = {}
+    used: set[int] = set()
+    for _, order, _, name in pairs:
+        if name not in chosen and order not in used:
+            chosen[name] = sheets[order]
+            used.add(order)
+    if "Systems" not in chosen:
+        readable = [s for s in sheets if s.header_index is not None]
+        if readable:
+            free = [s for s in readable if id(s) not in {id(c) for c in chosen.values()}]
+            best = max(free or readable, key=lambda s: s.scores["Systems"])
+            chosen = {k: v for k, v in chosen.items() if v is not best}
+            chosen["Systems"] = best
+    return dict(sorted(chosen.items(), key=lambda item: list(SHEETS_BY_NAME).index(item[0])))
+
+
+def _stand_ins(name: str, sheet: _ClientSheet) -> None:
+    """A required column with no client column borrows a mapped one (the name as the ID), or,
+    for Systems with neither, the first header; each says ``check:``."""
+    guesses = sheet.guesses[name]
+    spec = SHEETS_BY_NAME[name]
+    for column in spec.required_columns:
+        if column in guesses:
+            continue
+        other = _STAND_INS.get((name, column))
+        if other and other in guesses:
+            source = guesses[other]
+            guesses[column] = _Guess(
+                column,
+                source.position,
+                0.0,
+                "",
+                note=f"check: no {column} column was found; {sheet.headers[source.position]!r} "
+                f"serves as {other} and {column} (its values must be unique)",
+            )
+    if name == "Systems" and not {"system_id", "name"} & set(guesses):
+        first = next(i for i, h in enumerate(sheet.headers) if h)
+        note = (
+            f"check: no system ID or name column was found; the first column, "
+            f"{sheet.headers[first]!r}, serves as both (its values must be unique)"
+        )
+        guesses["system_id"] = _Guess("system_id", first, 0.0, "", note=note)
+        guesses["name"] = _Guess("name", first, 0.0, "", note="(the same column)")
+
+
+def draft_mapping(source: Any) -> str:
+    """The text of a draft TOML mapping for ``source`` (a workbook, a CSV file or a folder of
+    CSV files). Raises :class:`nistpf.UnreadableInventoryError` when the source cannot be read
+    at all. The draft loads without errors under :func:`nistpf.load_inventory` unless a line
+    it marks ``check:`` says otherwise."""
+    report = Report()
+    try:
+        book = read_source(source, report)
+    except Unreadable as reason:
+        report.error(reason.code, reason.problem, hint=reason.hint)
+        raise UnreadableInventoryError(Path(source).name, report.frame()) from None
+    sheets = [_client_sheet(key, raw) for key, raw in book.sheets.items()]
+    chosen = _choose(sheets)
+    for name, sheet in chosen.items():
+        _stand_ins(name, sheet)
+    commented: dict[str, str] = {}  # nistpf sheet written commented out → why
+    for name, sheet in chosen.items():
+        missing = [c for c in SHEETS_BY_NAME[name].required_columns if c not in sheet.guesses[name]]
+        if missing and name != "Systems":
+            commented[name] = (
+                f"check: no column looks like the required {', '.join(missing)}; map "
+                f"{'it' if len(missing) == 1 else 'them'} and uncomment this sheet"
+            )
+    remaining = _settle(source, chosen, commented)
+    return _render(source, book.name, sheets, chosen, commented, remaining)
+
+
+def _mapping_dict(chosen: dict[str, _ClientSheet], commented: dict[str, str]) -> dict:
+    sheets = {}
+    for name, sheet in chosen.items():
+        if name in commented:
+            continue
+        sheets[name] = {
+            "source": sheet.key,
+            "header_row": sheet.header_row,
+            "columns": {
+                g.column: _ref(sheet, g.position)
+                for g in sheet.guesses[name].values()
+                if not g.disabled
+            },
+        }
+    return {"sheets": sheets}
+
+
+def _ref(sheet: _ClientSheet, position: int) -> Any:
+    header = sheet.headers[position]
+    occurrence = [fold(h) for h in sheet.headers[: position + 1]].count(fold(header))
+    return header if occurrence == 1 else {"header": header, "occurrence": occurrence}
+
+
+def _settle(source: Any, chosen: dict[str, _ClientSheet], commented: dict[str, str]) -> list[str]:
+    """Load the draft; write commented out each column (or, outside Systems, sheet) nistpf
+    cannot read as it is, saying why; repeat until it loads. Returns the problems left (the
+    draft is written with them, each as a check: line)."""
+    from nistpf.inventory.loader import load_inventory  # the loader imports this package
+
+    by_raw = {sheet.raw.name: name for name, sheet in chosen.items()}
+    for _ in range(12):
+        mapping = _mapping_dict(chosen, commented)
+        try:
+            load_inventory(source, mapping=mapping)
+            return []
+        except InventoryError as error:
+            issues = error.issues[error.issues["severity"] == "error"]
+        changed = False
+        left = []
+        for row in issues.itertuples(index=False):
+            name = by_raw.get(row.sheet)
+            if name is None or name in commented:
+                left.append(row.problem)
+                continue
+            sheet = chosen[name]
+            why = row.problem + ("" if pd.isna(row.excel_row) else f" (row {row.excel_row})")
+            why += f"; {row.hint}" if row.hint else ""
+            guess = next(
+                (
+                    g
+                    for g in sheet.guesses[name].values()
+                    if not g.disabled and fold(sheet.headers[g.position]) == fold(row.column)
+                ),
+                None,
+            )
+            required = guess is not None and guess.column in SHEETS_BY_NAME[name].required_columns
+            if guess is not None and not required:
+                guess.disabled = why
+                changed = True
+            elif name != "Systems":
+                commented[name] = f"check: nistpf cannot read it as drafted: {why}"
+                changed = True
+            else:
+                left.append(why)
+        if not changed:
+            return list(dict.fromkeys(left))
+    return ["the draft did not settle; check every column"]
+
+
+# -- writing the draft -----------------------------------------------------------------------
+
+
+def _toml(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _inline(ref: Any) -> str:
+    if isinstance(ref, str):
+        return _toml(ref)
+    return f"{{ header = {_toml(ref['header'])}, occurrence = {ref['occurrence']} }}"
+
+
+def _examples(values: list[str]) -> str:
+    shown = [v if len(v) <= 40 else v[:39] + "…" for v in values]
+    shown = [" ".join(v.split()) for v in shown]
+    return "e.g. " + " | ".join(shown) if shown else "blank in every row"
+
+
+def _render(
+    source: Any,
+    book_name: str,
+    sheets: list[_ClientSheet],
+    chosen: dict[str, _ClientSheet],
+    commented: dict[str, str],
+    remaining: list[str],
+) -> str:
+    shown_source = Path(source).name
+    lines = [
+        f"# Draft mapping for {shown_source}, written by `nistpf map`. Finish it, then run:",
+        f"#   nistpf validate {shown_source} --mapping <this file>",
+        "# Lines marked 'check:' need a look. A header the mapping does not name is kept as an",
+        "# extra column, unread. Sample values are shown as comments.",
+    ]
+    lines += [f"# check: {problem}" for problem in remaining]
+    for name, sheet in chosen.items():
+        lines.append("")
+        spec = SHEETS_BY_NAME[name]
+        prefix = "# " if name in commented else ""
+        if name in commented:
+            lines.append(f"# {commented[name]}")
+        guesses = sheet.guesses[name]
+        by_name = max(word_score(sheet.key, w) for w in header_words()[name][""]) >= MATCH
+        by_columns = any(g.score >= MATCH for g in guesses.values())
+        why = {
+            (True, True): "its name and columns",
+            (True, False): "its name",
+            (False, True): "its columns",
+        }.get((by_name, by_columns), "no better candidate")
+        lines.append(
+            f"# {sheet.raw.name!r} read as {name} ({spec.description.rstrip('.')}), by {why}."
+        )
+        lines.append(f"{prefix}[sheets.{name}]")
+        lines.append(f"{prefix}source = {_toml(sheet.key)}")
+        lines.append(f"{prefix}header_row = {sheet.header_row}  # the header row found")
+        lines.append("")
+        lines.append(f"{prefix}[sheets.{name}.columns]")
+        for column in spec.column_names:
+            guess = guesses.get(column)
+            if guess is None:
+                continue
+            line = f"{column} = {_inline(_ref(sheet, guess.position))}"
+            example = _examples(sheet.samples[guess.position])
+            if guess.disabled:
+                lines.append(
+                    f"# check: {column} is not read as drafted: {guess.disabled}; add rewrites "
+                    f'under [sheets.{name}.values.{column}] ("client value" = "value") and '
+                    "uncomment the line below"
+                )
+                lines.append(f"# {line}  # {example}")
+                continue
+            if guess.note:
+                lines.append(f"{prefix}# {guess.note}")
+            elif guess.score < 0.99:
+                example = f"check: {guess.word!r} matched; {example}"
+            lines.append(f"{prefix}{line}  # {example}")
+        used = {g.position for g in guesses.values() if not g.disabled}
+        extras = [
+            (header, position)
+            for position, header in enumerate(sheet.headers)
+            if header and position not in used
+        ]
+        if extras:
+            lines.append("# Kept as extra columns, unread (map one above to read it):")
+            for header, position in extras:
+                lines.append(f"#   {_toml(header)}  # {_examples(sheet.samples[position])}")
+    for sheet in sheets:
+        if any(sheet is c for c in chosen.values()):
+            continue
+        lines.append("")
+        if sheet.header_index is None:
+            lines.append(f"# {sheet.raw.name!r} is not read: no header row was found in it.")
+            continue
+        listed = ", ".join(repr(h) for h in sheet.headers if h)
+        lines.append(
+            f"# {sheet.raw.name!r} is not read: no nistpf sheet fits it (header row "
+            f"{sheet.header_row}: {listed}). Add a [sheets.<Sheet>] table to read it."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_draft(source: Any, path: Path, *, overwrite: bool = False) -> Path:
+    """Write :func:`draft_mapping` of ``source`` to ``path`` atomically. Refuses an existing
+    file unless ``overwrite`` (:class:`DraftExistsError`), and any destination
+    :func:`nistpf.export.atomic.check_destination` refuses (the source itself, a read-only
+    folder)."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise DraftExistsError(path)
+    check_destination(path, source=source if Path(source).is_file() else None)
+    write_text(path, draft_mapping(source))
+    return path
