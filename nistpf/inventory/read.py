@@ -1,11 +1,14 @@
-"""Getting cells out of a source: an ``.xlsx``/``.xlsm`` workbook, a folder of CSV files, or a
-dict of DataFrames. Nothing here interprets the cells; it returns every sheet as rows of raw
-values with their row numbers, or says in one line why the source cannot be read at all.
+"""Getting cells out of a source: an ``.xlsx``/``.xlsm`` workbook (transitional or Strict Open
+XML), an OpenDocument spreadsheet (``.ods``), a folder of CSV files, or a dict of DataFrames.
+Nothing here interprets the cells; it returns every sheet as rows of raw values with their row
+numbers, or says in one line why the source cannot be read at all.
 
 Cell values come from python-calamine, which reads workbooks several times faster than openpyxl.
 What calamine cannot tell — a formula whose result was never saved (a file written by a script
 and never opened in Excel), and a cell holding an Excel error such as ``#REF!`` (calamine reads
-it as blank) — is found by scanning the sheet's XML, only for sheets that may hold either.
+it as blank) — is found by scanning the sheet's XML, only for sheets that may hold either. An
+``.ods`` has its own scan (:mod:`nistpf.inventory.ods`), which also finds its merged ranges. An
+``.xlsb`` is refused: its parts are binary, so none of these checks could be made.
 
 Every source is held to the bounds of :mod:`nistpf.inventory.limits` before it is parsed: the
 file's size, the ZIP directory's declared sizes, and a streaming scan of every XML part that
@@ -34,7 +37,7 @@ from nistpf.inventory.limits import megabytes
 from nistpf.inventory.report import Report
 from nistpf.inventory.structure import SheetStructure, read_structure
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -95,7 +98,7 @@ def read_source(source: Any, report: Report) -> RawBook:
     if not path.exists():
         raise Unreadable(
             f"no such file or folder: {path}",
-            "check the path; pass an .xlsx workbook or a folder of CSV files",
+            "check the path; pass an .xlsx or .ods workbook, a CSV file or a folder of CSV files",
             "missing-file",
         )
     from nistpf.inventory import csvsource  # it builds on this module's RawBook and bounds
@@ -139,7 +142,8 @@ def file_sha256(path: Path) -> str:
 
 
 def _sniff(path: Path) -> None:
-    """Raise Unreadable unless ``path`` looks like an OOXML workbook."""
+    """Raise Unreadable unless ``path`` is a ZIP package (an OOXML or OpenDocument workbook,
+    told apart by :func:`_zip_kind`)."""
     with path.open("rb") as stream:
         head = stream.read(4096)
     if not head:
@@ -165,6 +169,12 @@ def _sniff(path: Path) -> None:
             "open it in Excel and save it as .xlsx (Excel Workbook)",
             "not-a-workbook",
         )
+    if b"urn:oasis:names:tc:opendocument" in head:
+        raise Unreadable(
+            "this is a flat OpenDocument file (.fods), which nistpf does not read",
+            "open it in LibreOffice and save it as .ods (OpenDocument Spreadsheet) or .xlsx",
+            "not-a-workbook",
+        )
     if b"\0" not in head:
         raise Unreadable(
             "this is a text file, not an Excel workbook",
@@ -173,7 +183,7 @@ def _sniff(path: Path) -> None:
         )
     raise Unreadable(
         "this is not an Excel workbook",
-        "save the inventory as .xlsx, or pass a folder of CSV files",
+        "save the inventory as .xlsx or .ods, or pass a folder of CSV files",
         "not-a-workbook",
     )
 
