@@ -184,7 +184,10 @@ def read_table(
             )
             return None
     else:
-        index = find_header(raw, spec, wanted, _header_view(raw, merges))
+        view = _header_view(raw, merges)
+        index = find_header(raw, spec, wanted, view)
+        if index is not None and view is not None:
+            index = _under_group_headers(raw, index, merges, view, spec, wanted)
     if index is None:
         report.error(
             "no-header",
@@ -255,7 +258,7 @@ def read_table(
     extras_at = _extra_names(header_cells, used)
     shown = _shown_headers(header_cells, left)
     _report_duplicates(raw, table, header_cells, assigned, extras_at, left, mapping, report)
-    if excel_table is not None and excel_table.header_rows:
+    if excel_table is not None:
         _report_outside(raw, excel_table, report)
 
     def column_values(position: int) -> list[Any]:
@@ -394,6 +397,33 @@ def _header_view(raw: RawSheet, merges: list[_Merge]) -> list[list[Any]] | None:
         for row in rows[merge.top : merge.bottom + 1]:
             row[merge.left : merge.right + 1] = [value] * (merge.right - merge.left + 1)
     return rows
+
+
+def _under_group_headers(
+    raw: RawSheet,
+    index: int,
+    merges: list[_Merge],
+    view: list[list[Any]],
+    spec: Sheet,
+    wanted: dict[str, str],
+) -> int:
+    """The header row when the row found holds group headers: a range merged across several
+    columns of that row alone, over filled cells in the row below, where the row below (its
+    own headers merged down filled in) names as many columns. Otherwise ``index``."""
+    if index + 1 >= min(len(view), len(raw.rows)):
+        return index
+    row, below = raw.rows[index], raw.rows[index + 1]
+    filled = [c for c, cell in enumerate(row) if not is_blank(cell)]
+    for merge in merges:
+        if merge.top != index or merge.bottom != index or merge.right == merge.left:
+            continue
+        if is_blank(row[merge.left]) or (merge.left <= filled[0] and filled[-1] <= merge.right):
+            continue  # blank, or over every cell of the row: a title
+        if not any(not is_blank(cell) for cell in below[merge.left : merge.right + 1]):
+            continue
+        if _header_score(view[index + 1], spec, wanted) >= _header_score(view[index], spec, wanted):
+            return index + 1
+    return index
 
 
 def _header_cells(
@@ -730,8 +760,10 @@ def _report_hidden(
                 f"{len(rows)} row{'s' * many} hidden in Excel hold{'s' * (not many)} data "
                 f"({where}); {'they were' if many else 'it was'} read"
             )
-            hint = "unhide them so the client sees what was read, or delete them if they are not "
-            hint += "part of the inventory"
+            hint = (
+                f"unhide {'them' if many else 'it'} so the client sees what was read, or delete "
+                f"{'them' if many else 'it'} if not part of the inventory"
+            )
         report.warning(
             "filtered-rows" if structure.filter else "hidden-rows",
             problem,
@@ -748,15 +780,16 @@ def _report_hidden(
     ]
     if columns:
         listed = ", ".join(f"{column_letters(left + p)} ({shown[p]})" for p in columns)
+        many = len(columns) != 1
         report.warning(
             "hidden-columns",
-            f"column{'s' * (len(columns) != 1)} hidden in Excel hold data and "
-            f"{'were' if len(columns) != 1 else 'was'} read: {listed}",
+            f"{'columns' if many else 'a column'} hidden in Excel "
+            f"{'hold' if many else 'holds'} data and {'were' if many else 'was'} read: {listed}",
             sheet=raw.name,
             excel_row=table.header_row,
             column=shown[columns[0]],
-            hint="unhide them so the client sees what was read, or delete them if they are not "
-            "part of the inventory",
+            hint=f"unhide {'them' if many else 'it'} so the client sees what was read, or delete "
+            f"{'them' if many else 'it'} if not part of the inventory",
         )
 
 
