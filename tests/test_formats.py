@@ -411,3 +411,48 @@ def test_a_flat_opendocument_file_is_refused_by_name(tmp_path):
     assert error.issues.loc[0, "problem"] == (
         "this is a flat OpenDocument file (.fods), which nistpf does not read"
     )
+
+
+def test_hidden_rows_columns_and_a_filter_in_an_ods_are_warned_as_in_an_xlsx(tmp_path):
+    """Systems: column E (data_categories) hidden, row 3 hidden, row 4 hidden by a filter;
+    LibreOffice writes a filter as a database range holding its conditions."""
+    columns = (
+        '<table:table-column table:number-columns-repeated="4"/>'
+        '<table:table-column table:visibility="collapse"/>'
+        '<table:table-column table:number-columns-repeated="1019"/>'
+    )
+    visibility = {3: ' table:visibility="collapse"', 4: ' table:visibility="filter"'}
+    rows = "".join(
+        ods_row([ods_cell(v) for v in row]).replace(
+            "<table:table-row>", f"<table:table-row{visibility.get(number, '')}>"
+        )
+        for number, row in enumerate(valid_sheets()["Systems"], 1)
+    )
+    tables = valid_ods_tables(Systems=columns + rows)
+
+    hidden = nistpf.load_inventory(crafted_ods(tmp_path / "hidden.ods", tables)).issues
+    by_code = {row.code: row for row in hidden.itertuples()}
+    assert (by_code["hidden-rows"].sheet, by_code["hidden-rows"].excel_row) == ("Systems", 3)
+    assert by_code["hidden-rows"].problem.startswith("2 rows hidden in Excel hold data (rows 3-4)")
+    assert "data_categories" in by_code["hidden-columns"].problem
+
+    condition = (
+        '<table:database-ranges><table:database-range table:name="__Anonymous_Sheet_DB__0" '
+        'table:target-range-address="Systems.A1:Systems.F4" table:display-filter-buttons="true">'
+        '<table:filter><table:filter-condition table:field-number="3" table:value="Low" '
+        'table:operator="!="/></table:filter></table:database-range></table:database-ranges>'
+    )
+    path = crafted_ods(tmp_path / "filtered.ods", tables)
+    with zipfile.ZipFile(path) as archive:
+        content = archive.read("content.xml").decode()
+    content = content.replace("</office:spreadsheet>", condition + "</office:spreadsheet>")
+    crafted = crafted_ods(path, tables, parts={"content.xml": content})
+    sheet = read.read_source(crafted, Report()).sheets["Systems"]
+    assert sheet.structure.hidden_rows == {3, 4}
+    assert sheet.structure.hidden_columns == {4}
+    assert sheet.structure.filter == "A1:F4"
+    issues = nistpf.load_inventory(crafted).issues
+    filtered = issues[issues["code"] == "filtered-rows"]
+    assert filtered["problem"].tolist() == [
+        "a filter is on (A1:F4) and hides 2 rows holding data (rows 3-4); they were read"
+    ]

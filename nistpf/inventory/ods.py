@@ -20,6 +20,10 @@ and what LibreOffice Calc writes:
 - An error cell is one LibreOffice marks ``calcext:value-type="error"``, or a formula cell whose
   shown text is an error (``#REF!``, ``#DIV/0!``, ``Err:502``…). calamine reads such a cell as
   blank, as ``0`` or as the error's text, so the reader blanks it and reports the error instead.
+- A row or column is hidden when its ``table:visibility`` is ``collapse`` (hidden) or ``filter``
+  (hidden by a filter); a filter is on when a ``table:database-range`` holds filter conditions,
+  and its range is that database range's. These fill the same
+  :class:`~nistpf.inventory.structure.SheetStructure` an ``.xlsx`` gives.
 - A formula's result was never saved when the cell has no ``office:value-type`` and no text, or a
   number, date, time or boolean type without its value attribute (a file written by a script and
   never opened in a spreadsheet program). A ``string`` result is saved even when empty.
@@ -43,6 +47,11 @@ _TABLE_TAG = _TABLE + "table"
 _ROW_TAG = _TABLE + "table-row"
 _CELL_TAG = _TABLE + "table-cell"
 _COVERED_TAG = _TABLE + "covered-table-cell"
+_COLUMN_TAG = _TABLE + "table-column"
+_RANGE_TAG = _TABLE + "database-range"
+_CONDITION_TAGS = frozenset(_TABLE + tag for tag in ("filter-condition", "filter-set-item"))
+_VISIBILITY = _TABLE + "visibility"
+_HIDDEN = frozenset({"collapse", "filter"})
 _PARAGRAPH_TAG = _TEXT + "p"
 _ROWS_REPEATED = _TABLE + "number-rows-repeated"
 _COLUMNS_REPEATED = _TABLE + "number-columns-repeated"
@@ -83,6 +92,10 @@ class Table:
     error_runs: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     # (first row, rows repeated, first column, columns repeated), 0-based
     unsaved_runs: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden_row_runs: list[tuple[int, int]] = field(default_factory=list)  # (first, count) 0-based
+    hidden_column_runs: list[tuple[int, int]] = field(default_factory=list)
+    filter: str = ""  # the range of a filter that is on ("A1:E20"), "" when none is
+    columns: int = 0  # table:table-column positions counted so far
 
     def merged(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """Merged ranges whose first cell lies inside the used range,
@@ -99,6 +112,22 @@ class Table:
     def unsaved(self) -> set[tuple[int, int]]:
         """(row number, 0-based column) of formulas whose result was never saved."""
         return {(row + 1, col) for row, col, _ in self._cells(self.unsaved_runs)}
+
+    def hidden_rows(self) -> frozenset[int]:
+        """Row numbers of the used range hidden in the spreadsheet or by a filter."""
+        return frozenset(
+            row + 1
+            for first, count in self.hidden_row_runs
+            for row in range(first, min(first + count, self.max_row))
+        )
+
+    def hidden_columns(self) -> frozenset[int]:
+        """0-based columns of the used range hidden in the spreadsheet."""
+        return frozenset(
+            col
+            for first, count in self.hidden_column_runs
+            for col in range(first, min(first + count, self.max_col))
+        )
 
     def _cells(self, runs) -> Iterator[tuple[int, int, tuple]]:
         for first_row, rows, first_col, cols, *rest in runs:
@@ -120,6 +149,8 @@ def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[st
     row = col = 0  # 0-based position of the row being read and of its next cell
     row_repeat = 1
     row_last = 0  # 1-based column of the last value in the row being read
+    filter_range: str | None = None  # the address of the database range being read
+    filters: list[str] = []  # the addresses of the database ranges with filter conditions
     with archive.open(part) as stream:
         for event, element in ElementTree.iterparse(stream, events=("start", "end")):
             tag = element.tag
@@ -134,6 +165,15 @@ def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[st
                 elif depth == 1 and tag == _ROW_TAG and not in_cell:
                     row_repeat = _count(element.get(_ROWS_REPEATED))
                     col = row_last = 0
+                    if table is not None and element.get(_VISIBILITY) in _HIDDEN:
+                        table.hidden_row_runs.append((row, row_repeat))
+                elif depth == 1 and tag == _COLUMN_TAG and table is not None and not in_cell:
+                    repeat = _count(element.get(_COLUMNS_REPEATED))
+                    if element.get(_VISIBILITY) in _HIDDEN:
+                        table.hidden_column_runs.append((table.columns, repeat))
+                    table.columns = min(table.columns + repeat, _MAX_COUNT)
+                elif depth == 0 and tag == _RANGE_TAG:
+                    filter_range = element.get(_TABLE + "target-range-address", "")
                 elif depth == 1 and tag in (_CELL_TAG, _COVERED_TAG):
                     in_cell += 1
                 continue
@@ -152,12 +192,43 @@ def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[st
                 row = min(row + row_repeat, _MAX_COUNT)
             elif tag == _TABLE_TAG:
                 depth -= 1
+            elif tag in _CONDITION_TAGS and filter_range and depth == 0:
+                filters.append(filter_range)
+                filter_range = None
+            elif tag == _RANGE_TAG:
+                filter_range = None
             if not in_cell and open_elements:
                 # Done with it: drop it from its parent, so memory holds only the open path.
                 parent = open_elements[-1]
                 if len(parent) and parent[-1] is element:
                     del parent[-1]
+    for address in filters:
+        sheet, reference = _range_address(address)
+        if sheet in tables and reference:
+            tables[sheet].filter = tables[sheet].filter or reference
     return tables
+
+
+# "'Sheet name'.A1:'Sheet name'.E20", "Systems.$A$1:.$E$20" (OpenDocument 1.3 part 3, §9.2.5)
+_ADDRESS = re.compile(
+    r"\$?('(?:[^']|'')*'|[^.']*)\.\$?([A-Za-z]{1,3})\$?(\d+)"
+    r"(?::\$?(?:'(?:[^']|'')*'|[^.']*)\.\$?([A-Za-z]{1,3})\$?(\d+))?"
+)
+
+
+def _range_address(address: str) -> tuple[str, str]:
+    """A database range's address as (sheet name, ``"A1:E20"``); ``("", "")`` when it is not
+    one cell range."""
+    found = _ADDRESS.fullmatch(address.strip())
+    if not found:
+        return "", ""
+    sheet, first_col, first_row, last_col, last_row = found.groups()
+    if sheet.startswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    reference = f"{first_col.upper()}{first_row}"
+    if last_col:
+        reference += f":{last_col.upper()}{last_row}"
+    return sheet, reference
 
 
 def _count(value: str | None) -> int:

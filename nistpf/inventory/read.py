@@ -211,7 +211,8 @@ def _read_workbook(path: Path) -> RawBook:
             "open it in Excel, repair it if asked, and save it again",
             "damaged",
         ) from error
-    merged: dict[str, list] = {}  # sheet name → merged ranges calamine does not give (.ods)
+    # sheet name → (merged ranges, structure), which calamine does not give for an .ods
+    shapes: dict[str, tuple] = {}
     structures: dict[str, SheetStructure] = {}  # sheet name → Excel Tables, hidden rows, filter
     with archive:
         try:
@@ -222,7 +223,7 @@ def _read_workbook(path: Path) -> RawBook:
         try:
             scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
             if kind == "ods":
-                notes, merged = _ods_notes(archive)
+                notes, shapes = _ods_notes(archive)
             else:
                 parts = _sheet_parts(archive)
                 _check_used_ranges(archive, scans, parts)
@@ -275,7 +276,7 @@ def _read_workbook(path: Path) -> RawBook:
     finally:
         workbook.close()
     if kind == "ods":
-        _apply_ods_notes(sheets, notes, merged)
+        _apply_ods_notes(sheets, notes, shapes)
     if not any(
         any(not _blank(cell) for cell in row) for sheet in sheets.values() for row in sheet.rows
     ) and not any(sheet.errors for sheet in sheets.values()):
@@ -377,10 +378,11 @@ def _encrypted_package(archive: zipfile.ZipFile) -> bool:
     return info.file_size < (8 << 20) and b"encryption-data" in archive.read(info)
 
 
-def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, list]]:
+def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tuple]]:
     """For an OpenDocument spreadsheet: refuse a table whose values reach past the bounds (its
     repeated rows and columns counted, not expanded), then each table's unsaved formulas and
-    error cells (as :func:`_cell_notes` gives them) and its merged ranges."""
+    error cells (as :func:`_cell_notes` gives them), and its merged ranges and structure (hidden
+    rows and columns, the filter; OpenDocument has no Excel Tables)."""
     from nistpf.inventory import ods
 
     tables = ods.scan_content(archive)
@@ -390,15 +392,18 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, li
     }
     _check_used_ranges(archive, scans, {name: name for name in tables})
     notes = {name: (t.unsaved(), t.errors()) for name, t in tables.items()}
-    return notes, {name: t.merged() for name, t in tables.items()}
+    return notes, {
+        name: (t.merged(), SheetStructure((), t.hidden_rows(), t.hidden_columns(), t.filter))
+        for name, t in tables.items()
+    }
 
 
-def _apply_ods_notes(sheets: dict[str, RawSheet], notes: dict, merged: dict) -> None:
-    """Give each sheet of an ``.ods`` its merged ranges, and blank its error cells and unsaved
-    formulas, which calamine reads as ``0``, as the error's text or as blank; the error or the
-    missing value is reported from the notes instead, as it is for ``.xlsx``."""
+def _apply_ods_notes(sheets: dict[str, RawSheet], notes: dict, shapes: dict) -> None:
+    """Give each sheet of an ``.ods`` its merged ranges and structure, and blank its error cells
+    and unsaved formulas, which calamine reads as ``0``, as the error's text or as blank; the
+    error or the missing value is reported from the notes instead, as it is for ``.xlsx``."""
     for name, sheet in sheets.items():
-        sheet.merged = merged.get(name, [])
+        sheet.merged, sheet.structure = shapes.get(name, ([], SheetStructure()))
         unsaved, errors = notes.get(name, (set(), {}))
         for number, column in (*unsaved, *errors):
             if number <= len(sheet.rows) and column < len(sheet.rows[number - 1]):
