@@ -456,3 +456,16 @@ def test_hidden_rows_columns_and_a_filter_in_an_ods_are_warned_as_in_an_xlsx(tmp
     assert filtered["problem"].tolist() == [
         "a filter is on (A1:F4) and hides 2 rows holding data (rows 3-4); they were read"
     ]
+
+
+def test_a_merged_range_in_an_ods_fills_its_cells_with_one_warning_as_in_an_xlsx(tmp_path):
+    """A criticality typed once and merged down over the three systems (D2:D4)."""
+    cells = [[ods_cell(v) for v in row] for row in valid_sheets()["Systems"]]
+    cells[1][3] = ods_cell("High", ' table:number-rows-spanned="3"')
+    cells[2][3] = cells[3][3] = "<table:covered-table-cell/>"
+    path = crafted_ods(tmp_path / "m.ods", valid_ods_tables(Systems="".join(map(ods_row, cells))))
+    inventory = nistpf.load_inventory(path)
+    assert list(inventory.systems["criticality"]) == ["High", "High", "High"]
+    assert inventory.issues[["code", "sheet", "excel_row", "column"]].values.tolist() == [
+        ["merged-cells-filled", "Systems", 2, "criticality"]
+    ]
