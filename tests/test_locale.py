@@ -660,3 +660,17 @@ def test_the_table_is_tidy():
     regional = {lang for lang in table["language"] if "-" in lang}
     assert set(table["language"]) - regional <= languages
     assert {lang.split("-")[0] for lang in regional} <= set(LANGUAGES)
+
+
+def test_a_grouped_or_converted_number_past_int64_is_refused_not_overflowed(tmp_path):
+    assert count_reader()("9,999,999,999,999,999,999,999").problem == (
+        "'9,999,999,999,999,999,999,999' is too large a number"
+    )
+    assert read_days("99999999999999999999 years").code == "invalid-number"
+    sheets = inventory_with(["9.999.999.999.999.999.999.999", 1, 2])
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(write_workbook(tmp_path / "big.xlsx", sheets))
+    errors = caught.value.issues.query("severity == 'error'")
+    assert errors[["excel_row", "column", "code"]].values.tolist() == [
+        [2, "records", "invalid-number"]
+    ]

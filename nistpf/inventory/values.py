@@ -230,6 +230,8 @@ def count_reader(locale: Convention | None = None) -> Reader:
                 f"{text(raw)!r} is not a count", "write a whole number ≥ 0", "invalid-number"
             )
         count = round(number)
+        if count > _LARGEST:
+            return _too_large(raw)
         if not how:
             return count
         return Noted(
@@ -243,6 +245,15 @@ def count_reader(locale: Convention | None = None) -> Reader:
 
 
 read_count = count_reader()
+
+
+# The largest whole number a nullable Int64 column holds: a count or a duration past it would
+# overflow the table (a grouped or converted number is checked here, a plain one by the loader).
+_LARGEST = 2**63 - 1
+
+
+def _too_large(raw: Any) -> Bad:
+    return Bad(f"{text(raw)!r} is too large a number", "check the number", "invalid-number")
 
 
 def _not_a_number(raw: Any) -> Bad:
@@ -336,6 +347,8 @@ def days_reader(locale: Convention | None = None) -> Reader:
         if reading is AMBIGUOUS:
             return _ambiguous(written, digits)
         days = round(reading.value * DAYS_PER[unit])
+        if days > _LARGEST:
+            return _too_large(raw)
         if unit == "day" and not reading.how:
             return days
         return Noted(
