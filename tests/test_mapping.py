@@ -557,6 +557,8 @@ def test_the_ciso_assistant_field_export_in_one_command(capsys):
     subcategories = assessment.subcategories.set_index("subcategory")
     assert not subcategories.loc[NOT_APPLICABLE, "in_profile"].any()
     assert subcategories.loc[NOT_ASSESSED, "in_profile"].all()
+    # 100 Subcategories, 27 out of the profile; the 17 not assessed have no evidence and score 0.
+    assert assessment.overall.current == pytest.approx((25 * 3 + 15 * 1 + 16 * 0) / 73)
 
 
 def _ciso_export(folder: Path, rows: list[list[str]], delimiter: str = ";") -> Path:
