@@ -184,10 +184,14 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str) -> tuple[frozenset[int], fr
                     low = int(numbers[b"min"])
                     high = min(int(numbers.get(b"max", low)), _MAX_COLUMN)
                     columns.update(range(low - 1, high))
-            if b"autoFilter" in buffer:
-                found = _FILTER.search(buffer)
+            if b"ilter" in buffer:  # one search for autoFilter, filterColumn and filterMode
+                found = _FILTER.search(buffer) if b"autoFilter" in buffer else None
                 filter_ref = found.group(1).decode("ascii", "replace") if found else filter_ref
-            filter_on = filter_on or b"filterColumn" in buffer or bool(_FILTER_MODE.search(buffer))
+                filter_on = (
+                    filter_on
+                    or b"filterColumn" in buffer
+                    or (b"filterMode" in buffer and bool(_FILTER_MODE.search(buffer)))
+                )
             if not block:
                 break
     return frozenset(rows), frozenset(columns), filter_ref if filter_on else ""
