@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import io
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -171,8 +172,15 @@ def test_excel_sep_line_names_the_delimiter_and_the_rows_keep_their_line_numbers
 # -- the field samples -------------------------------------------------------------------------
 
 
-def test_field_sample_semicolon_separated_csv_loads_with_its_mapping():
-    folder = shared_path("samples", "field")
+@pytest.fixture
+def field() -> Path:
+    """The client files in ``../shared/samples/field`` (skipped where ../shared is missing)."""
+    return shared_path("samples", "field")
+
+
+@pytest.mark.shared
+def test_field_sample_semicolon_separated_csv_loads_with_its_mapping(field):
+    folder = field
     inventory = nistpf.load_inventory(
         folder / "semicolon-separated.csv", mapping=folder / "semicolon-separated.toml"
     )
@@ -189,8 +197,9 @@ def test_field_sample_semicolon_separated_csv_loads_with_its_mapping():
     ]
 
 
-def test_field_sample_ciso_assistant_export_each_file_has_its_own_delimiter():
-    folder = shared_path("samples", "field", "ciso-assistant-audit-export")
+@pytest.mark.shared
+def test_field_sample_ciso_assistant_export_each_file_has_its_own_delimiter(field):
+    folder = field / "ciso-assistant-audit-export"
     report = Report()
     audit = read_csv_files([folder / "audit_export.csv"], "audit", report).sheets["audit_export"]
     systems = read_csv_files([folder / "systems.csv"], "systems", report).sheets["systems"]
@@ -237,8 +246,9 @@ def european_mapping(locale: str | None):
     return dataclasses.replace(mapping, locale=locale)
 
 
-def test_field_sample_european_numbers_refuses_the_ambiguous_one_without_a_locale():
-    path = shared_path("samples", "field", "european-numbers-as-text.xlsx")
+@pytest.mark.shared
+def test_field_sample_european_numbers_refuses_the_ambiguous_one_without_a_locale(field):
+    path = field / "european-numbers-as-text.xlsx"
     with pytest.raises(nistpf.InventoryError) as caught:
         nistpf.load_inventory(path)
     issues = caught.value.issues
@@ -257,12 +267,13 @@ def test_field_sample_european_numbers_refuses_the_ambiguous_one_without_a_local
     assert warnings.loc["2,5", "code"] == "decimal-comma"
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize(
     ("locale", "crm_records"),
     [("de-DE", 12400), ("fr", 12400), ("en-US", 12)],  # en: 12.4 records, rounded
 )
-def test_field_sample_european_numbers_with_a_declared_locale(locale, crm_records):
-    path = shared_path("samples", "field", "european-numbers-as-text.xlsx")
+def test_field_sample_european_numbers_with_a_declared_locale(field, locale, crm_records):
+    path = field / "european-numbers-as-text.xlsx"
     inventory = nistpf.load_inventory(path, mapping=european_mapping(locale))
     assert inventory.systems["records"].tolist() == [crm_records, 2_500_000]
     assert inventory.controls["maturity"].tolist() == [2.5]
