@@ -13,7 +13,6 @@ import pytest
 import nistpf
 from nistpf.cli import main
 from nistpf.inventory.draft import WORDS_PATH, draft_mapping, word_score, write_draft
-from tests.conftest import shared_path
 from tests.inventory_files import write_workbook
 
 REAL_WORLD = [
@@ -34,8 +33,8 @@ def _columns(draft: str, sheet: str = "Systems") -> dict:
 
 
 @pytest.mark.parametrize("name", REAL_WORLD)
-def test_the_draft_of_each_real_world_sample_validates(tmp_path, name, capsys):
-    source = shared_path("samples", "real-world", name)
+def test_the_draft_of_each_real_world_sample_validates(real_world, tmp_path, name, capsys):
+    source = real_world / name
     out = tmp_path / "draft.toml"
     assert main(["map", str(source), "-o", str(out)]) == 0
     assert main(["validate", str(source), "--mapping", str(out)]) == 0
@@ -71,8 +70,10 @@ def test_the_draft_of_each_real_world_sample_validates(tmp_path, name, capsys):
         ),
     ],
 )
-def test_real_world_drafts_guess_the_columns_a_consultant_would(name, expected, header_row):
-    draft = draft_mapping(shared_path("samples", "real-world", name))
+def test_real_world_drafts_guess_the_columns_a_consultant_would(
+    real_world, name, expected, header_row
+):
+    draft = draft_mapping(real_world / name)
     assert tomllib.loads(draft)["sheets"]["Systems"]["header_row"] == header_row
     columns = _columns(draft)
     assert {k: columns[k] for k in expected} == expected
