@@ -470,9 +470,10 @@ def test_an_unknown_locale_is_an_error_listing_the_accepted_ones(tmp_path, decla
     issues = caught.value.issues
     row = issues[issues["code"] == "unknown-locale"].iloc[0]
     assert (row["sheet"], row["excel_row"], row["value"]) == ("About", 3, declared)
-    assert row["problem"] == f"About (row 3): {declared!r} is not a locale nistpf knows; use " + (
-        "a language code (en, de, fr, es, it, nl, pt), alone or with a region: de-DE, fr-FR, "
-        "en-US, pt-BR, de-CH …"
+    assert row["problem"] == f"About (row 3): {declared!r} is not a locale nistpf knows"
+    assert row["hint"] == (
+        "use a language code (en, de, fr, es, it, nl, pt), alone or with a region: de-DE, "
+        "fr-FR, en-US, pt-BR, de-CH …"
     )
 
 
@@ -685,3 +686,28 @@ def test_a_grouped_or_converted_number_past_int64_is_refused_not_overflowed(tmp_
     assert errors[["excel_row", "column", "code"]].values.tolist() == [
         [2, "records", "invalid-number"]
     ]
+
+
+def test_a_locale_in_a_mapping_file_reads_the_number_and_an_unknown_one_is_an_error(tmp_path):
+    (tmp_path / "register.csv").write_bytes(
+        b"system_id;name;records\r\nCRM-01;Kunden-CRM;12.400\r\n"
+    )
+    columns = (
+        '[sheets.Systems]\nsource = "register"\n[sheets.Systems.columns]\n'
+        'system_id = "system_id"\nname = "name"\nrecords = "records"\n'
+    )
+    (tmp_path / "de.toml").write_text('locale = "de-DE"\n' + columns, encoding="utf-8")
+    inventory = nistpf.load_inventory(tmp_path / "register.csv", mapping=tmp_path / "de.toml")
+    assert inventory.systems["records"].tolist() == [12400]
+    # a well-formed tag of a language nistpf has no words for (Serbian)
+    (tmp_path / "sr.toml").write_text('locale = "sr-RS"\n' + columns, encoding="utf-8")
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(tmp_path / "register.csv", mapping=tmp_path / "sr.toml")
+    issues = caught.value.issues.query("severity == 'error'")
+    assert sorted(issues[["sheet", "column", "value", "code", "problem"]].values.tolist()) == [
+        ["register.csv", "records", "12.400", "ambiguous-number",
+         "'12.400' is ambiguous: 12400 if '.' groups thousands, 12.4 if it is the decimal "
+         "separator"],
+        ["sr.toml", "locale", "sr-RS", "unknown-locale",
+         "the mapping sr.toml: 'sr-RS' is not a locale nistpf knows"],
+    ]  # fmt: skip
