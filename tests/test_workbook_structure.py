@@ -20,7 +20,7 @@ from nistpf.inventory.mapping import ColumnMapping, ColumnRef, SheetMapping
 from nistpf.inventory.read import read_source
 from nistpf.inventory.report import Report
 from nistpf.inventory.structure import cell_range, column_index, column_letters, range_ref
-from nistpf.inventory.tables import row_ranges
+from nistpf.inventory.tables import header_cells, row_ranges
 from tests.conftest import shared_path
 from tests.hostile import deeply_merged_regions
 from tests.inventory_files import CONTROLS, FLOWS
@@ -202,6 +202,13 @@ def test_a_two_row_header_with_headers_merged_down_and_a_group_header(tmp_path):
     [header] = rows(inventory.issues, "merged-header")
     assert header["excel_row"] == 2
     assert "A 'System ID', B 'Name', C 'Processor Name'" in header["problem"]
+    raw = read_source(tmp_path / "two.xlsx", Report()).sheets["Systems"]
+    assert header_cells(raw, 1) == [
+        "System ID",
+        "Name",
+        "Processor Name",
+        "Processor Contact details",
+    ]
     # the mapping names the joined headers
     mapping = systems_mapping(
         system_id=ColumnRef(header="System ID"),

@@ -286,6 +286,14 @@ def read_table(
     return table
 
 
+def header_cells(raw: RawSheet, index: int) -> list[str]:
+    """The header row ``raw.rows[index]`` as :func:`read_table` reads it, for tools that show a
+    sheet's headers (``nistpf map``): each merged header given to every column it covers, group
+    headers merged above it joined with the headers below ("Processor Name"). Reports nothing."""
+    quiet = Report()
+    return _header_cells(raw, index, _merges(raw, quiet), 0, None, quiet, group=True)
+
+
 def _no_header_hint(spec: Sheet, wanted: dict[str, str], mapping: SheetMapping | None) -> str:
     """What the header row must hold: the mapping's client headers when a mapping is used."""
     if mapping is None:
