@@ -8,6 +8,7 @@ or raise :class:`nistpf.InventoryError` carrying the whole validation report.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from nistpf.errors import (
 )
 from nistpf.framework import Framework, framework, versions
 from nistpf.inventory import limits, model
-from nistpf.inventory.mapping import ColumnMapping, load_mapping
+from nistpf.inventory.locale import ACCEPTED as ACCEPTED_LOCALES
+from nistpf.inventory.locale import Convention, UnknownLocaleError, convention
+from nistpf.inventory.mapping import ColumnMapping, load_mapping, skip_key
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.read import RawBook, RawSheet, Unreadable, read_source
 from nistpf.inventory.report import Report
@@ -35,6 +38,7 @@ from nistpf.inventory.schema import (
     ALL_SYSTEMS,
     EXTERNAL_PREFIX,
     SHEETS,
+    STATUSES,
     TYPE_SELECTOR,
     Column,
     Sheet,
@@ -48,11 +52,11 @@ from nistpf.inventory.values import (
     Noted,
     ReadAs,
     choice_reader,
+    count_reader,
+    days_reader,
     is_blank,
     level_reader,
-    read_count,
     read_date,
-    read_days,
     read_tier,
     read_yesno,
     selector_reader,
@@ -69,7 +73,7 @@ _TEXTUAL = _PLAIN | _LISTS
 def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
     """Load and validate an inventory.
 
-    ``source``: an ``.xlsx``/``.xlsm`` path, a folder of CSV files (one per sheet, named after
+    ``source``: an ``.xlsx``/``.xlsm``/``.ods`` path, a CSV folder (one per sheet, named after
     the sheet), or a dict of sheet name → DataFrame. ``mapping``: a TOML mapping file (or dict)
     for a client's own layout. Raises :class:`UnreadableInventoryError` when the source cannot
     be read at all, :class:`InventoryError` when the report has errors; warnings stay on
@@ -116,6 +120,12 @@ class _Loader:
         self.fw: Framework = framework()
         self.scale: Scale = scale(DEFAULT_SCALE)
         self.version = self.fw.version
+        # The number convention the consultant declared (mapping, then About); None: undeclared.
+        self.locale: Convention | None = None
+        if mapping is not None and getattr(mapping, "locale", None):
+            by = "the mapping" + ("" if mapping.name == "mapping" else f" {mapping.name}")
+            where = {"sheet": mapping.name, "column": "locale", "value": mapping.locale}
+            self._declare_locale(mapping.locale, by, where)
 
     # -- sheets ------------------------------------------------------------------------------
     def _locate(self) -> dict[str, RawSheet]:
@@ -194,6 +204,11 @@ class _Loader:
             self.book.kind == "csv" and len(self.book.sheets) == 1 and len(self.mapping.sheets) == 1
         )
         for sheet_name, sheet_mapping in self.mapping.sheets.items():
+            if sheet_mapping.file:
+                raw = self._other_file(sheet_name, sheet_mapping)
+                if raw is not None:
+                    found[sheet_name] = raw
+                continue
             raw = by_fold.get(fold(sheet_mapping.source))
             if raw is None:
                 raw = by_fold.get(fold(Path(sheet_mapping.source).stem))
@@ -212,15 +227,74 @@ class _Loader:
             found[sheet_name] = raw
         return found
 
+    def _other_file(self, sheet_name: str, sheet_mapping: Any) -> RawSheet | None:
+        """The sheet a mapping takes from another file (``file = "controls.xlsx"``): relative to
+        the source's folder (the source itself when it is a folder) or absolute, read under the
+        same bounds as the source; its sheet is ``source``, or the file's one CSV. A workbook's
+        sheet is named ``file: sheet`` in the report, so two workbooks' sheets are told apart."""
+        file = sheet_mapping.file
+        path = Path(file).expanduser()
+        here = getattr(self, "path", None)
+        if not path.is_absolute():
+            if here is None:
+                self.report.error(
+                    "mapped-file-missing",
+                    f"the mapping takes {sheet_name} from {file!r}, but the source is not a "
+                    "file or folder that it could be relative to",
+                    sheet=file,
+                    hint="write the file's absolute path in the mapping",
+                )
+                return None
+            path = (here if here.is_dir() else here.parent) / path
+        books = self.__dict__.setdefault("_other_books", {})
+        book = books.get(path.resolve())
+        if book is None:
+            try:
+                book = books[path.resolve()] = read_source(path, self.report)
+            except Unreadable as reason:
+                self.report.error(
+                    reason.code,
+                    f"{file} (the mapping's file for {sheet_name}): {reason.problem}",
+                    sheet=file,
+                    hint=reason.hint,
+                )
+                return None
+        if book.kind == "csv" and len(book.sheets) == 1:
+            return next(iter(book.sheets.values()))
+        wanted = {fold(sheet_mapping.source), fold(Path(sheet_mapping.source).stem)}
+        for name, raw in book.sheets.items():
+            if wanted & {fold(name), fold(raw.name)}:
+                if book.kind == "csv":
+                    return raw
+                return dataclasses.replace(raw, name=f"{path.name}: {raw.name}")
+        self.report.error(
+            "mapped-sheet-missing",
+            f"the mapping's source {sheet_mapping.source!r} for {sheet_name} is not in {file}",
+            sheet=file,
+            hint="sheets found: " + ", ".join(raw.name for raw in book.sheets.values()),
+        )
+        return None
+
     def _table(self, spec: Sheet, raw: RawSheet) -> Table | None:
         sheet_mapping = self.mapping.sheets.get(spec.name) if self.mapping else None
         table = read_table(raw, spec, self.report, sheet_mapping)
         if table is None:
             return None
         if sheet_mapping:
+            for header, skipped in sheet_mapping.skip.items():
+                self._skip(table, spec.name, header, skipped)
+            for column, ref in sheet_mapping.columns.items():
+                if ref.has_constant:
+                    self._constant(table, spec.column(column), ref.constant)
             for column, rewrites in sheet_mapping.values.items():
                 if column in table.columns:
-                    table.columns[column] = _rewrite(table.columns[column], rewrites)
+                    levels = (
+                        {fold(s): v for s, v in self.scale.status_defaults.items()}
+                        if spec.column(column).kind == "level"
+                        else {}
+                    )
+                    table.columns[column], used = _rewrite(table.columns[column], rewrites, levels)
+                    self._report_status_levels(table, column, used)
         for column in spec.required_columns:
             if column not in table.columns:
                 self.report.error(
@@ -234,6 +308,102 @@ class _Loader:
                 )
         return table
 
+    def _skip(self, table: Table, sheet_name: str, header: str, skipped: tuple[str, ...]) -> None:
+        """Drop the rows whose client column ``header`` holds one of ``skipped`` (compared as
+        :func:`skip_key` does; ``""`` is a blank cell), with one warning for the rule saying how
+        many rows, which, and holding what. A header the sheet does not have is an error."""
+        key = fold(header)
+        values = next(
+            (table.columns[c] for c, shown in table.headers.items() if fold(shown) == key),
+            None,
+        )
+        if values is None:
+            values = next((v for h, v in table.extras.items() if fold(h) == key), None)
+        if values is None:
+            self.report.error(
+                "skip-column-missing",
+                f"the mapping skips {sheet_name} rows by {header!r}, but the header row has no "
+                "such column",
+                sheet=table.sheet,
+                excel_row=table.header_row,
+                column=header,
+                hint="headers found: "
+                + ", ".join(dict.fromkeys([*table.headers.values(), *table.extras])),
+            )
+            return
+        wanted = set(skipped)
+        keys = [skip_key(v) for v in values]
+        drop = [i for i, k in enumerate(keys) if k in wanted]
+        if not drop:
+            return
+        counts: dict[str, list] = {}  # skip key -> [the value as first written, rows]
+        for i in drop:
+            entry = counts.setdefault(keys[i], [text(values[i]) if keys[i] else "", 0])
+            entry[1] += 1
+        held = " or ".join(
+            (f"{shown!r}" if shown else "blank") + f" ({rows})" for shown, rows in counts.values()
+        )
+        numbers = [table.numbers[i] for i in drop]
+        self.report.warning(
+            "rows-skipped",
+            f"{len(drop)} row{'s' * (len(drop) != 1)} not read as {sheet_name} (the mapping's "
+            "skip rule): "
+            f"{header} is {held}; rows {_ranges(numbers)}",
+            sheet=table.sheet,
+            excel_row=numbers[0],
+            column=header,
+            value=", ".join(shown or "(blank)" for shown, _ in counts.values()),
+            hint=f"take the value out of the mapping's skip rule for {header} to load these rows",
+        )
+        kept = sorted(set(range(len(table))) - set(drop))
+        table.numbers = [table.numbers[i] for i in kept]
+        table.columns = {k: [v[i] for i in kept] for k, v in table.columns.items()}
+        table.extras = {k: [v[i] for i in kept] for k, v in table.extras.items()}
+
+    def _constant(self, table: Table, column: Column, value: Any) -> None:
+        """Give every row of ``table`` the mapping's constant for ``column``. It is read as a
+        cell of that column would be; a constant that cannot be read is one error (and the
+        column stays unmapped), not one per row."""
+        if column.kind in _TEXTUAL:
+            result = _checked_text([value]).get(0, value)
+        else:
+            result = self._reader(column)(value)
+        where = f"{column.name} (the mapping's constant)"
+        if result.__class__ is Bad:
+            self.report.error(
+                result.code,
+                f"the mapping's constant {value!r} for {column.name} cannot be read: "
+                + result.problem,
+                sheet=table.sheet,
+                column=where,
+                value=value,
+                hint=f"{result.hint}; correct the constant in the mapping",
+            )
+            return
+        table.columns[column.name] = [value] * len(table)
+        table.headers[column.name] = where
+
+    def _report_status_levels(self, table: Table, column: str, used: dict) -> None:
+        """One warning per control status a mapping's rewrite named for a level column: the
+        level it stands for on this assessment's scale, and which client values, on how many
+        rows, were read so."""
+        for status, (first, raws, rows) in used.items():
+            level = self.scale.status_defaults[status]
+            written = ", ".join(repr(r) for r in raws)
+            self.report.warning(
+                "status-level",
+                f"{written} read as {level} ({self.scale.label(level)}) for {column}: the "
+                f"mapping rewrites it to {status!r}, which stands for level {level} on the "
+                f"{self.scale.name} scale (as for a control that is {status})"
+                + (f", on {rows} rows" if rows > 1 else ""),
+                sheet=table.sheet,
+                excel_row=table.numbers[first],
+                column=table.header(column),
+                value=raws[0],
+                hint="rewrite it to a level of the scale instead if the client's result means "
+                "another level",
+            )
+
     # -- cells -------------------------------------------------------------------------------
     def _reader(self, column: Column) -> Callable[[Any], Any]:
         kind = column.kind
@@ -241,8 +411,8 @@ class _Loader:
             return choice_reader(column)
         return {
             "yesno": read_yesno,
-            "count": _bounded(read_count),
-            "days": _bounded(read_days),
+            "count": _bounded(count_reader(self.locale)),
+            "days": _bounded(days_reader(self.locale)),
             "level": level_reader(self.scale),
             "tier": read_tier,
             "date": read_date,
@@ -316,10 +486,16 @@ class _Loader:
                 continue
             if result is _BLANK:
                 if column.required:
+                    merged = table.merged_blanks.get((number, name))  # blank because of a merge
                     self.report.error(
                         "blank-required",
-                        f"{name} is required but the cell is blank",
-                        hint=f"fill in {name}: {column.description}",
+                        f"{name} is required but the cell is blank"
+                        + (f": {merged}" if merged else ""),
+                        hint=(
+                            f"unmerge the cells and fill in {name} on each row"
+                            if merged
+                            else f"fill in {name}: {column.description}"
+                        ),
                         **where,
                     )
             elif result.__class__ is Bad:
@@ -488,6 +664,33 @@ class _Loader:
             path=self.path,
         )
 
+    def _declare_locale(self, declared: str, by: str, where: dict[str, Any]) -> None:
+        """Take the locale ``by`` (the mapping, or About) declares: counts and durations that
+        read differently in the two conventions are read by it. An unknown locale, or a second
+        declaration with the other decimal separator, is an error naming both."""
+        try:
+            declared_as = convention(declared)
+        except UnknownLocaleError:
+            self.report.error(
+                "unknown-locale",
+                f"{by}: {declared!r} is not a locale nistpf knows",
+                hint="use " + ACCEPTED_LOCALES,
+                **where,
+            )
+            return
+        if self.locale is not None and self.locale.decimal != declared_as.decimal:
+            self.report.error(
+                "conflicting-locales",
+                f"{by} declares the locale {declared_as.describe()}, but {self._locale_by} "
+                f"declares {self.locale.describe()}",
+                hint="keep one locale: the one the client's numbers are written in",
+                **where,
+            )
+            self.locale = None  # neither is trusted: ambiguous numbers stay refused
+            return
+        if self.locale is None:
+            self.locale, self._locale_by = declared_as, by
+
     def _about(self, raw: RawSheet | None) -> pd.DataFrame:
         if raw is None:
             return pd.DataFrame(columns=model.ABOUT_COLUMNS, dtype=object)
@@ -519,6 +722,9 @@ class _Loader:
                         sheet=raw.name, excel_row=number, column="value", value=value,
                         hint="use one of: " + ", ".join(BUILT_IN),
                     )  # fmt: skip
+            elif name == "locale":
+                where = {"sheet": raw.name, "excel_row": number, "column": "value", "value": value}
+                self._declare_locale(shown_value, f"About (row {number})", where)
             elif name == "date":
                 parsed = read_date(value)
                 if isinstance(parsed, Bad):
@@ -891,14 +1097,39 @@ def _empty(column: Column) -> Any:
     return None
 
 
-def _rewrite(values: list[Any], rewrites: dict[str, str]) -> list[Any]:
+def _rewrite(
+    values: list[Any], rewrites: dict[str, str], levels: dict[str, int] | None = None
+) -> tuple[list[Any], dict[str, tuple[int, list[str], int]]]:
+    """``values`` with a mapping's rewrites applied (exact text first, then folded). ``levels``
+    (folded control status → level, for a level column) turns a rewrite to a status into that
+    level. Returns the values, and per status used: (first index, client values, rows)."""
     exact = dict(rewrites)
     folded = {fold(k): v for k, v in rewrites.items()}
+    statuses = {fold(s): s for s in STATUSES}
     out = []
-    for value in values:
+    used: dict[str, tuple[int, list[str], int]] = {}
+    for index, value in enumerate(values):
         written = text(value) if not is_blank(value) else ""
-        out.append(exact.get(written, folded.get(fold(written), value)) if written else value)
-    return out
+        new = exact.get(written, folded.get(fold(written), value)) if written else value
+        if levels and new is not value and fold(new) in levels:
+            status = statuses[fold(new)]
+            first, raws, rows = used.get(status, (index, [], 0))
+            used[status] = (first, raws if written in raws else [*raws, written], rows + 1)
+            new = levels[fold(new)]
+        out.append(new)
+    return out, used
+
+
+def _ranges(numbers: list[int]) -> str:
+    """Row numbers as a consultant reads them: ``2-3, 12, 20-25`` (at most 40 ranges)."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    shown = [f"{a}-{b}" if b > a else str(a) for a, b in spans[:40]]
+    return ", ".join(shown) + (", …" if len(spans) > 40 else "")
 
 
 # Nullable types for the columns that are not text, tuples or dates.

@@ -620,6 +620,13 @@ ABOUT_FIELDS = (
         "Assessment scale: tiers (0-4, default), cmmi (0-5) or implementation (0-3)",
         synonyms=("assessment scale",),
     ),
+    Column(
+        "locale",
+        "text",
+        "The locale the client's numbers are written in (de-DE, fr, en-US): it decides a "
+        "number such as 12.400 that reads differently in the two conventions",
+        synonyms=("language", "number format", "sprache", "langue", "idioma", "lingua", "taal"),
+    ),
 )
 
 ABOUT = Sheet(
