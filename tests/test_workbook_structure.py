@@ -570,3 +570,23 @@ def test_cell_references_and_ranges():
     assert range_ref(7, 0, 7, 0) == "A7"
     assert row_ranges([9, 3, 4, 5]) == "3-5, 9"
     assert row_ranges(list(range(1, 40, 2)), limit=2) == "1, 3, … and 18 more"
+
+
+def test_a_column_with_values_but_no_header_is_one_warning_naming_its_letter(tmp_path):
+    """Values under a blank header cell (column F here) and right of the last header (column H)
+    cannot be read as anything; each such column is one warning with its letter, how many
+    values and the first row, never a silent drop or a warning per row."""
+    systems = [
+        [*HEADER, None, "notes", None],
+        ["CRM-01", "CRM", "CRM", "High", "yes", "kept under no header", "a", None],
+        ["WEB-01", "Web", "Chatbot", "Low", "yes", "also here", "b", "stray"],
+        ["APP-01", "App", "Other", "Low", "yes", None, None, None],
+    ]
+    issues = load(build(tmp_path / "unheaded.xlsx", systems)).issues
+    found = rows(issues, "cells-without-header")
+    assert [(r["column"], r["excel_row"], r["value"]) for r in found] == [
+        ("F", 2, "kept under no header"),
+        ("H", 3, "stray"),
+    ]
+    assert "column F holds 2 values under a blank header" in found[0]["problem"]
+    assert "column H holds 1 value right of the last header" in found[1]["problem"]

@@ -152,6 +152,46 @@ def _assign(
     return assigned
 
 
+def _report_unheaded(
+    raw: RawSheet,
+    header_cells: list[str],
+    filled_masks: list[Any],
+    keep: Any,
+    numbers: list[int],
+    left: int,
+    report: Report,
+) -> None:
+    """One warning per column that holds values in the data rows but has no header (a blank
+    header cell, or cells right of the last header): nistpf cannot tell what they are, so they
+    are not read, and the report says which column, how many values and on which rows."""
+    last = max((p for p, header in enumerate(header_cells) if header), default=-1)
+    for position, mask in enumerate(filled_masks):
+        if position < len(header_cells) and header_cells[position]:
+            continue
+        rows = np.flatnonzero(mask & keep)
+        if not len(rows):
+            continue
+        letter = column_letters(left + position)
+        where = "right of the last header" if position > last else "under a blank header"
+        count = len(rows)
+        report.warning(
+            "cells-without-header",
+            f"column {letter} holds {count} value{'s' * (count != 1)} {where}; "
+            f"{'they were' if count != 1 else 'it was'} not read",
+            sheet=raw.name,
+            excel_row=numbers[rows[0]],
+            column=letter,
+            value=_first_value(raw, numbers[rows[0]], left + position),
+            hint=f"give column {letter} a header in the header row (the mapping can then name "
+            "it), or delete its cells",
+        )
+
+
+def _first_value(raw: RawSheet, excel_row: int, column: int) -> Any:
+    row = raw.rows[raw.numbers.index(excel_row)]
+    return row[column] if column < len(row) else None
+
+
 def _is_description_row(row: list[Any], assigned: dict[str, int], spec: Sheet) -> bool:
     descriptions = {c.name: c.description for c in spec.columns}
     return any(
@@ -243,16 +283,7 @@ def read_table(
                 value=rows[row][position],
                 hint="delete the row, or fill in the entry's other columns",
             )
-    width = len(header_cells)
-    beyond = np.sum(filled_masks[width:], axis=0) if len(filled_masks) > width else None
-    for row in np.flatnonzero(keep & (beyond > 0)) if beyond is not None else []:
-        report.warning(
-            "cells-without-header",
-            "cells to the right of the last header are ignored",
-            sheet=raw.name,
-            excel_row=numbers[row],
-            hint="give the column a header, or remove the cells",
-        )
+    _report_unheaded(raw, header_cells, filled_masks, keep, numbers, left, report)
     kept = np.flatnonzero(keep)
     table.numbers = [numbers[i] for i in kept]
     extras_at = _extra_names(header_cells, used)
