@@ -469,3 +469,19 @@ def test_a_merged_range_in_an_ods_fills_its_cells_with_one_warning_as_in_an_xlsx
     assert inventory.issues[["code", "sheet", "excel_row", "column"]].values.tolist() == [
         ["merged-cells-filled", "Systems", 2, "criticality"]
     ]
+
+
+def test_the_ods_scan_refuses_a_dtd_itself_and_malformed_xml_is_a_damaged_file(tmp_path):
+    from defusedxml import DTDForbidden
+
+    from nistpf.inventory import ods
+
+    laughs = CASES["ods_entity_bomb_in_content_xml"].build(tmp_path)
+    with zipfile.ZipFile(laughs) as archive, pytest.raises(DTDForbidden):
+        ods.scan_content(archive)  # the reader's first scan refuses it before this one runs
+    broken = crafted_ods(
+        tmp_path / "broken.ods", {"S": ods_rows([["x"]])}, parts={"content.xml": "<office:doc"}
+    )
+    error = load(broken)
+    assert error.issues.loc[0, "code"] == "damaged"
+    assert "\n" not in str(error)

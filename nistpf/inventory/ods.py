@@ -35,18 +35,21 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
-from defusedxml import ElementTree
+from defusedxml import DTDForbidden, ElementTree
 
-_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+# Names as expat gives them: the namespace URI and the local name joined by "}".
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 
 _TABLE_TAG = _TABLE + "table"
 _ROW_TAG = _TABLE + "table-row"
 _CELL_TAG = _TABLE + "table-cell"
 _COVERED_TAG = _TABLE + "covered-table-cell"
+_CELL_TAGS = frozenset({_CELL_TAG, _COVERED_TAG})
 _COLUMN_TAG = _TABLE + "table-column"
 _RANGE_TAG = _TABLE + "database-range"
 _CONDITION_TAGS = frozenset(_TABLE + tag for tag in ("filter-condition", "filter-set-item"))
@@ -138,75 +141,120 @@ class Table:
 
 def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[str, Table]:
     """Every table of an OpenDocument spreadsheet's ``content.xml``, by name, in one streaming
-    pass that keeps only the open elements (and the one cell being read) in memory. Raises what
-    a damaged archive or XML raises (:mod:`zipfile`, :mod:`zlib`, ``ParseError``, defusedxml's
-    refusal of a DTD); the caller turns that into a one-line message."""
-    tables: dict[str, Table] = {}
-    table: Table | None = None
-    open_elements: list = []
-    depth = 0  # of nested table:table elements (a table inside a cell is not a sheet)
-    in_cell = 0
-    row = col = 0  # 0-based position of the row being read and of its next cell
-    row_repeat = 1
-    row_last = 0  # 1-based column of the last value in the row being read
-    filter_range: str | None = None  # the address of the database range being read
-    filters: list[str] = []  # the addresses of the database ranges with filter conditions
-    with archive.open(part) as stream:
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
-            tag = element.tag
-            if event == "start":
-                open_elements.append(element)
-                if tag == _TABLE_TAG:
-                    depth += 1
-                    if depth == 1:
-                        name = element.get(_TABLE + "name", "")
-                        table = tables.setdefault(name, Table(name))
-                        row = 0
-                elif depth == 1 and tag == _ROW_TAG and not in_cell:
-                    row_repeat = _count(element.get(_ROWS_REPEATED))
-                    col = row_last = 0
-                    if table is not None and element.get(_VISIBILITY) in _HIDDEN:
-                        table.hidden_row_runs.append((row, row_repeat))
-                elif depth == 1 and tag == _COLUMN_TAG and table is not None and not in_cell:
-                    repeat = _count(element.get(_COLUMNS_REPEATED))
-                    if element.get(_VISIBILITY) in _HIDDEN:
-                        table.hidden_column_runs.append((table.columns, repeat))
-                    table.columns = min(table.columns + repeat, _MAX_COUNT)
-                elif depth == 0 and tag == _RANGE_TAG:
-                    filter_range = element.get(_TABLE + "target-range-address", "")
-                elif depth == 1 and tag in (_CELL_TAG, _COVERED_TAG):
-                    in_cell += 1
-                continue
-            open_elements.pop()
-            if depth == 1 and table is not None and tag in (_CELL_TAG, _COVERED_TAG):
-                in_cell -= 1
-                if not in_cell:
-                    repeat = _count(element.get(_COLUMNS_REPEATED))
-                    if _cell(table, element, tag, row, row_repeat, col, repeat):
-                        row_last = min(col + repeat, _MAX_COUNT)
-                    col = min(col + repeat, _MAX_COUNT)
-            elif depth == 1 and table is not None and tag == _ROW_TAG and not in_cell:
-                if row_last:
-                    table.max_row = min(row + row_repeat, _MAX_COUNT)
-                    table.max_col = max(table.max_col, row_last)
-                row = min(row + row_repeat, _MAX_COUNT)
-            elif tag == _TABLE_TAG:
-                depth -= 1
-            elif tag in _CONDITION_TAGS and filter_range and depth == 0:
-                filters.append(filter_range)
-                filter_range = None
-            elif tag == _RANGE_TAG:
-                filter_range = None
-            if not in_cell and open_elements:
-                # Done with it: drop it from its parent, so memory holds only the open path.
-                parent = open_elements[-1]
-                if len(parent) and parent[-1] is element:
-                    del parent[-1]
-    for address in filters:
+    pass (expat, 1 MiB at a time, no tree built) that holds only the cell being read. Raises
+    what a damaged archive or XML raises (:mod:`zipfile`, :mod:`zlib`, ``ParseError``) and
+    defusedxml's ``DTDForbidden`` for a DTD (which the reader's first scan has refused before);
+    the caller turns each into a one-line message."""
+    scanner = _Scanner()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.StartElementHandler = scanner.start
+    parser.EndElementHandler = scanner.end
+    parser.CharacterDataHandler = scanner.data
+    try:
+        with archive.open(part) as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                parser.Parse(block, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        raise ElementTree.ParseError(f"{part}: {error}") from error
+    tables = scanner.tables
+    for address in scanner.filters:
         sheet, reference = _range_address(address)
         if sheet in tables and reference:
             tables[sheet].filter = tables[sheet].filter or reference
     return tables
+
+
+def _refuse_dtd(*_) -> None:
+    raise DTDForbidden(None, None, None)
+
+
+class _Scanner:
+    """expat's handlers for :func:`scan_content`: positions are counted as the grid has them,
+    repeated rows and cells as one run each."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Table] = {}
+        self.table: Table | None = None
+        self.depth = 0  # of nested table:table elements (a table inside a cell is not a sheet)
+        self.cell: tuple[str, dict] | None = None  # the cell being read: its tag and attributes
+        self.inner = 0  # elements open inside that cell
+        self.paragraphs: list[list[str]] = []  # the text of its text:p children
+        self.in_paragraph = False
+        self.row = self.col = 0  # 0-based: the row being read, the next cell's column
+        self.row_repeat = 1
+        self.row_last = 0  # 1-based column of the last value in the row being read
+        self.filter_range: str | None = None  # the address of the database range being read
+        self.filters: list[str] = []  # the addresses of database ranges with filter conditions
+
+    def start(self, tag: str, attributes: dict) -> None:
+        if self.cell is not None:
+            self.inner += 1
+            if self.inner == 1 and tag == _PARAGRAPH_TAG:
+                self.in_paragraph = True
+                self.paragraphs.append([])
+            return
+        if tag == _TABLE_TAG:
+            self.depth += 1
+            if self.depth == 1:
+                name = attributes.get(_TABLE + "name", "")
+                self.table = self.tables.setdefault(name, Table(name))
+                self.row = 0
+            return
+        table = self.table
+        if self.depth == 0:
+            if tag == _RANGE_TAG:
+                self.filter_range = attributes.get(_TABLE + "target-range-address", "")
+        elif tag in _CELL_TAGS:
+            self.cell, self.inner, self.paragraphs = (tag, attributes), 0, []
+        elif tag == _ROW_TAG and table is not None:
+            self.row_repeat = _count(attributes.get(_ROWS_REPEATED))
+            self.col = self.row_last = 0
+            if attributes.get(_VISIBILITY) in _HIDDEN:
+                table.hidden_row_runs.append((self.row, self.row_repeat))
+        elif tag == _COLUMN_TAG and table is not None:
+            repeat = _count(attributes.get(_COLUMNS_REPEATED))
+            if attributes.get(_VISIBILITY) in _HIDDEN:
+                table.hidden_column_runs.append((table.columns, repeat))
+            table.columns = min(table.columns + repeat, _MAX_COUNT)
+
+    def end(self, tag: str) -> None:
+        if self.cell is not None:
+            if self.inner:
+                if self.inner == 1 and tag == _PARAGRAPH_TAG:
+                    self.in_paragraph = False
+                self.inner -= 1
+                return
+            cell_tag, attributes = self.cell
+            self.cell = None
+            if self.table is None:
+                return
+            repeat = _count(attributes.get(_COLUMNS_REPEATED))
+            text = "\n".join("".join(parts) for parts in self.paragraphs)
+            at = (self.row, self.row_repeat, self.col, repeat)
+            if _cell(self.table, cell_tag, attributes, text, at):
+                self.row_last = min(self.col + repeat, _MAX_COUNT)
+            self.col = min(self.col + repeat, _MAX_COUNT)
+        elif tag == _TABLE_TAG:
+            self.depth -= 1
+        elif tag == _ROW_TAG and self.depth == 1 and self.table is not None:
+            if self.row_last:
+                self.table.max_row = min(self.row + self.row_repeat, _MAX_COUNT)
+                self.table.max_col = max(self.table.max_col, self.row_last)
+            self.row = min(self.row + self.row_repeat, _MAX_COUNT)
+        elif tag in _CONDITION_TAGS and self.filter_range and self.depth == 0:
+            self.filters.append(self.filter_range)
+            self.filter_range = None
+        elif tag == _RANGE_TAG:
+            self.filter_range = None
+
+    def data(self, text: str) -> None:
+        if self.in_paragraph:
+            self.paragraphs[-1].append(text)
 
 
 # "'Sheet name'.A1:'Sheet name'.E20", "Systems.$A$1:.$E$20" (OpenDocument 1.3 part 3, §9.2.5)
@@ -238,29 +286,27 @@ def _count(value: str | None) -> int:
     return max(1, min(int(value[:12]), _MAX_COUNT))
 
 
-def _cell(table: Table, element, tag: str, row: int, rows: int, col: int, cols: int) -> bool:
-    """Note the cell's merge, error or unsaved formula; True when it holds a value."""
-    value_type = element.get(_VALUE_TYPE)
-    formula = element.get(_FORMULA)
-    text = "\n".join(
-        "".join(paragraph.itertext()) for paragraph in element.iterfind(_PARAGRAPH_TAG)
-    )
+def _cell(table: Table, tag: str, attributes: dict, text: str, at: tuple) -> bool:
+    """Note the cell's merge, error or unsaved formula (``at``: first row, rows repeated, first
+    column, columns repeated); True when it holds a value."""
+    value_type = attributes.get(_VALUE_TYPE)
+    formula = attributes.get(_FORMULA)
     if tag == _CELL_TAG:
-        spans = (_count(element.get(_ROWS_SPANNED)), _count(element.get(_COLUMNS_SPANNED)))
+        spans = (_count(attributes.get(_ROWS_SPANNED)), _count(attributes.get(_COLUMNS_SPANNED)))
         if spans != (1, 1):
-            table.merge_runs.append((row, rows, col, cols, *spans))
-    if element.get(_CALCEXT + "value-type") == "error" or (
+            table.merge_runs.append((*at, *spans))
+    if attributes.get(_CALCEXT + "value-type") == "error" or (
         formula and _ERROR_TEXT.fullmatch(text.strip())
     ):
         shown = text.strip() or (formula or "").strip() or "error"
-        table.error_runs.append((row, rows, col, cols, shown[:20]))
-    elif formula and _unsaved(element, value_type, text):
-        table.unsaved_runs.append((row, rows, col, cols))
+        table.error_runs.append((*at, shown[:20]))
+    elif formula and _unsaved(attributes, value_type, text):
+        table.unsaved_runs.append(at)
     return bool(value_type or formula or text)
 
 
-def _unsaved(element, value_type: str | None, text: str) -> bool:
+def _unsaved(attributes: dict, value_type: str | None, text: str) -> bool:
     if value_type is None:
         return not text
     attribute = _VALUE_ATTRIBUTE.get(value_type)
-    return attribute is not None and element.get(attribute) is None
+    return attribute is not None and attribute not in attributes

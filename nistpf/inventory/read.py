@@ -413,7 +413,7 @@ def _apply_ods_notes(sheets: dict[str, RawSheet], notes: dict, shapes: dict) -> 
 def _damaged(error: BaseException) -> Unreadable:
     return Unreadable(
         f"the workbook cannot be read ({_short(error)})",
-        "open it in Excel, save it as .xlsx, and try again",
+        "open it in Excel or LibreOffice, save it again (as .xlsx or .ods), and try again",
         "damaged",
     )
 
