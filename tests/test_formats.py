@@ -433,7 +433,7 @@ def test_hidden_rows_columns_and_a_filter_in_an_ods_are_warned_as_in_an_xlsx(tmp
     hidden = nistpf.load_inventory(crafted_ods(tmp_path / "hidden.ods", tables)).issues
     by_code = {row.code: row for row in hidden.itertuples()}
     assert (by_code["hidden-rows"].sheet, by_code["hidden-rows"].excel_row) == ("Systems", 3)
-    assert by_code["hidden-rows"].problem.startswith("2 rows hidden in Excel hold data (rows 3-4)")
+    assert by_code["hidden-rows"].problem.startswith("2 rows hidden in the workbook hold data (rows 3-4)")
     assert "data_categories" in by_code["hidden-columns"].problem
 
     condition = (
@@ -485,3 +485,23 @@ def test_the_ods_scan_refuses_a_dtd_itself_and_malformed_xml_is_a_damaged_file(t
     error = load(broken)
     assert error.issues.loc[0, "code"] == "damaged"
     assert "\n" not in str(error)
+
+
+def test_libreoffice_error_codes_exported_to_csv_are_errors_with_their_meaning(tmp_path):
+    """A CSV exported from LibreOffice shows a failed formula as ``Err:502``; like ``#REF!`` it
+    is an error row, and the hint gives the code's meaning from LibreOffice's Help."""
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "Systems.csv").write_text(
+        "system_id,name,records\nCRM-01,CRM,Err:502\nWEB-01,Web,10\n", encoding="utf-8"
+    )
+    (folder / "Controls.csv").write_text(
+        "control_id,name,status,subcategories\nC-1,TLS,Implemented,PR.DS-P2\n", encoding="utf-8"
+    )
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(folder)
+    errors = caught.value.issues.query("code == 'excel-error'")
+    assert errors[["sheet", "excel_row", "column", "value"]].values.tolist() == [
+        ["Systems.csv", 2, "records", "Err:502"]
+    ]
+    assert "a function got an invalid argument" in errors["hint"].iloc[0]

@@ -985,6 +985,17 @@ _EXCEL_ERRORS = {
     "#SPILL!": "a formula's results are blocked by other cells",
     "#CALC!": "a formula could not be calculated",
     "#GETTING_DATA": "the value was still being fetched when the file was saved",
+    # LibreOffice's own codes (its Help, "Error codes in LibreOffice Calc")
+    "ERR:501": "a formula holds a character that is not allowed",
+    "ERR:502": "a function got an invalid argument",
+    "ERR:503": "a formula's calculation is not a valid number",
+    "ERR:504": "a function's parameters are of the wrong kind",
+    "ERR:508": "a formula's brackets do not match",
+    "ERR:509": "a formula is missing an operator",
+    "ERR:510": "a formula is missing a variable",
+    "ERR:511": "a function is missing an argument",
+    "ERR:522": "a formula refers to itself (a circular reference)",
+    "ERR:523": "an iterative calculation does not converge",
 }
 
 
@@ -1005,7 +1016,7 @@ def _checked_text(uniques: Any) -> dict[int, Bad]:
     suspects = [
         (position, value)
         for position, value in enumerate(uniques)
-        if value.__class__ is str and (value[:1] == "#" or len(value) > longest)
+        if value.__class__ is str and (value[:1] in "#E" or len(value) > longest)
     ]
     for position, value in suspects:
         if len(value) > longest:
@@ -1015,7 +1026,7 @@ def _checked_text(uniques: Any) -> dict[int, Bad]:
                 "shorten the text, or move it to a document and link to it",
                 "cell-too-long",
             )
-        elif value[:1] == "#" and value.strip().upper() in _EXCEL_ERRORS:
+        elif value.strip().upper() in _EXCEL_ERRORS:  # "#REF!", LibreOffice's "Err:502"
             error = _excel_error(value.strip())
             found[position] = Bad(error["problem"], error["hint"], "excel-error")
     return found

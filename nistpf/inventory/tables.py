@@ -777,7 +777,7 @@ def _report_hidden(
     left: int,
     report: Report,
 ) -> None:
-    """One warning for the data rows hidden in Excel (or by a filter), one for the hidden
+    """One warning for the data rows hidden in the workbook (or by a filter), one for the hidden
     columns that hold data: they are read, and the consultant should know the client may not
     have seen them."""
     structure = raw.structure
@@ -791,12 +791,12 @@ def _report_hidden(
                 f"holding data ({where}); {'they were' if many else 'it was'} read"
             )
             hint = (
-                "clear the filter in Excel (Data > Clear) to see every row that was read; "
+                "clear the filter (Excel: Data > Clear) to see every row that was read; "
                 "delete the rows that are not part of the inventory"
             )
         else:
             problem = (
-                f"{len(rows)} row{'s' * many} hidden in Excel hold{'s' * (not many)} data "
+                f"{len(rows)} row{'s' * many} hidden in the workbook hold{'s' * (not many)} data "
                 f"({where}); {'they were' if many else 'it was'} read"
             )
             hint = (
@@ -822,7 +822,7 @@ def _report_hidden(
         many = len(columns) != 1
         report.warning(
             "hidden-columns",
-            f"{'columns' if many else 'a column'} hidden in Excel "
+            f"{'columns' if many else 'a column'} hidden in the workbook "
             f"{'hold' if many else 'holds'} data and {'were' if many else 'was'} read: {listed}",
             sheet=raw.name,
             excel_row=table.header_row,

@@ -28,7 +28,7 @@ class LoadStep(Step):
     system no longer listed) is shown, never dropped.
 
     ``controls``: ``assessor`` (Text: the name saved with every change), ``path`` (Text),
-    ``upload`` (FileUpload, .xlsx/.xlsm), ``mapping`` (Text), ``mapping_upload`` (FileUpload,
+    ``upload`` (FileUpload, .xlsx/.xlsm/.ods), ``mapping`` (Text), ``mapping_upload`` (FileUpload,
     .toml), ``load`` (Button), ``status`` (HTML: one line), ``report`` (HTML: the table),
     ``assessment`` (Dropdown of the store's assessments: the one open), ``follow_up_name``
     (Text), ``follow_up`` (Button), ``orphans`` (HTML: what applies to nothing)."""
@@ -54,7 +54,7 @@ class LoadStep(Step):
             layout=w.Layout(width="70%"),
             style=WIDE,
         )
-        c["upload"] = w.FileUpload(accept=".xlsx,.xlsm", multiple=False, description="Upload")
+        c["upload"] = w.FileUpload(accept=".xlsx,.xlsm,.ods", multiple=False, description="Upload")
         c["mapping"] = w.Text(
             value=str(session.mapping or ""),
             description="Mapping (optional)",
