@@ -433,7 +433,9 @@ def test_hidden_rows_columns_and_a_filter_in_an_ods_are_warned_as_in_an_xlsx(tmp
     hidden = nistpf.load_inventory(crafted_ods(tmp_path / "hidden.ods", tables)).issues
     by_code = {row.code: row for row in hidden.itertuples()}
     assert (by_code["hidden-rows"].sheet, by_code["hidden-rows"].excel_row) == ("Systems", 3)
-    assert by_code["hidden-rows"].problem.startswith("2 rows hidden in the workbook hold data (rows 3-4)")
+    assert by_code["hidden-rows"].problem.startswith(
+        "2 rows hidden in the workbook hold data (rows 3-4)"
+    )
     assert "data_categories" in by_code["hidden-columns"].problem
 
     condition = (

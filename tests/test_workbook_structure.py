@@ -475,7 +475,9 @@ def test_rows_hidden_in_excel_are_read_with_one_warning(tmp_path):
     assert list(inventory.systems["system_id"]) == ["A-1", "A-2", "A-3", "A-4"]
     [hidden] = rows(inventory.issues, "hidden-rows")
     assert hidden["excel_row"] == 3
-    assert hidden["problem"] == "2 rows hidden in the workbook hold data (rows 3, 5); they were read"
+    assert hidden["problem"] == (
+        "2 rows hidden in the workbook hold data (rows 3, 5); they were read"
+    )
 
 
 def test_rows_hidden_by_a_filter_are_read_with_a_warning_that_a_filter_is_on(tmp_path):
