@@ -223,3 +223,28 @@ def test_header_words_cover_seven_languages_for_the_key_columns():
 )
 def test_word_scores(header, word, low, high):
     assert low <= word_score(header, word) <= high
+
+
+def test_a_two_row_header_is_drafted_as_the_loader_reads_it(tmp_path):
+    """A group header merged over two columns ("Processor" over "Name" and "Contact details")
+    is joined with the header below, so the draft names "Processor Name", not a second
+    "Name" that the loader would never find."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Systems"
+    sheet.append(["", "", "Processor", ""])
+    sheet.append(["System ID", "Name", "Name", "Contact details"])
+    sheet.append(["S-1", "Helpdesk", "Zendesk Inc.", "privacy@zendesk.example"])
+    sheet.append(["S-2", "CRM", "Salesforce", "privacy@salesforce.example"])
+    sheet.merge_cells("C1:D1")
+    path = tmp_path / "grouped.xlsx"
+    workbook.save(path)
+    draft = draft_mapping(path)
+    # a processor's name is the system's vendor
+    assert _columns(draft) == {"system_id": "System ID", "name": "Name", "vendor": "Processor Name"}
+    assert '#   "Processor Contact details"' in draft
+    inventory = nistpf.load_inventory(path, mapping=tomllib.loads(draft))
+    assert list(inventory.systems["name"]) == ["Helpdesk", "CRM"]
+    assert list(inventory.systems["vendor"]) == ["Zendesk Inc.", "Salesforce"]

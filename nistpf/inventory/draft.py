@@ -33,6 +33,7 @@ from nistpf.export.atomic import check_destination, write_text
 from nistpf.inventory.read import RawSheet, Unreadable, read_source
 from nistpf.inventory.report import Report
 from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, fold
+from nistpf.inventory.tables import header_cells
 from nistpf.inventory.values import is_blank, text
 
 WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "header-words.csv"
@@ -169,7 +170,7 @@ def _client_sheet(key: str, raw: RawSheet) -> _ClientSheet:
     index = find_header_row(raw)
     if index is None:
         return _ClientSheet(key, raw, None, [], [])
-    headers = [text(c) if not is_blank(c) else "" for c in raw.rows[index]]
+    headers = header_cells(raw, index)  # as the loader reads them: merged and group headers
     samples: list[list[str]] = [[] for _ in headers]
     for row in raw.rows[index + 1 :]:
         for position, cell in enumerate(row[: len(headers)]):
