@@ -6,6 +6,7 @@ and the bundled CISO Assistant mapping, on code-built exports and on the field s
 from __future__ import annotations
 
 import csv
+import hashlib
 import tomllib
 from pathlib import Path
 
@@ -330,6 +331,19 @@ def test_sheets_from_another_file_relative_and_absolute(tmp_path):
     assert inventory.flows[["flow_id", "source", "destination"]].values.tolist() == [
         ["F-1", "A-1", "A-2"]
     ]
+    # The inventory's digest covers the other files: a change to flows.csv alone is a new
+    # inventory, and it is not the digest of systems.xlsx (whose bytes alone are not it).
+    own = hashlib.sha256(systems.read_bytes()).hexdigest()
+    assert inventory.sha256 != own
+    elsewhere.write_text("From,To\nA-2,A-1\n", encoding="utf-8")
+    changed = nistpf.load_inventory(systems, mapping=mapping)
+    assert changed.sha256 not in (inventory.sha256, own)
+    assert (
+        nistpf.load_inventory(
+            systems, mapping={"sheets": {"Systems": mapping["sheets"]["Systems"]}}
+        ).sha256
+        == own
+    )
 
 
 def test_another_file_that_is_missing_or_lacks_the_sheet(tmp_path):

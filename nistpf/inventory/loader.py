@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -658,11 +659,23 @@ class _Loader:
             about=about,
             issues=self.report.frame(),
             source=self.book.name,
-            sha256=self.book.sha256,
+            sha256=self._sha256(),
             framework_version=self.version,
             scale=self.scale.name,
             path=self.path,
         )
+
+    def _sha256(self) -> str | None:
+        """The source's SHA-256, or, when a mapping took sheets from other files (``file =``),
+        one digest over the source's and each other file's, so that a change in any of them is
+        a new inventory (the store then keeps no copy of the bytes: they are not one file)."""
+        others = self.__dict__.get("_other_books") or {}
+        if not others or self.book.sha256 is None:
+            return self.book.sha256
+        digest = hashlib.sha256((self.book.sha256 or "").encode("ascii"))
+        for path in sorted(others, key=str):
+            digest.update(f"\0{path.name}\0{others[path].sha256 or ''}".encode())
+        return digest.hexdigest()
 
     def _declare_locale(self, declared: str, by: str, where: dict[str, Any]) -> None:
         """Take the locale ``by`` (the mapping, or About) declares: counts and durations that
