@@ -35,7 +35,7 @@ from defusedxml import ElementTree
 from nistpf.inventory import limits
 from nistpf.inventory.limits import megabytes
 from nistpf.inventory.report import Report
-from nistpf.inventory.structure import SheetStructure, read_structure
+from nistpf.inventory.structure import SheetStructure, read_structure, tag_blocks
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -503,19 +503,9 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool
     scan = _PartScan(approximate=not precise)
     step = _scan_precise if precise else _scan_fast
     prefix = None
-    carry = b""
     regular = True  # every cell starts <c r="...">
     with archive.open(info) as stream:
-        while True:
-            block = stream.read(_BLOCK)
-            buffer = carry + block
-            if block:
-                cut = buffer.rfind(b">") + 1
-                if cut == 0 and len(buffer) < 4 * _BLOCK:
-                    carry = buffer
-                    continue
-                cut = cut or len(buffer)
-                buffer, carry = buffer[:cut], buffer[cut:]
+        for buffer in tag_blocks(stream):
             # A DTD may only stand in the prolog, so the first block is searched; defusedxml
             # refuses one anywhere else, and calamine's parser expands no declared entity.
             if prefix is None and any(needle in buffer for needle in _DTD_NEEDLES):
@@ -532,8 +522,6 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool
                 tags = _tags(prefix)
             if regular:
                 regular = step(buffer, tags, scan)
-            if not block:
-                break
     if not regular:  # cells without a leading r="A1": counted as calamine counts them
         scan = _scan_exact(archive, info, tags)
     return scan
@@ -626,12 +614,8 @@ def _scan_exact(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tags) -> _PartS
     """Every row and cell tag, positions counted as calamine counts them when ``r`` is missing."""
     scan = _PartScan(formulas=True, errors=True)
     row = col = 0
-    carry = b""
     with archive.open(info) as stream:
-        for block in iter(lambda: stream.read(_BLOCK), b""):
-            buffer = carry + block
-            cut = buffer.rfind(b">") + 1
-            buffer, carry = buffer[:cut], buffer[cut:]
+        for buffer in tag_blocks(stream):
             for name, _, attributes, closed in tags["any"].findall(buffer):
                 found = _ATTR_R.search(b" " + attributes)
                 ref = _REF.match(found.group(1)) if found else None

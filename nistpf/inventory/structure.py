@@ -18,7 +18,9 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from defusedxml import ElementTree
 
@@ -55,6 +57,27 @@ class TablePart:
     def totals(self) -> range:
         """The Excel rows of the totals row (empty when it is off)."""
         return range(self.last_row - self.totals_rows + 1, self.last_row + 1)
+
+
+def tag_blocks(stream: Any) -> Iterator[bytes]:
+    """An XML part read 1 MiB at a time, in blocks each cut just after a ``>`` so that no tag is
+    split between two blocks; a run of 4 MiB with no ``>`` (no real tag is that long) is given
+    as it is. The part is never held whole."""
+    carry = b""
+    while True:
+        block = stream.read(_BLOCK)
+        buffer = carry + block
+        if not block:
+            if buffer:
+                yield buffer
+            return
+        cut = buffer.rfind(b">") + 1
+        if cut == 0 and len(buffer) < 4 * _BLOCK:
+            carry = buffer
+            continue
+        cut = cut or len(buffer)
+        carry = buffer[cut:]
+        yield buffer[:cut]
 
 
 @dataclass(frozen=True)
@@ -163,14 +186,8 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str) -> tuple[frozenset[int], fr
     rows: set[int] = set()
     columns: set[int] = set()
     filter_ref, filter_on = "", False
-    carry = b""
     with archive.open(part) as stream:
-        while True:
-            block = stream.read(_BLOCK)
-            buffer = carry + block
-            if block:
-                cut = buffer.rfind(b">") + 1
-                buffer, carry = buffer[:cut], buffer[cut:]
+        for buffer in tag_blocks(stream):
             for hit in _HIDDEN.finditer(buffer):
                 if not buffer[hit.start() - 1 : hit.start()].isspace():
                     continue  # part of a longer name
@@ -192,8 +209,6 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str) -> tuple[frozenset[int], fr
                     or b"filterColumn" in buffer
                     or (b"filterMode" in buffer and bool(_FILTER_MODE.search(buffer)))
                 )
-            if not block:
-                break
     return frozenset(rows), frozenset(columns), filter_ref if filter_on else ""
 
 
