@@ -483,7 +483,6 @@ class _PartScan:
     max_row_tag: int = 0
 
 
-_BLOCK = 1 << 20
 _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?[A-Za-z_][\w.-]*[\s/>]")
 _DTD_NEEDLES = tuple(
     needle.encode(codec)
