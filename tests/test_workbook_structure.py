@@ -592,3 +592,31 @@ def test_a_column_with_values_but_no_header_is_one_warning_naming_its_letter(tmp
     ]
     assert "column F holds 2 values under a blank header" in found[0]["problem"]
     assert "column H holds 1 value right of the last header" in found[1]["problem"]
+
+
+def test_a_merge_running_over_blank_rows_and_a_sentinel_makes_no_entry_of_them(tmp_path):
+    """ "Low" merged down D3:D7 while the entries stop at row 4: rows 5-6 hold nothing the
+    client typed and row 7 only the template's sentinel, so none of them is an entry (no
+    phantom lone-cell rows, no "name is required" on the sentinel); the entries get "Low"."""
+
+    def merge(sheet):
+        sheet.merge_cells("D3:D7")
+
+    systems = [
+        HEADER,
+        ["CRM-01", "CRM", "CRM", "High", "yes"],
+        ["OLD-01", "Legacy app", "Other", "Low", "no"],
+        ["OLD-02", "Legacy survey", "Survey", None, "no"],
+        [None] * 5,
+        [None] * 5,
+        ["Add more rows above this line", None, None, None, None],
+    ]
+    inventory = load(build(tmp_path / "long-merge.xlsx", systems, merge))
+    assert not isinstance(inventory, nistpf.InventoryError), inventory.issues
+    assert inventory.systems[["system_id", "criticality"]].values.tolist() == [
+        ["CRM-01", "High"],
+        ["OLD-01", "Low"],
+        ["OLD-02", "Low"],
+    ]
+    lone = rows(inventory.issues, "lone-cell-row")
+    assert [(r["excel_row"], r["value"]) for r in lone] == [(7, "Add more rows above this line")]

@@ -256,11 +256,18 @@ def read_table(
     longest = max(map(len, rows), default=0)
     if any(len(row) != longest for row in rows):  # ragged CSV records
         rows = [list(row) + [None] * (longest - len(row)) for row in rows]
+    own = list(rows)  # the cells as typed: a merge fills copies of the rows it covers
     blanks = _fill_merges(raw, merges, rows, start, left, header_cells, report) if merges else {}
     by_column = [np.array(cells, dtype=object) for cells in zip(*rows, strict=True)]
     # How many cells of each row hold something: 0 is a blank row, 1 a lone note (or a
-    # pre-filled label), more an entry. Counted column by column, in numpy.
-    filled_masks = [(cells != "") & (cells != None) for cells in by_column]  # noqa: E711
+    # pre-filled label), more an entry. Counted column by column, in numpy, on the cells as
+    # typed: a merge running on over blank rows (or a sentinel row) makes no entry of them.
+    typed = (
+        by_column
+        if not merges
+        else [np.array(cells, dtype=object) for cells in zip(*own, strict=True)]
+    )
+    filled_masks = [(cells != "") & (cells != None) for cells in typed]  # noqa: E711
     filled = np.sum(filled_masks, axis=0) if filled_masks else np.zeros(0, dtype=int)
     used = set(assigned.values())
     label_position = assigned.get(spec.row_label) if spec.row_label else None
