@@ -137,6 +137,32 @@ def test_several_mistakes_are_one_line_each_in_file_order(tmp_path):
     ]
 
 
+def test_mistakes_the_schema_finds_and_mistakes_in_names_come_together(tmp_path):
+    """A bad locale, a misspelt sheet, an unknown column in another sheet and a locale nistpf
+    has no words for: the consultant fixes them all in one pass, not one per run."""
+    body = (
+        'locale = "german"\n'
+        + SYSTEMS_HEAD
+        + '[sheets.Systems.columns]\nnom = "Nom"\n[sheets.Sytems]\nsource = "x"\n'
+        + '[sheets.Controls]\nsource = "Mesures"\ncolums = {}\n'
+    )
+    with pytest.raises(MappingError) as caught:
+        load_mapping(_mapping_file(tmp_path, body))
+    assert [line.split(": ", 1)[1][:40] for line in caught.value.problems] == [
+        'locale = "german" is not a BCP 47 langua',
+        "[sheets.Systems].columns: 'nom' is not a",
+        "[sheets.Sytems] is not an inventory shee",
+        "[sheets.Controls] has an unknown key 'co",
+    ]
+    known_tag = 'locale = "sr-RS"\n' + SYSTEMS_HEAD + '[sheets.Systems.columns]\nnom = "Nom"\n'
+    with pytest.raises(MappingError) as caught:
+        load_mapping(_mapping_file(tmp_path, known_tag))
+    assert [line.split(": ", 1)[1][:30] for line in caught.value.problems] == [
+        "locale = 'sr-RS' is not a loca",
+        "[sheets.Systems].columns: 'nom",
+    ]
+
+
 def test_the_cli_prints_a_mapping_mistake_on_one_line_with_exit_2(tmp_path, capsys):
     path = write_workbook(tmp_path / "inv.xlsx", valid_sheets())
     mapping = _mapping_file(tmp_path, SYSTEMS_HEAD + "values = 3")

@@ -38,6 +38,7 @@ from typing import Any
 import jsonschema
 
 from nistpf.errors import NistpfError
+from nistpf.inventory.locale import ACCEPTED, UnknownLocaleError, convention
 from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, fold
 from nistpf.inventory.values import closest_first, is_blank, text
 
@@ -254,7 +255,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{problem}; {fix}" if fix else problem
 
 
-def _schema_problems(data: MappingABC, name: str) -> list[str]:
+def _schema_problems(data: MappingABC, name: str) -> dict[tuple, str]:
+    """Every schema violation of ``data``, one line each in the file's order, by key path."""
     by_path: dict[tuple, jsonschema.ValidationError] = {}
     for error in _validator().iter_errors(data):
         path = tuple(error.absolute_path)
@@ -265,7 +267,7 @@ def _schema_problems(data: MappingABC, name: str) -> list[str]:
     paths = [p for p in by_path if not any(p[: len(q)] == q and p != q for q in by_path)]
     order = {path: position for position, path in enumerate(_document_order(data))}
     paths.sort(key=lambda p: order.get(p, len(order)))
-    return [f"{name}: {key_path(p)} {_describe(by_path[p])}" for p in paths]
+    return {p: f"{name}: {key_path(p)} {_describe(by_path[p])}" for p in paths}
 
 
 def _document_order(data: Any, prefix: tuple = ()) -> list[tuple]:
@@ -292,15 +294,24 @@ def _raise(problems: list[str]) -> None:
 
 
 def _parse(data: MappingABC, name: str) -> ColumnMapping:
+    """A checked mapping from the parsed TOML. Every mistake in the file is found before
+    anything is raised: the schema's, then the sheet and column names of every sheet the schema
+    found no mistake in, then the locale. Raises one :class:`MappingError` listing them all."""
     if not isinstance(data.get("sheets"), MappingABC) or not data["sheets"]:
         others = [k for k in data if k not in ("sheets", "locale")]
-        extra = f" ({others[0]!r} is not a mapping key)" if others else ""
+        extra = (
+            f" ({others[0]!r} is not a mapping key; did you mean "
+            f"{closest_first(others[0], ['sheets', 'locale'])[0]}?)"
+            if others
+            else ""
+        )
         raise MappingError(
             f"{name}: no [sheets.<Sheet>] tables{extra}; start with [sheets.Systems] and "
             'source = "<sheet or CSV file name>"'
         )
-    _raise(_schema_problems(data, name))
-    problems: list[str] = []
+    schema = _schema_problems(data, name)
+    problems: list[str] = list(schema.values())
+    broken = {path[1] for path in schema if len(path) > 1 and path[0] == "sheets"}
     sheets = {}
     names = {fold(s.name): s.name for s in SHEETS}
     for key, spec in data["sheets"].items():
@@ -311,12 +322,31 @@ def _parse(data: MappingABC, name: str) -> ColumnMapping:
                 + ", ".join(closest_first(key, [s.name for s in SHEETS]))
             )
             continue
+        if key in broken or ("sheets",) in schema:
+            continue
         sheets[sheet_name] = _sheet(name, sheet_name, key, spec, problems)
     if not problems and "Systems" not in sheets:
         problems.append(f"{name}: a mapping must name the Systems sheet ([sheets.Systems])")
-    _raise(problems)
     locale = data.get("locale")
+    if isinstance(locale, str) and ("locale",) not in schema:
+        try:
+            convention(locale)
+        except UnknownLocaleError:
+            problems.append(
+                f"{name}: locale = {locale!r} is not a locale nistpf knows; use {ACCEPTED}"
+            )
+    problems.sort(key=lambda line: _line_order(line, data))
+    _raise(problems)
     return ColumnMapping(sheets, name, _canonical_locale(locale) if locale else None)
+
+
+def _line_order(line: str, data: MappingABC) -> int:
+    """Where a mistake stands in the file: the locale first (it is written first), then sheet by
+    sheet in the file's order."""
+    for position, key in enumerate(data.get("sheets", {})):
+        if f"[sheets.{key}]" in line:
+            return position + 1
+    return 0
 
 
 def _canonical_locale(tag: str) -> str:
