@@ -171,8 +171,13 @@ def test_a_repeated_header_is_named_by_occurrence(tmp_path):
     path = write_workbook(tmp_path / "dup.xlsx", {"Systems": rows})
     draft = draft_mapping(path)
     assert 'owner = "Owner"' in draft
-    assert '#   { header = "Owner", occurrence = 2 }' not in draft  # extras are listed by header
-    assert '#   "Owner"' in draft
+    # the extra is listed by the name the loader keeps it under, never a bare "Owner" (which
+    # names column C), with how a mapping would name it
+    assert '#   "Owner (2)"  # map it as { header = "Owner", occurrence = 2 }; e.g. Bob' in draft
+    assert '#   "Owner"' not in draft
+    inventory = nistpf.load_inventory(path, mapping=tomllib.loads(draft))
+    assert list(inventory.systems["owner"]) == ["Ann"]
+    assert list(inventory.systems["Owner (2)"]) == ["Bob"]
 
 
 def test_the_draft_is_not_written_over_an_existing_file(tmp_path, capsys):
@@ -248,3 +253,95 @@ def test_a_two_row_header_is_drafted_as_the_loader_reads_it(tmp_path):
     inventory = nistpf.load_inventory(path, mapping=tomllib.loads(draft))
     assert list(inventory.systems["name"]) == ["Helpdesk", "CRM"]
     assert list(inventory.systems["vendor"]) == ["Zendesk Inc.", "Salesforce"]
+
+
+def _client_register(path: Path) -> Path:
+    """A client's register in the shapes users of spreadsheet libraries report: a merged title,
+    a two-row header ("System ID" merged down over both rows, "Processor" merged over "Name"
+    and "Contact details"), two "Owner" columns, a merged criticality, a hidden row; Controls
+    as an Excel Table with a totals row and a note below it; DataFlows with a hidden row."""
+    import openpyxl
+    from openpyxl.worksheet.table import Table
+
+    workbook = openpyxl.Workbook()
+    systems = workbook.active
+    systems.title = "Systems"
+    systems["A1"] = "Acme GmbH - CX system register (confidential)"
+    systems.merge_cells("A1:J1")
+    systems["A3"] = "System ID"
+    systems.merge_cells("A3:A4")
+    systems["F3"] = "Processor"
+    systems.merge_cells("F3:G3")
+    header = [None, "Name", "Type", "Business Criticality", "Records", "Name"]
+    header += ["Contact details", "Owner", "Owner", "In scope"]
+    for column, cell in enumerate(header, 1):
+        if cell:
+            systems.cell(4, column, cell)
+    rows = [
+        ["CRM-01", "Sales Cloud", "CRM", "High", 120000, "Salesforce Inc", "dpo@sf.example"],
+        ["CDP-01", "Segment", "CDP", None, 450000, "Twilio", "privacy@twilio.example"],
+        ["CCS-01", "Genesys Cloud", "CCaaS", None, 80000, "Genesys", "dpa@genesys.example"],
+        ["BOT-01", "Website chatbot", "Chatbot", "Low", 5000, "Ada", "legal@ada.example"],
+        ["DWH-01", "Snowflake DWH", "DataWarehouse", "Medium", 2000000, "Snowflake", "p@sf.ex"],
+        ["MKT-01", "Braze", "Marketing", "Medium", 300000, "Braze", "dpo@braze.example"],
+    ]
+    owners = [("Head of Sales", "J. Meyer"), ("CMO", "A. Roth"), ("Head of Service", "K. Lang")]
+    owners += [("Digital", "M. Kurz"), ("CDO", "P. Weiß"), ("CMO", "S. Vogel")]
+    for number, (row, pair) in enumerate(zip(rows, owners, strict=True), 5):
+        for column, cell in enumerate([*row, *pair, "no" if number == 10 else "yes"], 1):
+            if cell is not None:
+                systems.cell(number, column, cell)
+    systems.merge_cells("D5:D7")  # "High" over CRM-01, CDP-01, CCS-01
+    systems.row_dimensions[9].hidden = True
+    controls = workbook.create_sheet("Controls")
+    controls.append(["Control ID", "Control name", "Status", "Maturity", "Subcategories"])
+    controls.append(["CTL-001", "TLS everywhere", "Implemented", 3, "PR.DS-P2"])
+    controls.append(["CTL-002", "Retention", "Partially implemented", 2, "CT.DM-P5; CT.DM-P3"])
+    controls.append(["CTL-003", "Data inventory", "Implemented", 3, "ID.IM-P1, ID.IM-P2"])
+    controls.append(["CTL-004", "Consent management", "Planned", None, "CT.PO-P1"])
+    controls.append(["Total", None, None, 8, None])  # the totals row, its SUM as Excel shows it
+    controls.add_table(Table(displayName="tblControls", ref="A1:E6", totalsRowCount=1))
+    controls["A8"] = "Reviewed by Internal Audit, March 2026"
+    flows = workbook.create_sheet("DataFlows")
+    flows.append(["Flow ID", "Source", "Destination", "Data categories", "Encrypted in transit"])
+    flows.append(["F-001", "CRM-01", "CDP-01", "email; name", "yes"])
+    flows.append(["F-002", "CDP-01", "MKT-01", "email", "no"])
+    flows.append(["F-003", "CCS-01", "external:Transcription Ltd", "voice recording", "yes"])
+    flows.row_dimensions[4].hidden = True
+    workbook.save(path)
+    return path
+
+
+def test_a_client_register_is_drafted_as_the_loader_reads_it(tmp_path, capsys):
+    path = _client_register(tmp_path / "client-register.xlsx")
+    draft = draft_mapping(path)
+    mapping = tomllib.loads(draft)
+    systems = mapping["sheets"]["Systems"]
+    assert systems["header_row"] == 4  # the lower row of the two-row header
+    assert systems["columns"]["system_id"] == "System ID"  # merged down from row 3
+    assert systems["columns"]["name"] == "Name"
+    assert systems["columns"]["vendor"] == "Processor Name"
+    assert systems["columns"]["owner"] == "Owner"
+    assert "no system_id column was found" not in draft
+    # the second "Owner" and "Processor Contact details" are extras, by the loader's names
+    assert '#   "Owner (2)"  # map it as { header = "Owner", occurrence = 2 }' in draft
+    assert '#   "Processor Contact details"' in draft
+    # Controls: read (not commented out), from the table's header, its totals row no sample
+    controls = mapping["sheets"]["Controls"]
+    assert controls["header_row"] == 1
+    assert controls["columns"]["maturity"] == "Maturity"
+    assert 'maturity = "Maturity"  # e.g. 3 | 2\n' in draft  # not the totals row's 8
+    assert "Total" not in draft.split("[sheets.Controls.columns]")[1].split("[sheets.")[0]
+    assert "[sheets.DataFlows]" in draft and "# [sheets.DataFlows]" not in draft
+    out = tmp_path / "draft.toml"
+    out.write_text(draft, encoding="utf-8")
+    assert main(["validate", str(path), "--mapping", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "6 systems, 4 controls, 3 data flows; no errors" in printed
+    inventory = nistpf.load_inventory(path, mapping=out)
+    ids = ["CRM-01", "CDP-01", "CCS-01", "BOT-01", "DWH-01", "MKT-01"]
+    assert list(inventory.systems["system_id"]) == ids
+    assert list(inventory.systems["Owner (2)"])[:2] == ["J. Meyer", "A. Roth"]
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003", "CTL-004"]
+    endpoint = inventory.issues["problem"].str.contains("source|destination|endpoint")
+    assert not endpoint.any(), inventory.issues[endpoint]["problem"].tolist()

@@ -33,7 +33,7 @@ from nistpf.export.atomic import check_destination, write_text
 from nistpf.inventory.read import RawSheet, Unreadable, read_source
 from nistpf.inventory.report import Report
 from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, fold
-from nistpf.inventory.tables import header_cells
+from nistpf.inventory.tables import HeaderLayout, header_cells, header_layout
 from nistpf.inventory.values import is_blank, text
 
 WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "header-words.csv"
@@ -138,30 +138,55 @@ class _Guess:
 class _ClientSheet:
     key: str  # the name a mapping's source gives (sheet name, or CSV file stem)
     raw: RawSheet
-    header_index: int | None
-    headers: list[str]
+    layout: HeaderLayout | None  # None: no header row found
     samples: list[list[str]]
     guesses: dict[str, dict[str, _Guess]] = field(default_factory=dict)  # nistpf sheet → …
     scores: dict[str, float] = field(default_factory=dict)
 
     @property
+    def headers(self) -> list[str]:
+        return self.layout.headers if self.layout else []
+
+    @property
+    def header_index(self) -> int | None:
+        return None if self.layout is None else self.layout.index
+
+    @property
     def header_row(self) -> int | None:
-        return None if self.header_index is None else self.raw.numbers[self.header_index]
+        return None if self.layout is None else self.raw.numbers[self.layout.index]
+
+
+def _known_words() -> set[str]:
+    return {fold(w) for table in header_words().values() for ws in table.values() for w in ws}
+
+
+def _row_score(cells: list[str], known: set[str]) -> int:
+    """The most distinct filled text cells, each a known header word counting double."""
+    distinct = dict.fromkeys(fold(c) for c in cells if fold(c))
+    return len(distinct) + sum(1 for c in distinct if c in known) if len(distinct) >= 2 else 0
 
 
 def find_header_row(raw: RawSheet) -> int | None:
     """Index in ``raw.rows`` of the row that most looks like a header among the first rows: the
     most distinct filled text cells, each cell that is a known header word counting double;
-    numbers, dates and repeated cells count for nothing. The earliest of equals wins."""
-    known = {fold(w) for table in header_words().values() for ws in table.values() for w in ws}
-    best, best_score = None, 0.0
-    for index, row in enumerate(raw.rows[:HEADER_SEARCH_ROWS]):
-        cells = [text(c) for c in row if isinstance(c, str) and not is_blank(c)]
+    numbers, dates and repeated cells count for nothing. A row is scored by its headers as the
+    loader reads them (:func:`nistpf.inventory.tables.header_cells`: a header merged down from
+    the row above, group headers joined), so a two-row header is found at its lower row. The
+    header row of an Excel Table is preferred to any other: the loader reads the table's range.
+    The earliest of equals wins."""
+    known = _known_words()
+    tables = sorted(t.first_row - 1 for t in raw.structure.tables if t.header_rows)
+    candidates = [i for i in tables if i < len(raw.rows)] or range(
+        min(len(raw.rows), HEADER_SEARCH_ROWS)
+    )
+    best, best_score = None, 0
+    for index in candidates:
+        row = raw.rows[index]
         if any(not is_blank(c) and not isinstance(c, str) for c in row):
             continue  # a row holding numbers or dates is data
-        distinct = dict.fromkeys(fold(c) for c in cells if fold(c))
-        score = len(distinct) + sum(1 for c in distinct if c in known)
-        if len(distinct) >= 2 and score > best_score:
+        cells = header_cells(raw, index) if raw.merged else [text(c) for c in row]
+        score = _row_score([c for c in cells if c and not is_blank(c)], known)
+        if score > best_score:
             best, best_score = index, score
     return best
 
@@ -169,15 +194,19 @@ def find_header_row(raw: RawSheet) -> int | None:
 def _client_sheet(key: str, raw: RawSheet) -> _ClientSheet:
     index = find_header_row(raw)
     if index is None:
-        return _ClientSheet(key, raw, None, [], [])
-    headers = header_cells(raw, index)  # as the loader reads them: merged and group headers
+        return _ClientSheet(key, raw, None, [])
+    # the header and data rows as the loader reads them under this header_row: merged and
+    # group headers read through, an Excel Table's range and never its totals row
+    layout = header_layout(raw, index)
+    headers = layout.headers
     samples: list[list[str]] = [[] for _ in headers]
-    for row in raw.rows[index + 1 :]:
-        for position, cell in enumerate(row[: len(headers)]):
+    for row_index in layout.data:
+        row = raw.rows[row_index][layout.left : layout.left + len(headers)]
+        for position, cell in enumerate(row):
             shown = text(cell) if not is_blank(cell) else ""
             if shown and len(samples[position]) < SAMPLES and shown not in samples[position]:
                 samples[position].append(shown)
-    sheet = _ClientSheet(key, raw, index, headers, samples)
+    sheet = _ClientSheet(key, raw, layout, samples)
     for spec in _TABLE_SHEETS:
         sheet.guesses[spec.name] = _assign(headers, spec)
         sheet.scores[spec.name] = _sheet_score(key, sheet.guesses[spec.name], spec)
@@ -321,6 +350,15 @@ def _ref(sheet: _ClientSheet, position: int) -> Any:
     return header if occurrence == 1 else {"header": header, "occurrence": occurrence}
 
 
+def _names(sheet: _ClientSheet, position: int) -> set[str]:
+    """The folded names the loader's report may give the column at ``position``: its header,
+    and ``Owner (2)`` for a repeated one."""
+    ref = _ref(sheet, position)
+    if isinstance(ref, str):
+        return {fold(ref)}
+    return {fold(ref["header"]), fold(f"{ref['header']} ({ref['occurrence']})")}
+
+
 def _settle(source: Any, chosen: dict[str, _ClientSheet], commented: dict[str, str]) -> list[str]:
     """Load the draft; write commented out each column (or, outside Systems, sheet) nistpf
     cannot read as it is, saying why; repeat until it loads. Returns the problems left (the
@@ -349,7 +387,7 @@ def _settle(source: Any, chosen: dict[str, _ClientSheet], commented: dict[str, s
                 (
                     g
                     for g in sheet.guesses[name].values()
-                    if not g.disabled and fold(sheet.headers[g.position]) == fold(row.column)
+                    if not g.disabled and fold(row.column) in _names(sheet, g.position)
                 ),
                 None,
             )
@@ -444,15 +482,16 @@ def _render(
                 example = f"check: {guess.word!r} matched; {example}"
             lines.append(f"{prefix}{line}  # {example}")
         used = {g.position for g in guesses.values() if not g.disabled}
-        extras = [
-            (header, position)
-            for position, header in enumerate(sheet.headers)
-            if header and position not in used
-        ]
+        # listed by the names the loader keeps them under ("Owner (2)" for a second "Owner"),
+        # with how a mapping names a repeated header
+        extras = sheet.layout.extra_names(used) if sheet.layout else {}
         if extras:
             lines.append("# Kept as extra columns, unread (map one above to read it):")
-            for header, position in extras:
-                lines.append(f"#   {_toml(header)}  # {_examples(sheet.samples[position])}")
+            for position, extra in extras.items():
+                ref = _ref(sheet, position)
+                how = "" if isinstance(ref, str) else f"map it as {_inline(ref)}; "
+                example = _examples(sheet.samples[position])
+                lines.append(f"#   {_toml(extra)}  # {how}{example}")
     for sheet in sheets:
         if any(sheet is c for c in chosen.values()):
             continue
