@@ -270,7 +270,7 @@ def test_field_sample_european_numbers_refuses_the_ambiguous_one_without_a_local
 @pytest.mark.shared
 @pytest.mark.parametrize(
     ("locale", "crm_records"),
-    [("de-DE", 12400), ("fr", 12400), ("en-US", 12)],  # en: 12.4 records, rounded
+    [("de-DE", 12400), ("fr", 12400)],
 )
 def test_field_sample_european_numbers_with_a_declared_locale(field, locale, crm_records):
     path = field / "european-numbers-as-text.xlsx"
@@ -286,22 +286,26 @@ def test_field_sample_european_numbers_with_a_declared_locale(field, locale, crm
 
 # -- numbers -----------------------------------------------------------------------------------
 
-# written, {declared locale: expected count}, where None means undeclared; "ambiguous" refused
+# written, {declared locale: expected count}, where None means undeclared; "ambiguous" refused;
+# "fraction": read as a number that is not whole (12.4 records), refused as no count
 NUMBERS = [
-    ("12.400", {None: "ambiguous", "de-DE": 12400, "fr-FR": 12400, "en-US": 12, "de-CH": 12}),
-    ("12,400", {None: "ambiguous", "de-DE": 12, "fr-FR": 12, "en-US": 12400, "de-CH": 12400}),
-    ("1,250", {None: "ambiguous", "de-DE": 1, "en-GB": 1250}),
+    ("12.400", {None: "ambiguous", "de-DE": 12400, "fr-FR": 12400, "en-US": "fraction"}),
+    ("12.400", {"de-CH": "fraction"}),
+    ("12,400", {None: "ambiguous", "de-DE": "fraction", "fr-FR": "fraction", "en-US": 12400}),
+    ("12,400", {"de-CH": 12400}),
+    ("1,250", {None: "ambiguous", "de-DE": "fraction", "en-GB": 1250}),
     ("2,5M", {None: 2_500_000, "de-DE": 2_500_000, "en-US": 2_500_000}),
     ("2.5M", {None: 2_500_000, "de-DE": 2_500_000}),
     ("1.234.567", {None: 1_234_567, "en-US": 1_234_567}),
     ("1,234,567", {None: 1_234_567, "de-DE": 1_234_567}),
-    ("1.234,6", {None: 1235, "en-US": 1235}),
-    ("1,234.6", {None: 1235, "de-DE": 1235}),
+    ("1.234,6", {None: "fraction", "en-US": "fraction"}),
+    ("1,234.6", {None: "fraction", "de-DE": "fraction"}),
+    ("1.234,0", {None: 1234}),
     ("12 400", {None: 12400}),
     ("12'400", {None: 12400}),
     ("12\u202f400", {None: 12400}),
     ("12\u00a0400", {None: 12400}),
-    ("1 234 567,8", {None: 1_234_568}),
+    ("1 234 567,8", {None: "fraction"}),
     ("2,5 Mio.", {None: 2_500_000}),
     ("1,2 Mrd", {None: 1_200_000_000}),
     ("15K", {None: 15_000}),
@@ -319,6 +323,10 @@ def test_counts_in_either_convention(written, locale, expected):
     if expected == "ambiguous":
         assert result.__class__ is Bad
         assert result.code == "ambiguous-number"
+    elif expected == "fraction":
+        assert result.__class__ is Bad
+        assert result.code == "invalid-number"
+        assert result.problem.startswith(f"{written!r} is not a whole number")
     else:
         assert result.__class__ is Noted, result
         assert result.value == expected
@@ -707,3 +715,25 @@ def test_a_locale_in_a_mapping_file_reads_the_number_and_an_unknown_one_is_an_er
     assert str(caught.value).startswith(
         "sr.toml: locale = 'sr-RS' is not a locale nistpf knows; use a language code (en, de, fr"
     )
+
+
+@pytest.mark.shared
+def test_the_field_sample_with_en_us_declared_refuses_12_point_4_records(field):
+    """Read the en-US way, '12.400' is 12.4 records: no count of records, so an error rather
+    than a silent 12."""
+    path = field / "european-numbers-as-text.xlsx"
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(path, mapping=european_mapping("en-US"))
+    errors = caught.value.issues.query("severity == 'error'")
+    assert errors[["excel_row", "column", "value", "code"]].values.tolist() == [
+        [2, "records", "12.400", "invalid-number"]
+    ]
+    assert errors["problem"].iloc[0].startswith("'12.400' is not a whole number (read as 12.4")
+
+
+def test_a_retention_that_is_not_a_whole_number_of_days_is_rounded_and_said():
+    assert days_reader()(30.5) == Noted(
+        30, "30.5 read as 30 days (rounded to a whole day)", "write the number of days",
+        "converted-days",
+    )  # fmt: skip
+    assert days_reader()(30.0) == 30

@@ -229,6 +229,14 @@ def count_reader(locale: Convention | None = None) -> Reader:
             return Bad(
                 f"{text(raw)!r} is not a count", "write a whole number ≥ 0", "invalid-number"
             )
+        if not _whole(number):  # 12.4 records: not a count, whatever convention it was read in
+            return Bad(
+                f"{text(raw)!r} is not a whole number"
+                + (f" (read as {number:g}: {how})" if how else ""),
+                "write the number of records as a whole number, e.g. 12400; if the client writes "
+                "'.' between thousands, declare the locale (About or the mapping)",
+                "invalid-number",
+            )
         count = round(number)
         if count > _LARGEST:
             return _too_large(raw)
@@ -250,6 +258,12 @@ read_count = count_reader()
 # The largest whole number a nullable Int64 column holds: a count or a duration past it would
 # overflow the table (a grouped or converted number is checked here, a plain one by the loader).
 _LARGEST = 2**63 - 1
+
+
+def _whole(number: float) -> bool:
+    """A whole number, allowing for the binary representation of a decimal (2.3 × 10⁶ is
+    2299999.9999999995 in floating point)."""
+    return abs(number - round(number)) <= 1e-9 * max(1.0, abs(number))
 
 
 def _too_large(raw: Any) -> Bad:
@@ -324,6 +338,13 @@ def days_reader(locale: Convention | None = None) -> Reader:
         if isinstance(raw, int | float):
             if raw < 0 or not math.isfinite(raw):
                 return _not_days(raw)
+            if not _whole(raw):  # 30.5 days: kept as a whole number of days, said so
+                return Noted(
+                    round(raw),
+                    f"{text(raw)} read as {round(raw)} days (rounded to a whole day)",
+                    "write the number of days",
+                    "converted-days",
+                )
             return round(raw)
         written = text(raw)
         if DURATION.get(word_key(written)) == "indefinite":
