@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 import nistpf
+from nistpf.cli import main
 from nistpf.inventory.csvsource import detect_delimiter, read_csv_files
 from nistpf.inventory.locale import (
     AMBIGUOUS,
@@ -150,21 +151,22 @@ def test_the_delimiter_is_found(text, delimiter):
     assert detect_delimiter(text) == delimiter
 
 
-def test_excel_sep_line_names_the_delimiter_and_the_rows_keep_their_line_numbers(tmp_path):
+def test_excel_sep_line_names_the_delimiter_and_rows_are_numbered_as_excel_shows_them(tmp_path):
     sheets = valid_sheets()
     folder = tmp_path / "inventory"
     folder.mkdir()
     for name, rows in sheets.items():
         (folder / f"{name}.csv").write_text("sep=;\r\n" + csv_text(rows, ";"), encoding="utf-8")
     inventory = nistpf.load_inventory(folder)
-    # line 1 is sep=;, line 2 the header, so the first system is on line 3
-    assert inventory.systems["excel_row"].tolist() == [3, 4, 5]
+    # line 1 is sep=;, which Excel does not show: the header is Excel's row 1, the first
+    # system (line 3 of the file) row 2
+    assert inventory.systems["excel_row"].tolist() == [2, 3, 4]
     rows = inventory.issues[inventory.issues["sheet"] == "Systems.csv"]
     assert rows[["code", "problem"]].values.tolist() == [
         [
             "csv-delimiter",
             "the file's first line 'sep=;' names ';' as the delimiter between fields; it was "
-            "read so, from line 2",
+            "read so, and rows are numbered as Excel shows them (without that line)",
         ]
     ]
 
@@ -737,3 +739,27 @@ def test_a_retention_that_is_not_a_whole_number_of_days_is_rounded_and_said():
         "converted-days",
     )  # fmt: skip
     assert days_reader()(30.0) == 30
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n\r\n", b";;;\r\n;;\r\n"])
+def test_an_empty_csv_file_is_one_line_saying_so(tmp_path, content, capsys):
+    """A CSV file with no value in it (0 bytes, a byte order mark alone, blank lines, only
+    delimiters) is refused in one line naming the file, exit 2, as an empty workbook is."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nistpf: export.csv: export.csv is empty")
+    assert "\n" not in err
+
+
+def test_a_single_csv_file_that_is_no_inventory_sheet_says_how_to_read_it(tmp_path, capsys):
+    """One CSV file named after no inventory sheet is one error that points to a mapping (and
+    nistpf map), not a list of missing Systems.csv and Controls.csv beside it."""
+    path = tmp_path / "systeme-export.csv"
+    path.write_text("id;name\r\nA;Alpha\r\n", encoding="utf-8")
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(path)
+    errors = caught.value.issues.query("severity == 'error'")
+    assert errors[["sheet", "code"]].values.tolist() == [["systeme-export.csv", "single-csv"]]
+    assert "nistpf map systeme-export.csv -o mapping.toml" in errors["hint"].iloc[0]

@@ -55,11 +55,14 @@ def read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
         first = 1
         named = _SEP_LINE.match(text)
         if named:
-            delimiter, text, first = named[1], text[named.end() :], 2
+            # Excel reads the line as an instruction and does not show it: rows are numbered
+            # as Excel shows them, the line after it being row 1.
+            delimiter, text, first = named[1], text[named.end() :], 1
             report.warning(
                 "csv-delimiter",
                 f"the file's first line {named[0].strip()!r} names {_shown(delimiter)} as the "
-                "delimiter between fields; it was read so, from line 2",
+                "delimiter between fields; it was read so, and rows are numbered as Excel shows "
+                "them (without that line)",
                 sheet=path.name,
                 hint="nothing to do if the columns look right",
             )
@@ -70,10 +73,16 @@ def read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
                     "csv-delimiter",
                     f"the file uses {_shown(delimiter)} between fields; it was read so",
                     sheet=path.name,
-                    hint="nothing to do if the columns look right; otherwise save the sheet as "
-                    "CSV UTF-8 (comma delimited)",
+                    hint="nothing to do if the columns look right; if they do not, check the "
+                    "file in a text editor: each line must hold one record",
                 )
         rows = _csv_rows(text, path.name, delimiter)
+        if len(files) == 1 and not any(ch.isalnum() for ch in text):  # blanks, delimiters
+            raise Unreadable(
+                f"{path.name} is empty" + (f" ({len(data)} bytes, no value)" if data else ""),
+                "export the sheet again, with its header row and its rows",
+                "empty-file",
+            )
         sheets[path.stem] = RawSheet(path.name, rows, list(range(first, len(rows) + first)))
     sha = (
         hashlib.sha256(files[0].read_bytes()).hexdigest() if len(files) == 1 else digest.hexdigest()

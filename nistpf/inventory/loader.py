@@ -167,6 +167,19 @@ class _Loader:
                     hint="unhide it so the client sees what was assessed, or delete it if it is "
                     "an old copy",
                 )
+        single = self.book.kind == "csv" and self.book.name.lower().endswith(".csv")
+        if single and not found:
+            (raw,) = self.book.sheets.values()
+            self.report.error(
+                "single-csv",
+                f"{raw.name} is one CSV file, read as a sheet named {Path(raw.name).stem!r}, "
+                "which is not an inventory sheet",
+                sheet=raw.name,
+                hint=f"read a client's own file with a mapping (draft one: nistpf map {raw.name} "
+                "-o mapping.toml), or put Systems.csv, Controls.csv and DataFlows.csv in a "
+                "folder and validate the folder",
+            )
+            return found
         for spec in SHEETS:
             if spec.name in found:
                 continue
