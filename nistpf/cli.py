@@ -543,9 +543,15 @@ def _validate(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     sys.stdout.write(format_report(inventory.issues, args.format))
     if args.format == "table":
+        counts = [
+            (len(inventory.systems), "system"),
+            (len(inventory.controls), "control"),
+            (len(inventory.flows), "data flow"),
+        ]
         print(
-            f"{inventory.source}: {len(inventory.systems)} systems, {len(inventory.controls)} "
-            f"controls, {len(inventory.flows)} data flows; no errors"
+            f"{inventory.source}: "
+            + ", ".join(f"{n} {word}{'s' * (n != 1)}" for n, word in counts)
+            + "; no errors"
         )
     return EXIT_OK
 

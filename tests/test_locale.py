@@ -763,3 +763,18 @@ def test_a_single_csv_file_that_is_no_inventory_sheet_says_how_to_read_it(tmp_pa
     errors = caught.value.issues.query("severity == 'error'")
     assert errors[["sheet", "code"]].values.tolist() == [["systeme-export.csv", "single-csv"]]
     assert "nistpf map systeme-export.csv -o mapping.toml" in errors["hint"].iloc[0]
+
+
+def test_validate_on_the_current_folder_names_it_and_counts_in_words(tmp_path, capsys, monkeypatch):
+    """``nistpf validate .`` names the folder (not an empty name), and one control is "1
+    control"."""
+    folder = tmp_path / "client-csv"
+    folder.mkdir()
+    sheets = valid_sheets()
+    sheets["Controls"] = sheets["Controls"][:2]
+    for name, rows in sheets.items():
+        (folder / f"{name}.csv").write_text(csv_text(rows, ","), encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert main(["validate", "."]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == "client-csv: 3 systems, 1 control, 2 data flows; no errors"

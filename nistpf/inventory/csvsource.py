@@ -35,11 +35,11 @@ def read_csv_folder(folder: Path, report: Report) -> RawBook:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
     if not files:
         raise Unreadable(
-            f"the folder {folder.name} holds no CSV files",
+            f"the folder {folder.resolve().name} holds no CSV files",
             "put one CSV file per sheet in it (Systems.csv, Controls.csv, DataFlows.csv, …)",
             "empty-folder",
         )
-    return read_csv_files(files, folder.name, report)
+    return read_csv_files(files, folder.resolve().name, report)
 
 
 def read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
