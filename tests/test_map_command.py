@@ -332,7 +332,8 @@ def test_a_client_register_is_drafted_as_the_loader_reads_it(tmp_path, capsys):
     assert controls["columns"]["maturity"] == "Maturity"
     assert 'maturity = "Maturity"  # e.g. 3 | 2\n' in draft  # not the totals row's 8
     assert "Total" not in draft.split("[sheets.Controls.columns]")[1].split("[sheets.")[0]
-    assert "[sheets.DataFlows]" in draft and "# [sheets.DataFlows]" not in draft
+    assert "[sheets.DataFlows]" in draft
+    assert "# [sheets.DataFlows]" not in draft
     out = tmp_path / "draft.toml"
     out.write_text(draft, encoding="utf-8")
     assert main(["validate", str(path), "--mapping", str(out)]) == 0
@@ -345,3 +346,179 @@ def test_a_client_register_is_drafted_as_the_loader_reads_it(tmp_path, capsys):
     assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003", "CTL-004"]
     endpoint = inventory.issues["problem"].str.contains("source|destination|endpoint")
     assert not endpoint.any(), inventory.issues[endpoint]["problem"].tolist()
+
+
+def test_every_column_of_systems_controls_and_dataflows_has_words_in_seven_languages():
+    from nistpf.inventory.schema import SHEETS_BY_NAME
+
+    with WORDS_PATH.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    wanted = {"en", "de", "fr", "es", "it", "nl", "pt"}
+    for sheet in ("Systems", "Controls", "DataFlows"):
+        for column in ["", *SHEETS_BY_NAME[sheet].column_names]:
+            found = {r["language"] for r in rows if (r["sheet"], r["column"]) == (sheet, column)}
+            # English: the column's own name and the schema's synonyms, besides the words file
+            assert wanted <= found | {"en"}, (sheet, column or "the sheet's name")
+
+
+def test_no_header_word_names_two_columns_of_one_sheet():
+    """A word listed for two columns of a sheet (in any two languages, or a schema synonym)
+    would make the draft's guess a coin toss."""
+    from nistpf.inventory.draft import header_words
+    from nistpf.inventory.schema import fold
+
+    for sheet, table in header_words().items():
+        columns_of: dict[str, set[str]] = {}
+        for column, words in table.items():
+            for word in words if column else ():
+                columns_of.setdefault(fold(word), set()).add(column)
+        assert {w: c for w, c in columns_of.items() if len(c) > 1} == {}, sheet
+
+
+FRENCH = {
+    "Systèmes": [
+        [
+            "Identifiant",
+            "Nom du système",
+            "Propriétaire",
+            "Catégories de données",
+            "Nombre d'enregistrements",
+            "Périmètre",
+        ],
+        ["S1", "Centre de contact", "Service client", "nom; e-mail", "12 400", "oui"],
+        ["S2", "CRM", "Ventes", "e-mail", "3000", "non"],
+    ],
+    "Mesures de sécurité": [
+        [
+            "Réf.",
+            "Mesure",
+            "Statut",
+            "Maturité",
+            "Sous-catégories NIST PF",
+            "S'applique à",
+            "Dernier test",
+        ],
+        ["M-01", "Chiffrement TLS", "Implemented", "3", "PR.DS-P2", "ALL", "3 mars 2026"],
+        ["M-02", "Conservation", "Partially implemented", "1,5", "CT.DM-P5", "S1; S2", ""],
+    ],
+    "Flux de données": [
+        [
+            "ID du flux",
+            "Source",
+            "Destination",
+            "Données",
+            "Finalité",
+            "Chiffré",
+            "Base légale",
+            "Conservation",
+            "Propriétaire",
+        ],
+        ["F1", "S1", "S2", "e-mail", "Suivi", "oui", "contrat", "2 ans", "Ventes"],
+        ["F2", "S2", "external:Routeur", "e-mail", "Envoi", "non", "consentement", "30 jours", "M"],
+    ],
+}
+GERMAN = {
+    "Systeme": [
+        [
+            "Lfd. Nr.",
+            "Systemname",
+            "Verantwortlich",
+            "Datenkategorien",
+            "Anzahl Datensätze",
+            "Im Scope",
+        ],
+        ["S1", "Kundenverwaltung", "Vertrieb", "Name; E-Mail", "12400", "ja"],
+        ["S2", "Kundenservice", "Service", "E-Mail", "3000", "nein"],
+    ],
+    "TOMs": [
+        [
+            "Maßnahmen-Nr.",
+            "Maßnahme",
+            "Status",
+            "Reifegrad",
+            "NIST-PF-Unterkategorien",
+            "Gilt für",
+            "Zuletzt geprüft",
+        ],
+        ["M-01", "TLS überall", "Implemented", "3", "PR.DS-P2", "ALL", "3. März 2026"],
+        ["M-02", "Löschkonzept", "Partially implemented", "1", "CT.DM-P5", "S1; S2", "15.01.2026"],
+    ],
+    "Datenflüsse": [
+        [
+            "Fluss-ID",
+            "Quelle",
+            "Ziel",
+            "Datenkategorien",
+            "Zweck",
+            "Verschlüsselt",
+            "Rechtsgrundlage",
+            "Speicherdauer",
+            "Verantwortlich",
+        ],
+        ["F1", "S1", "S2", "E-Mail", "Analyse", "ja", "Vertrag", "2 Jahre", "Vertrieb"],
+        [
+            "F2",
+            "S2",
+            "external:Druckerei",
+            "Anschrift",
+            "Versand",
+            "nein",
+            "Einwilligung",
+            "90",
+            "S",
+        ],
+    ],
+}
+
+
+COLUMNS = {  # the nistpf column of each header, in the order of the headers above
+    "Systems": ["system_id", "name", "owner", "data_categories", "records", "in_scope"],
+    "Controls": [
+        "control_id",
+        "name",
+        "status",
+        "maturity",
+        "subcategories",
+        "applies_to",
+        "last_tested",
+    ],
+    "DataFlows": [
+        "flow_id",
+        "source",
+        "destination",
+        "data_categories",
+        "purpose",
+        "encrypted_in_transit",
+        "consent_basis",
+        "retention_days",
+        "owner",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("sheets", "retention"),
+    [(FRENCH, [730, 30]), (GERMAN, [730, 90])],  # 2 ans, 30 jours; 2 Jahre, 90
+    ids=["fr", "de"],
+)
+def test_a_three_sheet_workbook_in_the_clients_language(tmp_path, capsys, sheets, retention):
+    path = write_workbook(tmp_path / "register.xlsx", sheets)
+    draft = draft_mapping(path)
+    mapping = tomllib.loads(draft)
+    names = list(sheets)
+    for (nistpf_sheet, expected), client_sheet in zip(COLUMNS.items(), names, strict=True):
+        drafted = mapping["sheets"][nistpf_sheet]
+        assert drafted["source"] == client_sheet
+        assert drafted["header_row"] == 1
+        headers = sheets[client_sheet][0]
+        assert drafted["columns"] == dict(zip(expected, headers, strict=True))
+    assert "# check:" not in draft
+    out = tmp_path / "draft.toml"
+    out.write_text(draft, encoding="utf-8")
+    assert main(["validate", str(path), "--mapping", str(out)]) == 0
+    assert "2 systems, 2 controls, 2 data flows; no errors" in capsys.readouterr().out
+    inventory = nistpf.load_inventory(path, mapping=out)
+    assert list(inventory.systems["records"]) == [12400, 3000]
+    assert list(inventory.systems["in_scope"]) == [True, False]
+    assert list(inventory.flows["encrypted_in_transit"]) == [True, False]
+    assert list(inventory.flows["retention_days"]) == retention
