@@ -367,7 +367,8 @@ class _Loader:
             excel_row=numbers[0],
             column=header,
             value=", ".join(shown or "(blank)" for shown, _ in counts.values()),
-            hint=f"take the value out of the mapping's skip rule for {header} to load these rows",
+            hint="nothing to do if these rows are not data, as the mapping says; to load them, "
+            f"take the value out of the mapping's skip rule for {header}",
         )
         kept = sorted(set(range(len(table))) - set(drop))
         table.numbers = [table.numbers[i] for i in kept]
