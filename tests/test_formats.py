@@ -3,19 +3,25 @@ the ZIP packages nistpf refuses by name (.xlsb, Word, OpenDocument text, iWork).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import openpyxl
+import openpyxl.worksheet.table
 import pandas as pd
 import pytest
 
 import nistpf
 from nistpf.cli import main
-from nistpf.inventory import read
+from nistpf.inventory import ods, read
 from nistpf.inventory.report import Report
+from nistpf.inventory.structure import TablePart, cell_range
 from tests.conftest import shared_path
 from tests.hostile import (
     CASES,
@@ -27,7 +33,7 @@ from tests.hostile import (
     valid_ods_tables,
     valid_xml_sheets,
 )
-from tests.inventory_files import valid_sheets, write_workbook
+from tests.inventory_files import CONTROLS, valid_sheets, write_workbook
 
 # Transitional namespace → its Strict Open XML twin (ISO/IEC 29500-1 Strict, what Excel writes
 # for "Strict Open XML Spreadsheet"); the package namespaces (content types, package
@@ -507,3 +513,380 @@ def test_libreoffice_error_codes_exported_to_csv_are_errors_with_their_meaning(t
         ["Systems.csv", 2, "records", "Err:502"]
     ]
     assert "a function got an invalid argument" in errors["hint"].iloc[0]
+
+
+# -- OpenDocument database ranges: the Excel Tables of an .ods ---------------------------------
+
+# LibreOffice, which saves an Excel Table as a database range; skipped where it is missing,
+# except in CI (.ci/run installs libreoffice-calc), where a missing LibreOffice fails the test.
+SOFFICE_MISSING = "needs soffice (libreoffice-calc) to save a workbook as .ods"
+
+
+def soffice() -> str:
+    found = shutil.which("soffice")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail(SOFFICE_MISSING)
+        pytest.skip(SOFFICE_MISSING)
+    return found
+
+
+def save_as_ods(source: Path, folder: Path) -> Path:
+    """``source`` saved as .ods by LibreOffice, in ``folder``."""
+    profile = (folder / "profile").as_uri()
+    subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(folder),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return folder / (source.stem + ".ods")
+
+
+def controls_table_xlsx(path: Path, *, outside: dict[str, str] | None = None) -> Path:
+    """The small valid inventory with Controls an Excel Table (A1:F5) whose Total Row (row 5)
+    says "Total", counts the names and sums the maturities, as Excel writes it; ``outside``
+    fills cells beside the table."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in valid_sheets().items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    controls = workbook["Controls"]
+    controls.append(
+        ["Total", "=SUBTOTAL(103,Controls[name])", None, "=SUBTOTAL(109,Controls[maturity])"]
+    )
+    controls.add_table(
+        openpyxl.worksheet.table.Table(displayName="Controls", ref="A1:F5", totalsRowCount=1)
+    )
+    for ref, value in (outside or {}).items():
+        controls[ref] = value
+    workbook.save(path)
+    return path
+
+
+TOTALS_WARNING = [
+    "Controls",
+    5,
+    "Total",
+    "row 5 is the totals row of the Excel Table 'Controls' (A1:F5); a totals row is not data "
+    "and was not read",
+]
+
+
+def warnings_of(issues: pd.DataFrame, code: str) -> list[list]:
+    rows = issues[issues["code"] == code]
+    return rows[["sheet", "excel_row", "value", "problem"]].values.tolist()
+
+
+def test_an_excel_table_with_a_totals_row_saved_as_ods_by_libreoffice_loads_as_the_xlsx(tmp_path):
+    """The consultant's case: the .xlsx drops its Total Row with one warning; saved as .ods by
+    LibreOffice (a database range with no word of a totals row), the same row, values and
+    report. A note beside the table is the same "outside the table" warning in both."""
+    xlsx = controls_table_xlsx(tmp_path / "inventory.xlsx", outside={"H3": "check with IT"})
+    ods = save_as_ods(xlsx, tmp_path)
+    with zipfile.ZipFile(ods) as archive:
+        assert b'table:name="Controls"' in archive.read("content.xml")
+    inventory, expected = nistpf.load_inventory(ods), nistpf.load_inventory(xlsx)
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003"]
+    assert list(inventory.controls["status"]) == ["Implemented", "Partially implemented", "Planned"]
+    for name in ("systems", "controls", "flows"):
+        pd.testing.assert_frame_equal(getattr(inventory, name), getattr(expected, name))
+    expected_rows = [
+        [
+            "cells-outside-table",
+            "Controls",
+            3,
+            "1 filled cell outside the Excel Table 'Controls' "
+            "(A1:F5) was not read, the first at H3",
+        ],
+        ["table-totals-row", *TOTALS_WARNING[:2], TOTALS_WARNING[3]],
+    ]
+    for issues in (inventory.issues, expected.issues):
+        assert issues["severity"].tolist() == ["warning", "warning"]
+        got = issues[["code", "sheet", "excel_row", "problem"]].values.tolist()
+        assert sorted(got) == expected_rows
+        assert warnings_of(issues, "table-totals-row") == [TOTALS_WARNING]
+
+
+def formula_cell(formula: str, value: float) -> str:
+    """A formula cell with its saved numeric result, as LibreOffice writes one."""
+    return (
+        f'<table:table-cell table:formula="{escape(formula)}" office:value-type="float" '
+        f'office:value="{value}" calcext:value-type="float"><text:p>{value}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def ods_with_ranges(path: Path, controls: list[list[str]], *ranges: str) -> Path:
+    """The small valid inventory as an .ods whose Controls table has the rows ``controls``
+    (cells as XML) and whose content.xml ends with these ``table:database-range`` elements."""
+    tables = valid_ods_tables(Controls="".join(map(ods_row, controls)))
+    crafted_ods(path, tables)
+    with zipfile.ZipFile(path) as archive:
+        content = archive.read("content.xml").decode()
+    block = f"<table:database-ranges>{''.join(ranges)}</table:database-ranges>"
+    content = content.replace("</office:spreadsheet>", block + "</office:spreadsheet>")
+    return crafted_ods(path, tables, parts={"content.xml": content})
+
+
+def database_range(address: str, attributes: str = "", name: str = "Controls") -> str:
+    return (
+        f'<table:database-range table:name="{name}" table:target-range-address="{address}" '
+        f'table:display-filter-buttons="true"{attributes}/>'
+    )
+
+
+def controls_cells(totals: list[str] | None = None, *, top: int = 0) -> list[list[str]]:
+    """The Controls rows as cells (header in row 1), then ``totals`` as row 5; ``top`` blank
+    rows above them."""
+    cells = [[ods_cell(None)]] * top + [[ods_cell(v) for v in row] for row in CONTROLS]
+    return cells + ([totals] if totals is not None else [])
+
+
+# Excel's Total Row as LibreOffice saves it: a label, a count of the names, a sum of maturities
+TOTALS = [
+    ods_cell("Total"),
+    formula_cell("of:=SUBTOTAL(103;[$Controls.$B$2:.$B$4])", 3),
+    ods_cell(None),
+    formula_cell("of:=SUBTOTAL(109;[$Controls.$D$2:.$D$4])", 2),
+]
+
+
+def controls_parts(path: Path) -> list[TablePart]:
+    with zipfile.ZipFile(path) as archive:
+        return ods.scan_content(archive)["Controls"].database_ranges
+
+
+def expected_part(ref: str, *, header_rows: int = 1, totals_rows: int = 0) -> TablePart:
+    first_row, first_column, last_row, last_column = cell_range(ref)
+    return TablePart(
+        "Controls",
+        ref,
+        first_row,
+        first_column,
+        last_row,
+        last_column,
+        header_rows=header_rows,
+        totals_rows=totals_rows,
+    )
+
+
+def test_a_database_range_with_an_inferred_totals_row_loads_as_the_excel_table(tmp_path):
+    """A range with a header row and, as LibreOffice before 24.8 saves it, no word of its
+    totals row: the last row, "Total" with SUBTOTALs over the columns above, is the totals row;
+    the same controls and the one warning as the .xlsx Table."""
+    path = ods_with_ranges(
+        tmp_path / "t.ods", controls_cells(TOTALS), database_range("Controls.A1:Controls.F5")
+    )
+    assert controls_parts(path) == [expected_part("A1:F5", totals_rows=1)]
+    inventory = nistpf.load_inventory(path)
+    expected = nistpf.load_inventory(controls_table_xlsx(tmp_path / "t.xlsx"))
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003"]
+    assert inventory.controls["maturity"].iloc[1] == 2
+    pd.testing.assert_frame_equal(inventory.controls, expected.controls)
+    for issues in (inventory.issues, expected.issues):
+        assert issues["code"].tolist() == ["table-totals-row"]
+        assert warnings_of(issues, "table-totals-row") == [TOTALS_WARNING]
+
+
+def test_a_totals_row_the_file_declares_is_dropped_whatever_it_holds(tmp_path):
+    """LibreOffice 24.8 and later write ``calcext:contains-footer="true"``: the last row is the
+    totals row even with no formula in it (a typed count)."""
+    typed = [ods_cell("Total"), ods_cell(3)]
+    path = ods_with_ranges(
+        tmp_path / "t.ods",
+        controls_cells(typed),
+        database_range("Controls.A1:Controls.F5", ' calcext:contains-footer="true"'),
+    )
+    assert controls_parts(path) == [expected_part("A1:F5", totals_rows=1)]
+    inventory = nistpf.load_inventory(path)
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003"]
+    assert warnings_of(inventory.issues, "table-totals-row") == [TOTALS_WARNING]
+    assert len(inventory.issues) == 1
+
+
+def test_a_range_the_file_says_has_no_totals_row_keeps_its_last_row_as_data(tmp_path):
+    """``contains-footer="false"`` is the file's word: no totals row is inferred, so the last
+    row is an entry: a control "Total" named by the count 3, with no status or Subcategory."""
+    path = ods_with_ranges(
+        tmp_path / "t.ods",
+        controls_cells(TOTALS),
+        database_range("Controls.A1:Controls.F5", ' calcext:contains-footer="false"'),
+    )
+    assert controls_parts(path) == [expected_part("A1:F5")]
+    error = load(path)
+    assert isinstance(error, nistpf.InventoryError)
+    assert error.issues[["code", "sheet", "excel_row", "column"]].values.tolist() == [
+        ["blank-required", "Controls", 5, "status"],
+        ["blank-required", "Controls", 5, "subcategories"],
+    ]
+
+
+def test_a_range_without_a_header_row_and_with_a_totals_row(tmp_path):
+    """``contains-header="false"``: the range A2:F5 holds only data and the totals row, under
+    the header row in row 1, as an Excel Table without a header row does."""
+    path = ods_with_ranges(
+        tmp_path / "t.ods",
+        controls_cells(TOTALS),
+        database_range("Controls.A2:Controls.F5", ' table:contains-header="false"'),
+    )
+    assert controls_parts(path) == [expected_part("A2:F5", header_rows=0, totals_rows=1)]
+    inventory = nistpf.load_inventory(path)
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003"]
+    assert warnings_of(inventory.issues, "table-totals-row") == [
+        [
+            "Controls",
+            5,
+            "Total",
+            "row 5 is the totals row of the Excel Table 'Controls' (A2:F5); "
+            "a totals row is not data and was not read",
+        ]
+    ]
+    assert len(inventory.issues) == 1
+
+
+def test_a_range_without_a_header_row_or_a_totals_row_bounds_the_data(tmp_path):
+    """A2:F4 without header or totals: every row is data, and a note beside it (H3) is the
+    same "outside the table" warning an .xlsx Table gives."""
+    cells = controls_cells()
+    cells[2] = [*cells[2], ods_cell(None), ods_cell("check with IT")]
+    path = ods_with_ranges(
+        tmp_path / "t.ods",
+        cells,
+        database_range("Controls.A2:Controls.F4", ' table:contains-header="false"'),
+    )
+    assert controls_parts(path) == [expected_part("A2:F4", header_rows=0)]
+    inventory = nistpf.load_inventory(path)
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003"]
+    issues = inventory.issues
+    assert issues[["code", "sheet", "excel_row", "problem"]].values.tolist() == [
+        [
+            "cells-outside-table",
+            "Controls",
+            3,
+            "1 filled cell outside the Excel Table "
+            "'Controls' (A2:F4) was not read, the first at H3",
+        ]
+    ]
+
+
+def test_a_range_with_a_header_and_no_totals_row_reads_its_last_row_as_data(tmp_path):
+    path = ods_with_ranges(
+        tmp_path / "t.ods", controls_cells(), database_range("Controls.A1:Controls.F4")
+    )
+    assert controls_parts(path) == [expected_part("A1:F4")]
+    inventory = nistpf.load_inventory(path)
+    assert list(inventory.controls["control_id"]) == ["CTL-001", "CTL-002", "CTL-003"]
+    assert inventory.issues.empty
+
+
+@pytest.mark.parametrize(
+    ("formula", "is_totals"),
+    [
+        ("of:=SUBTOTAL(109;[.D2:.D4])", True),
+        ("of:=SUBTOTAL(109;[$Controls.$D$2:.$D$4])", True),
+        ("of:=SUBTOTAL(109;[$Controls.$D$3:.$D$4])", True),  # part of the column above
+        ("of:=COM.MICROSOFT.AGGREGATE(9;5;[.D2:.D4])", True),  # Excel's AGGREGATE
+        ("of:=subtotal(109;[.D2:.D4])", True),
+        ("of:=SUBTOTAL(109;[.C2:.C4])", False),  # another column
+        ("of:=SUBTOTAL(109;[.D1:.D4])", False),  # takes in the header
+        ("of:=SUBTOTAL(109;[.D2:.D5])", False),  # takes in its own row
+        ("of:=SUBTOTAL(109;[$Systems.D2:.D4])", False),  # another sheet
+        ("of:=SUM([.D2:.D4])", False),
+        ("of:=SUBTOTAL(109;[.D2:.D4])+1", False),
+        ("of:=SUBTOTAL(109;[.D2:.D4])+SUM([.D2:.D4])", False),
+        ("of:=SUBTOTAL(109;2)", False),  # over no cells
+        ("of:=SUBTOTAL(109;Controls)", False),  # a name, not the column above
+    ],
+)
+def test_the_totals_row_inferred_only_from_subtotals_over_the_column_above(
+    tmp_path, formula, is_totals
+):
+    """The formula in D5 (maturity), under "Total" in A5, of the range A1:F5."""
+    totals = [ods_cell("Total"), ods_cell(None), ods_cell(None), formula_cell(formula, 2)]
+    path = ods_with_ranges(
+        tmp_path / "t.ods", controls_cells(totals), database_range("Controls.A1:Controls.F5")
+    )
+    assert controls_parts(path) == [expected_part("A1:F5", totals_rows=int(is_totals))]
+
+
+def test_a_totals_row_is_not_inferred_beside_a_typed_number_or_with_no_data_above(tmp_path):
+    """A number typed in the last row (not a label) makes it an entry; a range of a header and
+    one row has no data row for that row to total."""
+    typed = [*TOTALS, ods_cell(None), ods_cell(7)]  # F5 = 7
+    path = ods_with_ranges(
+        tmp_path / "t.ods", controls_cells(typed), database_range("Controls.A1:Controls.F5")
+    )
+    assert controls_parts(path) == [expected_part("A1:F5")]
+    short = [[ods_cell(v) for v in CONTROLS[0]], TOTALS]
+    path = ods_with_ranges(tmp_path / "s.ods", short, database_range("Controls.A1:Controls.F2"))
+    assert controls_parts(path) == [expected_part("A1:F2")]
+
+
+def test_an_autofilter_range_and_a_range_on_no_sheet_are_not_tables(tmp_path):
+    """LibreOffice's anonymous range for an AutoFilter on a plain sheet is a filter, as an
+    .xlsx sheet's autoFilter is, not a table; a range naming a missing sheet is left out."""
+    path = ods_with_ranges(
+        tmp_path / "t.ods",
+        controls_cells(TOTALS),
+        database_range("Controls.A1:Controls.F5", name="__Anonymous_Sheet_DB__1"),
+        database_range("Gone.A1:Gone.F5", name="Gone"),
+    )
+    with zipfile.ZipFile(path) as archive:
+        tables = ods.scan_content(archive)
+    assert all(not table.database_ranges for table in tables.values())
+    error = load(path)  # the totals row is an entry again, as in a plain .xlsx sheet
+    assert isinstance(error, nistpf.InventoryError)
+    assert 5 in error.issues["excel_row"].tolist()
+
+
+def test_database_ranges_on_a_sheet_with_a_space_in_its_name_are_found(tmp_path):
+    body = "".join(map(ods_row, controls_cells(TOTALS)))
+    body = body.replace("$Controls.", "$'My controls'.")
+    path = crafted_ods(tmp_path / "t.ods", {"My controls": body})
+    with zipfile.ZipFile(path) as archive:
+        content = archive.read("content.xml").decode()
+    block = (
+        "<table:database-ranges>"
+        + database_range("'My controls'.A1:'My controls'.F5", name="CtlTable")
+        + "</table:database-ranges>"
+    )
+    content = content.replace("</office:spreadsheet>", block + "</office:spreadsheet>")
+    path = crafted_ods(path, {"My controls": body}, parts={"content.xml": content})
+    with zipfile.ZipFile(path) as archive:
+        parts = ods.scan_content(archive)["My controls"].database_ranges
+    assert parts == [TablePart("CtlTable", "A1:F5", 1, 0, 5, 5, header_rows=1, totals_rows=1)]
+
+
+@pytest.mark.shared
+def test_the_field_excel_table_with_a_totals_row_saved_as_ods_loads_the_same(tmp_path):
+    """The field sample's Register table (A1:C4, Total Row on) saved as .ods by LibreOffice:
+    the two systems and the one totals-row warning, as from the .xlsx."""
+    folder = shared_path("samples", "field")
+    ods_path = save_as_ods(folder / "excel-table-with-totals-row.xlsx", tmp_path)
+    inventory = nistpf.load_inventory(ods_path, mapping=folder / "excel-table-with-totals-row.toml")
+    systems = inventory.systems
+    assert list(systems["system_id"]) == ["Customer CRM", "Web chatbot"]
+    assert list(systems["criticality"]) == ["High", "Low"]
+    assert list(systems["records"]) == [250_000, 40_000]
+    assert warnings_of(inventory.issues, "table-totals-row") == [
+        [
+            "Register",
+            4,
+            "Total",
+            "row 4 is the totals row of the Excel Table 'Register' (A1:C4); a totals row is not "
+            "data and was not read",
+        ]
+    ]
+    assert len(inventory.issues) == 1

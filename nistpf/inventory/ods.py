@@ -24,6 +24,16 @@ and what LibreOffice Calc writes:
   (hidden by a filter); a filter is on when a ``table:database-range`` holds filter conditions,
   and its range is that database range's. These fill the same
   :class:`~nistpf.inventory.structure.SheetStructure` an ``.xlsx`` gives.
+- A named ``table:database-range`` is what an Excel Table becomes when LibreOffice saves the
+  workbook as ``.ods`` (and what Data > Define Range makes): it is given as the same
+  :class:`~nistpf.inventory.structure.TablePart` an ``.xlsx`` table part gives, so its header
+  row and range bound the data and its totals row is never data. Its header row is there unless
+  ``table:contains-header="false"`` (§9.4.2); its totals row is there when
+  ``calcext:contains-footer="true"`` (what LibreOffice writes since 24.8, tdf#162963; read in the
+  ``table`` namespace too, for the ODF version that takes it in), and is inferred by
+  :func:`_inferred_totals` when the file says nothing. The anonymous ranges LibreOffice makes
+  for an AutoFilter on a plain sheet (``__Anonymous_Sheet_DB__0``) are filters, not tables, as
+  an ``.xlsx`` sheet's ``<autoFilter>`` is: they only say where a filter is.
 - A formula's result was never saved when the cell has no ``office:value-type`` and no text, or a
   number, date, time or boolean type without its value attribute (a file written by a script and
   never opened in a spreadsheet program). A ``string`` result is saved even when empty.
@@ -39,6 +49,8 @@ from xml.parsers import expat
 
 from defusedxml import DTDForbidden, ElementTree
 
+from nistpf.inventory.structure import TablePart, cell_range, column_index
+
 # Names as expat gives them: the namespace URI and the local name joined by "}".
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -52,6 +64,9 @@ _COVERED_TAG = _TABLE + "covered-table-cell"
 _CELL_TAGS = frozenset({_CELL_TAG, _COVERED_TAG})
 _COLUMN_TAG = _TABLE + "table-column"
 _RANGE_TAG = _TABLE + "database-range"
+_CONTAINS_HEADER = _TABLE + "contains-header"
+_CONTAINS_FOOTER = (_CALCEXT + "contains-footer", _TABLE + "contains-footer")
+_ANONYMOUS_RANGE = "__Anonymous_"  # __Anonymous_Sheet_DB__0: an AutoFilter, not a table
 _CONDITION_TAGS = frozenset(_TABLE + tag for tag in ("filter-condition", "filter-set-item"))
 _VISIBILITY = _TABLE + "visibility"
 _HIDDEN = frozenset({"collapse", "filter"})
@@ -77,6 +92,9 @@ _VALUE_ATTRIBUTE = {
 _ERROR_TEXT = re.compile(r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A)|Err:\d{3}")
 # Repetition counts beyond this are treated as this: far past any limit, and cheap to multiply.
 _MAX_COUNT = 10**9
+# Rows holding a SUBTOTAL or AGGREGATE formula kept per table for totals-row inference; past
+# this many (no inventory has them) later ones are not kept, and no totals row is inferred there.
+_MAX_SUBTOTAL_ROWS = 10_000
 
 
 @dataclass
@@ -99,6 +117,13 @@ class Table:
     hidden_column_runs: list[tuple[int, int]] = field(default_factory=list)
     filter: str = ""  # the range of a filter that is on ("A1:E20"), "" when none is
     columns: int = 0  # table:table-column positions counted so far
+    # its named database ranges, as the table parts of an .xlsx sheet (by first row and column)
+    database_ranges: list[TablePart] = field(default_factory=list)
+    # rows holding a SUBTOTAL or AGGREGATE formula: (first row 0-based, rows repeated, cells),
+    # each cell holding a value as (first column 0-based, columns repeated, value type, formula)
+    subtotal_rows: list[tuple[int, int, list[tuple[int, int, str | None, str | None]]]] = field(
+        default_factory=list
+    )
 
     def merged(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """Merged ranges whose first cell lies inside the used range,
@@ -166,6 +191,10 @@ def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[st
         sheet, reference = _range_address(address)
         if sheet in tables and reference:
             tables[sheet].filter = tables[sheet].filter or reference
+    for database_range in scanner.ranges:
+        _add_database_range(tables, database_range)
+    for table in tables.values():
+        table.database_ranges.sort(key=lambda t: (t.first_row, t.first_column))
     return tables
 
 
@@ -190,6 +219,9 @@ class _Scanner:
         self.row_last = 0  # 1-based column of the last value in the row being read
         self.filter_range: str | None = None  # the address of the database range being read
         self.filters: list[str] = []  # the addresses of database ranges with filter conditions
+        self.ranges: list[_DatabaseRange] = []  # every database range, in document order
+        self.row_cells: list[tuple[int, int, str | None, str | None]] = []  # the row's values
+        self.row_subtotal = False  # the row being read holds a SUBTOTAL or AGGREGATE formula
 
     def start(self, tag: str, attributes: dict) -> None:
         if self.cell is not None:
@@ -209,11 +241,21 @@ class _Scanner:
         if self.depth == 0:
             if tag == _RANGE_TAG:
                 self.filter_range = attributes.get(_TABLE + "target-range-address", "")
+                footer = next((attributes[a] for a in _CONTAINS_FOOTER if a in attributes), None)
+                self.ranges.append(
+                    _DatabaseRange(
+                        attributes.get(_TABLE + "name", ""),
+                        self.filter_range,
+                        attributes.get(_CONTAINS_HEADER, "true").strip() != "false",
+                        None if footer is None else footer.strip() == "true",
+                    )
+                )
         elif tag in _CELL_TAGS:
             self.cell, self.inner, self.paragraphs = (tag, attributes), 0, []
         elif tag == _ROW_TAG and table is not None:
             self.row_repeat = _count(attributes.get(_ROWS_REPEATED))
             self.col = self.row_last = 0
+            self.row_cells, self.row_subtotal = [], False
             if attributes.get(_VISIBILITY) in _HIDDEN:
                 table.hidden_row_runs.append((self.row, self.row_repeat))
         elif tag == _COLUMN_TAG and table is not None:
@@ -238,6 +280,10 @@ class _Scanner:
             at = (self.row, self.row_repeat, self.col, repeat)
             if _cell(self.table, cell_tag, attributes, text, at):
                 self.row_last = min(self.col + repeat, _MAX_COUNT)
+                formula = attributes.get(_FORMULA)
+                self.row_cells.append((self.col, repeat, attributes.get(_VALUE_TYPE), formula))
+                if formula and _TOTALS_WORD.search(formula):
+                    self.row_subtotal = True
             self.col = min(self.col + repeat, _MAX_COUNT)
         elif tag == _TABLE_TAG:
             self.depth -= 1
@@ -245,10 +291,14 @@ class _Scanner:
             if self.row_last:
                 self.table.max_row = min(self.row + self.row_repeat, _MAX_COUNT)
                 self.table.max_col = max(self.table.max_col, self.row_last)
+            if self.row_subtotal and len(self.table.subtotal_rows) < _MAX_SUBTOTAL_ROWS:
+                self.table.subtotal_rows.append((self.row, self.row_repeat, self.row_cells))
             self.row = min(self.row + self.row_repeat, _MAX_COUNT)
         elif tag in _CONDITION_TAGS and self.filter_range and self.depth == 0:
             self.filters.append(self.filter_range)
             self.filter_range = None
+            if self.ranges:
+                self.ranges[-1].filtered = True
         elif tag == _RANGE_TAG:
             self.filter_range = None
 
@@ -277,6 +327,148 @@ def _range_address(address: str) -> tuple[str, str]:
     if last_col:
         reference += f":{last_col.upper()}{last_row}"
     return sheet, reference
+
+
+# -- database ranges: the tables of an .ods -------------------------------------------------
+
+
+@dataclass
+class _DatabaseRange:
+    """A ``table:database-range`` as written: its name, its target range address, whether its
+    first row is a header row, whether the file says it has a totals row (None: it does not say)
+    and whether its filter holds conditions."""
+
+    name: str
+    address: str
+    header: bool
+    footer: bool | None
+    filtered: bool = False
+
+
+def _add_database_range(tables: dict[str, Table], found: _DatabaseRange) -> None:
+    """Give the table the range lies on a :class:`TablePart` for it, shaped as
+    :func:`nistpf.inventory.structure._table` shapes an ``.xlsx`` table part. An anonymous range
+    (an AutoFilter), one on a table that is not there and one whose address is not one cell
+    range are left out."""
+    if found.name.startswith(_ANONYMOUS_RANGE):
+        return
+    sheet, reference = _range_address(found.address)
+    bounds = cell_range(reference) if sheet in tables and reference else None
+    if bounds is None:
+        return
+    table = tables[sheet]
+    first_row, first_column, last_row, last_column = bounds
+    height = last_row - first_row + 1
+    header_rows = min(int(found.header), height)
+    if found.footer is None:
+        totals_rows = int(_inferred_totals(table, bounds, header_rows))
+    else:
+        totals_rows = int(found.footer)
+    table.database_ranges.append(
+        TablePart(
+            name=found.name,
+            ref=reference,
+            first_row=first_row,
+            first_column=first_column,
+            last_row=last_row,
+            last_column=last_column,
+            header_rows=header_rows,
+            totals_rows=min(totals_rows, height - header_rows),
+            filtered=found.filtered,
+        )
+    )
+
+
+# The totals row of a range whose file does not say it has one (LibreOffice before 24.8 drops
+# Excel's totalsRowCount when it saves an .ods) is inferred, and only on this evidence, so that
+# an entry is never taken for a total: the range's LAST row, below its header and at least one
+# data row, holds at least one formula inside the range; EVERY formula there is one call of
+# SUBTOTAL or AGGREGATE (what Excel's Total Row writes, and LibreOffice's own Data > Subtotals)
+# whose cell references all lie in the formula's own column, on the range's sheet, within the
+# range's rows between its header and that row (the column above); and every other cell of the
+# row inside the range is blank or text (a label such as "Total"). A last row with a typed
+# number, a date, any other formula, or a SUBTOTAL over another column or beyond the data is
+# read as data.
+_TOTALS_WORD = re.compile(r"SUBTOTAL|AGGREGATE", re.IGNORECASE)
+_TOTALS_CALL = re.compile(
+    r"\s*(?:[A-Za-z]+:)?=\s*(?:[A-Za-z_][\w.]*\.)?(?:SUBTOTAL|AGGREGATE)\s*\((.*)\)\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+_REFERENCE = re.compile(r"\[([^\]]*)\]")
+_SHEET = r"\$?('(?:[^']|'')*'|[^.'\[\]]*)"
+_CELL_REFERENCE = re.compile(
+    _SHEET + r"\.\$?([A-Za-z]{1,3})\$?(\d+)(?::" + _SHEET + r"\.\$?([A-Za-z]{1,3})\$?(\d+))?"
+)
+
+
+def _inferred_totals(table: Table, bounds: tuple[int, int, int, int], header_rows: int) -> bool:
+    """Is the last row of the range ``bounds`` (first row, first column, last row, last column;
+    rows as numbered in the sheet, columns from 0) a totals row, by the rule above?"""
+    first_row, first_column, last_row, last_column = bounds
+    if last_row - first_row + 1 - header_rows < 2:
+        return False  # no data row above it
+    row = last_row - 1  # 0-based
+    cells = next(
+        (cells for first, repeat, cells in table.subtotal_rows if first <= row < first + repeat),
+        None,
+    )
+    if cells is None:
+        return False
+    above = (first_row + header_rows, last_row - 1)
+    formulas = 0
+    for first, repeat, value_type, formula in cells:
+        columns = range(max(first, first_column), min(first + repeat, last_column + 1))
+        if not columns:
+            continue  # outside the range
+        if formula is None:
+            if value_type not in (None, "string"):
+                return False
+            continue
+        for column in columns:
+            if not _subtotal_over(formula, table.name, column, above):
+                return False
+            formulas += 1
+    return formulas > 0
+
+
+def _subtotal_over(formula: str, sheet: str, column: int, rows: tuple[int, int]) -> bool:
+    """Is ``formula`` one SUBTOTAL or AGGREGATE call whose references all lie in ``column`` of
+    ``sheet`` within ``rows`` (first and last, as numbered in the sheet)?"""
+    call = _TOTALS_CALL.fullmatch(formula)
+    if call is None or not _one_call(call.group(1)):
+        return False
+    references = _REFERENCE.findall(call.group(1))
+    if not references:
+        return False
+    for reference in references:
+        found = _CELL_REFERENCE.fullmatch(reference.strip())
+        if found is None:
+            return False
+        sheet0, col0, row0, sheet1, col1, row1 = found.groups()
+        if col1 is None:
+            sheet1, col1, row1 = sheet0, col0, row0
+        for name, letters, number in ((sheet0, col0, row0), (sheet1, col1, row1)):
+            if name.startswith("'"):
+                name = name[1:-1].replace("''", "'")
+            if name not in ("", sheet) or column_index(letters) != column:
+                return False
+            if not rows[0] <= int(number) <= rows[1]:
+                return False
+    return True
+
+
+def _one_call(arguments: str) -> bool:
+    """Do the parentheses of a call's ``arguments`` (strings left out) never close the call
+    before its end, so that the formula is that one call and nothing after it?"""
+    depth = 0
+    for part in re.sub(r'"(?:[^"]|"")*"', "", arguments):
+        if part == "(":
+            depth += 1
+        elif part == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def _count(value: str | None) -> int:
