@@ -522,3 +522,58 @@ def test_a_three_sheet_workbook_in_the_clients_language(tmp_path, capsys, sheets
     assert list(inventory.systems["in_scope"]) == [True, False]
     assert list(inventory.flows["encrypted_in_transit"]) == [True, False]
     assert list(inventory.flows["retention_days"]) == retention
+
+
+def _unmapped(inventory: nistpf.Inventory) -> list[tuple[str, str, str]]:
+    issues = inventory.issues[inventory.issues["code"] == "sheet-not-mapped"]
+    return list(zip(issues["severity"], issues["sheet"], issues["problem"], strict=True))
+
+
+def test_a_mapped_load_names_each_client_sheet_it_leaves_unread(tmp_path):
+    systems = [["Code", "Système"], ["S1", "CRM"], ["S2", "Chatbot"]]
+    flows = [["Identifiant", "Source", "Destination"], ["F1", "S1", "S2"]]
+    path = write_workbook(
+        tmp_path / "registre.xlsx",
+        {"Systèmes": systems, "Flux de données": flows, "Vide": [], "Blancs": [["", None]]},
+    )
+    mapping = {
+        "sheets": {"Systems": {"source": "Systèmes", "columns": {"system_id": "Code"}}},
+    }
+    mapping["sheets"]["Systems"]["columns"]["name"] = "Système"
+    inventory = nistpf.load_inventory(path, mapping=mapping)
+    # one warning, for the sheet holding data; the blank sheets are nothing to miss
+    assert _unmapped(inventory) == [
+        (
+            "warning",
+            "Flux de données",
+            "sheet 'Flux de données' is not named in the mapping and was not read",
+        )
+    ]
+    hint = inventory.issues.set_index("code").loc["sheet-not-mapped", "hint"]
+    assert '[sheets.Controls], [sheets.DataFlows], [sheets.Profile], …' in hint
+    assert 'source = "Flux de données"' in hint
+    # mapped, it is read and no longer reported
+    mapping["sheets"]["DataFlows"] = {
+        "source": "Flux de données",
+        "columns": {"flow_id": "Identifiant", "source": "Source", "destination": "Destination"},
+    }
+    inventory = nistpf.load_inventory(path, mapping=mapping)
+    assert _unmapped(inventory) == []
+    assert list(inventory.flows["flow_id"]) == ["F1"]
+
+
+def test_an_unmapped_csv_file_is_named_and_a_load_without_mapping_says_nothing(tmp_path):
+    from tests.inventory_files import valid_sheets, write_csv_folder
+
+    sheets = valid_sheets()
+    folder = write_csv_folder(tmp_path / "export", {**sheets, "Notes": [["note"], ["call Ann"]]})
+    columns = {c: c for c in sheets["Systems"][0]}
+    inventory = nistpf.load_inventory(
+        folder, mapping={"sheets": {"Systems": {"source": "Systems", "columns": columns}}}
+    )
+    assert [(sheet, problem.split(" is ")[0]) for _, sheet, problem in _unmapped(inventory)] == [
+        ("Controls.csv", "file 'Controls.csv'"),
+        ("DataFlows.csv", "file 'DataFlows.csv'"),
+        ("Notes.csv", "file 'Notes.csv'"),
+    ]
+    assert _unmapped(nistpf.load_inventory(folder)) == []
