@@ -550,7 +550,7 @@ def test_a_mapped_load_names_each_client_sheet_it_leaves_unread(tmp_path):
         )
     ]
     hint = inventory.issues.set_index("code").loc["sheet-not-mapped", "hint"]
-    assert '[sheets.Controls], [sheets.DataFlows], [sheets.Profile], …' in hint
+    assert "[sheets.Controls], [sheets.DataFlows], [sheets.Profile], …" in hint
     assert 'source = "Flux de données"' in hint
     # mapped, it is read and no longer reported
     mapping["sheets"]["DataFlows"] = {
@@ -577,3 +577,39 @@ def test_an_unmapped_csv_file_is_named_and_a_load_without_mapping_says_nothing(t
         ("Notes.csv", "file 'Notes.csv'"),
     ]
     assert _unmapped(nistpf.load_inventory(folder)) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty.csv is empty"),  # 0 bytes
+        (
+            b"Registre des traitements\n",
+            "no header row was found in the CSV file: no row among the first 30 holds two or "
+            "more column headers (it starts with 'Registre des traitements')",
+        ),
+    ],
+    ids=["empty", "title-only"],
+)
+def test_a_csv_with_nothing_to_map_is_one_line_about_the_file(tmp_path, capsys, content, expected):
+    path = tmp_path / ("empty.csv" if not content else "title.csv")
+    path.write_bytes(content)
+    assert main(["map", str(path), "-o", str(tmp_path / "draft.toml")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"nistpf: {path.name}: {expected}")
+    assert "mapping" not in lines[0]  # the user gave none
+    assert not (tmp_path / "draft.toml").exists()
+
+
+def test_a_workbook_with_only_a_title_is_one_line(tmp_path):
+    path = write_workbook(tmp_path / "t.xlsx", {"Registre": [["Registre"], [], ["Version 2"]]})
+    with pytest.raises(nistpf.UnreadableInventoryError) as raised:
+        draft_mapping(path)
+    assert str(raised.value) == (
+        "t.xlsx: no header row was found on any sheet: no row among the first 30 holds two or "
+        "more column headers (it starts with 'Registre') (add the header row, one header per "
+        "column, above the data; or run nistpf map on the export that holds the register)"
+    )

@@ -312,6 +312,10 @@ def draft_mapping(source: Any) -> str:
         report.error(reason.code, reason.problem, hint=reason.hint)
         raise UnreadableInventoryError(Path(source).name, report.frame()) from None
     sheets = [_client_sheet(key, raw) for key, raw in book.sheets.items()]
+    if all(sheet.layout is None for sheet in sheets):
+        problem, hint = _nothing_to_map(book.kind, sheets)
+        report.error("no-header", problem, hint=hint)
+        raise UnreadableInventoryError(Path(source).name, report.frame())
     chosen = _choose(sheets)
     for name, sheet in chosen.items():
         _stand_ins(name, sheet)
@@ -325,6 +329,29 @@ def draft_mapping(source: Any) -> str:
             )
     remaining = _settle(source, chosen, commented)
     return _render(source, book.name, sheets, chosen, commented, remaining)
+
+
+def _nothing_to_map(kind: str, sheets: list[_ClientSheet]) -> tuple[str, str]:
+    """Why a source with no header row anywhere cannot be drafted, and what to do: the draft
+    would name no sheet, and a mapping must name Systems."""
+    filled = [s for s in sheets if any(not is_blank(cell) for row in s.raw.rows for cell in row)]
+    where = {"csv": "in the CSV file" if len(sheets) == 1 else "in any CSV file"}.get(
+        kind, "on any sheet"
+    )
+    if not filled:
+        what = {"csv": "the file" if len(sheets) == 1 else "every CSV file"}.get(
+            kind, "every sheet"
+        )
+        return f"{what} is empty: there is nothing to map", (
+            "export the client's register again, with its header row and its rows"
+        )
+    first = next(text(c) for row in filled[0].raw.rows for c in row if not is_blank(c))
+    return (
+        f"no header row was found {where}: no row among the first {HEADER_SEARCH_ROWS} holds two "
+        f"or more column headers (it starts with {first[:60]!r})",
+        "add the header row, one header per column, above the data; or run nistpf map on the "
+        "export that holds the register",
+    )
 
 
 def _mapping_dict(chosen: dict[str, _ClientSheet], commented: dict[str, str]) -> dict:
