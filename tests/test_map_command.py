@@ -502,6 +502,8 @@ COLUMNS = {  # the nistpf column of each header, in the order of the headers abo
     ids=["fr", "de"],
 )
 def test_a_three_sheet_workbook_in_the_clients_language(tmp_path, capsys, sheets, retention):
+    """Every header found in the client's language; the French maturity '1,5' (a decimal
+    comma) has the draft propose the French locale, the German workbook holds no such number."""
     path = write_workbook(tmp_path / "register.xlsx", sheets)
     draft = draft_mapping(path)
     mapping = tomllib.loads(draft)
@@ -512,7 +514,17 @@ def test_a_three_sheet_workbook_in_the_clients_language(tmp_path, capsys, sheets
         assert drafted["header_row"] == 1
         headers = sheets[client_sheet][0]
         assert drafted["columns"] == dict(zip(expected, headers, strict=True))
-    assert "# check:" not in draft
+    checks = [line for line in draft.splitlines() if line.startswith("# check:")]
+    if sheets is FRENCH:
+        assert len(checks) == 1
+        assert checks[0].startswith(
+            "# check: the headers are French and numbers look written the French way, e.g. "
+            "'1,5' (Mesures de sécurité, Maturité, row 3): a decimal comma."
+        )
+        assert '\n# locale = "fr-FR"\n' in draft
+    else:
+        assert checks == []
+        assert "locale" not in draft
     out = tmp_path / "draft.toml"
     out.write_text(draft, encoding="utf-8")
     assert main(["validate", str(path), "--mapping", str(out)]) == 0
@@ -613,3 +625,69 @@ def test_a_workbook_with_only_a_title_is_one_line(tmp_path):
         "more column headers (it starts with 'Registre') (add the header row, one header per "
         "column, above the data; or run nistpf map on the export that holds the register)"
     )
+
+
+def _uncomment(draft: str, *starts: str) -> str:
+    return "\n".join(
+        line[2:] if any(line.startswith(f"# {s}") for s in starts) else line
+        for line in draft.splitlines()
+    )
+
+
+def test_ambiguous_numbers_under_german_headers_propose_the_german_locale(tmp_path, capsys):
+    rows = [
+        ["System-ID", "Systemname", "Anzahl Datensätze", "Kritikalität"],
+        ["S1", "Kundenverwaltung", "12.400", "High"],
+        ["S2", "Kundenservice", "3.000", "Low"],
+    ]
+    path = write_workbook(tmp_path / "vvt.xlsx", {"Systeme": rows})
+    draft = draft_mapping(path)
+    # '12.400' is 12400 or 12.4: the column is commented out, and the locale proposed above
+    # the first table (TOML's top-level keys come first), commented, with a check: note
+    assert draft.index('\n# locale = "de-DE"\n') < draft.index("[sheets.Systems]")
+    assert (
+        "# check: the headers are German and numbers look written the German way, e.g. "
+        "'12.400' (Systeme, Anzahl Datensätze, row 2): '.' grouping thousands? If the client "
+        "writes numbers so (1.234,5), uncomment the next line; with it, the columns commented "
+        "out for ambiguous numbers read too: uncomment them as well." in draft
+    )
+    assert (
+        "# check: records is not read as drafted: '12.400' is ambiguous: 12400 if '.' groups "
+        "thousands, 12.4 if it is the decimal separator (row 2). Uncomment "
+        'locale = "de-DE" at the top if the client writes numbers the German way, then the '
+        "line below\n"
+        '# records = "Anzahl Datensätze"  # e.g. 12.400 | 3.000\n'
+    ) in draft
+    # as written the draft validates; with the two lines uncommented, the records read
+    out = tmp_path / "draft.toml"
+    out.write_text(draft, encoding="utf-8")
+    assert main(["validate", str(path), "--mapping", str(out)]) == 0
+    capsys.readouterr()
+    finished = tomllib.loads(_uncomment(draft, "locale = ", "records = "))
+    assert finished["locale"] == "de-DE"
+    inventory = nistpf.load_inventory(path, mapping=finished)
+    assert list(inventory.systems["records"]) == [12400, 3000]
+
+
+def test_a_decimal_comma_under_spanish_headers_proposes_the_spanish_locale(tmp_path):
+    systems = [["Código", "Sistema"], ["S1", "CRM"]]
+    controls = [
+        ["Código", "Nombre del control", "Estado", "Madurez", "Subcategorías"],
+        ["C1", "Cifrado TLS", "Implemented", "2,5", "PR.DS-P2"],
+    ]
+    path = write_workbook(tmp_path / "r.xlsx", {"Sistemas": systems, "Controles": controls})
+    draft = draft_mapping(path)
+    assert '\n# locale = "es-ES"\n' in draft
+    assert "'2,5' (Controles, Madurez, row 2): a decimal comma." in draft
+    assert _columns(draft) == {"system_id": "Código", "name": "Sistema"}
+    inventory = nistpf.load_inventory(path, mapping=tomllib.loads(draft))
+    assert list(inventory.controls["maturity"]) == [2.5]  # read either way, and noted
+
+
+def test_the_same_numbers_under_english_headers_propose_no_locale(tmp_path):
+    rows = [["System ID", "Name", "Records"], ["S1", "CRM", "12.400"], ["S2", "Bot", "3.000"]]
+    path = write_workbook(tmp_path / "r.xlsx", {"Systems": rows})
+    draft = draft_mapping(path)
+    assert "locale = " not in draft
+    assert "look written the" not in draft
+    assert '# records = "Records"  # e.g. 12.400 | 3.000' in draft

@@ -13,6 +13,15 @@ A draft is checked before it is written: it is loaded with nistpf's own loader, 
 values nistpf cannot read as they are (a type it does not know, a count that is not a number)
 is written commented out with what was wrong, so the draft validates as written and the
 consultant sees what to finish. Lines a consultant must check say ``check:``.
+
+The header row and data rows are found as the loader finds them under the draft's
+``header_row`` (:func:`nistpf.inventory.tables.header_layout`): a header merged down or under a
+group header, an Excel Table's range and never its totals row; extra columns are listed by the
+names the loader keeps them under (``Owner (2)``). When the loads meet numbers written the
+continental way (``12.400`` refused as ambiguous, ``2,5`` read with a decimal comma) and the
+headers are German, French, Spanish, Italian, Dutch or Portuguese, the draft proposes that
+language's locale (``locale = "de-DE"``) as a commented line: only the consultant knows how the
+client writes numbers, so nistpf does not decide it.
 """
 
 from __future__ import annotations
@@ -132,6 +141,8 @@ class _Guess:
     word: str
     note: str = ""  # a "check:" comment
     disabled: str = ""  # why the line is written commented out
+    code: str = ""  # the report's code for why (``ambiguous-number``)
+    problem: str = ""  # the report's problem alone, with its row
 
 
 @dataclass
@@ -327,8 +338,108 @@ def draft_mapping(source: Any) -> str:
                 f"check: no column looks like the required {', '.join(missing)}; map "
                 f"{'it' if len(missing) == 1 else 'them'} and uncomment this sheet"
             )
-    remaining = _settle(source, chosen, commented)
-    return _render(source, book.name, sheets, chosen, commented, remaining)
+    numbers: list[tuple[str, str, str, str, Any]] = []
+    remaining = _settle(source, chosen, commented, numbers)
+    locale = _propose_locale(source, chosen, commented, numbers)
+    return _render(source, book.name, sheets, chosen, commented, remaining, locale)
+
+
+# -- the locale ------------------------------------------------------------------------------
+
+# Codes of the report rows that show numbers written the continental way.
+_CONTINENTAL = ("ambiguous-number", "decimal-comma")
+# The locale proposed for headers in each language (every one writes a decimal comma).
+LOCALES = {
+    "de": ("de-DE", "German"),
+    "fr": ("fr-FR", "French"),
+    "es": ("es-ES", "Spanish"),
+    "it": ("it-IT", "Italian"),
+    "nl": ("nl-NL", "Dutch"),
+    "pt": ("pt-PT", "Portuguese"),
+}
+
+
+@dataclass
+class _Locale:
+    tag: str  # "de-DE"
+    language: str  # "German"
+    evidence: str  # "'12.400' (Systems, Anzahl Datensätze, row 2): a '.' that may group…"
+    reads: bool  # the draft loads with the locale and the columns it settles uncommented
+
+
+@cache
+def _word_languages() -> dict[str, dict[str, frozenset[str]]]:
+    """nistpf sheet → folded header word → the languages it is a word of (the schema's names
+    and synonyms are English)."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for spec in _TABLE_SHEETS:
+        table = found.setdefault(spec.name, {})
+        for column in spec.columns:
+            for word in (column.name, *column.synonyms):
+                table.setdefault(fold(word), set()).add("en")
+    with WORDS_PATH.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            if row["sheet"] in found and row["column"]:
+                found[row["sheet"]].setdefault(fold(row["word"]), set()).add(row["language"])
+    return {s: {w: frozenset(ls) for w, ls in t.items()} for s, t in found.items()}
+
+
+def header_language(chosen: dict[str, Any]) -> str | None:
+    """The language the drafted headers are written in: each header matched by a word counts
+    for the word's languages (shared among them), and the language with most wins; None when
+    no header was matched by a word or two languages tie."""
+    weights: dict[str, float] = {}
+    for name, sheet in chosen.items():
+        words = _word_languages()[name]
+        for guess in sheet.guesses[name].values():
+            languages = words.get(fold(guess.word), frozenset())
+            for language in languages:
+                weights[language] = weights.get(language, 0.0) + 1 / len(languages)
+    ranked = sorted(weights.items(), key=lambda item: -item[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
+
+
+def _propose_locale(
+    source: Any,
+    chosen: dict[str, _ClientSheet],
+    commented: dict[str, str],
+    numbers: list[tuple[str, str, str, str, Any]],
+) -> _Locale | None:
+    """A locale to propose when the loads met numbers written the continental way (``12.400``
+    refused as ambiguous, ``2,5`` read with a decimal comma) and the headers are in one of
+    the continental languages: the consultant, who knows the client, confirms it. Checked by
+    loading the draft with it and with the columns refused for ambiguous numbers uncommented."""
+    from nistpf.inventory.loader import load_inventory  # the loader imports this package
+
+    language = header_language(chosen)
+    if not numbers or language not in LOCALES:
+        return None
+    tag, name = LOCALES[language]
+    code, sheet, column, value, row = numbers[0]
+    where = ", ".join(str(p) for p in (sheet, column) if p)
+    where += "" if pd.isna(row) else f", row {row}"
+    ambiguous = [
+        g
+        for s_name, s in chosen.items()
+        for g in s.guesses[s_name].values()
+        if g.code == "ambiguous-number"
+    ]
+    whys = [guess.disabled for guess in ambiguous]
+    for guess in ambiguous:
+        guess.disabled = ""
+    mapping = _mapping_dict(chosen, commented)  # the draft with those columns read
+    for guess, why in zip(ambiguous, whys, strict=True):
+        guess.disabled = why
+    try:
+        load_inventory(source, mapping={**mapping, "locale": tag})
+        reads = True
+    except InventoryError:
+        reads = False
+    mark = "." if "." in value else ","
+    what = "a decimal comma." if code == "decimal-comma" else f"{mark!r} grouping thousands?"
+    return _Locale(tag, name, f"{value!r} ({where}): {what}", reads)
 
 
 def _nothing_to_map(kind: str, sheets: list[_ClientSheet]) -> tuple[str, str]:
@@ -386,20 +497,31 @@ def _names(sheet: _ClientSheet, position: int) -> set[str]:
     return {fold(ref["header"]), fold(f"{ref['header']} ({ref['occurrence']})")}
 
 
-def _settle(source: Any, chosen: dict[str, _ClientSheet], commented: dict[str, str]) -> list[str]:
+def _settle(
+    source: Any,
+    chosen: dict[str, _ClientSheet],
+    commented: dict[str, str],
+    numbers: list[tuple[str, str, str, str, Any]],
+) -> list[str]:
     """Load the draft; write commented out each column (or, outside Systems, sheet) nistpf
     cannot read as it is, saying why; repeat until it loads. Returns the problems left (the
-    draft is written with them, each as a check: line)."""
+    draft is written with them, each as a check: line). Appends to ``numbers`` each number
+    written the continental way that a load met, as ``(code, sheet, column, value, row)``: an
+    ``ambiguous-number`` refused, a ``decimal-comma`` read."""
     from nistpf.inventory.loader import load_inventory  # the loader imports this package
 
     by_raw = {sheet.raw.name: name for name, sheet in chosen.items()}
     for _ in range(12):
         mapping = _mapping_dict(chosen, commented)
         try:
-            load_inventory(source, mapping=mapping)
-            return []
+            issues = load_inventory(source, mapping=mapping).issues
         except InventoryError as error:
-            issues = error.issues[error.issues["severity"] == "error"]
+            issues = error.issues
+        for row in issues[issues["code"].isin(_CONTINENTAL)].itertuples(index=False):
+            numbers.append((row.code, row.sheet, row.column, text(row.value), row.excel_row))
+        issues = issues[issues["severity"] == "error"]
+        if issues.empty:
+            return []
         changed = False
         left = []
         for row in issues.itertuples(index=False):
@@ -408,8 +530,8 @@ def _settle(source: Any, chosen: dict[str, _ClientSheet], commented: dict[str, s
                 left.append(row.problem)
                 continue
             sheet = chosen[name]
-            why = row.problem + ("" if pd.isna(row.excel_row) else f" (row {row.excel_row})")
-            why += f"; {row.hint}" if row.hint else ""
+            problem = row.problem + ("" if pd.isna(row.excel_row) else f" (row {row.excel_row})")
+            why = problem + (f"; {row.hint}" if row.hint else "")
             guess = next(
                 (
                     g
@@ -420,7 +542,7 @@ def _settle(source: Any, chosen: dict[str, _ClientSheet], commented: dict[str, s
             )
             required = guess is not None and guess.column in SHEETS_BY_NAME[name].required_columns
             if guess is not None and not required:
-                guess.disabled = why
+                guess.disabled, guess.code, guess.problem = why, row.code, problem
                 changed = True
             elif name != "Systems":
                 commented[name] = f"check: nistpf cannot read it as drafted: {why}"
@@ -458,6 +580,7 @@ def _render(
     chosen: dict[str, _ClientSheet],
     commented: dict[str, str],
     remaining: list[str],
+    locale: _Locale | None = None,
 ) -> str:
     shown_source = Path(source).name
     lines = [
@@ -467,6 +590,21 @@ def _render(
         "# extra column, unread. Sample values are shown as comments.",
     ]
     lines += [f"# check: {problem}" for problem in remaining]
+    if locale is not None:
+        # top-level keys come before the first table in TOML
+        then = (
+            "; with it, the columns commented out for ambiguous numbers read too: uncomment "
+            "them as well"
+            if locale.reads and any(g.code == "ambiguous-number" for g in _all_guesses(chosen))
+            else ""
+        )
+        lines += [
+            "",
+            f"# check: the headers are {locale.language} and numbers look written the "
+            f"{locale.language} way, e.g. {locale.evidence} If the client writes numbers so "
+            f"(1.234,5), uncomment the next line{then}.",
+            f"# locale = {_toml(locale.tag)}",
+        ]
     for name, sheet in chosen.items():
         lines.append("")
         spec = SHEETS_BY_NAME[name]
@@ -495,6 +633,14 @@ def _render(
                 continue
             line = f"{column} = {_inline(_ref(sheet, guess.position))}"
             example = _examples(sheet.samples[guess.position])
+            if guess.disabled and guess.code == "ambiguous-number" and locale is not None:
+                lines.append(
+                    f"# check: {column} is not read as drafted: {guess.problem}. Uncomment "
+                    f"locale = {_toml(locale.tag)} at the top if the client writes numbers the "
+                    f"{locale.language} way, then the line below"
+                )
+                lines.append(f"# {line}  # {example}")
+                continue
             if guess.disabled:
                 lines.append(
                     f"# check: {column} is not read as drafted: {guess.disabled}; add rewrites "
@@ -532,6 +678,10 @@ def _render(
             f"{sheet.header_row}: {listed}). Add a [sheets.<Sheet>] table to read it."
         )
     return "\n".join(lines) + "\n"
+
+
+def _all_guesses(chosen: dict[str, _ClientSheet]) -> list[_Guess]:
+    return [g for name, sheet in chosen.items() for g in sheet.guesses[name].values()]
 
 
 def write_draft(source: Any, path: Path, *, overwrite: bool = False) -> Path:
