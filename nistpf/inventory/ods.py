@@ -120,7 +120,8 @@ class Table:
     # its named database ranges, as the table parts of an .xlsx sheet (by first row and column)
     database_ranges: list[TablePart] = field(default_factory=list)
     # rows holding a SUBTOTAL or AGGREGATE formula: (first row 0-based, rows repeated, cells),
-    # each cell holding a value as (first column 0-based, columns repeated, value type, formula)
+    # each cell holding a formula or a value other than text as (first column 0-based, columns
+    # repeated, value type, formula)
     subtotal_rows: list[tuple[int, int, list[tuple[int, int, str | None, str | None]]]] = field(
         default_factory=list
     )
@@ -255,7 +256,9 @@ class _Scanner:
         elif tag == _ROW_TAG and table is not None:
             self.row_repeat = _count(attributes.get(_ROWS_REPEATED))
             self.col = self.row_last = 0
-            self.row_cells, self.row_subtotal = [], False
+            self.row_subtotal = False
+            if self.row_cells:
+                self.row_cells = []
             if attributes.get(_VISIBILITY) in _HIDDEN:
                 table.hidden_row_runs.append((self.row, self.row_repeat))
         elif tag == _COLUMN_TAG and table is not None:
@@ -278,12 +281,10 @@ class _Scanner:
             repeat = _count(attributes.get(_COLUMNS_REPEATED))
             text = "\n".join("".join(parts) for parts in self.paragraphs)
             at = (self.row, self.row_repeat, self.col, repeat)
-            if _cell(self.table, cell_tag, attributes, text, at):
+            held = _cell(self.table, cell_tag, attributes, text, at, self.row_cells)
+            if held:
                 self.row_last = min(self.col + repeat, _MAX_COUNT)
-                formula = attributes.get(_FORMULA)
-                self.row_cells.append((self.col, repeat, attributes.get(_VALUE_TYPE), formula))
-                if formula and _TOTALS_WORD.search(formula):
-                    self.row_subtotal = True
+                self.row_subtotal = self.row_subtotal or held == _SUBTOTAL
             self.col = min(self.col + repeat, _MAX_COUNT)
         elif tag == _TABLE_TAG:
             self.depth -= 1
@@ -478,11 +479,19 @@ def _count(value: str | None) -> int:
     return max(1, min(int(value[:12]), _MAX_COUNT))
 
 
-def _cell(table: Table, tag: str, attributes: dict, text: str, at: tuple) -> bool:
+# What _cell found: no value, a value, a value from a SUBTOTAL or AGGREGATE formula.
+_EMPTY, _VALUE, _SUBTOTAL = 0, 1, 2
+
+
+def _cell(table: Table, tag: str, attributes: dict, text: str, at: tuple, row_cells: list) -> int:
     """Note the cell's merge, error or unsaved formula (``at``: first row, rows repeated, first
-    column, columns repeated); True when it holds a value."""
+    column, columns repeated) and, in ``row_cells``, a formula or a value other than text, for
+    totals-row inference (text, the most common value, may stand in a totals row and is not
+    kept). Returns ``_EMPTY``, ``_VALUE`` or ``_SUBTOTAL`` (a SUBTOTAL or AGGREGATE formula)."""
     value_type = attributes.get(_VALUE_TYPE)
     formula = attributes.get(_FORMULA)
+    if formula is not None or (value_type is not None and value_type != "string"):
+        row_cells.append((at[2], at[3], value_type, formula))
     if tag == _CELL_TAG:
         spans = (_count(attributes.get(_ROWS_SPANNED)), _count(attributes.get(_COLUMNS_SPANNED)))
         if spans != (1, 1):
@@ -494,7 +503,9 @@ def _cell(table: Table, tag: str, attributes: dict, text: str, at: tuple) -> boo
         table.error_runs.append((*at, shown[:20]))
     elif formula and _unsaved(attributes, value_type, text):
         table.unsaved_runs.append(at)
-    return bool(value_type or formula or text)
+    if formula and _TOTALS_WORD.search(formula):
+        return _SUBTOTAL
+    return _VALUE if value_type or formula or text else _EMPTY
 
 
 def _unsaved(attributes: dict, value_type: str | None, text: str) -> bool:
