@@ -382,7 +382,7 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tu
     """For an OpenDocument spreadsheet: refuse a table whose values reach past the bounds (its
     repeated rows and columns counted, not expanded), then each table's unsaved formulas and
     error cells (as :func:`_cell_notes` gives them), and its merged ranges and structure (hidden
-    rows and columns, the filter; OpenDocument has no Excel Tables)."""
+    rows and columns, the filter, its database ranges as tables)."""
     from nistpf.inventory import ods
 
     tables = ods.scan_content(archive)
@@ -393,7 +393,10 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tu
     _check_used_ranges(archive, scans, {name: name for name in tables})
     notes = {name: (t.unsaved(), t.errors()) for name, t in tables.items()}
     return notes, {
-        name: (t.merged(), SheetStructure((), t.hidden_rows(), t.hidden_columns(), t.filter))
+        name: (
+            t.merged(),
+            SheetStructure(tuple(t.database_ranges), t.hidden_rows(), t.hidden_columns(), t.filter),
+        )
         for name, t in tables.items()
     }
 
