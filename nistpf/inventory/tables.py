@@ -332,6 +332,43 @@ def header_cells(raw: RawSheet, index: int) -> list[str]:
     return _header_cells(raw, index, _merges(raw, quiet), 0, None, quiet, group=True)
 
 
+@dataclass(frozen=True)
+class HeaderLayout:
+    """A sheet's columns and data rows as :func:`read_table` reads them under a mapping whose
+    ``header_row`` is the row at ``index``: ``headers`` (merged and group headers read through),
+    from sheet column ``left``; ``data``, the indexes in ``raw.rows`` of the rows below the
+    header that may hold data (inside the Excel Table's range when one bounds it, totals rows
+    left out); ``table``, that Excel Table's name or ``""``."""
+
+    index: int
+    headers: list[str]
+    left: int
+    data: list[int]
+    table: str = ""
+
+    def extra_names(self, used: set[int]) -> dict[int, str]:
+        """Position → the name read_table keeps each unused column under (``Owner (2)``)."""
+        return _extra_names(self.headers, used)
+
+
+def header_layout(raw: RawSheet, index: int) -> HeaderLayout:
+    """The :class:`HeaderLayout` of ``raw`` when its header is ``raw.rows[index]``, for tools
+    that draft a mapping (``nistpf map``): an Excel Table whose header row it is (or a table
+    without a header just below it) bounds the columns and rows, as in :func:`read_table`.
+    Reports nothing."""
+    quiet = Report()
+    tables = [t for t in raw.structure.tables if t.header_rows and t.first_row == index + 1]
+    part = max(tables, key=lambda t: t.last_column - t.first_column, default=None)
+    part = part or _headerless_table(raw, index)
+    left = part.first_column if part else 0
+    right = part.last_column + 1 if part else None
+    stop = min(part.data_rows.stop - 1, len(raw.rows)) if part else len(raw.rows)
+    headers = _header_cells(raw, index, _merges(raw, quiet), left, right, quiet, group=not part)
+    totals = {n for t in raw.structure.tables for n in t.totals}
+    data = [i for i in range(index + 1, stop) if raw.numbers[i] not in totals]
+    return HeaderLayout(index, headers, left, data, part.name if part else "")
+
+
 def _no_header_hint(spec: Sheet, wanted: dict[str, str], mapping: SheetMapping | None) -> str:
     """What the header row must hold: the mapping's client headers when a mapping is used."""
     if mapping is None:
