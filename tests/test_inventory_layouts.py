@@ -148,8 +148,16 @@ data_categories = "Personal data"
     assert inventory.controls.empty
     assert inventory.flows.empty
     # "crm" is CRM spelled in lower case; "marketing automation" is another word for Marketing.
-    assert inventory.issues[["excel_row", "column", "value", "problem"]].values.tolist() == [
-        [5, "Kind", "marketing automation", "'marketing automation' was read as 'Marketing' (type)"]
+    # The sheet "Other", which the mapping does not name, is said to be left unread.
+    issues = inventory.issues.astype(object).where(inventory.issues.notna(), None)
+    assert issues[["excel_row", "column", "value", "problem"]].values.tolist() == [
+        [None, "", "", "sheet 'Other' is not named in the mapping and was not read"],
+        [
+            5,
+            "Kind",
+            "marketing automation",
+            "'marketing automation' was read as 'Marketing' (type)",
+        ],
     ]
 
 

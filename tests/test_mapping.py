@@ -671,3 +671,36 @@ def test_ciso_assistant_result_word_it_does_not_know_is_refused(tmp_path):
     assert errors[["excel_row", "column", "value"]].values.tolist() == [
         [3, "compliance_result", "in_progress"]
     ]
+
+
+def test_an_error_in_a_rewritten_value_names_the_clients_cell_and_the_rewrite(tmp_path):
+    """A rewrite to a value the column cannot read ("Élevée" → "3" for criticality) is an error
+    naming what the client wrote and the rewrite, not only the rewritten value."""
+    path = write_workbook(
+        tmp_path / "registre.xlsx",
+        {
+            "Systèmes": [
+                ["ID", "Nom", "Criticité"],
+                ["S1", "CRM", "Élevée"],
+                ["S2", "Bot", "Faible"],
+            ]
+        },
+    )
+    mapping = {
+        "sheets": {
+            "Systems": {
+                "source": "Systèmes",
+                "columns": {"system_id": "ID", "name": "Nom", "criticality": "Criticité"},
+                "values": {"criticality": {"Élevée": "3", "Faible": "Low"}},
+            }
+        }
+    }
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(path, mapping=mapping)
+    errors = caught.value.issues.query("severity == 'error'")
+    assert errors[["excel_row", "column", "value", "code"]].values.tolist() == [
+        [2, "Criticité", "Élevée", "invalid-choice"]
+    ]
+    assert errors["problem"].iloc[0] == (
+        "'3' is not a valid criticality (the mapping rewrites 'Élevée' to '3')"
+    )

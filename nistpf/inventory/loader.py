@@ -123,6 +123,8 @@ class _Loader:
         self.version = self.fw.version
         # The number convention the consultant declared (mapping, then About); None: undeclared.
         self.locale: Convention | None = None
+        # (sheet, column) → the cells as the client wrote them, where a mapping rewrote them
+        self._written: dict[tuple[str, str], list[Any]] = {}
         if mapping is not None and getattr(mapping, "locale", None):
             by = "the mapping" + ("" if mapping.name == "mapping" else f" {mapping.name}")
             where = {"sheet": mapping.name, "column": "locale", "value": mapping.locale}
@@ -239,6 +241,24 @@ class _Loader:
                 )
                 continue
             found[sheet_name] = raw
+        # A client sheet holding data that the mapping names for no nistpf sheet is left unread:
+        # said once per sheet, so that a forgotten Controls or DataFlows sheet is not silently
+        # missing from the assessment. A sheet with no filled cell is nothing to miss.
+        read = {id(raw) for raw in found.values()}
+        kind = "file" if self.book.kind == "csv" else "sheet"
+        free = [f"[sheets.{s.name}]" for s in SHEETS if s.name not in self.mapping.sheets]
+        tables = ", ".join(free[:3]) + (", …" if len(free) > 3 else "")
+        for key, raw in self.book.sheets.items():
+            if id(raw) in read or not any(not is_blank(c) for row in raw.rows for c in row):
+                continue
+            quoted = key.replace("\\", "\\\\").replace('"', '\\"')  # a TOML string
+            self.report.warning(
+                "sheet-not-mapped",
+                f"{kind} {raw.name!r} is not named in the mapping and was not read",
+                sheet=raw.name,
+                hint=f'to read it, add a table for it to the mapping ({tables}) with source = "'
+                f'{quoted}" and its columns (nistpf map drafts them); otherwise nothing to fix',
+            )
         return found
 
     def _other_file(self, sheet_name: str, sheet_mapping: Any) -> RawSheet | None:
@@ -307,8 +327,11 @@ class _Loader:
                         if spec.column(column).kind == "level"
                         else {}
                     )
-                    table.columns[column], used = _rewrite(table.columns[column], rewrites, levels)
+                    written = table.columns[column]
+                    table.columns[column], used = _rewrite(written, rewrites, levels)
                     self._report_status_levels(table, column, used)
+                    # what the client's cells held, for messages about a rewritten value
+                    self._written[(table.sheet, column)] = written
         for column in spec.required_columns:
             if column not in table.columns:
                 self.report.error(
@@ -514,6 +537,19 @@ class _Loader:
                         **where,
                     )
             elif result.__class__ is Bad:
+                written = self._written.get((table.sheet, name))
+                if written is not None and len(written) == len(raw_values) and (
+                    written[index] is not raw
+                ):
+                    self.report.error(
+                        result.code,
+                        f"{result.problem} (the mapping rewrites {text(written[index])!r} to "
+                        f"{text(raw)!r})",
+                        value=written[index],
+                        hint=f"{result.hint}; or correct the mapping's rewrite",
+                        **where,
+                    )
+                    continue
                 self.report.error(result.code, result.problem, value=raw, hint=result.hint, **where)
             else:
                 reading = readings.get(codes[index])
