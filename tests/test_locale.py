@@ -650,6 +650,58 @@ def test_a_workbook_in_each_language_loads_with_its_readings_reported(language, 
     ]
 
 
+# A criticality and a control status per language, as a client there writes them (by hand).
+CHOICES_BY_LANGUAGE = {
+    "de": {"Hoch": "High", "niedrig": "Low", "Umgesetzt": "Implemented",
+           "teilweise umgesetzt": "Partially implemented", "entfällt": "Not applicable"},
+    "fr": {"Élevée": "High", "Moyenne": "Medium", "Mis en œuvre": "Implemented",
+           "Partiellement mis en œuvre": "Partially implemented", "Prévu": "Planned"},
+    "es": {"Alta": "High", "Baja": "Low", "Implementado": "Implemented",
+           "No implementado": "Not implemented", "No aplica": "Not applicable"},
+    "it": {"Alta": "High", "Media": "Medium", "Implementato": "Implemented",
+           "Parziale": "Partially implemented", "Pianificato": "Planned"},
+    "nl": {"Hoog": "High", "Laag": "Low", "Geïmplementeerd": "Implemented",
+           "Gedeeltelijk": "Partially implemented", "Niet van toepassing": "Not applicable"},
+    "pt": {"Alta": "High", "Média": "Medium", "Implementado": "Implemented",
+           "Não implementado": "Not implemented", "Planejado": "Planned"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(CHOICES_BY_LANGUAGE))
+def test_criticality_and_status_in_each_language_are_read_and_reported(language, tmp_path):
+    """A criticality or a control status in the client's language is read as its choice, one
+    value-read-as warning per distinct word, so the consultant confirms the reading."""
+    words = CHOICES_BY_LANGUAGE[language]
+    criticality = [(w, c) for w, c in words.items() if c in ("High", "Medium", "Low")]
+    status = [(w, c) for w, c in words.items() if (w, c) not in criticality]
+    sheets = valid_sheets()
+    column = sheets["Systems"][0].index("criticality")
+    for row, (word, _) in zip(sheets["Systems"][1:], criticality, strict=False):
+        row[column] = word
+    column = sheets["Controls"][0].index("status")
+    for row, (word, _) in zip(sheets["Controls"][1:], status, strict=False):
+        row[column] = word
+    inventory = nistpf.load_inventory(write_workbook(tmp_path / "inv.xlsx", sheets))
+    read = inventory.systems["criticality"].tolist()[: len(criticality)]
+    assert read == [choice for _, choice in criticality][: len(read)]
+    read = inventory.controls["status"].tolist()[: len(status)]
+    assert read == [choice for _, choice in status][: len(read)]
+    reported = inventory.issues.query("code == 'value-read-as'")["value"].tolist()
+    used = [w for w, _ in criticality][: len(sheets["Systems"]) - 1]
+    used += [w for w, _ in status][: len(sheets["Controls"]) - 1]
+    assert sorted(reported) == sorted(used)
+
+
+def test_a_word_for_one_columns_choice_is_not_read_in_another():
+    """ "Hoch" is a criticality, not a control status or a priority."""
+    from nistpf.inventory.schema import sheet
+    from nistpf.inventory.values import choice_reader
+
+    assert choice_reader(sheet("Systems").column("criticality"))("hoch").value == "High"
+    assert choice_reader(sheet("Controls").column("status"))("hoch").__class__ is Bad
+    assert choice_reader(sheet("Profile").column("priority"))("hoch").__class__ is Bad
+
+
 # -- the table -------------------------------------------------------------------------------
 
 

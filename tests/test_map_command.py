@@ -95,18 +95,18 @@ def test_a_german_register_built_by_code(tmp_path):
     systems = mapping["sheets"]["Systems"]
     assert systems["source"] == "Verarbeitungsverzeichnis"
     assert systems["header_row"] == 3
-    # "Hoch" and "Mittel" are not criticalities nistpf reads: written commented out, with why.
+    # "Hoch" and "Mittel" are German criticalities: read (and reported) as High and Medium
     assert systems["columns"] == {
         "system_id": "Nr.",
         "name": "Bezeichnung",
         "owner": "Verantwortlicher",
         "vendor": "Anbieter",
+        "criticality": "Kritikalität",
     }
-    assert '# criticality = "Kritikalität"' in draft
-    assert "# check: criticality is not read as drafted: 'Hoch'" in draft
     assert '#   "Bemerkungen"  # e.g. keine' in draft
     inventory = nistpf.load_inventory(path, mapping=mapping)
     assert list(inventory.systems["vendor"]) == ["Zendesk", "Brevo"]
+    assert list(inventory.systems["criticality"]) == ["High", "Medium"]
 
 
 def test_a_french_register_built_by_code(tmp_path):
@@ -691,3 +691,19 @@ def test_the_same_numbers_under_english_headers_propose_no_locale(tmp_path):
     assert "locale = " not in draft
     assert "look written the" not in draft
     assert '# records = "Records"  # e.g. 12.400 | 3.000' in draft
+
+
+def test_a_column_nistpf_cannot_read_as_written_is_drafted_commented_out_with_why(tmp_path):
+    """ "Kritisch" is no criticality in any language of words.csv: the draft writes the column
+    commented out, saying which value stopped it, so the draft still validates as written."""
+    rows = [
+        ["Nr.", "Bezeichnung", "Kritikalität"],
+        ["V-1", "Kundenservice", "Kritisch"],
+        ["V-2", "Newsletter", "Hoch"],
+    ]
+    path = write_workbook(tmp_path / "vvt.xlsx", {"Verarbeitungsverzeichnis": rows})
+    draft = draft_mapping(path)
+    assert '# criticality = "Kritikalität"' in draft
+    assert "# check: criticality is not read as drafted: 'Kritisch'" in draft
+    inventory = nistpf.load_inventory(path, mapping=tomllib.loads(draft))
+    assert list(inventory.systems["criticality"]) == ["Medium", "Medium"]  # the default

@@ -51,6 +51,15 @@ GROUPS = {
     "count": ("thousand", "million", "billion", "records"),
     "month": MONTHS,
     "number": ("decimal",),
+    # the choices of a choice column, in the client's language ("hoch" → criticality High)
+    "criticality": ("criticality:High", "criticality:Medium", "criticality:Low"),
+    "status": (
+        "status:Implemented",
+        "status:Partially implemented",
+        "status:Planned",
+        "status:Not implemented",
+        "status:Not applicable",
+    ),
 }
 DAYS_PER = {"day": 1, "week": 7, "month": 30, "year": 365}
 MULTIPLIERS = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
@@ -107,6 +116,11 @@ DURATION = lookup(WORDS, "duration")  # key → "day" … "year" / "indefinite"
 COUNT_WORDS = lookup(WORDS, "count")  # key → "thousand" … / "records"
 MONTH_NUMBER = {key: MONTHS.index(m) + 1 for key, m in lookup(WORDS, "month").items()}
 DECIMAL = {w.language.casefold(): w.word for w in WORDS if w.meaning == "decimal"}
+# column name → {word key → the choice it means}: "Umgesetzt" is status Implemented
+CHOICE_WORDS = {
+    group: {key: meaning.split(":", 1)[1] for key, meaning in lookup(WORDS, group).items()}
+    for group in ("criticality", "status")
+}
 
 
 # -- locales --------------------------------------------------------------------------------

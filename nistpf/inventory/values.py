@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from nistpf.inventory.locale import (
     AMBIGUOUS,
+    CHOICE_WORDS,
     COUNT_WORDS,
     DAYS_PER,
     DURATION,
@@ -145,17 +146,27 @@ def closest_first(value: str, choices: Iterable[str]) -> list[str]:
 def choice_reader(column: Column) -> Reader:
     """One of ``column.choices``; case, spaces and punctuation forgiven silently; the listed
     aliases read as their choice, as a :class:`ReadAs` (``In progress`` → Partially
-    implemented is a judgement about the client's words, not a spelling)."""
+    implemented is a judgement about the client's words, not a spelling). A criticality or a
+    control status in German, French, Spanish, Italian, Dutch or Portuguese (``hoch``,
+    ``mis en œuvre``; ``nistpf/data/words.csv``) is read as its choice, also as a ReadAs."""
     canonical = {fold(choice): choice for choice in column.choices}
     aliases = {
         fold(alias): ReadAs(target, target)
         for alias, target in column.aliases.items()
         if fold(alias) not in canonical
     }
+    foreign = {
+        key: ReadAs(choice, choice)
+        for key, choice in CHOICE_WORDS.get(column.name, {}).items()
+        if choice in column.choices
+    }
 
     def read(raw: Any) -> Any:
         key = fold(text(raw))
         found = canonical.get(key) or aliases.get(key)
+        if found is not None:
+            return found
+        found = foreign.get(word_key(text(raw))) if foreign else None
         if found is not None:
             return found
         return Bad(
