@@ -704,3 +704,18 @@ def test_an_error_in_a_rewritten_value_names_the_clients_cell_and_the_rewrite(tm
     assert errors["problem"].iloc[0] == (
         "'3' is not a valid criticality (the mapping rewrites 'Élevée' to '3')"
     )
+
+
+def test_an_export_under_another_file_name_says_which_name_the_mapping_wants(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "systems.csv").write_text("system_id,name\nCRM-01,CRM\n", encoding="utf-8")
+    (folder / "nist-pf-audit.csv").write_text("ref_id;compliance_result\n", encoding="utf-8")
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(folder, mapping="ciso-assistant-audit")
+    hints = caught.value.issues.query("code == 'mapped-sheet-missing'")["hint"].tolist()
+    wanted = (
+        "files found: nist-pf-audit.csv, systems.csv; rename the file to audit_export.csv, or "
+        "change source in a copy of the mapping"
+    )
+    assert hints == [wanted, wanted]  # Responses and Profile both read audit_export

@@ -236,8 +236,14 @@ class _Loader:
                     f"the mapping's source {sheet_mapping.source!r} for {sheet_name} "
                     "is not in the source",
                     sheet=sheet_mapping.source,
-                    hint="sheets found: "
-                    + ", ".join(raw.name for raw in self.book.sheets.values()),
+                    hint=("files found: " if self.book.kind == "csv" else "sheets found: ")
+                    + ", ".join(raw.name for raw in self.book.sheets.values())
+                    + (
+                        f"; rename the file to {Path(sheet_mapping.source).stem}.csv"
+                        if self.book.kind == "csv"
+                        else f"; rename the sheet to {sheet_mapping.source!r}"
+                    )
+                    + ", or change source in a copy of the mapping",
                 )
                 continue
             found[sheet_name] = raw
@@ -538,8 +544,10 @@ class _Loader:
                     )
             elif result.__class__ is Bad:
                 written = self._written.get((table.sheet, name))
-                if written is not None and len(written) == len(raw_values) and (
-                    written[index] is not raw
+                if (
+                    written is not None
+                    and len(written) == len(raw_values)
+                    and (written[index] is not raw)
                 ):
                     self.report.error(
                         result.code,
