@@ -5,6 +5,7 @@ sample in ../shared/samples/real-world."""
 from __future__ import annotations
 
 import csv
+import os
 import tomllib
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 import nistpf
 from nistpf.cli import main
+from nistpf.errors import OutputIsInputError
 from nistpf.inventory.draft import WORDS_PATH, draft_mapping, word_score, write_draft
 from tests.inventory_files import write_workbook
 
@@ -707,3 +709,41 @@ def test_a_column_nistpf_cannot_read_as_written_is_drafted_commented_out_with_wh
     assert "# check: criticality is not read as drafted: 'Kritisch'" in draft
     inventory = nistpf.load_inventory(path, mapping=tomllib.loads(draft))
     assert list(inventory.systems["criticality"]) == ["Medium", "Medium"]  # the default
+
+
+def _client_folder(tmp_path: Path) -> tuple[Path, bytes]:
+    folder = tmp_path / "client"
+    folder.mkdir()
+    content = b"ID,Name,Crit\nS1,One,High\nS2,Two,Low\n"
+    (folder / "register.csv").write_bytes(content)
+    return folder, content
+
+
+@pytest.mark.parametrize("target", ["register.csv", "draft.toml", "."])
+def test_the_draft_is_never_written_into_a_source_folder(tmp_path, capsys, target):
+    folder, content = _client_folder(tmp_path)
+    out = folder / target
+    code = main(["map", str(folder), "-o", str(out), "--overwrite"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "source folder" in err
+    assert "choose an output outside" in err
+    assert (folder / "register.csv").read_bytes() == content
+    assert sorted(p.name for p in folder.iterdir()) == ["register.csv"]
+
+
+def test_a_link_to_a_source_folder_or_its_file_is_refused(tmp_path):
+    folder, content = _client_folder(tmp_path)
+    elsewhere = tmp_path / "out"
+    elsewhere.mkdir()
+    (elsewhere / "folder-link").symlink_to(folder, target_is_directory=True)
+    (elsewhere / "file-link.csv").symlink_to(folder / "register.csv")
+    os.link(folder / "register.csv", elsewhere / "hard.csv")
+    for out in ("folder-link/register.csv", "folder-link/new.toml", "file-link.csv", "hard.csv"):
+        with pytest.raises(OutputIsInputError):
+            write_draft(folder, elsewhere / out, overwrite=True)
+    assert (folder / "register.csv").read_bytes() == content
+    # beside the folder is fine
+    written = write_draft(folder, tmp_path / "draft.toml")
+    assert "system_id" in tomllib.loads(written.read_text())["sheets"]["Systems"]["columns"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,7 +38,12 @@ from typing import Any
 
 import pandas as pd
 
-from nistpf.errors import InventoryError, OutputExistsError, UnreadableInventoryError
+from nistpf.errors import (
+    InventoryError,
+    OutputExistsError,
+    OutputIsInputError,
+    UnreadableInventoryError,
+)
 from nistpf.export.atomic import check_destination, write_text
 from nistpf.inventory.read import RawSheet, Unreadable, read_source
 from nistpf.inventory.report import Report
@@ -692,6 +698,48 @@ def write_draft(source: Any, path: Path, *, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.exists() and not overwrite:
         raise DraftExistsError(path)
-    check_destination(path, source=source if Path(source).is_file() else None)
+    folder = Path(source)
+    if folder.is_dir():
+        _refuse_inside(path, folder)
+        check_destination(path)
+    else:
+        check_destination(path, source=source)
     write_text(path, draft_mapping(source))
     return path
+
+
+def _refuse_inside(path: Path, folder: Path) -> None:
+    """Refuse a draft written into the client's folder of CSV files (:class:`OutputIsInputError`):
+    the folder itself, any path inside it, and any file elsewhere that is one of its files
+    (compared by resolved path and by :func:`os.path.samefile`, so a symlink or hard link to a
+    client file is refused too). The folder is the input as a whole; nistpf writes nothing
+    into it, not even a new file beside the client's."""
+    try:
+        target = path.resolve()
+        home = folder.resolve()
+    except (OSError, RuntimeError):
+        raise _inside(path, folder) from None
+    if target == home or home in target.parents:
+        raise _inside(path, folder)
+    if not path.exists():
+        return
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            same = entry.is_file() and os.path.samefile(entry, path)
+        except OSError:
+            continue
+        if same:
+            raise _inside(path, folder)
+
+
+def _inside(path: Path, folder: Path) -> OutputIsInputError:
+    error = OutputIsInputError(path)
+    error.args = (
+        f"{path} is in or is a file of the source folder {folder}; nistpf never writes into "
+        "its input, choose an output outside that folder",
+    )
+    return error
