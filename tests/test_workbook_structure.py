@@ -254,8 +254,79 @@ def test_overlapping_merged_ranges_are_reported_once_and_not_read(tmp_path):
     assert list(inventory.systems["system_id"]) == ["CRM-01", "CDP-01", "BOT-01"]
     [overlap] = rows(inventory.issues, "merged-cells-overlap")
     assert overlap["sheet"] == "Systems"
-    assert "5,000 merged ranges overlap" in overlap["problem"]
+    # A1:XFD1048575 … : the 4 ranges starting on the sheet's 4 rows all cover row 4
+    assert "4 of the sheet's 4 merged ranges overlap" in overlap["problem"]
     assert not rows(inventory.issues, "merged-cells-filled")
+
+
+def with_merges(path: Path, refs: list[str]) -> Path:
+    """``path`` with the Systems sheet's merged ranges replaced by ``refs`` (written into the
+    sheet XML, as openpyxl would refuse ranges that overlap)."""
+    merges = "".join(f'<mergeCell ref="{ref}"/>' for ref in refs)
+    tail = f'<mergeCells count="{len(refs)}">{merges}</mergeCells>'.encode()
+    out = path.with_name("merged-" + path.name)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"</sheetData>" + tail)
+            target.writestr(item, data)
+    return out
+
+
+def test_two_overlapping_merges_are_neither_read_and_the_others_are(tmp_path):
+    data = [HEADER] + [
+        [f"S{i}", f"System {i}", "CRM", ["High", "Low"][i % 2], "yes"] for i in range(1, 6)
+    ]
+    # E2:E4 and E3:E6 share E3:E4; D5:D6 overlaps neither and is read (D5 "Low" fills D6)
+    path = with_merges(build(tmp_path / "o.xlsx", data), ["E2:E4", "D5:D6", "E3:E6"])
+    inventory = nistpf.load_inventory(path)
+    systems = inventory.systems
+    # in_scope as typed: every row says yes, none read through a merge
+    assert list(systems["in_scope"]) == [True] * 5
+    assert list(systems["criticality"]) == ["Low", "High", "Low", "High", "High"]
+    [overlap] = rows(inventory.issues, "merged-cells-overlap")
+    assert "2 of the sheet's 3 merged ranges overlap" in overlap["problem"]
+    assert "E2:E4 and E3:E6" in overlap["problem"]
+    assert overlap["excel_row"] == 2
+    [filled] = rows(inventory.issues, "merged-cells-filled")
+    assert "D5:D6" in filled["problem"]
+
+
+def test_overlap_detection_among_thousands_of_merges_is_exact_and_fast():
+    import random
+    import time
+
+    from nistpf.inventory.tables import _Merge, _overlapping
+
+    chance = random.Random(12)
+    merges = []
+    for _ in range(2_000):
+        top, left = chance.randrange(5_000), chance.randrange(200)
+        bottom, right = top + chance.randrange(4), left + chance.randrange(3)
+        merges.append(_Merge(top, left, bottom, right, f"{top}:{left}"))
+    merges.sort(key=lambda m: (m.top, m.left))
+
+    def meet(a, b):
+        return a.top <= b.bottom and b.top <= a.bottom and a.left <= b.right and b.left <= a.right
+
+    expected = {
+        i
+        for i, a in enumerate(merges)
+        for j, b in enumerate(merges)
+        if i != j and abs(a.top - b.top) <= 4 and meet(a, b)
+    }
+    assert expected  # the draw has overlaps, and ranges that overlap nothing
+    assert len(expected) < len(merges)
+    started = time.perf_counter()
+    found = _overlapping(merges, 203)
+    assert time.perf_counter() - started < 0.5
+    assert found == expected
+    # one column covered by 2,000 stacked ranges, each overlapping the next
+    stacked = [_Merge(i, 0, i + 1, 0, str(i)) for i in range(2_000)]
+    started = time.perf_counter()
+    assert _overlapping(stacked, 1) == set(range(2_000))
+    assert time.perf_counter() - started < 0.5
 
 
 # -- Excel Tables ------------------------------------------------------------------------------

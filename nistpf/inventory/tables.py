@@ -27,6 +27,7 @@ validation report:
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -437,14 +438,15 @@ def _report_unmapped(
 
 
 def _merges(raw: RawSheet, report: Report) -> list[_Merge]:
-    """The sheet's merged ranges, clipped to the cells it has. Ranges that cover more cells
-    together than the sheet has overlap, which Excel never writes (a file made by a script or
-    crafted): they are reported once and none is read, so that the cost stays bounded by the
+    """The sheet's merged ranges, clipped to the cells it has. Ranges that overlap one another,
+    which Excel never writes (a file made by a script or crafted), are reported once and none
+    of them is read as merged (nistpf cannot tell which one the client meant); the others are
+    read. The ranges left cover each cell at most once, so filling them costs no more than the
     sheet's size."""
     if not raw.merged or not raw.rows:
         return []
     height, width = len(raw.rows), max(map(len, raw.rows))
-    found, area = [], 0
+    found = []
     for (top, left), (bottom, right) in raw.merged:
         top, bottom = sorted((top, bottom))
         left, right = sorted((left, right))
@@ -453,18 +455,56 @@ def _merges(raw: RawSheet, report: Report) -> list[_Merge]:
         ref = range_ref(top + 1, left, bottom + 1, right)
         bottom, right = min(bottom, height - 1), min(right, width - 1)
         found.append(_Merge(top, left, bottom, right, ref))
-        area += (bottom - top + 1) * (right - left + 1)
     found.sort(key=lambda merge: (merge.top, merge.left))
-    if area > height * width:
+    overlapping = _overlapping(found, width)
+    if overlapping:
+        first = [found[i].ref for i in sorted(overlapping)[:2]]
         report.warning(
             "merged-cells-overlap",
-            f"the sheet's {len(raw.merged):,} merged ranges overlap, which Excel never writes; "
-            "none was read as merged",
+            f"{len(overlapping):,} of the sheet's {len(found):,} merged ranges overlap (the "
+            f"first: {' and '.join(first)}), which Excel never writes; none of those "
+            f"{len(overlapping):,} was read as merged",
             sheet=raw.name,
-            hint="open the file in Excel (it repairs the merges) and save it again",
+            excel_row=found[min(overlapping)].top + 1,
+            hint="open the file in Excel (it repairs the merges) and save it again, or unmerge "
+            "those cells and fill in each one",
         )
-        return []
+        found = [merge for i, merge in enumerate(found) if i not in overlapping]
     return found
+
+
+def _overlapping(merges: list[_Merge], width: int) -> set[int]:
+    """Indexes of the ``merges`` (sorted by top row) that share a cell with another one. A sweep
+    down the rows: the ranges still open at a row are kept per column, those not yet found
+    overlapping by owner (they cover each column at most once), the others as a count; each
+    range costs a few numpy operations over its columns and a heap step, so thousands of ranges
+    take milliseconds."""
+    owner = np.full(width, -1, dtype=np.int64)  # column → the open range covering it
+    crowded = np.zeros(width, dtype=np.int64)  # column → open ranges found overlapping
+    bad: set[int] = set()
+    open_ranges: list[tuple[int, int]] = []  # heap of (bottom, index)
+    for index, merge in enumerate(merges):
+        while open_ranges and open_ranges[0][0] < merge.top:
+            _, done = heapq.heappop(open_ranges)
+            span = slice(merges[done].left, merges[done].right + 1)
+            if done in bad:
+                crowded[span] -= 1
+            else:
+                owner[span] = -1
+        span = slice(merge.left, merge.right + 1)
+        owners = {int(o) for o in np.unique(owner[span]) if o >= 0}
+        if owners or crowded[span].any():
+            for other in owners:
+                bad.add(other)
+                other_span = slice(merges[other].left, merges[other].right + 1)
+                owner[other_span] = -1
+                crowded[other_span] += 1
+            bad.add(index)
+            crowded[span] += 1
+        else:
+            owner[span] = index
+        heapq.heappush(open_ranges, (merge.bottom, index))
+    return bad
 
 
 def _header_view(raw: RawSheet, merges: list[_Merge]) -> list[list[Any]] | None:
