@@ -688,6 +688,78 @@ def ods_hidden_systems_table(folder: Path) -> Path:
     )
 
 
+def prefixed_root(xml: str, *, cells_prefixed: bool = False) -> str:
+    """A worksheet part whose root element carries the prefix ``x:`` while its cells do not
+    (``<x:worksheet xmlns:x=MAIN xmlns=MAIN>`` around ``<c>``), or, ``cells_prefixed``, the
+    reverse (an unprefixed root around ``<x:c>`` and ``<x:row>``): valid XML, one namespace."""
+    if cells_prefixed:
+        xml = xml.replace(
+            f'<worksheet xmlns="{MAIN}">', f'<worksheet xmlns="{MAIN}" xmlns:x="{MAIN}">'
+        )
+        return (
+            xml.replace("<row ", "<x:row ")
+            .replace("</row>", "</x:row>")
+            .replace("<c ", "<x:c ")
+            .replace("</c>", "</x:c>")
+        )
+    xml = xml.replace(
+        f'<worksheet xmlns="{MAIN}">', f'<x:worksheet xmlns:x="{MAIN}" xmlns="{MAIN}">'
+    )
+    return xml.replace("</worksheet>", "</x:worksheet>")
+
+
+def prefixed_root_around_a_value_in_the_last_cell(folder: Path) -> Path:
+    """A1 and XFD1048576 under a prefixed root: the scan looking for <x:c> saw no cells, and
+    calamine allocated the 512 GiB range and aborted the process."""
+    xml = sheet_xml(valid_sheets()["Systems"]).replace(
+        "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    )
+    return crafted_workbook(folder / "prefix.xlsx", valid_xml_sheets(Systems=prefixed_root(xml)))
+
+
+def prefixed_cells_in_row_250000(folder: Path) -> Path:
+    """A system in row 250,000, past MAX_ROWS, under an unprefixed root with prefixed cells."""
+    xml = sheet_xml(valid_sheets()["Systems"]).replace(
+        "</sheetData>",
+        '<row r="250000"><c r="A250000" t="inlineStr"><is><t>ERP-01</t></is></c></row></sheetData>',
+    )
+    xml = prefixed_root(xml, cells_prefixed=True)
+    return crafted_workbook(folder / "prefix.xlsx", valid_xml_sheets(Systems=xml))
+
+
+def ods_two_tables_with_one_name(folder: Path) -> Path:
+    """A table named Notes reaching row 95,002 and column 1,000 (95 million cells), then a
+    second table named Notes of one row, which reset the first's extent to one row."""
+    far = (
+        ods_row([ods_cell("x")])
+        + ods_row([ods_cell(None)], 95_000)
+        + ods_row([ods_cell(None, ' table:number-columns-repeated="999"'), ods_cell("far")])
+    )
+    path = crafted_ods(folder / "names.ods", valid_ods_tables(Notes=far))
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    second = f'<table:table table:name="Notes">{ods_row([ods_cell(None)])}</table:table>'
+    parts["content.xml"] = parts["content.xml"].replace(
+        b"</office:spreadsheet>", second.encode() + b"</office:spreadsheet>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), parts.pop("mimetype"), zipfile.ZIP_STORED)
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def ods_error_cells_repeated_190000_rows(folder: Path) -> Path:
+    """26 error cells repeated over 190,000 rows: inside the row and cell bounds, but five
+    million error cells, each of which became a dict entry (1.5 GB)."""
+    error = (
+        '<table:table-cell table:formula="of:=1/0" office:value-type="float" office:value="0" '
+        'calcext:value-type="error" table:number-columns-repeated="26"><text:p>#DIV/0!</text:p>'
+        "</table:table-cell>"
+    )
+    return crafted_ods(folder / "errors.ods", valid_ods_tables(Notes=ods_row([error], 190_000)))
+
+
 CASES: dict[str, Case] = {
     "entity_bomb_in_sheet_xml": Case(entity_bomb_in_sheet_xml, "xml-entities"),
     "entity_bomb_in_shared_strings": Case(entity_bomb_in_shared_strings, "xml-entities"),
@@ -751,4 +823,12 @@ CASES: dict[str, Case] = {
     ),
     "ods_with_error_cells": Case(ods_with_error_cells, codes=("excel-error",)),
     "ods_hidden_systems_table": Case(ods_hidden_systems_table, codes=("hidden-sheet",)),
+    "prefixed_root_around_a_value_in_the_last_cell": Case(
+        prefixed_root_around_a_value_in_the_last_cell, "damaged", bomb=True
+    ),
+    "prefixed_cells_in_row_250000": Case(prefixed_cells_in_row_250000, "damaged"),
+    "ods_two_tables_with_one_name": Case(ods_two_tables_with_one_name, "damaged", bomb=True),
+    "ods_error_cells_repeated_190000_rows": Case(
+        ods_error_cells_repeated_190000_rows, "too-large", bomb=True
+    ),
 }

@@ -25,11 +25,14 @@ from nistpf.inventory.structure import TablePart, cell_range
 from tests.conftest import shared_path
 from tests.hostile import (
     CASES,
+    LAUGHS,
     crafted_ods,
     crafted_workbook,
     ods_cell,
     ods_row,
     ods_rows,
+    prefixed_root,
+    sheet_xml,
     valid_ods_tables,
     valid_xml_sheets,
 )
@@ -890,3 +893,227 @@ def test_the_field_excel_table_with_a_totals_row_saved_as_ods_loads_the_same(tmp
         ]
     ]
     assert len(inventory.issues) == 1
+
+
+# -- what the scans before calamine must not miss --------------------------------------------
+
+
+def systems_xml(**cells: str) -> str:
+    """The valid Systems sheet as crafted XML, with cells replaced by reference (``D3=...``)."""
+    xml = sheet_xml(valid_sheets()["Systems"])
+    for ref, cell in cells.items():
+        xml, count = re.subn(rf'<c r="{ref}"[^>]*>.*?</c>', cell, xml)
+        assert count == 1, ref
+    return xml
+
+
+def unreadable(path: Path) -> nistpf.UnreadableInventoryError:
+    with pytest.raises(nistpf.UnreadableInventoryError) as caught:
+        nistpf.load_inventory(path)
+    assert len(caught.value.issues) == 1
+    assert "\n" not in str(caught.value)
+    return caught.value
+
+
+def test_a_prefixed_root_around_an_excel_error_is_refused_not_read_as_blank(tmp_path):
+    """The scans look for the root's prefix (<x:c>): under <x:worksheet>, unprefixed cells went
+    unseen, so #REF! in D3 was read as a blank criticality and loaded."""
+    xml = systems_xml(D3='<c r="D3" t="e"><f>#REF!+1</f><v>#REF!</v></c>')
+    plain = crafted_workbook(tmp_path / "plain.xlsx", valid_xml_sheets(Systems=xml))
+    assert issue_rows(load(plain).issues, "excel-error") == [
+        ["Systems", 3, "criticality", "#REF!", "the cell holds an Excel error #REF!"]
+    ]
+    for reverse in (False, True):
+        path = crafted_workbook(
+            tmp_path / f"mixed{reverse}.xlsx",
+            valid_xml_sheets(Systems=prefixed_root(xml, cells_prefixed=reverse)),
+        )
+        error = unreadable(path)
+        assert error.issues.loc[0, "code"] == "damaged"
+        assert "sheet 'Systems' (xl/worksheets/sheet1.xml) mixes XML namespace prefixes" in str(
+            error
+        )
+        assert "save it again" in error.issues.loc[0, "hint"]
+
+
+def test_a_sheet_prefixed_throughout_still_loads():
+    assert not read._foreign_tags(
+        b'<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c>', b"x:", read._tags(b"x:")
+    )
+    assert read._foreign_tags(b'<x:row r="1"><c r="A1"><v>1</v></c>', b"x:", read._tags(b"x:"))
+    assert read._foreign_tags(b'<y:c r="A1">', b"x:", read._tags(b"x:"))
+    assert read._foreign_tags(b'<x:c r="A1">', b"", read._tags(b""))
+    assert read._foreign_tags(b"<x:row>", b"", read._tags(b""))
+    # a colon in text, a chart's <c:chart> and <c:catAx>, a drawing's <xdr:col>: no cell tag
+    assert not read._foreign_tags(
+        b"<t>type:CRM</t><c:chart/><c:catAx><xdr:col>", b"", read._tags(b"")
+    )
+
+
+@pytest.mark.parametrize("attribute", ["t='e'", 't = "e"', 't=\n"e"'])
+def test_an_error_cell_is_found_whatever_the_quotes_and_spaces_of_its_type(tmp_path, attribute):
+    xml = systems_xml(
+        D2=f'<c r="D2" {attribute}><v>#REF!</v></c>', B4=f'<c r="B4" {attribute}><v>#N/A</v></c>'
+    )
+    error = load(crafted_workbook(tmp_path / "q.xlsx", valid_xml_sheets(Systems=xml)))
+    assert issue_rows(error.issues, "excel-error") == [
+        ["Systems", 2, "criticality", "#REF!", "the cell holds an Excel error #REF!"],
+        ["Systems", 4, "name", "#N/A", "the cell holds an Excel error #N/A"],
+    ]
+
+
+def test_an_upper_case_sheet_target_is_found_as_calamine_finds_it(tmp_path):
+    """A target of /XL/worksheets/sheet1.xml: calamine read the sheet, the error and formula
+    scans did not, so #REF! loaded as a blank."""
+    xml = systems_xml(
+        D2='<c r="D2" t="e"><f>#REF!+1</f><v>#REF!</v></c>',
+        D3='<c r="D3"><f>IF(1,"Low","High")</f></c>',
+    )
+    path = crafted_workbook(tmp_path / "u.xlsx", valid_xml_sheets(Systems=xml))
+    upper = tmp_path / "upper.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(upper, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b'Target="worksheets/sheet1.xml"', b'Target="/XL/worksheets/sheet1.xml"'
+                )
+                assert b"/XL/" in data
+            out.writestr(info, data)
+    with zipfile.ZipFile(upper) as archive:
+        assert read._sheet_parts(archive)["Systems"] == "xl/worksheets/sheet1.xml"
+    error = load(upper)
+    assert issue_rows(error.issues, "excel-error") == [
+        ["Systems", 2, "criticality", "#REF!", "the cell holds an Excel error #REF!"]
+    ]
+    rows = error.issues[error.issues["code"] == "formula-no-value"]
+    assert rows[["sheet", "excel_row", "column"]].values.tolist() == [["Systems", 3, "criticality"]]
+
+
+def test_a_sheet_whose_part_is_not_in_the_file_is_refused_in_one_line(tmp_path):
+    path = crafted_workbook(tmp_path / "m.xlsx", valid_xml_sheets())
+    missing = tmp_path / "missing.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(missing, "w") as out:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet2.xml":
+                out.writestr(info, source.read(info))
+    error = unreadable(missing)
+    assert error.issues.loc[0, "code"] == "damaged"
+    assert "sheet 'Controls' is listed in the workbook, but its part xl/worksheets/sheet2.xml" in (
+        str(error)
+    )
+
+
+def test_a_formula_whose_saved_result_is_the_empty_string_is_saved(tmp_path):
+    xml = systems_xml(
+        E3='<c r="E3" t="str"><f>IF(A3="CDP-01","",A3)</f><v></v></c>',
+        E4='<c r="E4"><f>1+1</f><v></v></c>',  # a number result that is empty: never saved
+    )
+    error = load(crafted_workbook(tmp_path / "s.xlsx", valid_xml_sheets(Systems=xml)))
+    rows = error.issues[error.issues["code"] == "formula-no-value"]
+    assert rows[["sheet", "excel_row", "column"]].values.tolist() == [
+        ["Systems", 4, "data_categories"]
+    ]
+
+
+def test_an_ods_table_name_with_a_tab_keeps_its_error_cells(tmp_path):
+    """The XML parser reads a tab in table:name as a space, calamine keeps it: the notes filed
+    under the parser's name were never found, and #DIV/0! loaded as 0."""
+    error_cell = (
+        '<table:table-cell table:formula="of:=1/0" office:value-type="float" office:value="0" '
+        'calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>'
+    )
+    rows = valid_sheets()["Systems"]
+    cells = [[ods_cell(v) for v in row] for row in rows]
+    cells[2][1] = error_cell  # CDP-01's name
+    tables = valid_ods_tables(Systems="".join(map(ods_row, cells)))
+    tables = {("Sys\ttems" if name == "Systems" else name): body for name, body in tables.items()}
+    path = crafted_ods(tmp_path / "tab.ods", tables)
+    assert b'table:name="Sys\ttems"' in zipfile.ZipFile(path).read("content.xml")
+    error = load(path)
+    assert isinstance(error, nistpf.InventoryError)
+    rows = error.issues[error.issues["code"] == "excel-error"]
+    assert rows[["excel_row", "column", "value"]].values.tolist() == [[3, "name", "#DIV/0!"]]
+
+
+def test_two_ods_tables_of_one_name_are_refused(tmp_path):
+    error = unreadable(CASES["ods_two_tables_with_one_name"].build(tmp_path))
+    assert "two sheets named 'Notes'" in str(error)
+
+
+def test_ods_error_runs_are_counted_before_they_are_expanded(tmp_path):
+    error = unreadable(CASES["ods_error_cells_repeated_190000_rows"].build(tmp_path))
+    assert f"sheet 'Notes' has {26 * 190_000:,} cells holding an error" in str(error)
+    table = ods.Table("T", max_row=10, max_col=4)
+    table.error_runs.append((8, 5, 2, 5, "#REF!"))  # rows 9-10 and columns C-D inside
+    table.merge_runs.append((0, 1, 0, 1, 2, 2))
+    assert table.noted_cells() == 2 * 2 + 1 == len(table.errors()) + len(table.merged())
+
+
+@pytest.mark.parametrize(
+    ("build", "name", "said"),
+    [
+        (
+            "ods",
+            "inventory.xlsx",
+            "this is an OpenDocument spreadsheet, but its name ends in .xlsx",
+        ),
+        ("xlsx", "inventory.ods", "this is an Excel workbook, but its name ends in .ods"),
+        ("xlsx", "inventory.csv", "this is an Excel workbook, not a CSV file"),
+        ("ods", "inventory.csv", "this is an OpenDocument spreadsheet, not a CSV file"),
+    ],
+)
+def test_a_workbook_named_as_another_format_is_refused_naming_both(tmp_path, build, name, said):
+    if build == "ods":
+        made = crafted_ods(tmp_path / "made.ods", valid_ods_tables())
+    else:
+        made = crafted_workbook(tmp_path / "made.xlsx", valid_xml_sheets())
+    path = made.rename(tmp_path / name)
+    error = unreadable(path)
+    assert error.issues.loc[0, "code"] == "wrong-extension"
+    assert said in str(error)
+    assert error.issues.loc[0, "hint"].startswith(
+        "rename it to ." + build[:3].replace("xls", "xlsx")
+    )
+
+
+def test_an_old_excel_file_named_csv_is_refused(tmp_path):
+    path = tmp_path / "inventory.csv"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    error = unreadable(path)
+    assert "old Excel 97-2003 workbook" in str(error)
+    assert error.issues.loc[0, "hint"].startswith("rename it to .xls")
+
+
+def test_an_excel_table_whose_range_names_row_0_is_refused_in_one_line(tmp_path):
+    assert cell_range("A0:F2") is None
+    assert cell_range("A1:XFE2") is None
+    assert cell_range("A1:A1048577") is None
+    assert cell_range("A1:XFD1048576") == (1, 0, 1_048_576, 16_383)
+    path = tmp_path / "t.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for sheet_name, rows in valid_sheets().items():
+        sheet = workbook.create_sheet(sheet_name)
+        for row in rows:
+            sheet.append(row)
+    workbook["Systems"].add_table(openpyxl.worksheet.table.Table(displayName="T", ref="A1:F4"))
+    workbook.save(path)
+    broken = tmp_path / "row0.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/tables/"):
+                data = data.replace(b'ref="A1:F4"', b'ref="A0:F4"')
+                assert b"A0:F4" in data
+            out.writestr(info, data)
+    error = unreadable(broken)
+    assert "the Excel Table 'T' (xl/tables/table1.xml) has the range 'A0:F4'" in str(error)
+
+
+def test_a_dtd_past_the_first_mebibyte_of_content_xml_is_refused_as_entities(tmp_path):
+    comments = "<!-- padding -->" * 70_000  # 1.1 MB of comments before the DTD, in the prolog
+    path = crafted_ods(tmp_path / "late.ods", valid_ods_tables(), prolog=comments + LAUGHS)
+    error = unreadable(path)
+    assert error.issues.loc[0, "code"] == "xml-entities"
+    assert str(error).startswith("late.ods: the workbook's part content.xml declares XML entities")

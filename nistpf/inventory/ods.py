@@ -92,6 +92,11 @@ _VALUE_ATTRIBUTE = {
 _ERROR_TEXT = re.compile(r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A)|Err:\d{3}")
 # Repetition counts beyond this are treated as this: far past any limit, and cheap to multiply.
 _MAX_COUNT = 10**9
+# Cells a workbook's error cells, unsaved formulas and merged ranges may cover, counted from their
+# runs before they are expanded one entry per cell (a row of 26 error cells repeated 190,000
+# times is a few hundred bytes of XML and would be 5 million entries). A real inventory has a
+# handful; a spreadsheet past this is refused, not read with the rest silently as values.
+MAX_NOTED_CELLS = 100_000
 # Rows holding a SUBTOTAL or AGGREGATE formula kept per table for totals-row inference; past
 # this many (no inventory has them) later ones are not kept, and no totals row is inferred there.
 _MAX_SUBTOTAL_ROWS = 10_000
@@ -107,6 +112,7 @@ class Table:
     name: str
     max_row: int = 0
     max_col: int = 0
+    position: int = 0  # 0 for the first table of content.xml, as calamine lists its sheets
     # (first row, rows repeated, first column, columns repeated, row span, column span), 0-based
     merge_runs: list[tuple[int, int, int, int, int, int]] = field(default_factory=list)
     # (first row, rows repeated, first column, columns repeated, error text), 0-based
@@ -158,6 +164,18 @@ class Table:
             for col in range(first, min(first + count, self.max_col))
         )
 
+    def noted_cells(self) -> int:
+        """How many entries :meth:`merged`, :meth:`errors` and :meth:`unsaved` would give
+        together, counted from the runs, none expanded."""
+        runs = (*self.error_runs, *self.unsaved_runs, *self.merge_runs)
+        return sum(self._extent(run) for run in runs)
+
+    def _extent(self, run: tuple) -> int:
+        first_row, rows, first_col, cols = run[:4]
+        height = max(0, min(first_row + rows, self.max_row) - first_row)
+        width = max(0, min(first_col + cols, self.max_col) - first_col)
+        return height * width
+
     def _cells(self, runs) -> Iterator[tuple[int, int, tuple]]:
         for first_row, rows, first_col, cols, *rest in runs:
             for row in range(first_row, min(first_row + rows, self.max_row)):
@@ -167,7 +185,9 @@ class Table:
 
 def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[str, Table]:
     """Every table of an OpenDocument spreadsheet's ``content.xml``, by name, in one streaming
-    pass (expat, 1 MiB at a time, no tree built) that holds only the cell being read. Raises
+    pass (expat, 1 MiB at a time, no tree built) that holds only the cell being read, in the
+    order of the document (each table's ``position``). Raises :class:`DuplicateTable` for two
+    tables of one name. Raises
     what a damaged archive or XML raises (:mod:`zipfile`, :mod:`zlib`, ``ParseError``) and
     defusedxml's ``DTDForbidden`` for a DTD (which the reader's first scan has refused before);
     the caller turns each into a one-line message."""
@@ -197,6 +217,15 @@ def scan_content(archive: zipfile.ZipFile, part: str = "content.xml") -> dict[st
     for table in tables.values():
         table.database_ranges.sort(key=lambda t: (t.first_row, t.first_column))
     return tables
+
+
+class DuplicateTable(Exception):
+    """Two tables of ``content.xml`` have one name (``name``), which LibreOffice never writes:
+    which one a name means would be a guess."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
 
 
 def _refuse_dtd(*_) -> None:
@@ -235,7 +264,9 @@ class _Scanner:
             self.depth += 1
             if self.depth == 1:
                 name = attributes.get(_TABLE + "name", "")
-                self.table = self.tables.setdefault(name, Table(name))
+                if name in self.tables:
+                    raise DuplicateTable(name)
+                self.table = self.tables[name] = Table(name, position=len(self.tables))
                 self.row = 0
             return
         table = self.table
@@ -290,7 +321,9 @@ class _Scanner:
             self.depth -= 1
         elif tag == _ROW_TAG and self.depth == 1 and self.table is not None:
             if self.row_last:
-                self.table.max_row = min(self.row + self.row_repeat, _MAX_COUNT)
+                self.table.max_row = max(
+                    self.table.max_row, min(self.row + self.row_repeat, _MAX_COUNT)
+                )
                 self.table.max_col = max(self.table.max_col, self.row_last)
             if self.row_subtotal and len(self.table.subtotal_rows) < _MAX_SUBTOTAL_ROWS:
                 self.table.subtotal_rows.append((self.row, self.row_repeat, self.row_cells))

@@ -30,12 +30,17 @@ from typing import Any
 
 import pandas as pd
 import python_calamine
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from nistpf.inventory import limits
 from nistpf.inventory.limits import megabytes
 from nistpf.inventory.report import Report
-from nistpf.inventory.structure import SheetStructure, read_structure, tag_blocks
+from nistpf.inventory.structure import (
+    SheetStructure,
+    archive_names,
+    read_structure,
+    tag_blocks,
+)
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -107,6 +112,7 @@ def read_source(source: Any, report: Report) -> RawBook:
         return csvsource.read_csv_folder(path, report)
     _check_file_size(path)
     if path.suffix.lower() == ".csv":
+        _refuse_workbook_named_csv(path)
         return csvsource.read_csv_files([path], path.name, report)
     return _read_workbook(path)
 
@@ -188,6 +194,52 @@ def _sniff(path: Path) -> None:
     )
 
 
+def _refuse_workbook_named_csv(path: Path) -> None:
+    """Refuse a ``.csv`` file that is a workbook (a ZIP package or an old Excel file, told by
+    its first bytes), rather than read its bytes as Windows-1252 text."""
+    with path.open("rb") as stream:
+        head = stream.read(8)
+    if head.startswith(_OLE_MAGIC):
+        what, suffix = "an old Excel 97-2003 workbook (or an encrypted one)", ".xls"
+    elif head.startswith(_ZIP_MAGIC):
+        what, suffix = "a ZIP archive", ".xlsx or .ods"
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                if "xl/workbook.xml" in names:
+                    what, suffix = "an Excel workbook", ".xlsx"
+                elif _mimetype(archive, names) == _ODS_MIMETYPE:
+                    what, suffix = "an OpenDocument spreadsheet", ".ods"
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+            pass  # a damaged archive: named a ZIP archive
+    else:
+        return
+    raise Unreadable(
+        f"this is {what}, not a CSV file, though it is named .csv",
+        f"rename it to {suffix}; or, to give CSV, open it in Excel and save it as CSV UTF-8",
+        "wrong-extension",
+    )
+
+
+def _check_suffix(path: Path, kind: str) -> None:
+    """python-calamine opens a workbook by its file name's suffix: refuse one whose suffix
+    says another format than its content (an OpenDocument spreadsheet named ``.xlsx``), with
+    the name to give it."""
+    suffix = path.suffix.lower()
+    if kind == "ods" and suffix != ".ods":
+        what, rename = "an OpenDocument spreadsheet", ".ods"
+    elif kind == "xlsx" and suffix not in (".xlsx", ".xlsm"):
+        what, rename = "an Excel workbook", ".xlsx, or .xlsm if it holds macros"
+    else:
+        return
+    named = f"its name ends in {suffix}" if suffix else "its name has no suffix"
+    raise Unreadable(
+        f"this is {what}, but {named}",
+        f"rename it to {rename}",
+        "wrong-extension",
+    )
+
+
 def _contains(path: Path, needle: bytes) -> bool:
     """Does the file hold ``needle`` anywhere? Read in blocks: an encrypted workbook's stream
     directory may sit after megabytes of encrypted package."""
@@ -219,6 +271,7 @@ def _read_workbook(path: Path) -> RawBook:
             kind = _zip_kind(archive, path)
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
+        _check_suffix(path, kind)
         _check_declared_sizes(archive)
         try:
             scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
@@ -226,6 +279,7 @@ def _read_workbook(path: Path) -> RawBook:
                 notes, shapes = _ods_notes(archive)
             else:
                 parts = _sheet_parts(archive)
+                _check_prefixes(scans, parts)
                 _check_used_ranges(archive, scans, parts)
                 notes = {
                     name: _cell_notes(archive, part)
@@ -233,6 +287,8 @@ def _read_workbook(path: Path) -> RawBook:
                     if part in scans and (scans[part].formulas or scans[part].errors)
                 }
                 structures = read_structure(archive, parts)
+        except DefusedXmlException as error:  # a DTD past the first block the scan searched
+            raise _entities("content.xml" if kind == "ods" else "") from error
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
     try:
@@ -385,12 +441,29 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tu
     rows and columns, the filter, its database ranges as tables)."""
     from nistpf.inventory import ods
 
-    tables = ods.scan_content(archive)
+    try:
+        tables = ods.scan_content(archive)
+    except ods.DuplicateTable as error:
+        raise Unreadable(
+            f"the spreadsheet has two sheets named {error.name!r}, which LibreOffice never "
+            "writes: which one the name means cannot be told",
+            "open it in LibreOffice, rename one of the two sheets, and save it again",
+            "damaged",
+        ) from None
     scans = {
         name: _PartScan(max_row=t.max_row, max_col=t.max_col, max_ref=_letters(t.max_col))
         for name, t in tables.items()
     }
     _check_used_ranges(archive, scans, {name: name for name in tables})
+    for name, table in tables.items():  # checked before any run is expanded
+        noted = table.noted_cells()
+        if noted > ods.MAX_NOTED_CELLS:
+            raise _too_large(
+                f"sheet {name!r} has {noted:,} cells holding an error, a formula without a saved "
+                f"result or a merged range; nistpf reads at most {ods.MAX_NOTED_CELLS:,}",
+                "fix or delete the failing formulas and unmerge the cells, or copy the inventory "
+                "sheets into a new spreadsheet, and save again",
+            )
     notes = {name: (t.unsaved(), t.errors()) for name, t in tables.items()}
     return notes, {
         name: (
@@ -404,10 +477,19 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tu
 def _apply_ods_notes(sheets: dict[str, RawSheet], notes: dict, shapes: dict) -> None:
     """Give each sheet of an ``.ods`` its merged ranges and structure, and blank its error cells
     and unsaved formulas, which calamine reads as ``0``, as the error's text or as blank; the
-    error or the missing value is reported from the notes instead, as it is for ``.xlsx``."""
-    for name, sheet in sheets.items():
-        sheet.merged, sheet.structure = shapes.get(name, ([], SheetStructure()))
-        unsaved, errors = notes.get(name, (set(), {}))
+    error or the missing value is reported from the notes instead, as it is for ``.xlsx``.
+
+    The notes are matched to calamine's sheets by position (the scan and calamine both list the
+    tables in document order), not by name: the XML parser normalizes a tab or line break in a
+    ``table:name`` to a space and calamine keeps it, so a name would miss. By name only when the
+    two lists differ in length."""
+    scanned = list(notes)  # in document order
+    by_position = len(scanned) == len(sheets)
+    for position, (name, sheet) in enumerate(sheets.items()):
+        key = scanned[position] if by_position else name
+        sheet.merged, sheet.structure = shapes.get(key, ([], SheetStructure()))
+        unsaved, errors = notes.get(key, (set(), {}))
+        sheet.unsaved_formulas, sheet.errors = unsaved, errors
         for number, column in (*unsaved, *errors):
             if number <= len(sheet.rows) and column < len(sheet.rows[number - 1]):
                 sheet.rows[number - 1][column] = ""
@@ -484,6 +566,9 @@ class _PartScan:
     max_ref: str = ""  # that column's letters
     approximate: bool = False  # max_row and max_col are upper bounds, not exact figures
     max_row_tag: int = 0
+    # a cell or row tag with another prefix than the root's (<x:worksheet> around <c>), which
+    # the scan would not see: refused for a worksheet part (see _check_prefixes)
+    mixed_prefixes: bool = False
 
 
 _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?[A-Za-z_][\w.-]*[\s/>]")
@@ -511,22 +596,43 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool
             # A DTD may only stand in the prolog, so the first block is searched; defusedxml
             # refuses one anywhere else, and calamine's parser expands no declared entity.
             if prefix is None and any(needle in buffer for needle in _DTD_NEEDLES):
-                raise Unreadable(
-                    f"the workbook's part {info.filename} declares XML entities (a DTD), which "
-                    "Excel and LibreOffice never write: the mark of an entity bomb or an attempt "
-                    "to read local files; it was not parsed",
-                    "do not open the file; ask the client to export the inventory again",
-                    "xml-entities",
-                )
+                raise _entities(info.filename)
             if prefix is None:
                 root = _ROOT.search(buffer)
                 prefix = (root.group(1) + b":") if root and root.group(1) else b""
                 tags = _tags(prefix)
+            if not scan.mixed_prefixes and _foreign_tags(buffer, prefix, tags):
+                scan.mixed_prefixes = True
             if regular:
                 regular = step(buffer, tags, scan)
     if not regular:  # cells without a leading r="A1": counted as calamine counts them
         scan = _scan_exact(archive, info, tags)
     return scan
+
+
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")
+
+
+def _foreign_tags(buffer: bytes, prefix: bytes, tags: dict[str, Any]) -> bool:
+    """Does the block hold a cell or row tag the scan, looking for ``<{prefix}c``, would not
+    see? Without a prefix, only a prefixed tag can be one, and a block without ``:c`` or
+    ``:row`` (nearly every block) is passed after one quick search for a literal colon."""
+    if not prefix and not _PREFIXED_TAG.search(buffer):
+        return False
+    return tags["foreign"].search(buffer) is not None
+
+
+def _entities(part: str) -> Unreadable:
+    """The refusal of a part that declares XML entities (``part``: its name, or "" when it is
+    not known)."""
+    named = f"the workbook's part {part}" if part else "a part of the workbook"
+    return Unreadable(
+        f"{named} declares XML entities (a DTD), which Excel and LibreOffice "
+        "never write: the mark of an entity bomb or an attempt to read local files; it was not "
+        "parsed",
+        "do not open the file; ask the client to export the inventory again",
+        "xml-entities",
+    )
 
 
 def _tags(prefix: bytes) -> dict[str, Any]:
@@ -542,6 +648,13 @@ def _tags(prefix: bytes) -> dict[str, Any]:
         "filled": re.compile(rb"<" + p + rb'c r="([A-Za-z]+)(\d+)"[^>/]*>'),
         "formula": (b"<" + prefix + b"f",),  # a false alarm (<filterColumn) costs little
         "any": re.compile(rb"<" + p + rb"(row|c)([\s/>])([^>]*?)(/?)>"),
+        # a cell or row tag under any other prefix, or none (a literal "<" first, so that the
+        # regex engine skips ahead with a fast search)
+        "foreign": re.compile(
+            rb"<(?!" + p + rb"(?:c|row)[\s/>])(?:[A-Za-z_][\w.-]*:)?(?:c|row)[\s/>]"
+            if prefix
+            else rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]"
+        ),
     }
 
 
@@ -557,7 +670,7 @@ def _scan_fast(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
     if sum(map(buffer.count, tags["cell_opens"])) != buffer.count(tags["cell_r"]):
         return False  # a cell without a leading r="A1" (bytes.count runs in C, no regex)
     scan.formulas = scan.formulas or any(tag in buffer for tag in tags["formula"])
-    scan.errors = scan.errors or b't="e"' in buffer
+    scan.errors = scan.errors or _may_hold_errors(buffer)
     # Excel writes rows in ascending order; the last row tag bounds the block (a cell past
     # its row tag, or rows out of order, sends the part to the exact scan below).
     last = tags["row_r"].match(buffer, max(buffer.rfind(tags["row_open"]), 0))
@@ -580,6 +693,12 @@ def _scan_fast(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
     return True
 
 
+def _may_hold_errors(buffer: bytes) -> bool:
+    """Might the block hold an error cell (``t="e"``, ``t='e'``, ``t = "e"``)? A value ``e``
+    in either quote is enough: a false alarm costs only the exact scan of the part."""
+    return b'"e"' in buffer or (b"'" in buffer and b"'e'" in buffer)
+
+
 def _scan_precise(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
     """The exact last row and column holding a value, for a part whose cells all start
     ``<c r="..."`` (False when one does not)."""
@@ -588,7 +707,7 @@ def _scan_precise(buffer: bytes, tags: dict[str, Any], scan: _PartScan) -> bool:
     if tags["cell_without_r"].search(buffer):
         return False
     scan.formulas = scan.formulas or any(tag in buffer for tag in tags["formula"])
-    scan.errors = scan.errors or b't="e"' in buffer
+    scan.errors = scan.errors or _may_hold_errors(buffer)
     refs = tags["filled"].findall(buffer)
     if refs:
         scan.max_row = max(scan.max_row, max(map(int, map(itemgetter(1), refs))))
@@ -643,6 +762,21 @@ def _letters(column: int) -> str:
         column, rest = divmod(column - 1, 26)
         out = chr(65 + rest) + out
     return out
+
+
+def _check_prefixes(scans: dict[str, _PartScan], parts: dict[str, str]) -> None:
+    """Refuse a worksheet part whose cell or row tags carry another namespace prefix than its
+    root element (``<x:worksheet>`` around ``<c>``, or the reverse): valid XML, but Excel never
+    writes it, and the scans that bound the used range and find formulas and error cells look
+    for the root's prefix, so they would see no cells there."""
+    for name, part in parts.items():
+        if part in scans and scans[part].mixed_prefixes:
+            raise Unreadable(
+                f"sheet {name!r} ({part}) mixes XML namespace prefixes on its cells and rows, "
+                "which Excel never writes; nistpf cannot check such a sheet before reading it",
+                "open the workbook in Excel or LibreOffice and save it again",
+                "damaged",
+            )
 
 
 def _over_limits(scans: dict[str, _PartScan]) -> bool:
@@ -702,7 +836,10 @@ def _blank(cell: Any) -> bool:
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet name → its XML part, from the workbook and its relationships."""
+    """Worksheet name → its XML part, from the workbook and its relationships. A target is
+    matched to the archive's part names without regard to case, as python-calamine matches it
+    (``/XL/worksheets/sheet1.xml`` is ``xl/worksheets/sheet1.xml``). Raises :class:`Unreadable`
+    for a sheet whose part is not in the archive."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     try:
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -713,6 +850,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     targets = {
         rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_PKG_REL_NS}Relationship")
     }
+    names = archive_names(archive)
     parts = {}
     sheets = (sheet for ns in MAIN_NAMESPACES for sheet in workbook.iter(f"{ns}sheet"))
     for sheet in sheets:
@@ -720,7 +858,15 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         target = targets.get(next(filter(None, ids), None), "")
         if target:
             path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-            parts[sheet.get("name")] = posixpath.normpath(path)
+            part = names.get(posixpath.normpath(path).lower())
+            if part is None:
+                raise Unreadable(
+                    f"sheet {sheet.get('name')!r} is listed in the workbook, but its part "
+                    f"{posixpath.normpath(path)} is not in the file",
+                    "open it in Excel, repair it if asked, and save it again",
+                    "damaged",
+                )
+            parts[sheet.get("name")] = part
     return parts
 
 
@@ -746,7 +892,8 @@ def _cell_notes(
                 errors[(row, column)] = value.text.strip()[:20]
             elif (
                 formula is not None
-                and (value is None or not (value.text or ""))
+                # a text result (t="str") is saved even when it is the empty string: <v></v>
+                and (value is None or (not value.text and element.get("t") != "str"))
                 and inline is None
                 and row
             ):

@@ -92,13 +92,23 @@ class SheetStructure:
     filter: str = ""
 
 
+def archive_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The archive's part names by their lower-case form: a relationship's target is matched
+    to a part without regard to case, as python-calamine matches it (the first of two names
+    differing only in case wins)."""
+    names: dict[str, str] = {}
+    for name in archive.namelist():
+        names.setdefault(name.lower(), name)
+    return names
+
+
 def read_structure(archive: zipfile.ZipFile, parts: dict[str, str]) -> dict[str, SheetStructure]:
     """Sheet name → its structure, for each worksheet part in ``parts`` (sheet name → part path,
     as :func:`nistpf.inventory.read._sheet_parts` finds them). Sheets with nothing to tell are
     left out. Raises what a damaged archive or XML part raises (``KeyError``, ``zlib.error``,
     ``ElementTree.ParseError``, defusedxml's refusals); the caller turns those into one line."""
     found = {}
-    names = set(archive.namelist())
+    names = archive_names(archive)
     for sheet, part in parts.items():
         if part not in names:
             continue
@@ -114,12 +124,12 @@ def read_structure(archive: zipfile.ZipFile, parts: dict[str, str]) -> dict[str,
 # -- Excel Tables ------------------------------------------------------------------------------
 
 
-def _tables(archive: zipfile.ZipFile, part: str, names: set[str]) -> list[TablePart]:
+def _tables(archive: zipfile.ZipFile, part: str, names: dict[str, str]) -> list[TablePart]:
     """The tables a sheet part's relationships name (``Type`` ending ``/table``, in either
-    namespace set)."""
+    namespace set); ``names`` are the archive's part names by their lower-case form."""
     folder, base = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", base + ".rels")
-    if rels not in names:
+    rels = names.get(posixpath.join(folder, "_rels", base + ".rels").lower())
+    if rels is None:
         return []
     root = ElementTree.fromstring(archive.read(rels))
     found = []
@@ -128,22 +138,35 @@ def _tables(archive: zipfile.ZipFile, part: str, names: set[str]) -> list[TableP
             continue
         target = rel.get("Target", "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        path = posixpath.normpath(path)
-        if path in names:
-            table = _table(archive.read(path))
+        path = names.get(posixpath.normpath(path).lower())
+        if path is not None:
+            table = _table(archive.read(path), path)
             if table is not None:
                 found.append(table)
     return sorted(found, key=lambda t: (t.first_row, t.first_column))
 
 
-def _table(xml: bytes) -> TablePart | None:
-    from nistpf.inventory.read import MAIN_NAMESPACES  # read imports this module
+def _table(xml: bytes, part: str = "") -> TablePart | None:
+    """The table a table part defines; None for a part that is not a table or has no range.
+    Raises :class:`nistpf.inventory.read.Unreadable` for a range that is not one on a sheet
+    (row 0, a row past 1,048,576 or a column past XFD), which Excel never writes: the table
+    cannot bound the data, and reading around it would be a guess."""
+    from nistpf.inventory.read import MAIN_NAMESPACES, Unreadable  # read imports this module
 
     root = ElementTree.fromstring(xml)
     namespace = next((ns for ns in MAIN_NAMESPACES if root.tag == f"{ns}table"), None)
-    bounds = cell_range(root.get("ref", "")) if namespace else None
-    if bounds is None:
+    ref = (root.get("ref") or "").strip()
+    if not namespace or not ref:
         return None  # not a table part, or one without a range: nothing it could bound
+    bounds = cell_range(ref)
+    if bounds is None:
+        name = root.get("displayName") or root.get("name") or ""
+        raise Unreadable(
+            f"the Excel Table {name!r} ({part or 'a table part'}) has the range {ref[:40]!r}, "
+            "which is not a range of cells on a sheet",
+            "open the workbook in Excel, repair it if asked, and save it again",
+            "damaged",
+        )
     first_row, first_column, last_row, last_column = bounds
     height = last_row - first_row + 1
     header_rows = min(_count(root.get("headerRowCount"), 1), height)
@@ -176,6 +199,7 @@ _ATTRIBUTE = re.compile(rb"""\b(r|min|max)\s*=\s*["'](\d+)["']""")
 _FILTER = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?autoFilter\b[^>]*?\bref\s*=\s*["']([^"']*)["']""")
 _FILTER_MODE = re.compile(rb"""\bfilterMode\s*=\s*["'](?:1|true)["']""")
 _MAX_COLUMN = 16_384  # XFD: a <col> may hide "every column to the right"
+_MAX_ROW = 1_048_576  # Excel's last row
 
 
 def _scan_sheet(archive: zipfile.ZipFile, part: str) -> tuple[frozenset[int], frozenset[int], str]:
@@ -240,13 +264,14 @@ def column_index(letters: str) -> int | None:
 
 def cell_range(ref: str) -> tuple[int, int, int, int] | None:
     """``"B3:E10"`` → (first row, first column, last row, last column): rows as Excel numbers
-    them, columns from 0. A single cell is a range of one. None when ``ref`` is not a range."""
+    them, columns from 0. A single cell is a range of one. None when ``ref`` is not a range, or
+    names row 0, a row past 1,048,576 or a column past XFD."""
     ends = [_CELL.fullmatch(end) for end in ref.strip().split(":")]
     if not 1 <= len(ends) <= 2 or not all(ends):
         return None
     (c0, r0), (c1, r1) = ((end.group(1), end.group(2)) for end in (ends[0], ends[-1]))
     first, last = column_index(c0), column_index(c1)
-    if first is None or last is None:
+    if first is None or last is None or not all(1 <= int(r) <= _MAX_ROW for r in (r0, r1)):
         return None
     return min(int(r0), int(r1)), min(first, last), max(int(r0), int(r1)), max(first, last)
 
