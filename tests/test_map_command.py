@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nistpf
 from nistpf.cli import main
-from nistpf.errors import OutputIsInputError
+from nistpf.errors import InventoryError, OutputIsInputError
 from nistpf.inventory.draft import WORDS_PATH, draft_mapping, word_score, write_draft
 from tests.inventory_files import write_workbook
 
@@ -747,3 +750,41 @@ def test_a_link_to_a_source_folder_or_its_file_is_refused(tmp_path):
     # beside the folder is fine
     written = write_draft(folder, tmp_path / "draft.toml")
     assert "system_id" in tomllib.loads(written.read_text())["sheets"]["Systems"]["columns"]
+
+
+def test_control_characters_in_headers_and_values_are_escaped_in_the_draft(tmp_path):
+    path = tmp_path / "ctl.csv"
+    path.write_bytes(b"ID\x01,Name\x7f,Crit\nS1,One\x01x,High\nS2,Two\x7f,Low\n")
+    out = tmp_path / "draft.toml"
+    write_draft(path, out)
+    text = out.read_text(encoding="utf-8")
+    assert "\x01" not in text
+    assert "\x7f" not in text
+    columns = _columns(text)
+    # the escapes read back as the very headers, so the mapping names them
+    assert columns["system_id"] == "ID\x01"
+    assert columns["name"] == "Name\x7f"
+    assert "One\\x01x" in text
+    inventory = nistpf.load_inventory(path, mapping=out)
+    assert list(inventory.systems["system_id"]) == ["S1", "S2"]
+
+
+_ANY_TEXT = st.text(min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(header=_ANY_TEXT, value=_ANY_TEXT, other=_ANY_TEXT)
+def test_the_draft_parses_whatever_the_headers_and_values_hold(header, value, other):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "Systems.csv"
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["system_id", header, "name", other])
+            writer.writerow(["S1", value, value, other])
+            writer.writerow(["S2", other, value, value])
+        try:
+            draft = draft_mapping(path)
+        except InventoryError:
+            return
+        parsed = tomllib.loads(draft)
+        assert parsed["sheets"]["Systems"]["source"] == "Systems"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -563,8 +562,35 @@ def _settle(
 # -- writing the draft -----------------------------------------------------------------------
 
 
+# TOML forbids raw control characters (other than tab) in strings and comments, and DEL too;
+# a client's header or sample value may hold any of them. Strings escape them as \uXXXX (which
+# reads back as the very character, so the mapping still names the header); comments show them
+# as \xNN. A lone surrogate cannot be written as UTF-8 nor escaped in TOML: it becomes U+FFFD.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SHORT = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_escape(match: re.Match) -> str:
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"
+    return _SHORT.get(char, f"\\u{ord(char):04x}")
+
+
 def _toml(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """``value`` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    body = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL.sub(_toml_escape, body) + '"'
+
+
+def _comment_safe(line: str) -> str:
+    """``line`` with the characters a TOML comment cannot hold (control characters but tab,
+    line ends, DEL, lone surrogates) shown as ``\\xNN``: a rendered line is one line, and every
+    TOML string in it is already escaped by :func:`_toml`, so what is left is comment text."""
+    return _CONTROL.sub(
+        lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else f"\\x{ord(m.group()):02x}",
+        line,
+    )
 
 
 def _inline(ref: Any) -> str:
@@ -683,7 +709,7 @@ def _render(
             f"# {sheet.raw.name!r} is not read: no nistpf sheet fits it (header row "
             f"{sheet.header_row}: {listed}). Add a [sheets.<Sheet>] table to read it."
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(_comment_safe(line) for line in lines) + "\n"
 
 
 def _all_guesses(chosen: dict[str, _ClientSheet]) -> list[_Guess]:
