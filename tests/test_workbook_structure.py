@@ -419,6 +419,109 @@ def test_a_totals_row_is_dropped_in_a_strict_open_xml_workbook(tmp_path):
         assert len(rows(inventory.issues, "table-totals-row")) == 1, path.name
 
 
+SEVEN = [HEADER] + [[f"S{i}", f"System {i}", "CRM", "High", "yes"] for i in range(1, 8)]
+# a budget beside the list, H1:I4, whose Total Row (row 4) is on the row of S3
+BUDGET = {"H1": "Region", "I1": "Budget", "H2": "EU", "I2": 5, "H3": "US", "I3": 7}
+BUDGET_TOTAL = {"H4": "Total", "I4": 12}
+
+
+def test_a_side_tables_totals_row_does_not_drop_the_lists_row_beside_it(tmp_path):
+    def change(sheet):
+        for ref, value in {**BUDGET, **BUDGET_TOTAL}.items():
+            sheet[ref] = value
+        sheet.add_table(ExcelTable(displayName="SystemList", ref="A1:E8"))
+        sheet.add_table(ExcelTable(displayName="Budget", ref="H1:I4", totalsRowCount=1))
+
+    inventory = nistpf.load_inventory(build(tmp_path / "side.xlsx", SEVEN, change))
+    assert list(inventory.systems["system_id"]) == [f"S{i}" for i in range(1, 8)]
+    assert list(inventory.systems["excel_row"]) == list(range(2, 9))
+    assert not rows(inventory.issues, "table-totals-row")
+    [outside] = rows(inventory.issues, "cells-outside-table")  # H1:I4, 8 cells
+    assert "8 filled cells outside the Excel Table 'SystemList' (A1:E8)" in outside["problem"]
+
+
+def test_a_side_tables_totals_row_is_dropped_when_the_row_holds_nothing_else(tmp_path):
+    # No table bounds the list; the Budget table's Total Row (row 9, below the list) holds
+    # nothing outside the table, so it is the table's total, not an entry.
+    data = [*SEVEN, [None] * 5]
+
+    def change(sheet):
+        for ref, value in {**BUDGET, "H4": "APAC", "I4": 1, "H9": "Total", "I9": 13}.items():
+            sheet[ref] = value
+        sheet.add_table(ExcelTable(displayName="Budget", ref="H1:I9", totalsRowCount=1))
+
+    inventory = nistpf.load_inventory(build(tmp_path / "side9.xlsx", data, change))
+    assert list(inventory.systems["system_id"]) == [f"S{i}" for i in range(1, 8)]
+    [totals] = rows(inventory.issues, "table-totals-row")
+    assert (totals["excel_row"], totals["value"]) == (9, "Total")
+
+
+def test_an_ods_side_database_ranges_footer_does_not_drop_the_lists_row(tmp_path):
+    from tests.hostile import crafted_ods, ods_rows
+
+    # the list in A1:E8, the budget in G1:H4 with its footer (Total) on the row of S3
+    side = [["Region", "Budget"], ["EU", 5], ["US", 7], ["Total", 12]]
+    values = [[*row, None, *(side[i] if i < len(side) else [])] for i, row in enumerate(SEVEN)]
+    tables = {
+        "Systems": ods_rows(values),
+        **{name: ods_rows(sheet) for name, sheet in OTHER_SHEETS.items()},
+    }
+    ranges = (
+        "<table:database-ranges>"
+        '<table:database-range table:name="SystemList" '
+        'table:target-range-address="Systems.A1:Systems.E8"/>'
+        '<table:database-range table:name="Budget" table:target-range-address='
+        '"Systems.G1:Systems.H4" calcext:contains-footer="true"/>'
+        "</table:database-ranges>"
+    )
+    path = crafted_ods(tmp_path / "side.ods", tables)
+    with zipfile.ZipFile(path) as archive:
+        content = archive.read("content.xml").decode()
+    content = content.replace("</office:spreadsheet>", ranges + "</office:spreadsheet>")
+    crafted_ods(path, tables, parts={"content.xml": content})
+    inventory = nistpf.load_inventory(path)
+    assert list(inventory.systems["system_id"]) == [f"S{i}" for i in range(1, 8)]
+    assert not rows(inventory.issues, "table-totals-row")
+
+
+def test_a_damaged_totals_row_count_takes_only_the_last_row_with_a_warning(tmp_path):
+    # totalsRowCount="5" on A1:E8: Excel writes 0 or 1. Decided: one totals row, the last.
+    data = [*SEVEN[:-1], ["Total", None, None, None, None]]
+
+    def change(sheet):
+        sheet.add_table(ExcelTable(displayName="T", ref="A1:E8", totalsRowCount=5))
+
+    inventory = nistpf.load_inventory(build(tmp_path / "t5.xlsx", data, change))
+    assert list(inventory.systems["system_id"]) == [f"S{i}" for i in range(1, 7)]
+    [totals] = rows(inventory.issues, "table-totals-row")
+    assert (totals["excel_row"], totals["value"]) == (8, "Total")
+    [count] = rows(inventory.issues, "table-totals-count")
+    assert count["excel_row"] == 8
+    assert "says it has 5 totals rows" in count["problem"]
+
+
+def test_a_side_table_whose_header_names_a_mapped_column_is_not_the_data(tmp_path):
+    register = [
+        ["Name", "Vendor", "Criticality"],
+        ["Salesforce", "SFDC", "High"],
+        ["Zendesk", "Zendesk", "Low"],
+        ["Segment", "Twilio", "High"],
+    ]
+
+    def change(sheet):
+        cells = {"F1": "Name", "G1": "Email", "F2": "Ann Smith", "G2": "ann@x.example"}
+        for ref, value in {**cells, "F3": "Bob Jones", "G3": "bob@x.example"}.items():
+            sheet[ref] = value
+        sheet.add_table(ExcelTable(displayName="Contacts", ref="F1:G3"))
+
+    path = build(tmp_path / "contacts.xlsx", register, change)
+    mapping = systems_mapping(system_id=ColumnRef("Name"), name=ColumnRef("Name"))
+    inventory = load(path, mapping)
+    assert list(inventory.systems["system_id"]) == ["Salesforce", "Zendesk", "Segment"]
+    assert list(inventory.systems["Vendor"]) == ["SFDC", "Zendesk", "Twilio"]
+    assert not rows(inventory.issues, "cells-outside-table")
+
+
 def test_table_parts_are_read_from_the_sheet_relationships(tmp_path):
     data = [HEADER, ["A-1", "First", "CRM", "High", "yes"], ["Total", None, None, None, None]]
 

@@ -211,7 +211,7 @@ def read_table(
     refs = mapping.columns if mapping else {}
     wanted = {c: ref.header for c, ref in refs.items() if ref.header and not ref.has_constant}
     merges = _merges(raw, report)
-    excel_table = _excel_table(raw, spec, wanted, mapping)
+    excel_table = _excel_table(raw, spec, wanted, mapping, merges)
     if excel_table is not None:
         index = excel_table.first_row - 1
     elif mapping and mapping.header_row:
@@ -241,7 +241,7 @@ def read_table(
         excel_table = _headerless_table(raw, index)
     left = excel_table.first_column if excel_table else 0
     right = excel_table.last_column + 1 if excel_table else None
-    stop = min(excel_table.data_rows.stop - 1, len(raw.rows)) if excel_table else len(raw.rows)
+    stop = min(_data_stop(excel_table), len(raw.rows)) if excel_table else len(raw.rows)
     header_cells = _header_cells(raw, index, merges, left, right, report, group=not excel_table)
     assigned = _assign(header_cells, spec, mapping, first_column=left)
     table = Table(raw.name, raw.numbers[index])
@@ -273,7 +273,11 @@ def read_table(
     used = set(assigned.values())
     label_position = assigned.get(spec.row_label) if spec.row_label else None
     keep = filled > 1 if len(used) > 2 else filled > 0
-    totals = _drop_totals(raw, excel_table, numbers, start, report) if raw.structure.tables else []
+    totals = (
+        _drop_totals(raw, excel_table, numbers, start, left, right, report)
+        if raw.structure.tables
+        else []
+    )
     if totals:
         keep[totals] = False
     for row in np.flatnonzero(filled == 1):
@@ -363,10 +367,15 @@ def header_layout(raw: RawSheet, index: int) -> HeaderLayout:
     part = part or _headerless_table(raw, index)
     left = part.first_column if part else 0
     right = part.last_column + 1 if part else None
-    stop = min(part.data_rows.stop - 1, len(raw.rows)) if part else len(raw.rows)
+    stop = min(_data_stop(part), len(raw.rows)) if part else len(raw.rows)
     headers = _header_cells(raw, index, _merges(raw, quiet), left, right, quiet, group=not part)
-    totals = {n for t in raw.structure.tables for n in t.totals}
-    data = [i for i in range(index + 1, stop) if raw.numbers[i] not in totals]
+    data = [
+        i
+        for i in range(index + 1, stop)
+        if not any(
+            _is_totals_row(raw, t, raw.numbers[i], left, right) for t in raw.structure.tables
+        )
+    ]
     return HeaderLayout(index, headers, left, data, part.name if part else "")
 
 
@@ -681,21 +690,59 @@ def _rows_text(raw: RawSheet, first: int, last: int) -> str:
 
 
 def _excel_table(
-    raw: RawSheet, spec: Sheet, wanted: dict[str, str], mapping: SheetMapping | None
+    raw: RawSheet,
+    spec: Sheet,
+    wanted: dict[str, str],
+    mapping: SheetMapping | None,
+    merges: list[_Merge],
 ) -> TablePart | None:
-    """The Excel Table whose header row names the most schema columns (or mapped headers), None
-    when none names any. A mapping's header_row, when given, must be the table's header row."""
+    """The Excel Table whose header row is the sheet's header, or None. A table qualifies when
+    its header row, read inside the table, names as many schema columns (or mapped headers) as
+    the best of the sheet's first rows and its own row, read outside the other tables, and when
+    the columns that its row is read into (outside the other tables) all lie inside it: a small
+    table beside the list (a contact list) is not the list, even when its header names a mapped
+    column. Of the tables that qualify, the one naming the most wins. A mapping's header_row,
+    when given, must be the table's header row (and the first rows are then not compared)."""
+    parts = [p for p in raw.structure.tables if p.header_rows and p.first_row <= len(raw.rows)]
+    if not parts:
+        return None
+    view = _header_view(raw, merges) or raw.rows[:HEADER_SEARCH_ROWS]
     best, best_score = None, 0
-    for part in raw.structure.tables:
-        if not part.header_rows or part.first_row > len(raw.rows):
-            continue
+    for part in parts:
         if mapping and mapping.header_row and mapping.header_row != part.first_row:
             continue
-        row = raw.rows[part.first_row - 1][part.first_column : part.last_column + 1]
-        score = _header_score(row, spec, wanted)
-        if score > best_score:
+        whole = raw.rows[part.first_row - 1]
+        score = _header_score(whole[part.first_column : part.last_column + 1], spec, wanted)
+        if score <= best_score:
+            continue
+        others = [p for p in raw.structure.tables if p is not part]
+        own = _outside_tables(whole, part.first_row - 1, others)
+        if _header_score(own, spec, wanted) > score:
+            continue  # its row names more outside it: the header runs on beyond the table
+        if not (mapping and mapping.header_row) and any(
+            _header_score(_outside_tables(row, i, others), spec, wanted) > score
+            for i, row in enumerate(view)
+        ):
+            continue  # another row is a better header
+        cells = [text(cell) if not is_blank(cell) else "" for cell in own]
+        read = _assign(cells, spec, mapping).values()
+        if all(part.first_column <= column <= part.last_column for column in read):
             best, best_score = part, score
     return best
+
+
+def _outside_tables(row: list[Any], index: int, parts: list[TablePart]) -> list[Any]:
+    """``row`` (``raw.rows[index]``) with the cells inside any of ``parts`` left blank."""
+    number = index + 1
+    inside = [p for p in parts if p.first_row <= number <= p.last_row]
+    if not inside:
+        return row
+    row = list(row)
+    for part in inside:
+        row[part.first_column : part.last_column + 1] = [None] * len(
+            row[part.first_column : part.last_column + 1]
+        )
+    return row
 
 
 def _headerless_table(raw: RawSheet, index: int) -> TablePart | None:
@@ -707,17 +754,64 @@ def _headerless_table(raw: RawSheet, index: int) -> TablePart | None:
     )
 
 
+def _totals(part: TablePart) -> range:
+    """The Excel rows of ``part``'s totals row. Excel writes ``totalsRowCount`` 0 or 1; a larger
+    count is a damaged table, and only its last row is taken as the totals row (decided: the Total
+    Row was switched on, and a table has one; the rows above it are read as data, and the
+    ``table-totals-count`` warning says so)."""
+    count = min(part.totals_rows, 1)
+    return range(part.last_row - count + 1, part.last_row + 1)
+
+
+def _data_stop(part: TablePart) -> int:
+    """The Excel row of ``part``'s totals row, or the row after its range: its data ends above."""
+    return _totals(part).start
+
+
+def _is_totals_row(
+    raw: RawSheet, part: TablePart, number: int, left: int = 0, right: int | None = None
+) -> bool:
+    """Whether Excel row ``number`` is ``part``'s totals row as far as the data read in columns
+    ``left`` to ``right`` (exclusive) is concerned: it is, when no cell of the row in those
+    columns outside the table holds anything. A totals row of a small table beside the list,
+    on a row of the list that holds an entry, is not a reason to drop that entry."""
+    if number not in _totals(part):
+        return False
+    if number > len(raw.rows):
+        return True
+    row = raw.rows[number - 1]
+    stop = len(row) if right is None else min(right, len(row))
+    return all(
+        is_blank(row[column])
+        for column in range(left, stop)
+        if not part.first_column <= column <= part.last_column
+    )
+
+
 def _drop_totals(
-    raw: RawSheet, chosen: TablePart | None, numbers: list[int], start: int, report: Report
+    raw: RawSheet,
+    chosen: TablePart | None,
+    numbers: list[int],
+    start: int,
+    left: int,
+    right: int | None,
+    report: Report,
 ) -> list[int]:
     """Indexes (in ``numbers``) of the data rows that are a table's totals row, which are never
-    data; one warning per table whose totals row is among the data rows or is left out by the
-    chosen table's range."""
+    data: the totals row of the table that bounds the data (``chosen``, read in columns
+    ``left`` to ``right``), and that of another table when the row holds nothing in the columns
+    read outside that table (see :func:`_is_totals_row`). One warning per table whose totals row
+    is among the data rows or is left out by the chosen table's range, and one per such table
+    whose totals count is damaged."""
     position = {number: i for i, number in enumerate(numbers)}
     dropped = []
     for part in raw.structure.tables:
-        totals = [n for n in part.totals if n > raw.numbers[start - 1]]
-        found = [position[n] for n in totals if n in position]
+        totals = [n for n in _totals(part) if n > raw.numbers[start - 1]]
+        found = [
+            position[n]
+            for n in totals
+            if n in position and (part is chosen or _is_totals_row(raw, part, n, left, right))
+        ]
         if not totals or (part is not chosen and not found):
             continue
         dropped.extend(found)
@@ -731,6 +825,18 @@ def _drop_totals(
             value=next((text(c) for c in cells if not is_blank(c)), ""),
             hint="nothing to fix: nistpf adds up the data itself",
         )
+        if part.totals_rows > 1:
+            report.warning(
+                "table-totals-count",
+                f"the Excel Table {part.name!r} ({part.ref}) says it has {part.totals_rows} "
+                f"totals rows, which Excel never writes (a table has one); only its last row, "
+                f"row {totals[0]}, was taken as the totals row, and the rows above it were read",
+                sheet=raw.name,
+                excel_row=totals[0],
+                value=part.totals_rows,
+                hint="open the file in Excel (it repairs the table) and save it again; check "
+                f"that row {totals[0]} is the totals row",
+            )
     return dropped
 
 
@@ -738,7 +844,7 @@ def _report_outside(raw: RawSheet, part: TablePart, report: Report) -> None:
     """One warning when cells beside or below the Excel Table whose range bounds the data hold
     anything (rows above its header are titles and notes, and are not counted)."""
     count, first, first_row = 0, "", 0
-    totals = set(part.totals)
+    totals = set(_totals(part))
     for i in range(part.first_row - 1, len(raw.rows)):
         number = raw.numbers[i]
         if number in totals:
