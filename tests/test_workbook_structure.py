@@ -629,6 +629,42 @@ def test_with_a_mapping_the_no_header_hint_names_the_clients_headers(tmp_path):
     assert "system_id" not in row["hint"]
 
 
+def test_headers_of_punctuation_alone_are_told_apart_by_their_text(tmp_path):
+    # "#", "€" and "%" all fold to nothing: compared by their text, "#" is the fourth column.
+    register = [
+        ["ID", "Name", "€", "#", "%", "Crit"],
+        ["S1", "One", 25000, 1200, None, "High"],
+        ["S2", "Two", 9000, 300, None, "Low"],
+        ["S3", "Three", 7, 8, "n/a", "Low"],
+    ]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Register"
+    for row in register:
+        sheet.append(row)
+    workbook.save(tmp_path / "punct.xlsx")
+    (tmp_path / "punct.toml").write_text(
+        '[sheets.Systems]\nsource = "Register"\n[sheets.Systems.columns]\nsystem_id = "ID"\n'
+        'name = "Name"\ncriticality = "Crit"\nrecords = "#"\n'
+        '[sheets.Systems.skip]\n"%" = ["n/a"]\n',
+        encoding="utf-8",
+    )
+    inventory = load(tmp_path / "punct.xlsx", tmp_path / "punct.toml")
+    systems = inventory.systems
+    assert list(systems["system_id"]) == ["S1", "S2"]  # S3 skipped by its "%" cell
+    assert list(systems["records"]) == [1200, 300]
+    assert list(systems["€"]) == ["25000", "9000"]  # an extra column, kept as text
+    # a header of punctuation the sheet does not have is reported, not read from another
+    (tmp_path / "missing.toml").write_text(
+        '[sheets.Systems]\nsource = "Register"\n[sheets.Systems.columns]\nsystem_id = "ID"\n'
+        'name = "Name"\nrecords = "$"\n',
+        encoding="utf-8",
+    )
+    error = load(tmp_path / "punct.xlsx", tmp_path / "missing.toml")
+    [missing] = rows(error.issues, "mapped-header-missing")
+    assert missing["column"] == "$"
+
+
 # -- hidden rows and columns, filters, frozen panes, protection ---------------------------------
 
 PLAIN = [

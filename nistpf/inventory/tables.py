@@ -79,10 +79,19 @@ class _Merge:
     ref: str
 
 
+def header_key(header: object) -> str:
+    """The form in which a client's header is compared with a header a mapping names: folded
+    (:func:`nistpf.inventory.schema.fold`), or, for a header of punctuation alone (``#``,
+    ``€``, ``%``), which folds to nothing, its text without surrounding spaces: ``#`` and ``€``
+    are two headers, not one."""
+    return fold(header) or str(header).strip()
+
+
 def _header_score(row: list[Any], spec: Sheet, wanted: dict[str, str]) -> int:
-    cells = {fold(cell) for cell in row if not is_blank(cell)}
     if wanted:
-        return sum(1 for header in wanted.values() if fold(header) in cells)
+        keys = {header_key(cell) for cell in row if not is_blank(cell)}
+        return sum(1 for header in wanted.values() if header_key(header) in keys)
+    cells = {fold(cell) for cell in row if not is_blank(cell)}
     return sum(1 for column in spec.columns if cells.intersection(column.names))
 
 
@@ -101,19 +110,20 @@ def find_header(
     return best
 
 
-def _resolve(ref: ColumnRef, folded: list[str], first_column: int) -> int | None:
-    """The position (in the header cells) of the column ``ref`` names, None when there is none
-    or ``ref`` is a constant. ``first_column``: the sheet column of position 0."""
+def _resolve(ref: ColumnRef, keys: list[str], first_column: int) -> int | None:
+    """The position (in the header cells, as :func:`header_key` gives them) of the column
+    ``ref`` names, None when there is none or ``ref`` is a constant. ``first_column``: the sheet
+    column of position 0."""
     if ref.has_constant:
         return None
     if ref.letter:
         column = column_index(ref.letter)
         position = None if column is None else column - first_column
-        return position if position is not None and 0 <= position < len(folded) else None
+        return position if position is not None and 0 <= position < len(keys) else None
     if not ref.header:
         return None
-    key = fold(ref.header)
-    positions = [position for position, cell in enumerate(folded) if cell == key]
+    key = header_key(ref.header)
+    positions = [position for position, cell in enumerate(keys) if cell == key]
     occurrence = max(ref.occurrence, 1)
     return positions[occurrence - 1] if len(positions) >= occurrence else None
 
@@ -134,8 +144,9 @@ def _assign(
     assigned: dict[str, int] = {}
     folded = [fold(cell) for cell in header_cells]
     if mapping:
+        keys = [header_key(cell) if cell else "" for cell in header_cells]
         for column, ref in mapping.columns.items():
-            position = _resolve(ref, folded, first_column)
+            position = _resolve(ref, keys, first_column)
             if position is not None:
                 assigned[column] = position
         return assigned
@@ -406,7 +417,7 @@ def _report_unmapped(
 ) -> None:
     """An error for each mapped column the sheet does not have (constants are not columns)."""
     found = ", ".join(h for h in header_cells if h)
-    folded = [fold(cell) for cell in header_cells]
+    keys = [header_key(cell) if cell else "" for cell in header_cells]
     for column, ref in mapping.columns.items():
         if column in assigned or ref.has_constant:
             continue
@@ -423,7 +434,7 @@ def _report_unmapped(
                 **where,
             )
         elif ref.header and ref.occurrence > 1:
-            count = folded.count(fold(ref.header))
+            count = keys.count(header_key(ref.header))
             report.error(
                 "mapped-header-missing",
                 f"the mapping reads {column} from occurrence {ref.occurrence} of header "
