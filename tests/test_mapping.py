@@ -14,6 +14,7 @@ import pytest
 
 import nistpf
 from nistpf.cli import main
+from nistpf.errors import InventoryError, UnreadableInventoryError
 from nistpf.inventory.mapping import ColumnRef, MappingError, load_mapping
 from tests.conftest import shared_path
 from tests.inventory_files import valid_sheets, write_workbook
@@ -719,3 +720,53 @@ def test_an_export_under_another_file_name_says_which_name_the_mapping_wants(tmp
         "change source in a copy of the mapping"
     )
     assert hints == [wanted, wanted]  # Responses and Profile both read audit_export
+
+
+def test_a_mapping_nested_too_deeply_is_one_line(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text(
+        '[sheets.Systems]\nsource = "Register"\n[sheets.Systems.columns]\nsystem_id = '
+        + "[" * 500
+        + "]" * 500
+        + "\n"
+    )
+    with pytest.raises(MappingError) as caught:
+        load_mapping(path)
+    assert str(caught.value).startswith("mapping file deep.toml nests arrays or tables too deeply")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("given", [5, b"mapping.toml", 1.5, ["a.toml"]])
+def test_a_mapping_of_the_wrong_type_names_the_accepted_types(tmp_path, given):
+    with pytest.raises(MappingError) as caught:
+        load_mapping(given)
+    message = str(caught.value)
+    assert f"of type {type(given).__name__}" in message
+    assert "pathlib.Path" in message
+    assert "a dict shaped like the file" in message
+
+
+@pytest.mark.parametrize("given", [123, b"book.xlsx", None, 2.0])
+def test_a_source_of_the_wrong_type_is_unreadable_in_one_line(given):
+    with pytest.raises(UnreadableInventoryError) as caught:
+        nistpf.load_inventory(given)
+    message = str(caught.value)
+    assert f"of type {type(given).__name__}" in message
+    assert "pathlib.Path" in message
+    assert "DataFrame" in message
+
+
+def test_a_mapped_file_that_is_a_symlink_loop_is_one_error_row(tmp_path):
+    book = write_workbook(tmp_path / "reg.xlsx", {"Register": [["ID", "Name"], ["S1", "One"]]})
+    (tmp_path / "loop.xlsx").symlink_to(tmp_path / "loop.xlsx")
+    mapping = {
+        "sheets": {
+            "Systems": {"source": "Register", "columns": {"system_id": "ID", "name": "Name"}},
+            "Controls": {"source": "X", "file": "loop.xlsx"},
+        }
+    }
+    with pytest.raises(InventoryError) as caught:
+        nistpf.load_inventory(book, mapping=mapping)
+    errors = caught.value.issues[caught.value.issues["severity"] == "error"]
+    assert len(errors) == 1
+    assert errors.iloc[0]["problem"].startswith("loop.xlsx (the mapping's file for Controls)")

@@ -27,6 +27,7 @@ the mapping does not name are empty.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections.abc import Mapping as MappingABC
@@ -131,7 +132,16 @@ def load_mapping(mapping: Any) -> ColumnMapping:
     if isinstance(mapping, ColumnMapping):
         return mapping
     if isinstance(mapping, MappingABC):
-        return _parse(mapping, "mapping")
+        try:
+            return _parse(mapping, "mapping")
+        except RecursionError:
+            raise MappingError(_TOO_DEEP.format(name="the mapping")) from None
+    if not isinstance(mapping, str | os.PathLike):
+        raise MappingError(
+            f"the mapping given is of type {type(mapping).__name__}; pass the path of a .toml "
+            "file (str or pathlib.Path), the name of a bundled mapping, a dict shaped like the "
+            "file, or a ColumnMapping"
+        )
     path = Path(mapping)
     if not path.exists() and path.suffix == "" and len(path.parts) == 1:
         bundled = bundled_mappings()
@@ -150,7 +160,18 @@ def load_mapping(mapping: Any) -> ColumnMapping:
         raise MappingError(f"mapping file {path} cannot be read: {error}") from error
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"mapping file {path.name} is not valid TOML: {error}") from error
-    return _parse(data, path.name)
+    except RecursionError:  # tomllib recurses once per nested [ or {
+        raise MappingError(_TOO_DEEP.format(name=f"mapping file {path.name}")) from None
+    try:
+        return _parse(data, path.name)
+    except RecursionError:
+        raise MappingError(_TOO_DEEP.format(name=f"mapping file {path.name}")) from None
+
+
+_TOO_DEEP = (
+    "{name} nests arrays or tables too deeply to read; a mapping holds strings, numbers and "
+    "small tables (see nistpf map for a draft)"
+)
 
 
 # -- the declared schema ---------------------------------------------------------------------

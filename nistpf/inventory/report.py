@@ -90,10 +90,30 @@ class Report:
         return table.loc[ranked].reset_index(drop=True)
 
 
+# What makes Excel or LibreOffice read a CSV cell as a formula (as nistpf.export.xlsx's
+# FORMULA_STARTS): a client's value such as =HYPERLINK(...) is quoted in the CSV report.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_safe(issues: pd.DataFrame) -> pd.DataFrame:
+    """``issues`` with each text cell that a spreadsheet would run as a formula prefixed with
+    ``'`` (OWASP's advice for CSV injection), so opening the CSV report shows it as text."""
+    return issues.apply(
+        lambda column: (
+            column.map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+            )
+            if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+            else column
+        )
+    )
+
+
 def format_report(issues: pd.DataFrame, fmt: str = "table") -> str:
-    """The report for a terminal (``table``), or as ``csv`` / ``json``."""
+    """The report for a terminal (``table``), or as ``csv`` (text a spreadsheet would run as a
+    formula is prefixed with ``'``) / ``json``."""
     if fmt == "csv":
-        return issues.to_csv(index=False, lineterminator="\n")
+        return _formula_safe(issues).to_csv(index=False, lineterminator="\n")
     if fmt == "json":
         records = [
             {k: (None if pd.isna(v) else (int(v) if k == "excel_row" else v)) for k, v in r.items()}
