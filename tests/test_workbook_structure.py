@@ -226,6 +226,65 @@ def test_a_two_row_header_with_headers_merged_down_and_a_group_header(tmp_path):
     assert list(mapped.systems["owner"]) == ["dpo@acme.example", "privacy@beta.example"]
 
 
+RISK = [
+    [None, None, None, "Risk", None, None],
+    ["system_id", "name", "type", "records", "criticality", "in_scope"],
+    ["S1", "One", "CRM", 100, "Low", "no"],
+    ["S2", "Two", "CRM", 200, "High", "yes"],
+]
+
+
+def test_optional_columns_under_a_group_header_are_read_as_the_columns_below(tmp_path):
+    # "Risk" over records | criticality: the joined headers name no schema column, the headers
+    # below do and no other header does, so they are read (not left to Medium / in scope).
+    path = build(tmp_path / "risk.xlsx", RISK, lambda s: s.merge_cells("D1:E1"))
+    inventory = nistpf.load_inventory(path)
+    systems = inventory.systems
+    assert list(systems["records"]) == [100, 200]
+    assert list(systems["criticality"]) == ["Low", "High"]
+    assert list(systems["in_scope"]) == [False, True]
+    assert "Risk records" not in systems.columns
+    [header] = rows(inventory.issues, "merged-header")
+    assert header["excel_row"] == 2
+    assert (
+        "D 'Risk records' (read as records), E 'Risk criticality' (read as criticality)"
+        in header["problem"]
+    )
+    # a mapping may name the header below or the joined one
+    for records, criticality in (("records", "criticality"), ("Risk records", "Risk criticality")):
+        mapping = systems_mapping(
+            system_id=ColumnRef("system_id"),
+            name=ColumnRef("name"),
+            records=ColumnRef(records),
+            criticality=ColumnRef(criticality),
+        )
+        mapped = load(path, mapping)
+        assert list(mapped.systems["records"]) == [100, 200]
+        assert list(mapped.systems["criticality"]) == ["Low", "High"]
+        assert not rows(mapped.issues, "mapped-header-missing")
+
+
+def test_two_group_headers_over_one_column_name_leave_both_as_extras(tmp_path):
+    # "Processor" over records and "Controller" over records: which one is meant is unknown
+    data = [
+        [None, None, "Processor", None, "Controller", None],
+        ["system_id", "name", "records", "criticality", "records", "owner"],
+        ["S1", "One", 100, "Low", 7, "Ann"],
+    ]
+
+    def change(sheet):
+        sheet.merge_cells("C1:D1")
+        sheet.merge_cells("E1:F1")
+
+    inventory = nistpf.load_inventory(build(tmp_path / "two.xlsx", data, change))
+    systems = inventory.systems
+    assert list(systems["Processor records"]) == ["100"]
+    assert list(systems["Controller records"]) == ["7"]
+    assert systems["records"].isna().all()
+    assert list(systems["criticality"]) == ["Low"]  # named under one group only
+    assert list(systems["owner"]) == ["Ann"]
+
+
 def test_a_title_merged_over_every_column_is_not_a_group_header(tmp_path):
     data = [["Customer systems, 2026", None, None, None, None], HEADER]
     data.append(["A-1", "First", "CRM", "High", "yes"])

@@ -12,11 +12,19 @@ validation report:
   column its text, and a group header merged over several columns in the row above the header
   row ("Processor" over "Name" and "Contact details") is joined with the header below it
   ("Processor Name"). A merge over every column above the header is a title and is not joined.
-- **Excel Tables.** When a table's header row is the best header on the sheet, the table's header
-  row and range bound the data: rows below it and columns beside it are not read (one warning
-  when they hold anything). A table's totals row is never data (one warning per table). A table
-  without a header row bounds the data when the header row found on the sheet is the row just
-  above it.
+  A joined header whose lower part names a schema column no other header names is read as that
+  column ("Risk" over "records" reads records; "Processor Name" stays an extra when another
+  header is "Name"), and the header warning says so. Merged ranges that overlap (Excel never
+  writes them) are reported once and none of them is read; the others are.
+- **Excel Tables** (and .ods database ranges). When a table's header row is the best header on
+  the sheet and the columns it is read into lie inside the table, the table's header row and
+  range bound the data: rows below it and columns beside it are not read (one warning when they
+  hold anything). A small table beside the list (contacts, a budget) is not the list. A table's
+  totals row is never data (one warning per table); another table's totals row drops a row of
+  the list only when that row holds nothing outside that table. A totals count above 1, which
+  Excel never writes, is read as one totals row, the last, with a warning. A table without a
+  header row bounds the data when the header row found on the sheet is the row just above it.
+- **Headers of punctuation alone** (``#``, ``€``, ``%``) are told apart by their text.
 - **Duplicate headers.** Both columns are kept: a schema column is read from the first, the later
   one is an extra column named ``Contact details (2)``; one warning per header says which is
   which. A mapping picks another one by occurrence or by letter.
@@ -134,19 +142,38 @@ def _assign(
     mapping: SheetMapping | None,
     *,
     first_column: int = 0,
+    lower: dict[int, str] | None = None,
+    through_lower: dict[int, str] | None = None,
 ) -> dict[str, int]:
     """Schema column name → position. With a mapping, exactly the mapped columns: by header
     (its first occurrence, or the one the mapping names), or by letter (``first_column`` is the
     sheet column of position 0); two columns may share one client column, e.g. a register whose
     system name is also its ID; constants are the loader's; the client's other columns are kept
     as extras. Without, exact names first, then synonyms in the order the schema lists them,
-    each position used once; of two columns with the same header the first is used."""
+    each position used once; of two columns with the same header the first is used.
+
+    ``lower``: position → the header below a group header, for the headers joined with one
+    ("Risk records" over "records"). A joined header names no schema column, so a column no
+    header names is read from the one joined header whose lower part names it (without a
+    mapping, by name or synonym; with one, the header the mapping names); two joined headers
+    naming one column are both left as extras, as is "Processor Name" when another header is
+    "Name". Decided so that optional columns under a group header ("Risk" over records and
+    criticality) are read, not left to their defaults. Each position so read goes into
+    ``through_lower`` (position → column)."""
     assigned: dict[str, int] = {}
     folded = [fold(cell) for cell in header_cells]
+    lower = lower or {}
+    via = through_lower if through_lower is not None else {}
     if mapping:
         keys = [header_key(cell) if cell else "" for cell in header_cells]
         for column, ref in mapping.columns.items():
             position = _resolve(ref, keys, first_column)
+            if position is None and lower and ref.header and not ref.has_constant:
+                key = header_key(ref.header)
+                below = [p for p, header in lower.items() if header_key(header) == key]
+                if len(below) == 1 and ref.occurrence <= 1:
+                    position = below[0]
+                    via[position] = column
             if position is not None:
                 assigned[column] = position
         return assigned
@@ -161,6 +188,23 @@ def _assign(
         if position not in taken and column not in assigned:
             assigned[column] = position
             taken.add(position)
+    claims: dict[str, list[int]] = {}
+    for position, header in sorted(lower.items()):
+        if position in taken or not fold(header):
+            continue
+        key = fold(header)
+        named = [
+            (rank, order, column.name)
+            for order, column in enumerate(spec.columns)
+            for rank, name in enumerate(column.names)
+            if name == key and column.name not in assigned
+        ]
+        if named:
+            claims.setdefault(min(named)[2], []).append(position)
+    for column, positions in claims.items():
+        if len(positions) == 1:
+            assigned[column] = positions[0]
+            via[positions[0]] = column
     return assigned
 
 
@@ -253,8 +297,17 @@ def read_table(
     left = excel_table.first_column if excel_table else 0
     right = excel_table.last_column + 1 if excel_table else None
     stop = min(_data_stop(excel_table), len(raw.rows)) if excel_table else len(raw.rows)
-    header_cells = _header_cells(raw, index, merges, left, right, report, group=not excel_table)
-    assigned = _assign(header_cells, spec, mapping, first_column=left)
+    header_row = _header_cells(raw, index, merges, left, right, group=not excel_table)
+    header_cells, read_as = header_row.cells, {}
+    assigned = _assign(
+        header_cells,
+        spec,
+        mapping,
+        first_column=left,
+        lower=header_row.lower,
+        through_lower=read_as,
+    )
+    _report_header_row(raw, index, header_row, left, read_as, report)
     table = Table(raw.name, raw.numbers[index])
     if mapping:
         _report_unmapped(raw, mapping, assigned, header_cells, left, excel_table, report, index)
@@ -344,8 +397,7 @@ def header_cells(raw: RawSheet, index: int) -> list[str]:
     """The header row ``raw.rows[index]`` as :func:`read_table` reads it, for tools that show a
     sheet's headers (``nistpf map``): each merged header given to every column it covers, group
     headers merged above it joined with the headers below ("Processor Name"). Reports nothing."""
-    quiet = Report()
-    return _header_cells(raw, index, _merges(raw, quiet), 0, None, quiet, group=True)
+    return _header_cells(raw, index, _merges(raw, Report()), 0, None, group=True).cells
 
 
 @dataclass(frozen=True)
@@ -379,7 +431,7 @@ def header_layout(raw: RawSheet, index: int) -> HeaderLayout:
     left = part.first_column if part else 0
     right = part.last_column + 1 if part else None
     stop = min(_data_stop(part), len(raw.rows)) if part else len(raw.rows)
-    headers = _header_cells(raw, index, _merges(raw, quiet), left, right, quiet, group=not part)
+    headers = _header_cells(raw, index, _merges(raw, quiet), left, right, group=not part).cells
     data = [
         i
         for i in range(index + 1, stop)
@@ -569,23 +621,32 @@ def _under_group_headers(
     return index
 
 
+@dataclass
+class _HeaderRow:
+    """The header row as read: ``cells`` (text, ``""`` for a blank), and for the headers read
+    through merged cells, ``through`` (position → how) and ``lower`` (position → the header
+    below a group header it was joined with)."""
+
+    cells: list[str]
+    through: dict[int, str] = field(default_factory=dict)
+    lower: dict[int, str] = field(default_factory=dict)
+
+
 def _header_cells(
     raw: RawSheet,
     index: int,
     merges: list[_Merge],
     left: int,
     right: int | None,
-    report: Report,
     *,
     group: bool,
-) -> list[str]:
+) -> _HeaderRow:
     """The header row's cells as text, each merged header given to every column it covers, and
     group headers merged over several columns in the row above joined with the header below
-    (``group``: not for an Excel Table, whose header is one row). One warning names the headers
-    read through merges."""
+    (``group``: not for an Excel Table, whose header is one row)."""
     cells = [text(cell) if not is_blank(cell) else "" for cell in raw.rows[index][left:right]]
     width = len(cells)
-    through: dict[int, str] = {}  # position → how the header was read
+    row = _HeaderRow(cells)
     for merge in merges:
         if not merge.top <= index <= merge.bottom:
             continue
@@ -595,7 +656,7 @@ def _header_cells(
         for position in range(max(merge.left - left, 0), min(merge.right - left + 1, width)):
             if not cells[position]:
                 cells[position] = text(value)
-                through[position] = f"merged {merge.ref}"
+                row.through[position] = f"merged {merge.ref}"
     if group and index > 0:
         filled = [left + p for p, cell in enumerate(cells) if cell]
         for merge in merges:
@@ -607,18 +668,37 @@ def _header_cells(
             for position in range(max(merge.left - left, 0), min(merge.right - left + 1, width)):
                 below = cells[position]
                 cells[position] = f"{text(value)} {below}" if below else text(value)
-                through[position] = f"group {merge.ref}"
-    if through:
-        listed = ", ".join(f"{column_letters(left + p)} {cells[p]!r}" for p in sorted(through))
-        report.warning(
-            "merged-header",
-            f"the header row is read through merged cells, one header per column: {listed}",
-            sheet=raw.name,
-            excel_row=raw.numbers[index],
-            hint="check these names (a mapping names the columns by them), or unmerge the "
-            "header cells and write one header per column in a single row",
-        )
-    return cells
+                row.through[position] = f"group {merge.ref}"
+                if below:
+                    row.lower[position] = below
+    return row
+
+
+def _report_header_row(
+    raw: RawSheet,
+    index: int,
+    row: _HeaderRow,
+    left: int,
+    read_as: dict[int, str],
+    report: Report,
+) -> None:
+    """One warning naming the headers read through merged cells, and the schema column a joined
+    header is read as when its lower part names it (``read_as``: position → column)."""
+    if not row.through:
+        return
+    listed = ", ".join(
+        f"{column_letters(left + p)} {row.cells[p]!r}"
+        + (f" (read as {read_as[p]})" if p in read_as else "")
+        for p in sorted(row.through)
+    )
+    report.warning(
+        "merged-header",
+        f"the header row is read through merged cells, one header per column: {listed}",
+        sheet=raw.name,
+        excel_row=raw.numbers[index],
+        hint="check these names (a mapping names the columns by them), or unmerge the "
+        "header cells and write one header per column in a single row",
+    )
 
 
 def _fill_merges(
