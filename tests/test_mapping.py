@@ -770,3 +770,35 @@ def test_a_mapped_file_that_is_a_symlink_loop_is_one_error_row(tmp_path):
     errors = caught.value.issues[caught.value.issues["severity"] == "error"]
     assert len(errors) == 1
     assert errors.iloc[0]["problem"].startswith("loop.xlsx (the mapping's file for Controls)")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            '[sheets.Systems]\nsource = "R"\n[sheets.Systems.columns]\nsystem_id = "ID"\n'
+            'name = "Name"\nSystem_ID = "Name"\n',
+            "client.toml: [sheets.Systems].columns: 'system_id' and 'System_ID' both map "
+            "system_id; keep one of them",
+        ),
+        (
+            '[sheets.systems]\nsource = "R"\n[sheets.systems.columns]\nsystem_id = "ID"\n'
+            '[sheets.Systems]\nsource = "S"\n',
+            "client.toml: [sheets.systems] and [sheets.Systems] both map Systems; keep one of them",
+        ),
+        (
+            '[sheets.Systems]\nsource = "R"\n[sheets.Systems.columns]\nsystem_id = "ID"\n'
+            '[sheets.Systems.values.in_scope]\n"ja" = "yes"\n',
+            "client.toml: [sheets.Systems].values.in_scope: in_scope is not mapped in "
+            "[sheets.Systems.columns], so its rewrites would never apply; map it "
+            '(in_scope = "<client header>") or delete the rewrites',
+        ),
+    ],
+)
+def test_a_mapping_that_names_a_column_or_sheet_twice_or_rewrites_an_unmapped_column(
+    tmp_path, body, expected
+):
+    with pytest.raises(MappingError) as caught:
+        load_mapping(_mapping_file(tmp_path, body))
+    assert expected in caught.value.problems
+    assert len(caught.value.problems) == 1

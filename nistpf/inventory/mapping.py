@@ -333,7 +333,7 @@ def _parse(data: MappingABC, name: str) -> ColumnMapping:
     schema = _schema_problems(data, name)
     problems: list[str] = list(schema.values())
     broken = {path[1] for path in schema if len(path) > 1 and path[0] == "sheets"}
-    sheets = {}
+    sheets, keys = {}, {}  # keys: the spelling of each sheet's table, [sheets.systems]
     names = {fold(s.name): s.name for s in SHEETS}
     for key, spec in data["sheets"].items():
         sheet_name = names.get(fold(key))
@@ -343,6 +343,13 @@ def _parse(data: MappingABC, name: str) -> ColumnMapping:
                 + ", ".join(closest_first(key, [s.name for s in SHEETS]))
             )
             continue
+        if sheet_name in keys:
+            problems.append(
+                f"{name}: [sheets.{keys[sheet_name]}] and [sheets.{key}] both map {sheet_name}; "
+                "keep one of them"
+            )
+            continue
+        keys[sheet_name] = key
         if key in broken or ("sheets",) in schema:
             continue
         sheets[sheet_name] = _sheet(name, sheet_name, key, spec, problems)
@@ -397,16 +404,41 @@ def _sheet(name: str, sheet_name: str, key: str, spec: MappingABC, problems: lis
             )
         return found
 
-    columns = {}
+    # Keys are matched case-blind ("System_ID" is system_id), so two keys may name one column:
+    # a mistake, not "the last wins". A rewrite for a column the sheet's columns table does not
+    # map would never apply (a mapped sheet reads only its mapped columns): a mistake too.
+    columns, given = {}, {}
     for column, where in spec.get("columns", {}).items():
         found = column_name(column, "columns")
-        if found is not None:
-            columns[found] = _ref(where)
-    values = {}
+        if found is None:
+            continue
+        if found in columns:
+            problems.append(
+                f"{name}: {key_path(('sheets', key, 'columns'))}: {given[found]!r} and "
+                f"{column!r} both map {found}; keep one of them"
+            )
+            continue
+        columns[found], given[found] = _ref(where), column
+    values, rewritten = {}, {}
     for column, rewrites in spec.get("values", {}).items():
         found = column_name(column, "values")
-        if found is not None:
-            values[found] = {str(k): text(v) for k, v in rewrites.items()}
+        if found is None:
+            continue
+        if found in values:
+            problems.append(
+                f"{name}: {key_path(('sheets', key, 'values'))}: {rewritten[found]!r} and "
+                f"{column!r} both rewrite {found}; merge them into one table"
+            )
+            continue
+        if spec.get("columns") and found not in columns:
+            problems.append(
+                f"{name}: {key_path(('sheets', key, 'values', column))}: {found} is not mapped "
+                f"in [sheets.{key}.columns], so its rewrites would never apply; map it "
+                f'({found} = "<client header>") or delete the rewrites'
+            )
+            continue
+        values[found] = {str(k): text(v) for k, v in rewrites.items()}
+        rewritten[found] = column
     skip = {
         str(header).strip(): tuple(dict.fromkeys(skip_key(v) for v in listed))
         for header, listed in spec.get("skip", {}).items()
