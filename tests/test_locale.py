@@ -533,7 +533,7 @@ LANGUAGE_CASES = {
     "fr": {
         "yes": ["oui", "Vrai"],
         "no": ["non", "faux"],
-        "days": {"90 jours": 90, "1 jour": 1, "30 j": 30},
+        "days": {"90 jours": 90, "1 jour": 1},
         "converted": {"2 semaines": 14, "6 mois": 180, "1 an": 365, "2 ans": 730,
                       "1 année": 365, "1,5 an": 548},
         "indefinite": ["indéfiniment", "illimité", "pour toujours", "sans limite"],
@@ -830,3 +830,19 @@ def test_validate_on_the_current_folder_names_it_and_counts_in_words(tmp_path, c
     assert main(["validate", "."]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == "client-csv: 3 systems, 1 control, 2 data flows; no errors"
+
+
+@pytest.mark.parametrize("written", ["10 J.", "10 j", "10 J"])
+def test_a_one_letter_unit_that_means_years_in_one_language_and_days_in_another_is_refused(
+    written,
+):
+    # "J." is Jahr (de) or jaar (nl), and was jour (fr): 10 of them are 3,650 or 10 days.
+    result = read_days(written)
+    assert isinstance(result, Bad)
+    assert result.code == "invalid-days"
+
+
+def test_unambiguous_duration_words_still_read():
+    assert read_days("10 Jahre").value == 3650
+    assert read_days("10 jours") == 10
+    assert read_days("10 jr").value == 3650  # Dutch jaar abbreviated, nothing else in the list
