@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from nistpf.inventory.schema import (
     fold,
     sheet,
 )
-from nistpf.inventory.tables import Table, read_fields, read_table
+from nistpf.inventory.tables import Table, header_key, read_fields, read_table
 from nistpf.inventory.values import (
     Bad,
     Noted,
@@ -84,6 +85,14 @@ def load_inventory(source: Any, *, mapping: Any = None) -> Inventory:
     Controls and DataFlows are all empty: the template before the client filled it in.
     """
     report = Report()
+    if not isinstance(source, str | os.PathLike | Mapping):
+        report.error(
+            "not-a-source",
+            f"the source given is of type {type(source).__name__}, not a path or DataFrames",
+            hint="pass a str or pathlib.Path naming an .xlsx or .ods workbook, a CSV file or a "
+            "folder of CSV files, or a dict of sheet name → pandas DataFrame",
+        )
+        raise UnreadableInventoryError(type(source).__name__, report.frame())
     name = source if isinstance(source, str | Path) else "DataFrames"
     column_mapping = load_mapping(mapping) if mapping is not None else None
     try:
@@ -287,10 +296,14 @@ class _Loader:
                 return None
             path = (here if here.is_dir() else here.parent) / path
         books = self.__dict__.setdefault("_other_books", {})
-        book = books.get(path.resolve())
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: read_source says it cannot be read
+            key = path
+        book = books.get(key)
         if book is None:
             try:
-                book = books[path.resolve()] = read_source(path, self.report)
+                book = books[key] = read_source(path, self.report)
             except Unreadable as reason:
                 self.report.error(
                     reason.code,
@@ -355,13 +368,13 @@ class _Loader:
         """Drop the rows whose client column ``header`` holds one of ``skipped`` (compared as
         :func:`skip_key` does; ``""`` is a blank cell), with one warning for the rule saying how
         many rows, which, and holding what. A header the sheet does not have is an error."""
-        key = fold(header)
+        key = header_key(header)
         values = next(
-            (table.columns[c] for c, shown in table.headers.items() if fold(shown) == key),
+            (table.columns[c] for c, shown in table.headers.items() if header_key(shown) == key),
             None,
         )
         if values is None:
-            values = next((v for h, v in table.extras.items() if fold(h) == key), None)
+            values = next((v for h, v in table.extras.items() if header_key(h) == key), None)
         if values is None:
             self.report.error(
                 "skip-column-missing",
