@@ -846,3 +846,15 @@ def test_unambiguous_duration_words_still_read():
     assert read_days("10 Jahre").value == 3650
     assert read_days("10 jours") == 10
     assert read_days("10 jr").value == 3650  # Dutch jaar abbreviated, nothing else in the list
+
+
+def test_a_number_of_days_written_as_text_that_is_not_whole_is_rounded_and_said():
+    assert read_days("2.5") == Noted(
+        2, "'2.5' read as 2 days (rounded to a whole day)", "write the number of days",
+        "converted-days",
+    )  # fmt: skip
+    assert read_days("2,5 Tage") == Noted(
+        2, "'2,5 Tage' read as 2 days (rounded to a whole day)", "write the number of days",
+        "converted-days",
+    )  # fmt: skip
+    assert read_days("1,5 Jahre").value == 548  # 547.5 days, rounded

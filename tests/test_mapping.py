@@ -802,3 +802,16 @@ def test_a_mapping_that_names_a_column_or_sheet_twice_or_rewrites_an_unmapped_co
         load_mapping(_mapping_file(tmp_path, body))
     assert expected in caught.value.problems
     assert len(caught.value.problems) == 1
+
+
+def test_a_dataframe_cell_holding_a_dict_is_unreadable_in_one_line():
+    import pandas as pd
+
+    frames = {"Systems": pd.DataFrame({"system_id": ["A"], "name": [{"nested": 1}]})}
+    with pytest.raises(nistpf.UnreadableInventoryError) as caught:
+        nistpf.load_inventory(frames)
+    row = caught.value.issues.iloc[0]
+    assert (row["code"], row["problem"]) == (
+        "not-a-value",
+        "the DataFrame 'Systems', row 0 (index), column 'name' holds a dict, not a value",
+    )

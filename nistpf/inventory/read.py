@@ -937,5 +937,14 @@ def _read_frames(frames: Mapping[str, Any]) -> RawBook:
             [_cell(value) for value in row]
             for row in frame.astype(object).where(frame.notna(), None).values.tolist()
         ]
+        for number, row in enumerate(body, start=2):
+            for position, value in enumerate(row):
+                if type(value).__hash__ is None:  # a dict, or another value no cell can hold
+                    raise Unreadable(
+                        f"the DataFrame {name!r}, row {number - 2} (index), column "
+                        f"{header[position]!r} holds a {type(value).__name__}, not a value",
+                        "put text, a number, a date or a list in each cell",
+                        "not-a-value",
+                    )
         sheets[str(name)] = RawSheet(str(name), [header, *body], list(range(1, len(body) + 2)))
     return RawBook("DataFrames", sheets, None, "frames")

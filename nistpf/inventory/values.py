@@ -378,13 +378,19 @@ def days_reader(locale: Convention | None = None) -> Reader:
             return _not_days(raw)
         if reading is AMBIGUOUS:
             return _ambiguous(written, digits)
-        days = round(reading.value * DAYS_PER[unit])
+        exact = reading.value * DAYS_PER[unit]
+        days = round(exact)
         if days > _LARGEST:
             return _too_large(raw)
-        if unit == "day" and not reading.how:
+        if unit == "day" and not reading.how and _whole(exact):
             return days
+        # A conversion (months of 30 days) is an approximation already, so said once as such.
+        rounded = "" if unit != "day" or _whole(exact) else " (rounded to a whole day)"
         return Noted(
-            days, f"{written!r} read as {days} days", "write the number of days", "converted-days"
+            days,
+            f"{written!r} read as {days} days{rounded}",
+            "write the number of days",
+            "converted-days",
         )
 
     return read
