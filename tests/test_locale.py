@@ -858,3 +858,26 @@ def test_a_number_of_days_written_as_text_that_is_not_whole_is_rounded_and_said(
         "converted-days",
     )  # fmt: skip
     assert read_days("1,5 Jahre").value == 548  # 547.5 days, rounded
+
+
+def test_a_csv_file_or_folder_past_the_cell_bound_is_refused_in_one_line(tmp_path, monkeypatch):
+    """A file of delimiters (every record 1,000 empty fields) cannot make millions of cells: the
+    records × the widest record are held to MAX_CELLS, for one file and for a folder's files
+    together (bound lowered here so the files stay small)."""
+    from nistpf.inventory import limits
+
+    monkeypatch.setattr(limits, "MAX_CELLS", 10_000)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("a,b\n" + ("," * 999 + "\n") * 20, encoding="utf-8")  # 21 × 1,000 cells
+    with pytest.raises(nistpf.UnreadableInventoryError) as caught:
+        nistpf.load_inventory(wide)
+    row = caught.value.issues.iloc[0]
+    assert row["code"] == "too-large"
+    assert "more than the 10,000 cells nistpf reads in a source" in row["problem"]
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name in ("Systems", "Controls", "DataFlows"):  # 3 × 4,000 cells: each fits, not all
+        (folder / f"{name}.csv").write_text(("x," * 39 + "x\n") * 100, encoding="utf-8")
+    with pytest.raises(nistpf.UnreadableInventoryError) as caught:
+        nistpf.load_inventory(folder)
+    assert caught.value.issues.iloc[0]["code"] == "too-large"

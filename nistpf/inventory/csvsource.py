@@ -47,6 +47,7 @@ def read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
     covers every file's name and bytes; a single file's is the file's own."""
     sheets = {}
     digest = hashlib.sha256()
+    budget = limits.MAX_CELLS  # cells left for the folder's files together
     for path in files:
         _check_file_size(path)
         data = path.read_bytes()
@@ -76,7 +77,8 @@ def read_csv_files(files: list[Path], name: str, report: Report) -> RawBook:
                     hint="nothing to do if the columns look right; if they do not, check the "
                     "file in a text editor: each line must hold one record",
                 )
-        rows = _csv_rows(text, path.name, delimiter)
+        rows = _csv_rows(text, path.name, delimiter, budget)
+        budget -= len(rows) * max(map(len, rows), default=0)
         if len(files) == 1 and not any(ch.isalnum() for ch in text):  # blanks, delimiters
             raise Unreadable(
                 f"{path.name} is empty" + (f" ({len(data)} bytes, no value)" if data else ""),
@@ -138,12 +140,26 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
-def _csv_rows(text: str, name: str, delimiter: str = ",") -> list[list[str]]:
-    """The records of a CSV file, held to the row, column and field bounds."""
+def _csv_rows(
+    text: str, name: str, delimiter: str = ",", budget: int = limits.MAX_CELLS
+) -> list[list[str]]:
+    """The records of a CSV file, held to the row, column and field bounds, and to ``budget``
+    cells counted as the sheet is held (its records × its widest record: the ragged records
+    are padded to the widest), so that a file of delimiters cannot make millions of cells."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
+    widest = 0
     try:
         for row in reader:
+            widest = max(widest, len(row))
+            if (len(rows) + 1) * widest > budget:
+                raise _too_large(
+                    f"{name} reaches {len(rows) + 1:,} records of up to {widest:,} fields by line "
+                    f"{reader.line_num}: more than the {limits.MAX_CELLS:,} cells nistpf reads "
+                    "in a source",
+                    "check the delimiter, or delete the rows and columns that are not the "
+                    "inventory",
+                )
             if len(row) > limits.MAX_COLUMNS:
                 raise _too_large(
                     f"{name} line {reader.line_num} has {len(row):,} columns; nistpf reads at "

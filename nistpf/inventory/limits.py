@@ -44,7 +44,9 @@ with 23 MB of sheet XML and 350,000 used cells, far inside every one of them.
     A CSV field the reader accepts (Python's default); a longer one refuses the file, naming the
     line. Fields over ``MAX_CELL_CHARS`` but under this are error rows, as in a workbook.
 
-A CSV file is held to ``MAX_FILE_BYTES``, ``MAX_ROWS`` and ``MAX_COLUMNS`` too. XML parts may not
+A CSV file is held to ``MAX_FILE_BYTES``, ``MAX_ROWS`` and ``MAX_COLUMNS`` too, and to
+``MAX_CELLS`` (its records × its widest record, summed over a folder's files), checked record by
+record as it is read. XML parts may not
 declare a DTD at all (Excel never writes one), which refuses entity bombs ("billion laughs") and
 external entities (XXE) before any XML parser sees them; defusedxml guards the parsers as well.
 
