@@ -34,14 +34,15 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from nistpf.errors import NistpfError
 from nistpf.inventory.locale import ACCEPTED, UnknownLocaleError, convention
 from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, fold
 from nistpf.inventory.values import closest_first, is_blank, text
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "mapping.schema.json"
 _MAX_LINES = 20  # mistakes listed at most; a file with more is mostly wrong
@@ -185,6 +186,10 @@ def mapping_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported when a mapping is first checked: it takes about a second to import, which a
+    # load without a mapping (and every command's start) need not pay.
+    import jsonschema
+
     schema = mapping_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
