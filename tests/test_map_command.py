@@ -788,3 +788,19 @@ def test_the_draft_parses_whatever_the_headers_and_values_hold(header, value, ot
             return
         parsed = tomllib.loads(draft)
         assert parsed["sheets"]["Systems"]["source"] == "Systems"
+
+
+def test_a_locale_the_workbooks_about_sheet_declares_is_kept_in_the_draft(tmp_path):
+    """The client's About sheet says its numbers are written the German way: the draft says so
+    too (uncommented), so '12.400' records read as 12400 rather than being left out."""
+    sheets = {
+        "Systems": [["system_id", "name", "records"], ["S1", "CRM", "12.400"], ["S2", "Web", "7"]],
+        "About": [["field", "value"], ["client", "Beispiel GmbH"], ["locale", "de-DE"]],
+    }
+    path = write_workbook(tmp_path / "about-locale.xlsx", sheets)
+    draft = draft_mapping(path)
+    mapping = tomllib.loads(draft)
+    assert mapping["locale"] == "de-DE"
+    assert mapping["sheets"]["Systems"]["columns"]["records"] == "records"
+    inventory = nistpf.load_inventory(path, mapping=mapping)
+    assert list(inventory.systems["records"]) == [12400, 7]

@@ -44,10 +44,11 @@ from nistpf.errors import (
     UnreadableInventoryError,
 )
 from nistpf.export.atomic import check_destination, write_text
+from nistpf.inventory.locale import UnknownLocaleError, convention
 from nistpf.inventory.read import RawSheet, Unreadable, read_source
 from nistpf.inventory.report import Report
-from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, fold
-from nistpf.inventory.tables import HeaderLayout, header_cells, header_layout
+from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, about_field, fold
+from nistpf.inventory.tables import HeaderLayout, header_cells, header_layout, read_fields
 from nistpf.inventory.values import is_blank, text
 
 WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "header-words.csv"
@@ -344,9 +345,31 @@ def draft_mapping(source: Any) -> str:
                 f"{'it' if len(missing) == 1 else 'them'} and uncomment this sheet"
             )
     numbers: list[tuple[str, str, str, str, Any]] = []
-    remaining = _settle(source, chosen, commented, numbers)
-    locale = _propose_locale(source, chosen, commented, numbers)
-    return _render(source, book.name, sheets, chosen, commented, remaining, locale)
+    declared = declared_locale(book.sheets.values())
+    remaining = _settle(source, chosen, commented, numbers, declared)
+    locale = None if declared else _propose_locale(source, chosen, commented, numbers)
+    return _render(source, book.name, sheets, chosen, commented, remaining, locale, declared)
+
+
+def declared_locale(raws: Any) -> str | None:
+    """The locale the workbook declares in its own About sheet (a ``locale`` row, as the
+    template has), when it is one nistpf knows: a draft keeps it, since the client stated how
+    their numbers are written. None when there is none."""
+    about = SHEETS_BY_NAME["About"]
+    names = {fold(about.name), *(fold(n) for n in about.synonyms)}
+    for raw in raws:
+        if fold(raw.name) not in names and fold(Path(raw.name).stem) not in names:
+            continue
+        for _, label, value in read_fields(raw, about):
+            field_spec = about_field(label)
+            if field_spec is None or field_spec.name != "locale" or is_blank(value):
+                continue
+            try:
+                convention(text(value))
+            except UnknownLocaleError:
+                return None
+            return text(value)
+    return None
 
 
 # -- the locale ------------------------------------------------------------------------------
@@ -470,7 +493,9 @@ def _nothing_to_map(kind: str, sheets: list[_ClientSheet]) -> tuple[str, str]:
     )
 
 
-def _mapping_dict(chosen: dict[str, _ClientSheet], commented: dict[str, str]) -> dict:
+def _mapping_dict(
+    chosen: dict[str, _ClientSheet], commented: dict[str, str], locale: str | None = None
+) -> dict:
     sheets = {}
     for name, sheet in chosen.items():
         if name in commented:
@@ -484,7 +509,7 @@ def _mapping_dict(chosen: dict[str, _ClientSheet], commented: dict[str, str]) ->
                 if not g.disabled
             },
         }
-    return {"sheets": sheets}
+    return {"sheets": sheets, **({"locale": locale} if locale else {})}
 
 
 def _ref(sheet: _ClientSheet, position: int) -> Any:
@@ -507,17 +532,19 @@ def _settle(
     chosen: dict[str, _ClientSheet],
     commented: dict[str, str],
     numbers: list[tuple[str, str, str, str, Any]],
+    declared: str | None = None,
 ) -> list[str]:
-    """Load the draft; write commented out each column (or, outside Systems, sheet) nistpf
-    cannot read as it is, saying why; repeat until it loads. Returns the problems left (the
-    draft is written with them, each as a check: line). Appends to ``numbers`` each number
-    written the continental way that a load met, as ``(code, sheet, column, value, row)``: an
-    ``ambiguous-number`` refused, a ``decimal-comma`` read."""
+    """Load the draft (with the locale the workbook ``declared``, if any); write commented
+    out each column (or, outside Systems, sheet) nistpf cannot read as it is, saying why; repeat
+    until it loads. Returns the problems left (the draft is written with them, each as a
+    check: line). Appends to ``numbers`` each number written the continental way that a load
+    met, as ``(code, sheet, column, value, row)``: an ``ambiguous-number`` refused, a
+    ``decimal-comma`` read."""
     from nistpf.inventory.loader import load_inventory  # the loader imports this package
 
     by_raw = {sheet.raw.name: name for name, sheet in chosen.items()}
     for _ in range(12):
-        mapping = _mapping_dict(chosen, commented)
+        mapping = _mapping_dict(chosen, commented, declared)
         try:
             issues = load_inventory(source, mapping=mapping).issues
         except InventoryError as error:
@@ -613,6 +640,7 @@ def _render(
     commented: dict[str, str],
     remaining: list[str],
     locale: _Locale | None = None,
+    declared: str | None = None,
 ) -> str:
     shown_source = Path(source).name
     lines = [
@@ -622,6 +650,12 @@ def _render(
         "# extra column, unread. Sample values are shown as comments.",
     ]
     lines += [f"# check: {problem}" for problem in remaining]
+    if declared is not None:  # top-level keys come before the first table in TOML
+        lines += [
+            "",
+            "# The workbook's About sheet declares how its numbers are written:",
+            f"locale = {_toml(declared)}",
+        ]
     if locale is not None:
         # top-level keys come before the first table in TOML
         then = (
