@@ -48,7 +48,7 @@ from nistpf.inventory.schema import (
     fold,
     sheet,
 )
-from nistpf.inventory.tables import Table, header_key, read_fields, read_table
+from nistpf.inventory.tables import Table, header_key, read_fields, read_table, row_ranges
 from nistpf.inventory.values import (
     Bad,
     Noted,
@@ -404,7 +404,7 @@ class _Loader:
             "rows-skipped",
             f"{len(drop)} row{'s' * (len(drop) != 1)} not read as {sheet_name} (the mapping's "
             "skip rule): "
-            f"{header} is {held}; rows {_ranges(numbers)}",
+            f"{header} is {held}; rows {row_ranges(numbers, limit=40)}",
             sheet=table.sheet,
             excel_row=numbers[0],
             column=header,
@@ -468,8 +468,8 @@ class _Loader:
             return choice_reader(column)
         return {
             "yesno": read_yesno,
-            "count": _bounded(count_reader(self.locale)),
-            "days": _bounded(days_reader(self.locale)),
+            "count": count_reader(self.locale),
+            "days": days_reader(self.locale),
             "level": level_reader(self.scale),
             "tier": read_tier,
             "date": read_date,
@@ -1116,22 +1116,6 @@ def _checked_text(uniques: Any) -> dict[int, Bad]:
     return found
 
 
-_INT64 = 2**63 - 1
-
-
-def _bounded(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``read``, with whole numbers past what a nullable Int64 column holds as a cell error
-    (9.2e18 records once crashed the load)."""
-
-    def bounded(raw: Any) -> Any:
-        result = read(raw)
-        if result.__class__ is int and abs(result) > _INT64:
-            return Bad(f"{text(raw)!r} is too large a number", "check the number", "invalid-number")
-        return result
-
-    return bounded
-
-
 class _Blank:
     """The result of reading a blank cell."""
 
@@ -1213,18 +1197,6 @@ def _rewrite(
             new = levels[fold(new)]
         out.append(new)
     return out, used
-
-
-def _ranges(numbers: list[int]) -> str:
-    """Row numbers as a consultant reads them: ``2-3, 12, 20-25`` (at most 40 ranges)."""
-    spans: list[list[int]] = []
-    for number in numbers:
-        if spans and number == spans[-1][1] + 1:
-            spans[-1][1] = number
-        else:
-            spans.append([number, number])
-    shown = [f"{a}-{b}" if b > a else str(a) for a, b in spans[:40]]
-    return ", ".join(shown) + (", …" if len(spans) > 40 else "")
 
 
 # Nullable types for the columns that are not text, tuples or dates.

@@ -38,6 +38,7 @@ from nistpf.inventory.report import Report
 from nistpf.inventory.structure import (
     SheetStructure,
     archive_names,
+    column_letters,
     read_structure,
     tag_blocks,
 )
@@ -451,7 +452,7 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tu
             "damaged",
         ) from None
     scans = {
-        name: _PartScan(max_row=t.max_row, max_col=t.max_col, max_ref=_letters(t.max_col))
+        name: _PartScan(max_row=t.max_row, max_col=t.max_col, max_ref=column_letters(t.max_col - 1))
         for name, t in tables.items()
     }
     _check_used_ranges(archive, scans, {name: name for name in tables})
@@ -752,16 +753,8 @@ def _scan_exact(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tags) -> _PartS
                 if not closed and col and cell_row:
                     scan.max_row = max(scan.max_row, cell_row)
                     if col > scan.max_col:
-                        scan.max_col, scan.max_ref = col, _letters(col)
+                        scan.max_col, scan.max_ref = col, column_letters(col - 1)
     return scan
-
-
-def _letters(column: int) -> str:
-    out = ""
-    while column > 0:
-        column, rest = divmod(column - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 def _check_prefixes(scans: dict[str, _PartScan], parts: dict[str, str]) -> None:

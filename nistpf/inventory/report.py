@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from nistpf.export.xlsx import FORMULA_STARTS
 from nistpf.inventory.model import ISSUE_COLUMNS
 
 ERROR = "error"
@@ -90,14 +91,11 @@ class Report:
         return table.loc[ranked].reset_index(drop=True)
 
 
-# What makes Excel or LibreOffice read a CSV cell as a formula (as nistpf.export.xlsx's
-# FORMULA_STARTS): a client's value such as =HYPERLINK(...) is quoted in the CSV report.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _formula_safe(issues: pd.DataFrame) -> pd.DataFrame:
-    """``issues`` with each text cell that a spreadsheet would run as a formula prefixed with
-    ``'`` (OWASP's advice for CSV injection), so opening the CSV report shows it as text."""
+    """``issues`` with each text cell that a spreadsheet would run as a formula (one starting
+    with one of :data:`nistpf.export.xlsx.FORMULA_STARTS`, as the register neutralises them)
+    prefixed with ``'`` (OWASP's advice for CSV injection), so opening the CSV report shows it
+    as text."""
     return issues.apply(
         lambda column: (
             column.map(
