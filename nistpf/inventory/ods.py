@@ -391,23 +391,18 @@ def _add_database_range(tables: dict[str, Table], found: _DatabaseRange) -> None
     if bounds is None:
         return
     table = tables[sheet]
-    first_row, first_column, last_row, last_column = bounds
-    height = last_row - first_row + 1
-    header_rows = min(int(found.header), height)
+    header_rows = min(int(found.header), bounds[2] - bounds[0] + 1)
     if found.footer is None:
         totals_rows = int(_inferred_totals(table, bounds, header_rows))
     else:
         totals_rows = int(found.footer)
     table.database_ranges.append(
-        TablePart(
-            name=found.name,
-            ref=reference,
-            first_row=first_row,
-            first_column=first_column,
-            last_row=last_row,
-            last_column=last_column,
+        TablePart.spanning(
+            found.name,
+            reference,
+            bounds,
             header_rows=header_rows,
-            totals_rows=min(totals_rows, height - header_rows),
+            totals_rows=totals_rows,
             filtered=found.filtered,
         )
     )

@@ -43,6 +43,28 @@ class TablePart:
     totals_rows: int = 0  # totalsRowCount: 1 when the Total Row is switched on
     filtered: bool = False  # its own filter has a condition set (<filterColumn>)
 
+    @classmethod
+    def spanning(
+        cls,
+        name: str,
+        ref: str,
+        bounds: tuple[int, int, int, int],
+        *,
+        header_rows: int,
+        totals_rows: int,
+        filtered: bool = False,
+    ) -> TablePart:
+        """The table over ``bounds`` (:func:`cell_range`'s first row, first column, last row,
+        last column), its header and totals rows held to its height: what an ``.xlsx`` table
+        part and an ``.ods`` database range both give."""
+        first_row, first_column, last_row, last_column = bounds
+        height = last_row - first_row + 1
+        header_rows = min(header_rows, height)
+        return cls(
+            name, ref, first_row, first_column, last_row, last_column,
+            header_rows, min(totals_rows, height - header_rows), filtered,
+        )  # fmt: skip
+
     @property
     def header_row(self) -> int | None:
         """The Excel row of the table's header, None when it has none."""
@@ -167,22 +189,15 @@ def _table(xml: bytes, part: str = "") -> TablePart | None:
             "open the workbook in Excel, repair it if asked, and save it again",
             "damaged",
         )
-    first_row, first_column, last_row, last_column = bounds
-    height = last_row - first_row + 1
-    header_rows = min(_count(root.get("headerRowCount"), 1), height)
-    totals_rows = _count(root.get("totalsRowCount"), 0)
     auto_filter = root.find(f"{namespace}autoFilter")
-    filtered = auto_filter is not None and auto_filter.find(f"{namespace}filterColumn") is not None
-    return TablePart(
-        name=root.get("displayName") or root.get("name") or "",
-        ref=root.get("ref", ""),
-        first_row=first_row,
-        first_column=first_column,
-        last_row=last_row,
-        last_column=last_column,
-        header_rows=header_rows,
-        totals_rows=min(totals_rows, height - header_rows),
-        filtered=filtered,
+    return TablePart.spanning(
+        root.get("displayName") or root.get("name") or "",
+        root.get("ref", ""),
+        bounds,
+        header_rows=_count(root.get("headerRowCount"), 1),
+        totals_rows=_count(root.get("totalsRowCount"), 0),
+        filtered=auto_filter is not None
+        and auto_filter.find(f"{namespace}filterColumn") is not None,
     )
 
 
