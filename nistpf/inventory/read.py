@@ -36,6 +36,7 @@ from nistpf.inventory import limits
 from nistpf.inventory.limits import megabytes
 from nistpf.inventory.report import Report
 from nistpf.inventory.structure import (
+    SheetFlags,
     SheetStructure,
     archive_names,
     column_letters,
@@ -44,6 +45,8 @@ from nistpf.inventory.structure import (
 )
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+# The parts that say where the sheets are, read (after their own scan) before the others.
+_WORKBOOK_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels"})
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -275,11 +278,22 @@ def _read_workbook(path: Path) -> RawBook:
         _check_suffix(path, kind)
         _check_declared_sizes(archive)
         try:
-            scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
             if kind == "ods":
+                scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
                 notes, shapes = _ods_notes(archive)
             else:
+                # The workbook and its relationships first (scanned for a DTD before they are
+                # parsed), then every other part, each sheet's hidden rows, columns and filter
+                # gathered in the same pass.
+                first = [i for i in archive.infolist() if i.filename in _WORKBOOK_PARTS]
+                scans = {info.filename: _scan_part(archive, info) for info in first}
                 parts = _sheet_parts(archive)
+                flags = {part: SheetFlags() for part in parts.values()}
+                scans.update(
+                    (info.filename, _scan_part(archive, info, also=flags.get(info.filename)))
+                    for info in archive.infolist()
+                    if info.filename not in scans
+                )
                 _check_prefixes(scans, parts)
                 _check_used_ranges(archive, scans, parts)
                 notes = {
@@ -287,7 +301,7 @@ def _read_workbook(path: Path) -> RawBook:
                     for name, part in parts.items()
                     if part in scans and (scans[part].formulas or scans[part].errors)
                 }
-                structures = read_structure(archive, parts)
+                structures = read_structure(archive, parts, flags)
         except DefusedXmlException as error:  # a DTD past the first block the scan searched
             raise _entities("content.xml" if kind == "ods" else "") from error
         except _BROKEN_ZIP as error:
@@ -582,10 +596,17 @@ _ATTR_R = re.compile(rb'\sr="([^"]*)"')
 _REF = re.compile(rb"([A-Za-z]*)(\d*)")
 
 
-def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool = False):
+def _scan_part(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    *,
+    precise: bool = False,
+    also: SheetFlags | None = None,
+):
     """One streaming pass over a part, 1 MiB at a time, that never holds it whole: refuses a
     DTD (entity bombs, external entities), notes whether the part may hold formulas or error
-    cells, and bounds (or, ``precise``, finds) the last row and column holding a value.
+    cells, and bounds (or, ``precise``, finds) the last row and column holding a value; each
+    block is also given to ``also`` (a sheet's hidden rows, columns and filter).
     :mod:`zipfile` stops at the declared size and checks the CRC, so a directory that lies about
     a size is caught here."""
     scan = _PartScan(approximate=not precise)
@@ -606,6 +627,8 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, precise: bool
                 scan.mixed_prefixes = True
             if regular:
                 regular = step(buffer, tags, scan)
+            if also is not None:
+                also.feed(buffer)
     if not regular:  # cells without a leading r="A1": counted as calamine counts them
         scan = _scan_exact(archive, info, tags)
     return scan

@@ -124,18 +124,22 @@ def archive_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-def read_structure(archive: zipfile.ZipFile, parts: dict[str, str]) -> dict[str, SheetStructure]:
+def read_structure(
+    archive: zipfile.ZipFile, parts: dict[str, str], flags: dict[str, SheetFlags]
+) -> dict[str, SheetStructure]:
     """Sheet name → its structure, for each worksheet part in ``parts`` (sheet name → part path,
-    as :func:`nistpf.inventory.read._sheet_parts` finds them). Sheets with nothing to tell are
-    left out. Raises what a damaged archive or XML part raises (``KeyError``, ``zlib.error``,
-    ``ElementTree.ParseError``, defusedxml's refusals); the caller turns those into one line."""
+    as :func:`nistpf.inventory.read._sheet_parts` finds them), from its table parts and the
+    ``flags`` gathered while the part was scanned (part path → :class:`SheetFlags`). Sheets with
+    nothing to tell are left out. Raises what a damaged archive or XML part raises
+    (``KeyError``, ``zlib.error``, ``ElementTree.ParseError``, defusedxml's refusals); the
+    caller turns those into one line."""
     found = {}
     names = archive_names(archive)
     for sheet, part in parts.items():
         if part not in names:
             continue
         tables = tuple(_tables(archive, part, names))
-        rows, columns, sheet_filter = _scan_sheet(archive, part)
+        rows, columns, sheet_filter = flags[part].result() if part in flags else ((), (), "")
         if not sheet_filter:
             sheet_filter = next((t.ref for t in tables if t.filtered), "")
         if tables or rows or columns or sheet_filter:
@@ -217,38 +221,52 @@ _MAX_COLUMN = 16_384  # XFD: a <col> may hide "every column to the right"
 _MAX_ROW = 1_048_576  # Excel's last row
 
 
-def _scan_sheet(archive: zipfile.ZipFile, part: str) -> tuple[frozenset[int], frozenset[int], str]:
+class SheetFlags:
     """Hidden rows (Excel numbers), hidden columns (from 0) and the filter's range when a filter
-    is on (``<filterColumn>`` under the sheet's ``<autoFilter>``, or ``filterMode="1"``). A row
-    hidden without an ``r`` attribute cannot be numbered without parsing every row and is not
-    reported (Excel always writes ``r``)."""
-    rows: set[int] = set()
-    columns: set[int] = set()
-    filter_ref, filter_on = "", False
-    with archive.open(part) as stream:
-        for buffer in tag_blocks(stream):
-            for hit in _HIDDEN.finditer(buffer):
-                if not buffer[hit.start() - 1 : hit.start()].isspace():
-                    continue  # part of a longer name
-                tag = _TAG.match(buffer, buffer.rfind(b"<", 0, hit.start()))
-                if tag is None or hit.start() > tag.end():
-                    continue
-                numbers = dict(_ATTRIBUTE.findall(tag.group(2)))
-                if tag.group(1) == b"row" and b"r" in numbers:
-                    rows.add(int(numbers[b"r"]))
-                elif tag.group(1) == b"col" and b"min" in numbers:
-                    low = int(numbers[b"min"])
-                    high = min(int(numbers.get(b"max", low)), _MAX_COLUMN)
-                    columns.update(range(low - 1, high))
-            if b"ilter" in buffer:  # one search for autoFilter, filterColumn and filterMode
-                found = _FILTER.search(buffer) if b"autoFilter" in buffer else None
-                filter_ref = found.group(1).decode("ascii", "replace") if found else filter_ref
-                filter_on = (
-                    filter_on
-                    or b"filterColumn" in buffer
-                    or (b"filterMode" in buffer and bool(_FILTER_MODE.search(buffer)))
-                )
-    return frozenset(rows), frozenset(columns), filter_ref if filter_on else ""
+    is on (``<filterColumn>`` under the sheet's ``<autoFilter>``, or ``filterMode="1"``),
+    gathered block by block (:func:`tag_blocks`) while the reader's own scan of the sheet part
+    streams it, so the part is inflated once. A row hidden without an ``r`` attribute cannot be
+    numbered without parsing every row and is not reported (Excel always writes ``r``)."""
+
+    def __init__(self) -> None:
+        self.rows: set[int] = set()
+        self.columns: set[int] = set()
+        self.filter_ref = ""
+        self.filter_on = False
+
+    def feed(self, buffer: bytes) -> None:
+        """Take in the next block of the part's XML (cut after a tag)."""
+        for hit in _HIDDEN.finditer(buffer):
+            if not buffer[hit.start() - 1 : hit.start()].isspace():
+                continue  # part of a longer name
+            tag = _TAG.match(buffer, buffer.rfind(b"<", 0, hit.start()))
+            if tag is None or hit.start() > tag.end():
+                continue
+            numbers = dict(_ATTRIBUTE.findall(tag.group(2)))
+            if tag.group(1) == b"row" and b"r" in numbers:
+                self.rows.add(int(numbers[b"r"]))
+            elif tag.group(1) == b"col" and b"min" in numbers:
+                low = int(numbers[b"min"])
+                high = min(int(numbers.get(b"max", low)), _MAX_COLUMN)
+                self.columns.update(range(low - 1, high))
+        if b"ilter" in buffer:  # one search for autoFilter, filterColumn and filterMode
+            found = _FILTER.search(buffer) if b"autoFilter" in buffer else None
+            self.filter_ref = (
+                found.group(1).decode("ascii", "replace") if found else self.filter_ref
+            )
+            self.filter_on = (
+                self.filter_on
+                or b"filterColumn" in buffer
+                or (b"filterMode" in buffer and bool(_FILTER_MODE.search(buffer)))
+            )
+
+    def result(self) -> tuple[frozenset[int], frozenset[int], str]:
+        """(hidden rows, hidden columns, the filter's range or ``""`` when none is on)."""
+        return (
+            frozenset(self.rows),
+            frozenset(self.columns),
+            self.filter_ref if self.filter_on else "",
+        )
 
 
 # -- cell references ---------------------------------------------------------------------------
