@@ -33,8 +33,6 @@ from typing import Any
 import pandas as pd
 
 from nistpf.errors import NistpfError
-from nistpf.export.atomic import write_text
-from nistpf.export.excel_sheets import EDIT_COLUMNS
 from nistpf.framework import framework as load_framework
 from nistpf.inventory.model import (
     PROFILE_COLUMNS,
@@ -43,6 +41,8 @@ from nistpf.inventory.model import (
     Inventory,
 )
 from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES, fold
+from nistpf.io.atomic import write_text
+from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
 
 SCHEMA_VERSION = 1

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nistpf.export.atomic import atomic_open
 from nistpf.framework import framework
 from nistpf.inventory.schema import (
     ALL_SYSTEMS,
@@ -44,6 +43,7 @@ from nistpf.inventory.schema import (
     TYPE_SELECTOR,
     sheet,
 )
+from nistpf.io.atomic import atomic_open
 
 SEPARATOR = "; "
 # Every generated date lies before this one, so an inventory never depends on today's date.

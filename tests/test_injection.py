@@ -31,8 +31,8 @@ import nistpf
 from nistpf.export.deck import write_deck
 from nistpf.export.excel import write_gap_register
 from nistpf.export.report import build_report_html, write_report
-from nistpf.export.xlsx import FORMULA_STARTS, storable_text
 from nistpf.inventory import schema
+from nistpf.io.xlsx import FORMULA_STARTS, storable_text
 from nistpf.safe_names import safe_filename
 from nistpf.ui.session import Session
 

@@ -13,9 +13,9 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 import nistpf
-from nistpf.export import atomic
 from nistpf.export.charts import ranked_gaps
 from nistpf.export.report import build_report_html, key_messages, write_report
+from nistpf.io import atomic
 
 PAYLOAD = "<script>alert(1)</script>"
 CHART_IDS = ["radar", "heatmap", "top-gaps", "coverage", "flow-map", "sunburst"]

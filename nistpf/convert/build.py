@@ -13,7 +13,7 @@ import pandas as pd
 
 from nistpf.convert.core import CORE_WORKBOOK, TIERS_TABLE, convert_core, convert_tiers
 from nistpf.convert.crosswalks import CROSSWALK_TITLES, convert_crosswalks
-from nistpf.export.atomic import write_text
+from nistpf.io.atomic import write_text
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data"
 SOURCE_WORKBOOKS = (

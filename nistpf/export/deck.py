@@ -39,9 +39,9 @@ import pandas as pd
 from nistpf.assessment import Assessment, Completeness, leaders, named, tie_phrase
 from nistpf.errors import NistpfError, OutputNotWritableError
 from nistpf.export import images, method_text
-from nistpf.export.atomic import atomic_open, check_destination
-from nistpf.export.excel_sheets import EDIT_COLUMNS
 from nistpf.export.report import key_messages
+from nistpf.io.atomic import atomic_open, check_destination
+from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.numbers import fixed
 
 TO_BE_ASSIGNED = "to be assigned"

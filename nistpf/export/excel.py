@@ -47,7 +47,6 @@ from openpyxl.writer.excel import ExcelWriter
 
 from nistpf.assessment import Assessment
 from nistpf.errors import OutputNotWritableError, RegisterError
-from nistpf.export.atomic import atomic_open, check_destination, same_file
 from nistpf.export.excel_method import method_sheet
 from nistpf.export.excel_sheets import (
     DATA_FLOWS,
@@ -81,7 +80,8 @@ from nistpf.export.register_edits import (
     normalise_edits,
     read_register_edits,
 )
-from nistpf.export.xlsx import (
+from nistpf.io.atomic import atomic_open, check_destination, same_file
+from nistpf.io.xlsx import (
     FONT_NAME,
     HEADER_FILL,
     HEADER_FONT,

@@ -18,8 +18,14 @@ import numpy as np
 import pandas as pd
 
 from nistpf.assessment import Assessment
-from nistpf.export.xlsx import cell_value, storable_text
 from nistpf.inventory.model import FLOW_COLUMNS
+from nistpf.io.register_columns import (  # noqa: F401 - the register modules import them here
+    DEFAULT_STATUS,
+    EDIT_COLUMNS,
+    EDIT_HEADERS,
+    STATUSES,
+)
+from nistpf.io.xlsx import cell_value, storable_text
 
 SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, VALIDATION, METHOD = (
     "Summary",
@@ -31,20 +37,8 @@ SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, VALIDATION, METHOD = (
     "Method",
 )
 SHEET_NAMES = (SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, VALIDATION, METHOD)
-STATUSES = ("Open", "In progress", "Done", "Risk accepted")
-DEFAULT_STATUS = STATUSES[0]
-# The columns the client fills, in the order of the register and of read_register_edits.
 SUGGESTION_HEADER = "nistpf's suggestion"
 CLOSED_REASON = "Now"  # the Summary's closed block: why an outcome left the register
-EDIT_COLUMNS = ("subcategory", "recommended_action", "owner", "due_date", "status", "comments")
-EDIT_HEADERS = {
-    "subcategory": "Subcategory",
-    "recommended_action": "Recommended action",
-    "owner": "Owner",
-    "due_date": "Due date",
-    "status": "Status",
-    "comments": "Comments",
-}
 # crosswalk name -> (column of the gap_register table, header)
 CROSSWALKS = {"sp800-53r5": ("sp800_53r5", "SP 800-53 Rev. 5"), "gdpr": ("gdpr", "GDPR")}
 # A cell lists up to LISTED_IN_FULL affected systems, data categories, controls or crosswalk

@@ -33,7 +33,7 @@ from plotly.offline import get_plotlyjs
 from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named
 from nistpf.errors import OutputNotWritableError
 from nistpf.export import charts, method_text, theme
-from nistpf.export.atomic import check_destination, write_text
+from nistpf.io.atomic import check_destination, write_text
 from nistpf.numbers import fixed, percent
 
 TOP_GAPS = 10

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from nistpf.export.atomic import write_text
 from nistpf.framework import Framework
+from nistpf.io.atomic import write_text
 
 
 def write_framework_tables(fw: Framework, folder: Path) -> list[Path]:

@@ -43,13 +43,13 @@ from nistpf.errors import (
     OutputIsInputError,
     UnreadableInventoryError,
 )
-from nistpf.export.atomic import check_destination, write_text
 from nistpf.inventory.locale import UnknownLocaleError, convention
 from nistpf.inventory.read import RawSheet, Unreadable, read_source
 from nistpf.inventory.report import Report
 from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, about_field, fold
 from nistpf.inventory.tables import HeaderLayout, header_cells, header_layout, read_fields
 from nistpf.inventory.values import is_blank, text
+from nistpf.io.atomic import check_destination, write_text
 
 WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "header-words.csv"
 HEADER_SEARCH_ROWS = 30
@@ -753,7 +753,7 @@ def _all_guesses(chosen: dict[str, _ClientSheet]) -> list[_Guess]:
 def write_draft(source: Any, path: Path, *, overwrite: bool = False) -> Path:
     """Write :func:`draft_mapping` of ``source`` to ``path`` atomically. Refuses an existing
     file unless ``overwrite`` (:class:`DraftExistsError`), and any destination
-    :func:`nistpf.export.atomic.check_destination` refuses (the source itself, a read-only
+    :func:`nistpf.io.atomic.check_destination` refuses (the source itself, a read-only
     folder)."""
     path = Path(path)
     if path.exists() and not overwrite:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from nistpf.export.xlsx import FORMULA_STARTS
 from nistpf.inventory.model import ISSUE_COLUMNS
+from nistpf.io.xlsx import FORMULA_STARTS
 
 ERROR = "error"
 WARNING = "warning"
@@ -93,7 +93,7 @@ class Report:
 
 def _formula_safe(issues: pd.DataFrame) -> pd.DataFrame:
     """``issues`` with each text cell that a spreadsheet would run as a formula (one starting
-    with one of :data:`nistpf.export.xlsx.FORMULA_STARTS`, as the register neutralises them)
+    with one of :data:`nistpf.io.xlsx.FORMULA_STARTS`, as the register neutralises them)
     prefixed with ``'`` (OWASP's advice for CSV injection), so opening the CSV report shows it
     as text."""
     return issues.apply(

@@ -35,8 +35,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from nistpf import scales
 from nistpf.errors import OutputExistsError
-from nistpf.export.atomic import atomic_open
-from nistpf.export.xlsx import (
+from nistpf.framework import Framework, versions
+from nistpf.framework import framework as load_framework
+from nistpf.inventory import schema
+from nistpf.inventory.schema import Column, Sheet
+from nistpf.io.atomic import atomic_open
+from nistpf.io.xlsx import (
     DATE_FORMAT,
     FONT_NAME,
     HEADER_FILL,
@@ -49,12 +53,8 @@ from nistpf.export.xlsx import (
     print_setup,
     text_lines,
 )
-from nistpf.export.xlsx import limit as _limit
-from nistpf.export.xlsx import write_cell as _write
-from nistpf.framework import Framework, versions
-from nistpf.framework import framework as load_framework
-from nistpf.inventory import schema
-from nistpf.inventory.schema import Column, Sheet
+from nistpf.io.xlsx import limit as _limit
+from nistpf.io.xlsx import write_cell as _write
 
 INSTRUCTIONS = "Instructions"
 REFERENCE = "PF Subcategories"
