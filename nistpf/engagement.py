@@ -32,7 +32,7 @@ from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.template import write_template
 from nistpf.safe_names import safe_filename
 from nistpf.sample import sample_path
-from nistpf.scoring import assess
+from nistpf.scoring import DEFAULTS, SettingsError, assess
 from nistpf.store import Store, open_store
 
 STORE_NAME = "engagement.nistpf"
@@ -112,7 +112,15 @@ class Engagement:
         """The assessment of the client's workbook with everything the store saved for
         assessment ``number`` (default: the latest; none yet: the workbook alone). An earlier
         assessment, followed up since, is scored with the workbook it was made with
-        (:meth:`nistpf.Store.inventory_for`). ``options`` go to :func:`nistpf.assess`."""
+        (:meth:`nistpf.Store.inventory_for`).
+
+        ``options`` go to :func:`nistpf.assess`: ``framework``, ``scale``, ``defaults`` (the
+        settings, e.g. ``defaults={"no_evidence": "exclude"}``) and ``rules``. Any other name
+        is a :class:`nistpf.scoring.SettingsError` listing these (and, for a setting passed on
+        its own such as ``no_evidence=``, saying to pass it in ``defaults``); the settings
+        themselves are checked by :func:`nistpf.assess` (:func:`nistpf.scoring.settings`).
+        Raises :class:`nistpf.InventoryError` when the workbook has errors."""
+        check_options(options)
         inventory = self.require_inventory()
         store = self.store
         if number is not None or not store.assessments().empty:
@@ -125,6 +133,27 @@ class Engagement:
         """Where a deliverable goes: in the folder, named after the engagement
         (:func:`deliverable_name`), e.g. ``output("deck.pptx")`` → ``acme-retail-deck.pptx``."""
         return self.folder / deliverable_name(self.client, kind)
+
+
+ASSESS_OPTIONS = ("framework", "scale", "defaults", "rules")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Raise :class:`nistpf.scoring.SettingsError` for a keyword that :func:`nistpf.assess`
+    does not take, naming the ones it does; a setting's name (``no_evidence``) is told to go
+    in ``defaults``."""
+    for name in options:
+        if name in ASSESS_OPTIONS:
+            continue
+        if name in DEFAULTS:
+            raise SettingsError(
+                f"{name} is a setting: pass it as defaults={{{name!r}: ...}}; the options are "
+                f"{', '.join(ASSESS_OPTIONS)}"
+            )
+        raise SettingsError(
+            f"{name!r} is not an option of assess; the options are {', '.join(ASSESS_OPTIONS)}"
+            f" (the settings go in defaults: {', '.join(DEFAULTS)})"
+        )
 
 
 def open_engagement(folder: str | Path = ".", *, sample: bool = False) -> Engagement:

@@ -39,7 +39,9 @@ small.
 
 from __future__ import annotations
 
+import difflib
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,6 +58,7 @@ from nistpf.assessment import (
     Explanation,
     Overall,
 )
+from nistpf.errors import NistpfError
 from nistpf.findings import FINDING_COLUMNS, evaluate_findings
 from nistpf.framework import Framework, framework
 from nistpf.inventory.model import Inventory
@@ -81,6 +84,130 @@ NO_EVIDENCE_SETTINGS = ("zero", "exclude")
 NO_EVIDENCE = "no evidence"
 _IMPLEMENTED = ("Implemented", "Partially implemented")
 _NOT_APPLICABLE = "Not applicable"
+# The settings that are mappings: the keys each must give (all of them, no other), what a key
+# is called in messages, and the range of its values.
+_MAPPINGS: dict[str, tuple[str, float, float, bool]] = {
+    # setting: (what a key is, lowest value, highest value, lowest value allowed)
+    "criticality_weights": ("criticality", 0.0, math.inf, False),
+    "priority_weights": ("priority", 0.0, math.inf, True),
+    "coverage": ("control status", 0.0, 1.0, True),
+}
+
+
+class SettingsError(NistpfError, ValueError):
+    """Settings the engine cannot use (``assess(defaults=...)``, or the options of
+    :meth:`nistpf.Engagement.assess`): an unknown setting, a weight mapping that misses one of
+    its keys or names another, a value of the wrong type or out of range. The message names the
+    setting, what is wrong with it and the valid keys (for a mapping, the missing ones too)."""
+
+    code = "invalid-settings"
+
+
+def settings(defaults: Mapping[str, Any] | None = None, scale: Scale | None = None) -> dict:
+    """The settings an assessment runs with: :data:`DEFAULTS` with ``defaults`` laid over
+    them, checked. This is the one place settings are checked, whichever way they come
+    (``assess(defaults=...)``, :meth:`nistpf.Engagement.assess`).
+
+    Returns a new dict with every key of :data:`DEFAULTS`: numbers as floats, each weight
+    mapping (``criticality_weights``: High, Medium, Low; ``priority_weights``: High, Moderate,
+    Low; ``coverage``: Implemented, Partially implemented) a new dict in that key order.
+    A mapping given replaces the default one whole, so it must give every one of its keys.
+
+    Raises :class:`SettingsError` for: ``defaults`` that is not a mapping; a key that is not a
+    setting (the message lists the settings and the closest one); a weight mapping that is not a
+    mapping, misses keys (they are named) or has others; a weight that is not a finite number
+    (criticality weights above 0, priority weights 0 or more, coverage values from 0 to 1);
+    ``target`` not a number from 0 to the scale's maximum (when ``scale`` is given);
+    ``priority`` not a key of ``priority_weights``; ``in_profile`` not True or False;
+    ``disagreement`` or ``cap_scale_maximum`` not a number above 0; ``no_evidence`` not one of
+    zero, exclude.
+
+    >>> settings({"target": 2})["target"]
+    2.0
+    >>> try:
+    ...     settings({"criticality_weights": {"High": 3}})
+    ... except SettingsError as error:
+    ...     print(error)
+    defaults: criticality_weights misses Medium, Low: give a number for each of High, Medium, Low
+    """
+    if defaults is None:
+        defaults = {}
+    if not isinstance(defaults, Mapping):
+        raise SettingsError(
+            f"defaults must be a mapping of settings (a dict), not {type(defaults).__name__}; "
+            f"the settings are {', '.join(DEFAULTS)}"
+        )
+    unknown = [key for key in defaults if key not in DEFAULTS]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(str(key), list(DEFAULTS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SettingsError(
+            f"defaults: {key!r} is not a setting{hint}; the settings are {', '.join(DEFAULTS)}"
+        )
+    chosen = {**DEFAULTS, **defaults}
+    checked: dict[str, Any] = {}
+    for name, (noun, low, high, low_allowed) in _MAPPINGS.items():
+        checked[name] = _weights(name, chosen[name], noun, low, high, low_allowed)
+    maximum = scale.maximum if scale is not None else math.inf
+    checked["target"] = _number("target", chosen["target"], 0.0, maximum, low_allowed=True)
+    if chosen["priority"] not in checked["priority_weights"]:
+        raise SettingsError(
+            f"defaults: priority must be one of {', '.join(checked['priority_weights'])}, "
+            f"not {chosen['priority']!r}"
+        )
+    checked["priority"] = chosen["priority"]
+    if not isinstance(chosen["in_profile"], (bool, np.bool_)):
+        raise SettingsError(
+            f"defaults: in_profile must be True or False, not {chosen['in_profile']!r}"
+        )
+    checked["in_profile"] = bool(chosen["in_profile"])
+    for name in ("disagreement", "cap_scale_maximum"):
+        checked[name] = _number(name, chosen[name], 0.0, math.inf, low_allowed=False)
+    if chosen["no_evidence"] not in NO_EVIDENCE_SETTINGS:
+        raise SettingsError(
+            f"defaults: no_evidence must be one of {', '.join(NO_EVIDENCE_SETTINGS)}, "
+            f"not {chosen['no_evidence']!r}"
+        )
+    checked["no_evidence"] = chosen["no_evidence"]
+    return {name: checked[name] for name in DEFAULTS}
+
+
+def _number(name: str, value: object, low: float, high: float, *, low_allowed: bool) -> float:
+    """``value`` as a float when it is a finite real number in range, else SettingsError."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    number = float(value) if ok else math.nan
+    in_range = (number >= low if low_allowed else number > low) and number <= high
+    if not (ok and math.isfinite(number) and in_range):
+        above = f"{low:g} or more" if low_allowed else f"above {low:g}"
+        bound = f"a number {above}" + (f" and at most {high:g}" if math.isfinite(high) else "")
+        raise SettingsError(f"defaults: {name} must be {bound}, not {value!r}")
+    return number
+
+
+def _weights(
+    name: str, value: object, noun: str, low: float, high: float, low_allowed: bool
+) -> dict[str, float]:
+    keys = tuple(DEFAULTS[name])
+    listed = ", ".join(keys)
+    if not isinstance(value, Mapping):
+        raise SettingsError(
+            f"defaults: {name} must be a mapping with a number for each of {listed}, not {value!r}"
+        )
+    other = [k for k in value if k not in keys]
+    if other:
+        raise SettingsError(
+            f"defaults: {name} has {', '.join(repr(k) for k in other)}, not a {noun}; its keys "
+            f"are {listed}"
+        )
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise SettingsError(
+            f"defaults: {name} misses {', '.join(missing)}: give a number for each of {listed}"
+        )
+    return {
+        k: _number(f"{name}[{k!r}]", value[k], low, high, low_allowed=low_allowed) for k in keys
+    }
 
 
 def assess(
@@ -92,9 +219,15 @@ def assess(
     rules: pd.DataFrame | None = None,
 ) -> Assessment:
     """Score ``inventory``. ``framework`` and ``scale`` default to the inventory's own (its
-    About sheet; PF 1.0 on the tiers scale otherwise); ``defaults`` overrides any entry of
-    :data:`DEFAULTS`; ``rules`` replaces the bundled data-flow rules
-    (``nistpf.findings.load_rules(path)``).
+    About sheet; PF 1.0 on the tiers scale otherwise); ``defaults`` overrides entries of
+    :data:`DEFAULTS` (checked by :func:`settings`; a weight mapping replaces the default one
+    whole, so it gives every key); ``rules`` replaces the bundled data-flow rules
+    (``nistpf.findings.load_rules(path)``). The settings used, complete, are the returned
+    Assessment's ``defaults``.
+
+    Raises :class:`SettingsError` for an unknown setting or a weight mapping that misses a key
+    or has another (the message lists the valid keys), :class:`nistpf.UnknownVersionError` and
+    ``nistpf.scales.UnknownScaleError`` for a framework or scale nistpf does not know.
 
     >>> import nistpf
     >>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
@@ -103,14 +236,9 @@ def assess(
     """
     fw = _framework(framework, inventory)
     sc = _scale(scale, inventory)
-    settings = {**DEFAULTS, **dict(defaults or {})}
-    if settings["no_evidence"] not in NO_EVIDENCE_SETTINGS:
-        raise ValueError(
-            f"no_evidence must be one of {', '.join(NO_EVIDENCE_SETTINGS)}, "
-            f"not {settings['no_evidence']!r}"
-        )
+    checked = settings(defaults, sc)
     findings = evaluate_findings(inventory, rules)
-    return _Engine(inventory, fw, sc, settings, findings).run()
+    return _Engine(inventory, fw, sc, checked, findings).run()
 
 
 def _framework(value: Framework | str | None, inventory: Inventory) -> Framework:
