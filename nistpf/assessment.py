@@ -38,6 +38,11 @@ SUBCATEGORY_COLUMNS = [
     "disagreement",
 ]
 LEVEL_COLUMNS = ["subcategory", "system", "level", "control", "capped_by", "source"]
+# What the engine records per Subcategory × in-scope system, for every Subcategory (explain
+# reads it): the level columns, the level before the findings' caps, c(s, y) and the weight w_y.
+DETAIL_COLUMNS = [*LEVEL_COLUMNS, "uncapped", "coverage", "weight"]
+# Per control that is not Not applicable: the level it counts at and its c value.
+CONTROL_LEVEL_COLUMNS = ["control_id", "level", "coverage"]
 ROLLUP_COLUMNS = ["current", "target", "gap", "coverage"]
 SYSTEM_VIEW_COLUMNS = ["system", "name", "type", "function", "level"]
 TIER_VIEW_COLUMNS = ["attribute", "tier", "tier_name", "evidence", "definition"]
@@ -113,21 +118,31 @@ class Assessment:
     scale: Scale
     defaults: dict[str, Any]
     _subcategories: pd.DataFrame = field(repr=False)
-    _levels: pd.DataFrame = field(repr=False)
+    _levels: pd.DataFrame = field(repr=False)  # DETAIL_COLUMNS, every Subcategory
     _categories: pd.DataFrame = field(repr=False)
     _functions: pd.DataFrame = field(repr=False)
     _systems: pd.DataFrame = field(repr=False)
     _findings: pd.DataFrame = field(repr=False)
     _tiers: pd.DataFrame = field(repr=False)
     _overall: Overall = field(repr=False)
+    _control_levels: pd.DataFrame = field(repr=False)  # CONTROL_LEVEL_COLUMNS
 
     subcategories = _frozen("subcategories")
-    levels = _frozen("levels")
     categories = _frozen("categories")
     functions = _frozen("functions")
     systems = _frozen("systems")
     findings = _frozen("findings")
     tiers = _frozen("tiers")
+
+    @property
+    def levels(self) -> pd.DataFrame:
+        """``subcategory, system, level, control, capped_by, source`` for every in-profile
+        Subcategory × in-scope system (a copy), in the framework's order, systems in the
+        inventory's order."""
+        subs = self._subcategories
+        in_profile = subs.loc[subs["in_profile"], "subcategory"]
+        table = self._levels[self._levels["subcategory"].isin(in_profile)]
+        return table[LEVEL_COLUMNS].reset_index(drop=True)
 
     @property
     def overall(self) -> Overall:
@@ -207,8 +222,13 @@ class Assessment:
         )
 
     def explain(self, subcategory: str) -> Explanation:
-        """What produced the numbers of one Subcategory: its controls, the systems covered and
-        not, the findings, the assessor's ratings and the arithmetic."""
+        """What produced the numbers of one Subcategory (any ID spelling
+        :meth:`nistpf.Framework.get` reads): its controls, the systems covered and not, the
+        findings, the assessor's ratings and the arithmetic — read from what the engine
+        recorded in this Assessment, never scored again, so they are this Assessment's figures.
+
+        Raises :class:`nistpf.UnknownIdError` for text that is no framework ID, ValueError
+        for a Function or Category ID."""
         from nistpf.scoring import explain
 
         return explain(self, subcategory)
@@ -217,7 +237,17 @@ class Assessment:
 @dataclass(frozen=True)
 class Explanation:
     """Why a Subcategory scores what it does. ``str()`` reads as a paragraph a consultant can
-    paste; the tables hold the detail."""
+    paste; the tables hold the detail:
+
+    - ``controls``: ``control_id, name, status, maturity, level, applies_to`` — the controls
+      mapped to it and the level each counts at (0 for a Not applicable one);
+    - ``systems``: ``system, name, weight, level, uncapped, control, coverage, capped_by,
+      source`` — per in-scope system, its weight w, level(s, y) after and before the
+      findings' caps, the control (or ``assessor``) that gave it, c(s, y), the findings that
+      lowered it and the level's source;
+    - ``findings``: the rows of :attr:`Assessment.findings` on it.
+
+    The other fields are its row of :attr:`Assessment.subcategories`."""
 
     subcategory: str
     text: str

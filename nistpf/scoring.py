@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from nistpf.assessment import (
-    LEVEL_COLUMNS,
+    CONTROL_LEVEL_COLUMNS,
+    DETAIL_COLUMNS,
     ROLLUP_COLUMNS,
     SUBCATEGORY_COLUMNS,
     SYSTEM_VIEW_COLUMNS,
@@ -281,7 +282,10 @@ class _Engine:
             {
                 "control_id": controls["control_id"],
                 "level": np.where(use_maturity, maturity, status_level),
-                "cov": controls["status"].map(self.settings["coverage"]).astype(float).fillna(0.0),
+                "coverage": controls["status"]
+                .map(self.settings["coverage"])
+                .astype(float)
+                .fillna(0.0),
                 "all": controls["applies_to_all"].astype(bool),
                 "order": np.arange(len(controls)),
             }
@@ -299,7 +303,7 @@ class _Engine:
         # Evidence: a (not Not applicable) control mapped to s that applies to a system in scope.
         self.evidenced = np.zeros(n_s, dtype=bool)
         # Best first: highest level, then highest coverage, then the first control listed.
-        links = links.sort_values(["level", "cov", "order"], ascending=[False, False, True])
+        links = links.sort_values(["level", "coverage", "order"], ascending=[False, False, True])
         everywhere = links[links["all"].to_numpy()]
         if n_y and len(everywhere):
             self.evidenced[everywhere["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)] = (
@@ -309,7 +313,7 @@ class _Engine:
             rows = best["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)
             levels[rows, :] = best["level"].to_numpy()[:, None]
             control[rows, :] = best["control_id"].to_numpy()[:, None]
-            cov = everywhere.groupby("subcategory")["cov"].max()
+            cov = everywhere.groupby("subcategory")["coverage"].max()
             coverage[cov.index.map(self.s_index).to_numpy(dtype=np.intp), :] = cov.to_numpy()[
                 :, None
             ]
@@ -319,7 +323,7 @@ class _Engine:
         if len(explicit):
             self.evidenced[explicit["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)] = True
             explicit = explicit.sort_values(
-                ["level", "cov", "order"], ascending=[False, False, True], kind="stable"
+                ["level", "coverage", "order"], ascending=[False, False, True], kind="stable"
             )
             best = explicit.drop_duplicates(["subcategory", "system_id"])
             r = best["subcategory"].map(self.s_index).to_numpy(dtype=np.intp)
@@ -327,7 +331,7 @@ class _Engine:
             better = best["level"].to_numpy() > levels[r, c]
             levels[r[better], c[better]] = best["level"].to_numpy()[better]
             control[r[better], c[better]] = best["control_id"].to_numpy()[better]
-            cov = explicit.groupby(["subcategory", "system_id"], sort=False)["cov"].max()
+            cov = explicit.groupby(["subcategory", "system_id"], sort=False)["coverage"].max()
             r = cov.index.get_level_values(0).map(self.s_index).to_numpy(dtype=np.intp)
             c = cov.index.get_level_values(1).map(self.y_index).to_numpy(dtype=np.intp)
             coverage[r, c] = np.maximum(coverage[r, c], cov.to_numpy())
@@ -406,6 +410,7 @@ class _Engine:
         levels, coverage_matrix, control = self._matrices()
         source = np.full(levels.shape, "derived", dtype=object)
         self._system_ratings(levels, control, source)
+        uncapped = levels.copy()
         capped_by = self._caps(levels)
         total = self.w.sum()
         derived = levels @ self.w / total if total else np.zeros(len(self.s_index))
@@ -469,7 +474,10 @@ class _Engine:
             scale=self.scale,
             defaults=self.settings,
             _subcategories=table,
-            _levels=self._levels_table(levels, control, capped_by, source, subs["in_profile"]),
+            _levels=self._levels_table(
+                levels, uncapped, coverage_matrix, control, capped_by, source
+            ),
+            _control_levels=self._control_levels()[CONTROL_LEVEL_COLUMNS].reset_index(drop=True),
             _categories=_rollup(rolled, "category"),
             _functions=_rollup(rolled, "function"),
             _systems=self._system_view(levels, subs, rolled_rows),
@@ -480,20 +488,25 @@ class _Engine:
             ),
         )
 
-    def _levels_table(self, levels, control, capped_by, source, in_profile) -> pd.DataFrame:
-        rows = np.flatnonzero(in_profile.to_numpy())
-        n_y = len(self.y_ids)
+    def _levels_table(self, levels, uncapped, coverage, control, capped_by, source):
+        """Every Subcategory × in-scope system, as the engine scored it (DETAIL_COLUMNS):
+        what :attr:`Assessment.levels` shows for the in-profile ones and what
+        :meth:`Assessment.explain` reads."""
+        n_s, n_y = levels.shape
         ids = self.subs["id"].to_numpy()
         return pd.DataFrame(
             {
-                "subcategory": np.repeat(ids[rows], n_y),
-                "system": np.tile(np.array(self.y_ids, dtype=object), len(rows)),
-                "level": levels[rows].ravel(),
-                "control": control[rows].ravel(),
-                "capped_by": capped_by[rows].ravel(),
-                "source": source[rows].ravel(),
+                "subcategory": np.repeat(ids, n_y),
+                "system": np.tile(np.array(self.y_ids, dtype=object), n_s),
+                "level": levels.ravel(),
+                "control": control.ravel(),
+                "capped_by": capped_by.ravel(),
+                "source": source.ravel(),
+                "uncapped": uncapped.ravel(),
+                "coverage": coverage.ravel(),
+                "weight": np.tile(self.w, n_s),
             },
-            columns=LEVEL_COLUMNS,
+            columns=DETAIL_COLUMNS,
         )
 
     def _system_view(self, levels, subs, in_profile) -> pd.DataFrame:
@@ -547,37 +560,37 @@ def _arithmetic(weights: np.ndarray, levels: np.ndarray) -> str:
 
 
 def explain(assessment: Assessment, subcategory: str) -> Explanation:
-    """See :meth:`Assessment.explain`."""
+    """See :meth:`Assessment.explain`. Reads only what the engine recorded in ``assessment``
+    (its Subcategory row, its levels per system with their weights, uncapped levels and
+    coverage, its control levels and findings) and the inventory it was made from; nothing is
+    scored again."""
     fw = assessment.framework
     sub = fw.get(subcategory)
     if sub.level != "subcategory":
         raise ValueError(f"{sub.id} is a {sub.level}; explain takes a Subcategory ID")
     row = assessment._subcategories.set_index("subcategory").loc[sub.id]
     inv = assessment.inventory
-    engine = _Engine(inv, fw, assessment.scale, assessment.defaults, assessment._findings)
-    levels, coverage, control = engine._matrices()
-    source = np.full(levels.shape, "derived", dtype=object)
-    engine._system_ratings(levels, control, source)
-    uncapped = levels.copy()
-    capped_by = engine._caps(levels)
-    i = engine.s_index[sub.id]
+    recorded = assessment._levels
+    recorded = recorded[recorded["subcategory"] == sub.id].reset_index(drop=True)
+    names = assessment._systems.drop_duplicates("system").set_index("system")["name"]
     systems = pd.DataFrame(
         {
-            "system": engine.y_ids,
-            "name": engine.systems["name"],
-            "weight": engine.w,
-            "level": levels[i],
-            "uncapped": uncapped[i],
-            "control": control[i],
-            "coverage": coverage[i],
-            "capped_by": capped_by[i],
-            "source": source[i],
+            "system": recorded["system"],
+            "name": recorded["system"].map(names),
+            "weight": recorded["weight"],
+            "level": recorded["level"],
+            "uncapped": recorded["uncapped"],
+            "control": recorded["control"],
+            "coverage": recorded["coverage"],
+            "capped_by": recorded["capped_by"],
+            "source": recorded["source"],
         }
     )
-    levels_table = engine._control_levels()
     mapped = inv.control_subcategories[inv.control_subcategories["subcategory"] == sub.id]
     controls = inv.controls.merge(mapped[["control_id"]], on="control_id")
-    controls = controls.merge(levels_table[["control_id", "level"]], on="control_id", how="left")
+    controls = controls.merge(
+        assessment._control_levels[["control_id", "level"]], on="control_id", how="left"
+    )
     controls["level"] = controls["level"].fillna(0.0)
     controls["applies_to"] = controls["applies_to"].map(
         lambda selectors: "all systems" if ALL_SYSTEMS in selectors else ", ".join(selectors)
@@ -605,6 +618,6 @@ def explain(assessment: Assessment, subcategory: str) -> Explanation:
         controls=controls[["control_id", "name", "status", "maturity", "level", "applies_to"]],
         systems=systems,
         findings=findings.reset_index(drop=True),
-        arithmetic=_arithmetic(engine.w, levels[i]),
+        arithmetic=_arithmetic(systems["weight"].to_numpy(float), systems["level"].to_numpy(float)),
         notes=tuple(notes),
     )
