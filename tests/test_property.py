@@ -8,6 +8,7 @@ import datetime as dt
 import math
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,15 +107,33 @@ def test_random_cells_in_a_real_workbook_never_crash_the_loader(sheets, tmp_path
     check(path)
 
 
-def test_nan_and_infinity_in_a_numeric_column_are_cell_errors_not_crashes():
+def test_infinity_in_a_numeric_column_is_a_cell_error_and_nan_is_a_blank():
+    """+inf and -inf in a count column are each one error row naming the cell; NaN is how a
+    DataFrame holds a missing value, so it reads as a blank count, with no row."""
     frames = {
         "Systems": pd.DataFrame(
-            [["A", "a", "CRM", "High", math.inf], ["B", "b", "CRM", "High", math.nan]],
+            [
+                ["A", "a", "CRM", "High", math.inf],
+                ["B", "b", "CRM", "High", math.nan],
+                ["C", "c", "CRM", "High", -math.inf],
+            ],
             columns=["system_id", "name", "type", "criticality", "records"],
         ),
         "Controls": pd.DataFrame(columns=["control_id", "name", "status", "subcategories"]),
     }
-    check(frames)
+    with pytest.raises(nistpf.InventoryError) as caught:
+        nistpf.load_inventory(frames)
+    errors = caught.value.issues[caught.value.issues["severity"] == "error"]
+    # DataFrame row i is the sheet's row i + 2 (row 1 holds the headers)
+    assert errors[["sheet", "excel_row", "column", "value", "code"]].values.tolist() == [
+        ["Systems", 2, "records", "inf", "invalid-number"],
+        ["Systems", 4, "records", "-inf", "invalid-number"],
+    ]
+    assert errors["problem"].tolist() == ["'inf' is not a count", "'-inf' is not a count"]
+    frames["Systems"] = frames["Systems"].iloc[[1]]  # the NaN row alone loads
+    inventory = nistpf.load_inventory(frames)
+    assert inventory.systems["records"].isna().tolist() == [True]
+    assert inventory.issues[inventory.issues["sheet"] == "Systems"].empty
 
 
 def test_a_count_too_large_for_int64_is_a_cell_error_not_an_overflow():

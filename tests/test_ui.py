@@ -3,7 +3,7 @@ check what reached the engagement store. Nothing is ever displayed."""
 
 from __future__ import annotations
 
-import importlib.util
+import html
 import re
 import shutil
 import statistics
@@ -79,6 +79,22 @@ def saved_rating(session: Session, sub: str = SUB, system: str = "") -> pd.Serie
     return None if rows.empty else rows.iloc[0]
 
 
+def descendants(widget: ipywidgets.Widget):
+    """``widget`` and every widget inside it (children, and the children of those)."""
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from descendants(child)
+
+
+def leaves(controls: dict):
+    """The widgets of a step's ``controls``, nested dicts (one widget per system) flattened."""
+    for value in controls.values():
+        if isinstance(value, dict):
+            yield from leaves(value)
+        else:
+            yield value
+
+
 # -- construction ------------------------------------------------------------------------------
 
 
@@ -102,9 +118,11 @@ def test_constructing_steps_displays_nothing(store_path: Path):
     assert "nistpf-scope-in_scope-CRM-01" in scope["in_scope"]["CRM-01"]._dom_classes
     for kind in (LoadStep, ScopeStep, ProfileStep, RateStep, TiersStep, ReviewStep, ExportStep):
         step = kind(wizard.session)
-        assert step.widget is not None
-        assert isinstance(step.controls, dict)
-        assert step.controls
+        assert step.widget.children == (step.notice, step.body, step.error)
+        shown = set(map(id, descendants(step.widget)))
+        controls = list(leaves(step.controls))
+        assert controls
+        assert [c for c in controls if id(c) not in shown] == []  # every control is on screen
 
 
 def test_steps_before_any_inventory_are_disabled(store_path: Path):
@@ -152,12 +170,16 @@ def test_load_step_with_the_sample_is_ready(store_path: Path, tmp_path: Path):
     load.controls["load"].click()
 
     assert wizard.session.ready
-    assert "Loaded cx-sample.xlsx" in load.controls["status"].value
-    assert "warning" in load.controls["report"].value  # the sample's one warning
+    assert f"Loaded {nistpf.sample_path().name}" in load.controls["status"].value
+    issues = wizard.session.inventory.issues
+    assert list(issues["severity"]) == ["warning"]  # the sample's one warning, shown
+    assert html.escape(issues["problem"].iloc[0]) in load.controls["report"].value
     for step in wizard.steps.values():
         assert step.enabled
     assert not wizard.steps["rate"].controls["rating"].disabled
-    assert len(wizard.steps["scope"].controls["in_scope"]) == 16
+    systems = wizard.session.inventory.systems
+    in_scope = wizard.steps["scope"].controls["in_scope"]
+    assert sorted(in_scope) == sorted(systems["system_id"])  # one box a system, listed by type
     runs = wizard.session.store.assessments()
     assert len(runs) == 1
     assert runs["inventory_sha256"].iloc[0] == wizard.session.inventory.sha256
@@ -227,17 +249,26 @@ def test_assessor_name_goes_into_the_log(session: Session):
 
 
 def test_scope_step_unticking_a_system_saves_scope_and_changes_the_counts(session: Session):
+    systems = session.inventory.systems
+    scoped = systems[systems["in_scope"]]
+    assert systems.set_index("system_id").loc["CRM-01", "criticality"] == "High"
+    assert "CRM-01" in set(scoped["system_id"])
+
+    def counts(in_scope: int, high: int) -> str:
+        others = ", ".join(
+            f"{c} {int((scoped['criticality'] == c).sum())}" for c in ("Medium", "Low")
+        )
+        return f"<p><b>{in_scope} of {len(systems)} systems in scope</b>; High {high}, {others}</p>"
+
+    high = int((scoped["criticality"] == "High").sum())
     scope = ScopeStep(session)
-    before = scope.controls["counts"].value
-    assert "15 of 16 systems in scope" in before
-    assert "High 9" in before
+    assert scope.controls["counts"].value == counts(len(scoped), high)
 
     scope.controls["in_scope"]["CRM-01"].value = False
 
     saved = session.store.scope(session.number).set_index("system")["in_scope"]
     assert not saved["CRM-01"]
-    assert "14 of 16 systems in scope" in scope.controls["counts"].value
-    assert "High 8" in scope.controls["counts"].value
+    assert scope.controls["counts"].value == counts(len(scoped) - 1, high - 1)
     assert "CRM-01" not in set(session.assessment.systems["system"])
     log = session.store.log(session.number)
     assert log["entity"].iloc[-1] == "scope"
@@ -568,9 +599,15 @@ def test_review_step_redraws_only_when_the_numbers_change(
     assert drawn == [1]
 
 
-def test_rating_to_updated_charts_takes_under_a_second(session: Session):
-    """The latency a consultant feels (goal: under 200 ms on the sample; the bound here is
-    loose so a slow CI machine does not fail it)."""
+# A guard, not a measurement: benchmarks/bench_notebook.py measures the latency (the README
+# gives it). Measured with this test's eight changes on a 2-core machine, three runs: median
+# 130, 134 and 202 ms (the slowest change 241 ms); so 3 s is 15x the slowest median.
+RATING_TO_CHARTS_SECONDS = 3.0
+
+
+def test_rating_to_updated_charts_stays_within_a_guard(session: Session):
+    """Each rating reaches the charts (the radar's Current line equals the assessment's
+    Functions), and the median latency stays far below a bound no loaded machine reaches."""
     wizard = Wizard(session)
     rate = wizard.steps["rate"].controls
     radar = wizard.steps["review"].controls["radar"]
@@ -583,13 +620,15 @@ def test_rating_to_updated_charts_takes_under_a_second(session: Session):
         current = next(t for t in radar.data if t.name == "Current")
         functions = list(session.assessment.functions["current"])
         assert list(current.r)[: len(functions)] == pytest.approx(functions)
-    assert statistics.median(timings) < 1.0
+    assert statistics.median(timings) < RATING_TO_CHARTS_SECONDS
 
 
 # -- 7. Export ---------------------------------------------------------------------------------
 
 
 def test_export_step_writes_the_report_and_lists_the_paths(session: Session, tmp_path: Path):
+    import openpyxl
+
     export = ExportStep(session)
     c = export.controls
     folder = tmp_path / "out"
@@ -599,16 +638,32 @@ def test_export_step_writes_the_report_and_lists_the_paths(session: Session, tmp
     c["report"].value = True
     c["export"].click()
 
-    report = folder / "tallowby-finch-ltd-report.html"
-    assert report.exists()
-    assert str(report) in c["paths"].value
+    a = session.assessment
+    # Named after the About sheet's client, lower case, each run of other characters one "-"
+    # ("Tallowby & Finch Ltd" → "tallowby-finch-ltd").
+    client = a.inventory.about_value("client")
+    stem = re.sub(r"[^a-z0-9]+", "-", client.lower()).strip("-")
+    report = folder / f"{stem}-report.html"
+    register = folder / f"{stem}-gap-register.xlsx"
+    assert sorted(folder.iterdir()) == sorted([register, report])
+    assert export.written == [register, report]
+    assert re.findall(r"<code>(.*?)</code>", c["paths"].value) == [str(register), str(report)]
     assert c["progress"].value == c["progress"].max == 2
-    if importlib.util.find_spec("nistpf.export.excel") is not None:
-        register = folder / "tallowby-finch-ltd-gap-register.xlsx"
-        assert register.exists()
-        assert str(register) in c["paths"].value
-    else:
-        assert "Gap register (.xlsx): No module named" in c["status"].value
+    assert c["status"].value == "<p style='color:#1b5e20'>2 files written.</p>"
+
+    # The register read back: one row per outcome below target, ranked by gap points, then gap.
+    subs = a.subcategories
+    gaps = subs[subs["in_profile"] & (subs["gap"] > 0)]
+    ranked = gaps.sort_values(["gap_points", "gap"], ascending=False, kind="stable")
+    rows = list(openpyxl.load_workbook(register, read_only=True)["Gap Register"].values)
+    column = rows[0].index("Subcategory")
+    assert [r[column] for r in rows[1:] if r[column]] == list(ranked["subcategory"])
+    # The report read back: the client and the overall current score, as the summary shows them.
+    text = report.read_text(encoding="utf-8")
+    assert f"<title>{html.escape(client)} — " in text
+    shown = re.search(r'data-field="overall\.current" data-value="([^"]+)">([^<]+)<', text)
+    assert float(shown[1]) == a.overall.current
+    assert shown[2] == f"{a.overall.current:.2f}"
 
 
 def test_export_step_carries_the_stores_register_edits_over(session: Session, tmp_path: Path):
