@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 import nistpf
 from nistpf.cli import main
 from nistpf.errors import BlankInventoryError
+from nistpf.export.images import CHARTS
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -129,7 +133,10 @@ def test_bad_options_exit_2_without_a_traceback(capsys):
 def test_demo_prints_the_summary_and_writes_reference_tables(capsys, tmp_path, fw):
     code, out, err = run(capsys, "demo", "-o", str(tmp_path / "out"))
     assert code == 0, err
-    assert "5 Functions, 18 Categories, 100 Subcategories" in out
+    assert (
+        f"{len(fw.functions)} Functions, {len(fw.categories)} Categories, "
+        f"{len(fw.subcategories)} Subcategories"
+    ) in out
     assert "Protect-P" in out
     core = pd.read_csv(tmp_path / "out" / "pf-1.0-core.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(core, fw.core)
@@ -141,9 +148,20 @@ def test_demo_prints_the_summary_and_writes_reference_tables(capsys, tmp_path, f
         "deck.pptx", "gap-register.xlsx", "images", "inventory-template.xlsx",
         "pf-1.0-core.csv", "pf-1.0-crosswalks.csv", "pf-1.0-tiers.csv", "report.html",
     ]  # fmt: skip
-    assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 7
-    assert "Tallowby & Finch Ltd (cx-sample.xlsx): 16 systems (15 in scope), 64 controls" in out
-    assert "warning (DataFlows row 21): the flow's destination 'XLS-01' is not in Systems" in out
+    assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == sorted(
+        f"{name}.png" for name in CHARTS
+    )
+    inventory = nistpf.load_inventory(nistpf.sample_path())
+    systems = inventory.systems
+    assert (
+        f"{inventory.about_value('client')} ({nistpf.sample_path().name}): {len(systems)} "
+        f"systems ({int(systems['in_scope'].sum())} in scope), {len(inventory.controls)} controls"
+    ) in out
+    assert len(inventory.warnings) == 1
+    warning = inventory.warnings.iloc[0]
+    assert (
+        f"  warning ({warning['sheet']} row {warning['excel_row']}): {warning['problem']}"
+    ) in out.splitlines()
     with pytest.raises(BlankInventoryError):  # the blank template, read and named as such
         nistpf.load_inventory(tmp_path / "out" / "inventory-template.xlsx")
     assessment = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
@@ -233,3 +251,97 @@ def test_validate_csv_quotes_client_values_a_spreadsheet_would_run_as_formulas(t
     for row in read:
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+# -- assess and report -----------------------------------------------------------------------
+
+
+def file_stem(client: str) -> str:
+    """The deliverables' name: the client's, lower case, each run of other characters one "-"
+    ("Tallowby & Finch Ltd" → "tallowby-finch-ltd")."""
+    return re.sub(r"[^a-z0-9]+", "-", client.lower()).strip("-")
+
+
+def summary_lines(a: nistpf.Assessment) -> list[str]:
+    """Lines the one-screen summary must hold, worked out from the assessment's tables."""
+    o = a.overall
+    subs = a.subcategories
+    profiled = subs[subs["in_profile"]]
+    evidenced = int((profiled["source"] != "no evidence").sum())
+    without = len(profiled) - evidenced
+    severities = a.findings["severity"].value_counts()
+    names = a.framework.functions.set_index("id")["name"]
+    return [
+        f"Overall: current {o.current:.2f} ({a.scale.label(o.current)}), target {o.target:.2f}, "
+        f"gap {o.gap:.2f}, coverage {o.coverage:.0%}",
+        f"Evidence: {evidenced} of {len(profiled)} outcomes have evidence; the {without} without "
+        "score 0 in the roll-ups",
+        *(
+            f"  {f.function + ' ' + names[f.function]:<20}{f.current:>8.2f}{f.target:>8.2f}"
+            f"{f.gap:>7.2f}{f.coverage:>10.0%}"
+            for f in a.functions.itertuples(index=False)
+        ),
+        f"Data-flow findings: {len(a.findings)} ("
+        + ", ".join(f"{severities[s]} {s}" for s in ("High", "Medium", "Low") if s in severities)
+        + ")",
+    ]
+
+
+@pytest.fixture
+def client_source(tmp_path) -> tuple[Path, nistpf.Assessment]:
+    """The sample copied into an empty folder as client.xlsx, and its assessment."""
+    source = Path(shutil.copy(nistpf.sample_path(), tmp_path / "client.xlsx"))
+    return source, nistpf.assess(nistpf.load_inventory(source))
+
+
+def test_assess_writes_the_register_beside_the_source_and_prints_the_summary(capsys, client_source):
+    source, a = client_source
+    before = source.read_bytes()
+    code, out, err = run(capsys, "assess", str(source))
+    assert (code, err) == (0, "")
+    register = source.parent / f"{file_stem(a.inventory.about_value('client'))}-gap-register.xlsx"
+    assert sorted(p.name for p in source.parent.iterdir()) == sorted([source.name, register.name])
+    lines = out.splitlines()
+    for line in summary_lines(a):
+        assert line in lines, line
+    assert lines[-1] == f"wrote {register}"
+    assert source.read_bytes() == before
+    sheet = openpyxl.load_workbook(register, read_only=True)["Gap Register"]
+    rows = list(sheet.values)
+    column = rows[0].index("Subcategory")
+    subs = a.subcategories
+    below = subs[subs["in_profile"] & (subs["gap"] > 0)]
+    ranked = below.sort_values(["gap_points", "gap"], ascending=False, kind="stable")
+    assert [r[column] for r in rows[1:] if r[column]] == list(ranked["subcategory"])
+
+
+def test_report_writes_the_html_beside_the_source_and_prints_the_summary(capsys, client_source):
+    source, a = client_source
+    code, out, err = run(capsys, "report", str(source))
+    assert (code, err) == (0, "")
+    report = source.parent / f"{file_stem(a.inventory.about_value('client'))}-report.html"
+    assert sorted(p.name for p in source.parent.iterdir()) == sorted([source.name, report.name])
+    lines = out.splitlines()
+    for line in summary_lines(a):
+        assert line in lines, line
+    assert lines[-2:] == ["", f"wrote {report}"]
+    text = report.read_text(encoding="utf-8")
+    shown = re.search(r'data-field="overall\.current" data-value="([^"]+)">([^<]+)<', text)
+    assert (float(shown[1]), shown[2]) == (a.overall.current, f"{a.overall.current:.2f}")
+
+
+def test_report_with_pptx_alone_writes_the_deck_and_no_html(capsys, client_source, tmp_path):
+    from pptx import Presentation
+
+    source, a = client_source
+    deck = tmp_path / "out" / "leadership.pptx"
+    deck.parent.mkdir()
+    code, out, err = run(capsys, "report", str(source), "--pptx", str(deck))
+    assert (code, err) == (0, "")
+    assert sorted(p.name for p in source.parent.iterdir()) == sorted([source.name, "out"])
+    assert [p.name for p in deck.parent.iterdir()] == [deck.name]
+    assert out.splitlines()[-2:] == ["", f"wrote {deck}"]
+    assert not [line for line in out.splitlines() if line.endswith(".html")]
+    slides = Presentation(str(deck)).slides
+    client = a.inventory.about_value("client")
+    assert slides[0].shapes.title.text_frame.text.startswith(f"{client}: ")

@@ -204,10 +204,22 @@ def test_the_evidence_count_appears_wherever_the_overall_score_does(sample, tmp_
 def test_the_cli_offers_the_exclusion_setting(tmp_path, capsys):
     source = shutil.copy(nistpf.sample_path(), tmp_path / "client.xlsx")
     assert main(["assess", str(source), "--no-evidence", "exclude"]) == 0
-    out = capsys.readouterr().out
-    assert "without are left out of the roll-ups" in out
+    lines = capsys.readouterr().out.splitlines()
     excluded = nistpf.assess(nistpf.load_inventory(source), defaults={"no_evidence": "exclude"})
-    assert f"current {excluded.overall.current:.2f}" in out
+    profiled = excluded.subcategories[excluded.subcategories["in_profile"]]
+    evidenced = int((profiled["source"] != "no evidence").sum())
+    assert 0 < evidenced < len(profiled)
+    assert (
+        f"Evidence: {evidenced} of {len(profiled)} outcomes have evidence; the "
+        f"{len(profiled) - evidenced} without are left out of the roll-ups"
+    ) in lines
+    zero = nistpf.assess(nistpf.load_inventory(source))
+    assert excluded.overall.current != zero.overall.current  # the setting changes the score
+    o = excluded.overall
+    assert lines[0] == (
+        f"Overall: current {o.current:.2f} ({excluded.scale.label(o.current)}), target "
+        f"{o.target:.2f}, gap {o.gap:.2f}, coverage {o.coverage:.0%}"
+    )
 
 
 # -- one ranking, one tie-break ------------------------------------------------------------------
