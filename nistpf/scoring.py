@@ -1,7 +1,9 @@
 """The scoring engine: one documented method, pure functions over DataFrames, no file I/O.
 
 For every in-profile Subcategory *s* and in-scope system *y* (weight *w_y* from criticality:
-High 3, Medium 2, Low 1):
+High 3, Medium 2, Low 1). These weights and the defaults named below are :data:`DEFAULTS`,
+which ``assess(defaults=...)`` overrides (:func:`settings`); every output states the settings
+used (:func:`nistpf.export.method_text.method_rows`):
 
 1. **level(s, y)** — the best level among the controls mapped to *s* that apply to *y*: a
    control's ``maturity`` when given and its status is Implemented or Partially implemented,

@@ -239,42 +239,10 @@ def roadmap(a: Assessment, *, edits: pd.DataFrame | None = None) -> pd.DataFrame
 
 
 def method_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
-    """How the numbers are computed, as (label, text) pairs for the appendix."""
-    d = a.defaults
-    sc = a.scale
-    statuses = ", ".join(f"{status} {level}" for status, level in sc.status_defaults.items())
-    return (
-        ("Scale", f"{sc.name}: {sc.describe()}."),
-        (
-            "Level",
-            "Per Subcategory and system: the best control that applies (its maturity, else by "
-            f"status: {statuses}); an assessor's rating replaces it; data-flow findings cap it.",
-        ),
-        (
-            "Current",
-            "Mean of the system levels weighted by criticality "
-            f"({_weights(d['criticality_weights'])}), or the assessor's organisation-level "
-            "rating where one exists.",
-        ),
-        (
-            "Coverage",
-            "Weighted share of systems with an Implemented (1) or Partially implemented (½) "
-            "control.",
-        ),
-        (
-            "Gap",
-            "max(0, target − current); gap points = gap × priority weight "
-            f"({_weights(d['priority_weights'])}). Targets and priorities come from the Target "
-            f"Profile (default target {d['target']:g}, {d['priority']}).",
-        ),
-        (
-            "Roll-ups",
-            "Category, Function and overall scores are means over the in-profile "
-            "Subcategories; the heat map averages each system's levels per Function.",
-        ),
-        ("No evidence", method_text.no_evidence(a)),
-        ("Level names", method_text.LEVEL_NAMES),
-    )
+    """How the numbers are computed, as (label, text) pairs for the appendix: the method's
+    rows as the register and the report state them (:func:`method_text.method_rows`), with the
+    settings ``a`` was scored with."""
+    return method_text.method_rows(a)
 
 
 def source_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
@@ -370,10 +338,6 @@ def _flow_line(flows: pd.DataFrame, flow_id: str) -> str:
         return flow_id
     row = match.iloc[0]
     return f"{flow_id}: {_line(row['source'])} → {_line(row['destination'])}"
-
-
-def _weights(weights: Mapping[str, float]) -> str:
-    return ", ".join(f"{name} {value:g}" for name, value in weights.items())
 
 
 def _s(count: int) -> str:

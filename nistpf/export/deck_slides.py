@@ -220,7 +220,11 @@ def _radar_slide(slide, story: Story, pictures) -> None:
     _text(
         slide,
         (left, CONTENT_TOP + 3.3, width, 1.2),
-        [story.scale_text, "Coverage: weighted share of systems with an implemented control."],
+        [
+            story.scale_text,
+            "Coverage: weighted share of systems with an Implemented or Partially implemented "
+            "control (see the method).",
+        ],
         size=11,
         color=MUTED,
     )
@@ -272,8 +276,8 @@ def _gaps_slide(slide, story: Story, pictures) -> None:
         slide,
         (MARGIN, 6.55, CONTENT_WIDTH, 0.35),
         [
-            "Gap = target − current; gap points = gap × priority weight. Every gap is in the gap "
-            "register with its systems, controls and findings."
+            "Gap = max(0, target − current); gap points = gap × priority weight. Every gap is "
+            "in the gap register with its systems, controls and findings."
         ],
         size=11,
         color=MUTED,
@@ -377,19 +381,18 @@ def _roadmap_slide(slide, story: Story, pictures) -> None:
 
 
 def _method_slide(slide, story: Story, pictures) -> None:
-    left_width = 7.4
-    _text(
-        slide,
-        (MARGIN, CONTENT_TOP, left_width, 0.4),
-        ["How the numbers are computed"],
-        size=14,
-        bold=True,
+    # The method's rows, as the register and the report state them, in two columns across the
+    # slide; the sources in a band below.
+    method = _labelled(
+        slide, (MARGIN, CONTENT_TOP, CONTENT_WIDTH, 4.15), story.method, "method", size=10
     )
-    _labelled(slide, (MARGIN, CONTENT_TOP + 0.45, left_width, 4.9), story.method, "method")
-    right = MARGIN + left_width + 0.4
-    width = 13.333 - MARGIN - right
-    _text(slide, (right, CONTENT_TOP, width, 0.4), ["Sources"], size=14, bold=True)
-    _labelled(slide, (right, CONTENT_TOP + 0.45, width, 4.9), story.sources, "sources")
+    _columns(method.text_frame, 2, gap=0.3)
+    top = CONTENT_TOP + 4.25
+    _text(slide, (MARGIN, top, CONTENT_WIDTH, 0.3), ["Sources"], size=11, bold=True)
+    sources = _labelled(
+        slide, (MARGIN, top + 0.3, CONTENT_WIDTH, 0.85), story.sources, "sources", size=9
+    )
+    _columns(sources.text_frame, 2, gap=0.3)
 
 
 # -- drawing helpers -----------------------------------------------------------------------------
@@ -431,17 +434,25 @@ def _footer(slide, story: Story, number: int, total: int) -> None:
     )
 
 
-def _labelled(slide, box, items: Sequence[tuple[str, str]], name: str):
+def _labelled(slide, box, items: Sequence[tuple[str, str]], name: str, *, size: float = 12):
     shape = slide.shapes.add_textbox(*_inches(box))
     shape.name = name
     frame = shape.text_frame
     _frame_defaults(frame)
     for i, (label, text) in enumerate(items):
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.space_after = Pt(8)
-        _run(paragraph, f"{label}: ", size=12, bold=True, color=TEXT)
-        _run(paragraph, text, size=12, color=TEXT)
+        paragraph.space_after = Pt(size / 3)
+        _run(paragraph, f"{label}: ", size=size, bold=True, color=TEXT)
+        _run(paragraph, text, size=size, color=TEXT)
     return shape
+
+
+def _columns(frame, count: int, *, gap: float) -> None:
+    """Lay ``frame``'s text in ``count`` columns ``gap`` inches apart (a text box's own
+    columns, as PowerPoint and LibreOffice Impress set them)."""
+    body = frame._txBody.bodyPr
+    body.set("numCol", str(count))
+    body.set("spcCol", str(int(Inches(gap))))
 
 
 def _text(

@@ -34,68 +34,17 @@ def method_sheet(a: Assessment) -> Sheet:
     from nistpf.findings import load_rules
 
     d, sc, fw, inv = a.defaults, a.scale, a.framework, a.inventory
-    crit = _weights(d["criticality_weights"])
-    prio = _weights(d["priority_weights"])
-    status_levels = ", ".join(f"{s} {v:g}" for s, v in sc.status_defaults.items())
-    coverage = ", ".join(f"{s} {v:g}" for s, v in d["coverage"].items())
+    # The method as the report and the deck state it, then what only the register has.
     text = [
-        (
-            "Systems in scope",
-            "Systems whose in_scope is yes (blank counts as yes). Each weighs by its "
-            f"criticality: {crit} (blank: Medium).",
-        ),
-        (
-            "level(s, y)",
-            "The level Subcategory s reaches on system y: the best level among the controls "
-            "mapped to s that apply to y. A control counts at its maturity when it is "
-            "Implemented or Partially implemented and has one, else at its status's default "
-            f"level ({status_levels}). Not applicable controls are ignored; no control gives "
-            "0. An assessor's rating of s on y replaces the level.",
-        ),
-        (
-            "Data-flow findings",
-            "A finding on s caps level(s, y) of the systems its flow touches at the rule's cap "
-            f"(written on a 0-{d['cap_scale_maximum']:g} scale, rescaled to this one and "
-            "rounded to a whole level). The rules are listed below; the Data Flows sheet names "
-            "each flow's findings.",
-        ),
-        (
-            "Coverage",
-            "Weighted share of in-scope systems with a control for s, counting "
-            f"{coverage} (the best control per system); findings do not change it.",
-        ),
-        ("Derived", "Weighted mean of level(s, y) over the in-scope systems: Σ w·level / Σ w."),
-        (
-            "Current",
-            "The assessor's organisation-level rating of s when there is one (source "
-            "'assessor'), else the derived value (source 'derived'). The Profile sheet shows "
-            f"both and flags a difference of {d['disagreement']:g} level or more.",
-        ),
-        (
-            "Target, priority",
-            "From the inventory's Profile sheet: a Function row applies to its Categories and "
-            "Subcategories, a Category row to its Subcategories, the narrowest row wins. "
-            f"Defaults: target {d['target']:g}, priority {d['priority']}, in the profile "
-            f"{'yes' if d['in_profile'] else 'no'}.",
-        ),
-        ("No evidence", method_text.no_evidence(a)),
-        ("Level names", method_text.LEVEL_NAMES),
-        ("Figures shown", method_text.NUMBERS),
-        ("Gap", "max(0, target − current), for Subcategories in the Target Profile."),
-        ("Gap points", f"gap × priority weight ({prio})."),
-        (
-            "Category, Function, overall",
-            "Means over the in-profile Subcategories they contain: current, target, gap and "
-            "coverage are each averaged.",
-        ),
+        *method_text.method_rows(a),
         (
             "Systems sheet",
             "level(s, y) averaged over the in-profile Subcategories of each Function.",
         ),
         (
             "Gap Register rows",
-            "Every in-profile Subcategory with a gap above 0 or a data-flow finding. "
-            + method_text.RANKING,
+            "Every in-profile Subcategory with a gap above 0 or a data-flow finding, in the "
+            "order of the ranking above; the Data Flows sheet names each flow's findings.",
         ),
         (
             "Affected systems",
@@ -128,8 +77,8 @@ def method_sheet(a: Assessment) -> Sheet:
         (
             "Owner, due date, status, comments",
             f"Yours to fill. Status is one of {', '.join(STATUSES)}. nistpf reads these "
-            "columns and the recommended action back and carries them into the next register "
-            "for the Subcategories it still lists; the others are reported as closed.",
+            "columns and the recommended action back and carries them over into the next "
+            "register for the Subcategories it still lists; the others are reported as closed.",
         ),
     ]
     scale_rows = [
@@ -204,10 +153,6 @@ def method_sheet(a: Assessment) -> Sheet:
         title="How the figures are computed",
         widths=METHOD_WIDTHS,
     )
-
-
-def _weights(weights: dict) -> str:
-    return ", ".join(f"{k} {v:g}" for k, v in weights.items())
 
 
 def _rule_rows(a: Assessment, rules: pd.DataFrame) -> list[tuple]:

@@ -1,7 +1,10 @@
-"""Sentences of the method that the register's Method sheet, the HTML report and the deck's
-appendix all state, in one place so that they cannot drift apart."""
+"""The method, written once: :func:`method_rows` states how every figure is computed, with the
+settings the assessment used, and the register's Method sheet, the HTML report's method section
+and the deck's method appendix all show its rows, so they cannot drift apart."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from nistpf.assessment import Assessment
 
@@ -36,4 +39,84 @@ def no_evidence(a: Assessment) -> str:
         "An outcome with no control mapped to it that applies to a system in scope and no "
         "assessor rating has source 'no evidence': nothing shows whether it is performed. Such "
         f"outcomes {treated}. {a.completeness}."
+    )
+
+
+def _listed(weights: Mapping[str, float]) -> str:
+    """``{"High": 3.0, "Medium": 2.0}`` → ``"High 3, Medium 2"``."""
+    return ", ".join(f"{name} {value:g}" for name, value in weights.items())
+
+
+def method_rows(a: Assessment) -> tuple[tuple[str, str], ...]:
+    """How every figure of ``a`` is computed, as ``(title, text)`` rows, stating the settings
+    ``a`` was scored with (``a.defaults``: criticality, priority and coverage weights, the
+    default target, priority and profile membership, the disagreement threshold, the scale of
+    the rules' caps, ``no_evidence``) and its scale (labels, status defaults). The register's
+    Method sheet, the HTML report and the deck show these rows as they are. Raises KeyError
+    only for an Assessment whose ``defaults`` lack a setting (every one :func:`nistpf.assess`
+    makes has them all)."""
+    d, sc = a.defaults, a.scale
+    status_levels = _listed(sc.status_defaults)
+    in_profile = "in the Target Profile" if d["in_profile"] else "outside the Target Profile"
+    return (
+        ("Scale", f"{sc.name}: {sc.describe()}."),
+        (
+            "Systems in scope",
+            "Systems whose in_scope is yes (blank counts as yes). Each system y weighs w by its "
+            f"criticality: {_listed(d['criticality_weights'])} (blank: Medium).",
+        ),
+        (
+            "level(s, y)",
+            "The level Subcategory s reaches on system y: the best level among the controls "
+            "mapped to s that apply to y. A control counts at its maturity when it is "
+            "Implemented or Partially implemented and has one, else at its status's level "
+            f"({status_levels}). Not applicable controls are ignored; no control gives 0. An "
+            "assessor's rating of s on y replaces the level.",
+        ),
+        (
+            "Data-flow findings",
+            "A finding on s caps level(s, y), an assessor's rating too, on the systems its flow "
+            f"touches at the rule's cap (written on a 0-{d['cap_scale_maximum']:g} scale, "
+            "rescaled to this one and rounded to a whole level).",
+        ),
+        (
+            "Coverage",
+            "coverage(s) = Σ w·c(s, y) / Σ w, where c(s, y) is the highest c among the controls "
+            f"mapped to s that apply to y — {_listed(d['coverage'])}, any other status 0 — and "
+            "0 with none; findings do not change it.",
+        ),
+        ("Derived", "derived(s) = Σ w·level(s, y) / Σ w over the in-scope systems."),
+        (
+            "Current",
+            "current(s) is the assessor's organisation-level rating of s where there is one "
+            "(source 'assessor'), else derived(s) (source 'derived'); a difference of "
+            f"{d['disagreement']:g} level{'' if d['disagreement'] == 1 else 's'} or more "
+            "between the two is flagged.",
+        ),
+        (
+            "Target, priority",
+            "From the Target Profile (the inventory's Profile sheet): a Function row applies to "
+            "its Categories and Subcategories, a Category row to its Subcategories, the "
+            f"narrowest row wins. Without a row: target {d['target']:g}, priority "
+            f"{d['priority']}, {in_profile}.",
+        ),
+        (
+            "Gap",
+            "gap = max(0, target − current), for each Subcategory in the Target Profile (the "
+            "others have no target and no gap).",
+        ),
+        (
+            "Gap points",
+            f"gap points = gap × priority weight ({_listed(d['priority_weights'])}).",
+        ),
+        (
+            "Roll-ups",
+            "Category, Function and overall current, target, gap and coverage are means over "
+            "their in-profile Subcategories; the system view averages level(s, y) per system "
+            "and Function.",
+        ),
+        ("No evidence", no_evidence(a)),
+        ("Level names", LEVEL_NAMES),
+        ("Ranking", RANKING),
+        ("Figures shown", NUMBERS),
     )

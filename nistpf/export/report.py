@@ -466,36 +466,16 @@ def _findings(a: Assessment) -> str:
 
 
 def _method(a: Assessment) -> str:
-    d = a.defaults
-    weights = ", ".join(f"{k} {v:g}" for k, v in d["criticality_weights"].items())
-    priorities = ", ".join(f"{k} {v:g}" for k, v in d["priority_weights"].items())
-    statuses = ", ".join(f"{k} {v:g}" for k, v in a.scale.status_defaults.items())
-    cover = ", ".join(f"{k} {v:g}" for k, v in d["coverage"].items())
-    items = [
-        f"Scale ({a.scale.name}): {a.scale.describe()}.",
-        "level(s, y), for every in-profile Subcategory s and in-scope system y: the best level "
-        "among the controls mapped to s that apply to y — a control's maturity when given, "
-        f"else its status ({statuses}); Not applicable controls are ignored. An assessor's "
-        "rating for (s, y) replaces it; a data-flow finding on s that touches y caps it.",
-        f"System weight w from criticality: {weights}.",
-        "derived(s) = Σ w·level(s, y) / Σ w; current(s) is the assessor's organisation-level "
-        "rating where there is one, else derived(s).",
-        f"coverage(s) = Σ w·c(s, y) / Σ w, with c: {cover}, else 0.",
-        f"Target and priority from the Target Profile (default target {d['target']:g}, "
-        f"{d['priority']}); gap = max(0, target − current); gap points = gap × priority "
-        f"weight ({priorities}).",
-        "Category, Function and overall values are means over their in-profile "
-        "Subcategories; the system view averages level(s, y) per system and Function.",
-        method_text.no_evidence(a),
-        method_text.LEVEL_NAMES,
-        method_text.NUMBERS,
-        method_text.RANKING,
-    ]
-    body = "".join(f"<li>{_e(item)}</li>" for item in items)
+    """The method's rows (:func:`method_text.method_rows`, as the register and the deck state
+    them) as a definition list."""
+    rows = "".join(
+        f"<dt>{_e(title)}</dt><dd>{_e(text)}</dd>" for title, text in method_text.method_rows(a)
+    )
     return (
         '<section id="method"><h2>Method</h2><p>One scoring engine computes every number in '
         "this report, the gap register and the deck; <code>assessment.explain(ID)</code> "
-        f"shows the arithmetic behind any Subcategory.</p><ul>{body}</ul></section>"
+        f'shows the arithmetic behind any Subcategory.</p><dl class="method">{rows}</dl>'
+        "</section>"
     )
 
 
@@ -590,6 +570,8 @@ h3 {{ font-size: 17px; margin: 24px 0 8px; }}
 dl.about {{ display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0;
   color: var(--muted); }}
 dl.about dt {{ font-weight: bold; }} dl.about dd {{ margin: 0; }}
+dl.method {{ display: grid; grid-template-columns: 11em 1fr; gap: 6px 16px; }}
+dl.method dt {{ font-weight: bold; }} dl.method dd {{ margin: 0; }}
 nav ol {{ list-style: none; padding: 0; margin: 20px 0 0; display: flex; flex-wrap: wrap;
   gap: 6px 18px; font-size: 14px; }}
 nav a {{ color: var(--accent); text-decoration: none; }}
