@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import getpass
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -45,7 +46,10 @@ from nistpf.io.atomic import write_text
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The schema this nistpf writes: a new store is made at it, an older store is migrated to it
+when opened (:mod:`nistpf.store_schema` lists the versions and what each migration does), and a
+store of a newer one is refused."""
 ORPHAN_COLUMNS = ["entity", "key", "value", "reason"]
 LOG_COLUMNS = ["seq", "at", "who", "assessment", "entity", "key", "field", "old", "new", "note"]
 
@@ -126,6 +130,8 @@ CREATE TABLE IF NOT EXISTS log (
     new TEXT,
     note TEXT NOT NULL DEFAULT ''
 );
+-- The log is read by assessment and key (schema 2).
+CREATE INDEX IF NOT EXISTS log_by_key ON log (assessment, entity, key);
 CREATE TRIGGER IF NOT EXISTS log_is_append_only_update BEFORE UPDATE ON log
 BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS log_is_append_only_delete BEFORE DELETE ON log
@@ -186,14 +192,29 @@ class EmptyStoreError(StoreError, LookupError):
 
 
 def open_store(path: str | Path, *, timeout: float = 30.0, create: bool = True) -> Store:
-    """Open the engagement store at ``path``. A missing file is created (an empty store) when
-    ``create`` is true, the default, and is a :class:`StoreMissingError` otherwise — what the
-    CLI's ``--store`` uses, so that a mistyped path creates nothing."""
+    """Open the engagement store at ``path``. A missing file is created (an empty store at
+    :data:`SCHEMA_VERSION`) when ``create`` is true, the default, and is a
+    :class:`StoreMissingError` otherwise — what the CLI's ``--store`` uses, so that a mistyped
+    path creates nothing. A store of an older schema is migrated in place (one transaction and
+    one log row per version; :mod:`nistpf.store_schema`).
+
+    What is not a usable store is refused before anything is written to it — no byte changed,
+    no ``-wal``, ``-shm`` or ``-journal`` file made beside it — with a one-line
+    :class:`StoreError`: :class:`~nistpf.store_schema.NotAStoreError` (a folder, an empty file,
+    a file that is not SQLite, another program's SQLite database),
+    :class:`~nistpf.store_schema.DamagedStoreError` (cut short, damaged),
+    :class:`~nistpf.store_schema.NewerStoreError` (made by a newer nistpf),
+    :class:`~nistpf.store_schema.StoreAccessError` (unreadable, a read-only file or folder, a
+    folder that cannot be created), :class:`~nistpf.store_schema.MigrationError` (a migration
+    step failed; the store stays at the version before it)."""
     path = Path(path)
-    if not create and not path.exists():
-        raise StoreMissingError(path)
-    if not create and path.is_file() and path.stat().st_size == 0:
-        raise StoreError(f"{path} is an empty file, not an engagement store")
+    if not create:
+        try:
+            missing = not path.exists()
+        except OSError:  # e.g. a folder on the way that cannot be searched: the Store says so
+            missing = False
+        if missing:
+            raise StoreMissingError(path)
     return Store(path, timeout=timeout)
 
 
@@ -215,34 +236,50 @@ class Store:
     operating-system user) and an optional ``note``, which go into the log."""
 
     def __init__(self, path: Path, *, timeout: float = 30.0):
+        """Open the store at ``path``, creating it when there is none and migrating an older
+        one; the errors of :func:`open_store`, whose checks run before anything is written."""
+        from nistpf import store_schema
+
         self.path = Path(path)
-        if self.path.exists() and self.path.is_dir():
-            raise StoreError(
-                f"{self.path} is a folder; a store is one file (e.g. engagement.nistpf)"
-            )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._timeout = timeout
-        try:
-            with self._connection() as db:
-                db.executescript(_SCHEMA)
-                db.execute(
-                    "INSERT OR IGNORE INTO engagement VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"{self.path} is not a nistpf engagement store ({error})") from None
+        version = store_schema.inspect(self.path, timeout=timeout)
+        if version is None:
+            store_schema.create(self)
+        elif version < SCHEMA_VERSION:
+            store_schema.migrate(self, version)
 
     def __repr__(self) -> str:
         return f"<Store {self.path}: {len(self.assessments())} assessments>"
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+    def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection to the store (write-ahead log, full sync, foreign keys), closed after.
+        It never creates the file unless ``create`` (a store moved or deleted since it was
+        opened is an error, not a new empty store). SQLite's operational errors — locked
+        beyond the timeout, read-only, disk full, cannot open — come out as one-line
+        :class:`~nistpf.store_schema.StoreDatabaseError` (still an
+        :class:`sqlite3.OperationalError`)."""
+        from nistpf.store_schema import StoreDatabaseError
+
+        mode = "rwc" if create else "rw"
+        uri = f"{Path(os.path.abspath(self.path)).as_uri()}?mode={mode}"
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None)
+        except sqlite3.Error as error:
+            raise StoreDatabaseError.of(self.path, error, self._timeout) from error
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             yield db
+        except sqlite3.DatabaseError as error:
+            # Operational errors and damage (not a constraint or a trigger's refusal).
+            if isinstance(error, StoreError) or type(error) not in (
+                sqlite3.OperationalError,
+                sqlite3.DatabaseError,
+            ):
+                raise
+            raise StoreDatabaseError.of(self.path, error, self._timeout) from error
         finally:
             db.close()
 

@@ -1,0 +1,424 @@
+"""The engagement store's schema versions, the migrations between them, and the checks that a
+file is a store before nistpf writes a byte to it.
+
+Schema versions (``engagement.schema_version`` in the store, :data:`nistpf.store.SCHEMA_VERSION`
+in the code):
+
+1. The first store: the ``engagement`` key/value table (``schema_version``, ``name``,
+   ``client``), ``assessments``, ``ratings``, ``profile``, ``tiers``, ``register_edits`` and the
+   append-only ``log``. The ``scope`` and ``workbooks`` tables were added later without a new
+   version, so a version-1 store may lack them.
+2. An index of the log by ``(assessment, entity, key)`` (the log is read by assessment and
+   key); the ``scope`` and ``workbooks`` tables where a version-1 store lacks them; and the
+   ``schema_version`` row where a store has none.
+
+Opening a store (:func:`inspect`, then :func:`create` or :func:`migrate`) reads before it
+writes. A file that is not a store — not an SQLite file, empty, cut short, damaged, another
+program's SQLite database, a store of a newer nistpf — is refused with a one-line
+:class:`~nistpf.store.StoreError` and left as it was: no byte written, no ``-wal``, ``-shm`` or
+``-journal`` file beside it. An older store is migrated in place, one version at a time, each
+step in its own transaction with the new version and a log row (entity ``engagement``, field
+``schema_version``, old → new), so a step that fails leaves the store at the version before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sqlite3
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nistpf import store as _store
+from nistpf.store import StoreError
+
+if TYPE_CHECKING:
+    from nistpf.store import Store
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+HEADER_SIZE = 100  # SQLite's database header, at the start of page 1
+SIBLINGS = ("-wal", "-shm", "-journal")  # files SQLite keeps beside a database
+
+# Tables every store has had since schema version 1 (scope and workbooks came later).
+FIRST_TABLES = frozenset(
+    {"engagement", "assessments", "ratings", "profile", "tiers", "register_edits", "log"}
+)
+_UNCHANGED = "nistpf has not changed it"
+
+
+class NotAStoreError(StoreError):
+    """The file is not an engagement store: not an SQLite file (a workbook, text, random
+    bytes), an empty file, not a regular file, or another program's SQLite database."""
+
+    code = "store-not-a-store"
+
+
+class DamagedStoreError(StoreError):
+    """The file is an SQLite file that is cut short or damaged (SQLite's ``quick_check``
+    fails, or its header does not add up); restore it from a backup."""
+
+    code = "store-damaged"
+
+
+class NewerStoreError(StoreError):
+    """The store was made by a newer nistpf (a schema version above
+    :data:`nistpf.store.SCHEMA_VERSION`); upgrade nistpf to open it."""
+
+    code = "store-newer"
+
+    def __init__(self, path: Path, version: int, supported: int):
+        self.path, self.version, self.supported = path, version, supported
+        super().__init__(
+            f"{path} was made by a newer nistpf (schema {version}; this nistpf reads up to "
+            f"{supported}): upgrade nistpf to open it; {_UNCHANGED}"
+        )
+
+
+class StoreAccessError(StoreError):
+    """The operating system refuses what the store needs: reading the file, writing it (a
+    read-only file, or a read-only folder, where SQLite keeps its ``-wal`` file), creating it."""
+
+    code = "store-access"
+
+
+class MigrationError(StoreError):
+    """A migration step failed; its transaction was rolled back, so the store stays at the
+    version before the step (``old``)."""
+
+    code = "store-migration"
+
+    def __init__(self, path: Path, old: int, new: int, error: BaseException):
+        self.path, self.old, self.new = path, old, new
+        super().__init__(
+            f"{path}: updating the store from schema {old} to {new} failed "
+            f"({type(error).__name__}: {_one_line(error)}); it is still at schema {old}, as it "
+            "was: check that the disk has room and the file can be written, then open it again"
+        )
+
+
+class StoreDatabaseError(StoreError, sqlite3.OperationalError):
+    """SQLite could not do what a store operation asked (the file became read-only, moved,
+    locked by another program beyond the timeout, the disk is full, a damaged page): one line
+    saying which and what to do. Also an :class:`sqlite3.OperationalError`, as it was."""
+
+    code = "store-database"
+
+    @classmethod
+    def of(cls, path: Path, error: sqlite3.Error, timeout: float) -> StoreDatabaseError:
+        text = _one_line(error)
+        lower = text.lower()
+        if "locked" in lower or "busy" in lower:
+            message = (
+                f"{path} is busy: another program held it for more than {timeout:g} s "
+                f"(SQLite: {text}); close what else uses it (another notebook) and try again"
+            )
+        elif "readonly" in lower or "read-only" in lower:
+            message = (
+                f"{path} cannot be written (SQLite: {text}): make the file and its folder "
+                "writable; nothing was saved"
+            )
+        elif "unable to open" in lower:
+            message = (
+                f"cannot open {path} (SQLite: {text}): check that it was not moved or deleted "
+                "and that its folder can be written"
+            )
+        elif "full" in lower:
+            message = f"{path} cannot grow (SQLite: {text}): free some disk space"
+        elif "malformed" in lower or "not a database" in lower or "corrupt" in lower:
+            message = f"{path} is damaged (SQLite: {text}): restore it from a backup"
+        else:
+            message = f"{path}: SQLite: {text}"
+        return cls(message)
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    """One step of :data:`MIGRATIONS`: ``apply(db)`` changes a store of the version before
+    ``version`` into one of ``version``, inside the transaction :func:`migrate` opens (it does
+    not commit); ``summary`` goes into the log row's note."""
+
+    version: int
+    summary: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _to_2(db: sqlite3.Connection) -> None:
+    # The DDL as it was when version 2 was made: later versions change the schema in their
+    # own steps, never by editing this one.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS scope (
+            assessment INTEGER NOT NULL REFERENCES assessments(id),
+            system TEXT NOT NULL,
+            in_scope INTEGER NOT NULL,
+            PRIMARY KEY (assessment, system)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS workbooks (
+            sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            content BLOB NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS log_by_key ON log (assessment, entity, key)")
+
+
+# The version a step reaches -> the step; :func:`migrate` runs them in order.
+MIGRATIONS: dict[int, Migration] = {
+    2: Migration(
+        2,
+        "an index of the log by assessment, entity and key; the scope and workbooks tables "
+        "where the store lacked them",
+        _to_2,
+    ),
+}
+
+
+def inspect(path: Path, *, timeout: float = 30.0) -> int | None:
+    """The schema version of the store at ``path``, or None when there is no store to read yet
+    (no file, or an SQLite file nistpf began and left without tables): read-only, it writes
+    nothing and creates no file beside ``path``.
+
+    Raises :class:`NotAStoreError` (a folder, not a regular file, an empty file, not an SQLite
+    file, another program's SQLite database), :class:`DamagedStoreError` (cut short, a header
+    that does not add up, ``quick_check`` failing, an unreadable ``schema_version``),
+    :class:`NewerStoreError` (a schema above :data:`~nistpf.store.SCHEMA_VERSION`) and
+    :class:`StoreAccessError` (cannot read it; a read-only file or folder, which a store
+    cannot be, since every change is written the moment it is made)."""
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        raise StoreAccessError(
+            f"cannot read {path}: {error.strerror or error}; check the path and its permissions"
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise NotAStoreError(f"{path} is a folder; a store is one file (e.g. engagement.nistpf)")
+    if not stat.S_ISREG(info.st_mode):
+        raise NotAStoreError(
+            f"{path} is not an engagement store (it is not a regular file but a device, pipe "
+            "or socket): check the path"
+        )
+    try:
+        with open(path, "rb") as file:
+            head = file.read(HEADER_SIZE)
+    except OSError as error:
+        raise StoreAccessError(
+            f"cannot read {path}: {error.strerror or error}; check its permissions"
+        ) from None
+    _check_header(path, head, info.st_size)
+    version = _read_version(path, head, timeout)
+    if not os.access(path, os.W_OK):
+        raise StoreAccessError(
+            f"{path} is read-only, and nistpf writes every change into the store as it is "
+            "made: make the file writable, or work on a copy"
+        )
+    if not os.access(path.parent, os.W_OK):
+        raise StoreAccessError(
+            f"{path} is in a read-only folder, where SQLite cannot keep the store's -wal and "
+            "-shm files: make the folder writable, or copy the store to one that is"
+        )
+    return version
+
+
+def _check_header(path: Path, head: bytes, size: int) -> None:
+    """Refuse what SQLite's header (its first 100 bytes) and the file's size show is not a
+    whole SQLite database; see https://www.sqlite.org/fileformat.html#the_database_header."""
+    if size == 0:
+        raise NotAStoreError(
+            f"{path} is an empty file, not an engagement store: check the path (an engagement "
+            "folder made by `nistpf new` holds engagement.nistpf), or delete the empty file to "
+            "start a store there"
+        )
+    if not head.startswith(SQLITE_MAGIC):
+        raise NotAStoreError(
+            f"{path} is not a nistpf engagement store ({_what(head)}): check the path (an "
+            f"engagement folder made by `nistpf new` holds engagement.nistpf); {_UNCHANGED}"
+        )
+    if len(head) < HEADER_SIZE:
+        raise _damaged(path, f"cut short: {size} bytes, less than SQLite's 100-byte header")
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page  # 1 stands for 65536, which two bytes cannot hold
+    if page < 512 or page & (page - 1):
+        raise _damaged(path, f"its header gives no valid page size ({page})")
+    if size < page or size % page:
+        raise _damaged(path, f"cut short: {size} bytes is not a whole number of {page}-byte pages")
+    pages = int.from_bytes(head[28:32], "big")
+    # The header's page count is valid when its change counter matches "version-valid-for";
+    # it can run ahead of the file only while a -wal file holds the pages to come.
+    counted = pages and head[24:28] == head[92:96]
+    if counted and pages * page > size and not _sibling(path, "-wal").exists():
+        raise _damaged(path, f"cut short: its header counts {pages} pages, the file holds "
+                       f"{size // page}")  # fmt: skip
+
+
+def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
+    """The store's schema version read through a read-only connection (None for an SQLite
+    file without tables in WAL mode, which is what a store's creation leaves when it stops
+    before the tables are written)."""
+    wal = _sibling(path, "-wal").exists() and _sibling(path, "-shm").exists()
+    # With no -wal file, the file is the whole database and "immutable" reads it without a
+    # lock or a file beside it; with one (another program has the store open, or it was not
+    # closed), a read-only connection reads the -wal file too.
+    query = "mode=ro" if wal else "immutable=1"
+    uri = f"{Path(os.path.abspath(path)).as_uri()}?{query}"
+    tables: list[str] = []
+    row = None
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    except sqlite3.Error as error:
+        raise StoreAccessError(f"cannot read {path} (SQLite: {_one_line(error)})") from None
+    try:
+        problems = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise _damaged(path, f"SQLite: {_one_line(problems[0])}{more}")
+        tables = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+        ]
+        if "engagement" in tables:
+            with contextlib.suppress(sqlite3.OperationalError):  # no such column: not ours
+                row = db.execute(
+                    "SELECT value FROM engagement WHERE key = 'schema_version'"
+                ).fetchone()
+    except sqlite3.OperationalError as error:  # locked, cannot open
+        raise StoreAccessError(
+            f"cannot read {path} (SQLite: {_one_line(error)}): close what else uses it and try "
+            "again"
+        ) from None
+    except sqlite3.DatabaseError as error:  # malformed, not a database
+        raise _damaged(path, f"SQLite: {_one_line(error)}") from None
+    finally:
+        db.close()
+    if not tables and head[18:20] == b"\x02\x02":
+        return None
+    if row is None:
+        if FIRST_TABLES.issubset(tables):
+            return 1  # a store made before it recorded its version
+        named = f"tables: {_names(tables)}" if tables else "it has no tables"
+        raise NotAStoreError(
+            f"{path} is an SQLite database but not a nistpf engagement store ({named}): check "
+            f"the path (an engagement folder made by `nistpf new` holds engagement.nistpf); "
+            f"{_UNCHANGED}"
+        )
+    try:
+        version = int(str(row[0]).strip())
+    except ValueError:
+        raise _damaged(path, f"its schema_version is {row[0]!r}, not a number") from None
+    if version > _store.SCHEMA_VERSION:
+        raise NewerStoreError(path, version, _store.SCHEMA_VERSION)
+    if version < 1:
+        raise _damaged(path, f"its schema_version is {version}, and versions start at 1")
+    missing = FIRST_TABLES - set(tables)
+    if missing:
+        raise _damaged(path, f"it lacks the table{'s' * (len(missing) > 1)} {_names(missing)}")
+    return version
+
+
+def create(store: Store) -> None:
+    """Write the current schema (:data:`nistpf.store._SCHEMA`, version
+    :data:`~nistpf.store.SCHEMA_VERSION`) into a new store, in one transaction; what another
+    process created at the same moment is kept (every statement is ``IF NOT EXISTS``).
+    Raises :class:`StoreAccessError` when the folder cannot be made, and
+    :class:`StoreDatabaseError` when SQLite cannot write the file."""
+    try:
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreAccessError(
+            f"cannot create {store.path}: {error.strerror or error}; choose a folder you can "
+            "write to"
+        ) from None
+    script = (
+        f"BEGIN IMMEDIATE;\n{_store._SCHEMA}\n"
+        "INSERT OR IGNORE INTO engagement VALUES "
+        f"('schema_version', '{int(_store.SCHEMA_VERSION)}');\nCOMMIT;"
+    )
+    with store._connection(create=True) as db:
+        try:
+            db.executescript(script)
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+def migrate(store: Store, version: int) -> None:
+    """Bring ``store`` from schema ``version`` to :data:`~nistpf.store.SCHEMA_VERSION`, one
+    :data:`MIGRATIONS` step at a time. Each step runs in its own ``BEGIN IMMEDIATE``
+    transaction that also writes the new ``schema_version`` and logs it (entity
+    ``engagement``, field ``schema_version``, old → new, the step's summary as the note); a
+    step another process already made while this one waited for the lock is skipped. Raises
+    :class:`MigrationError` when a step fails — rolled back, the store stays at the version
+    before it."""
+    from nistpf.store import _log
+
+    for target in range(version + 1, _store.SCHEMA_VERSION + 1):
+        step = MIGRATIONS[target]
+        with store._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT value FROM engagement WHERE key = 'schema_version'"
+                ).fetchone()
+                recorded = None if row is None else int(row[0])
+                if (recorded or 1) < target:
+                    step.apply(db)
+                    db.execute(
+                        "INSERT OR REPLACE INTO engagement VALUES ('schema_version', ?)",
+                        (str(target),),
+                    )
+                    note = f"schema {target - 1} to {target}: {step.summary}"
+                    _log(db, None, None, "engagement", [], "schema_version", recorded, target, note)
+            except BaseException as error:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                if isinstance(error, Exception) and not isinstance(error, StoreError):
+                    raise MigrationError(store.path, target - 1, target, error) from error
+                raise
+            db.execute("COMMIT")
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _damaged(path: Path, what: str) -> DamagedStoreError:
+    return DamagedStoreError(f"{path} is damaged ({what}): restore it from a backup; {_UNCHANGED}")
+
+
+def _what(head: bytes) -> str:
+    """What a file that is not SQLite looks like, from its first bytes."""
+    if head.startswith(b"PK\x03\x04"):
+        return "it is a ZIP archive, such as an .xlsx workbook, not an SQLite file"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "it is an OLE2 file, such as an .xls workbook, not an SQLite file"
+    if head.startswith(b"SQLite format"):
+        return "its header is not SQLite 3's"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "it is a text file, not an SQLite file"
+    return "it is not an SQLite file"
+
+
+def _names(names) -> str:
+    """Table names for a message: sorted, one line (a name that is not printable is quoted),
+    at most ten."""
+    shown = [n if str(n).isprintable() else repr(n) for n in sorted(names, key=str)]
+    more = f", … ({len(shown)} in all)" if len(shown) > 10 else ""
+    return ", ".join(shown[:10]) + more
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
