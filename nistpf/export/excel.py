@@ -213,18 +213,22 @@ def gather_edits(
     edits), and — unless ``overwrite`` or ``carry_over`` is already that file or a DataFrame —
     those of the register at ``path`` that the new one replaces, merged row by row
     (:func:`merge_edits`). A replaced register holding what cannot be carried over (a column
-    the client added, a renamed header) is first copied aside (:func:`keep_previous`). A file
-    at ``path`` that is not a register is a :class:`RegisterError`."""
+    the client added, a renamed header) is first copied aside (:func:`keep_previous`); a due
+    date that is not a date is carried over as text, noted, and needs no copy. A file at
+    ``path`` that is not a register is a :class:`RegisterError`."""
     edits = _edits(carry_over)
     sources = [] if carry_over is None or isinstance(carry_over, pd.DataFrame) else [carry_over]
     notes = list(edits.attrs.get("notes", [])) if edits is not None else []
     replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
     if replaced and not (sources and same_file(Path(sources[0]), path)):
         existing = existing_edits(path)
-        if existing.attrs.get("notes"):
+        dates = existing.attrs["date_notes"]  # due dates carried over as text: nothing lost
+        if any(n not in dates for n in existing.attrs["notes"]):
             kept = keep_previous(path)
             notes = [*existing.attrs["notes"], f"the register replaced is kept as {kept.name}"]
             notes += edits.attrs.get("notes", []) if edits is not None else []
+        else:
+            notes = [*dates, *notes]
         edits = merge_edits(existing, edits)
         sources.insert(0, path)
     return CarriedEdits(edits, tuple(Path(s) for s in sources), tuple(notes))

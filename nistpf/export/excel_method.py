@@ -76,9 +76,12 @@ def method_sheet(a: Assessment) -> Sheet:
         ),
         (
             "Owner, due date, status, comments",
-            f"Yours to fill. Status is one of {', '.join(STATUSES)}. nistpf reads these "
-            "columns and the recommended action back and carries them over into the next "
-            "register for the Subcategories it still lists; the others are reported as closed.",
+            f"Yours to fill. Status is one of {', '.join(STATUSES)}. A due date is a date cell "
+            "or a date written as the inventory's dates are (2027-03-31, 31.03.2027, "
+            "31/03/2027, 31 March 2027); other text, such as Q3 2027 or 03/04/2027 (3 April or "
+            "4 March?), is carried over as written, with a note. nistpf reads these columns and "
+            "the recommended action back and carries them over into the next register for the "
+            "Subcategories it still lists; the others are reported as closed.",
         ),
     ]
     scale_rows = [

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from nistpf.assessment import Assessment
@@ -39,6 +38,7 @@ from nistpf.export.excel_sheets import (
     listed_subcategories,
 )
 from nistpf.framework import framework
+from nistpf.inventory.values import Bad, is_blank, read_date, text
 
 HEADER_SEARCH_ROWS = 50  # the header row is looked for this far down
 CLOSED_COLUMNS = [*EDIT_COLUMNS, "reason"]
@@ -52,24 +52,42 @@ _ALIASES = {
     "comments": ("comments", "comment", "notes"),
     "suggested_action": ("nistpfssuggestion",),
 }
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATES_NAMED = 5  # unreadable due dates named one by one in the notes; the rest are counted
 
 
 def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
     """The client's columns of the Gap Register sheet of the register at ``path``: a DataFrame
     with ``subcategory, recommended_action, owner, due_date, status, comments``, one row per
-    Subcategory in the register's order. Blank cells are None, ``due_date`` is a
-    ``datetime.date`` (a date cell or ISO text; anything else reads as None), a status is
-    spelled as in the dropdown when it matches one case-insensitively.
+    Subcategory in the register's order. Blank cells are None; a status is spelled as in the
+    dropdown when it matches one case-insensitively; ``due_date`` is a ``datetime.date`` when
+    the cell is a date or a date written as the inventory's dates are read
+    (:func:`due_date`: ``2027-03-31``, ``2027-3-31``, ``31.03.2027``, ``31/03/2027``,
+    ``31 March 2027``, an Excel serial number), else the text as the client wrote it
+    (``Q3 2027``, the ambiguous ``03/04/2027``) — never dropped.
 
-    The header row is the first row with a "Subcategory" cell; rows whose Subcategory is not a
-    Privacy Framework Subcategory ID (notes, totals) are skipped. A file that cannot be read,
-    or has no Gap Register sheet or header, is a :class:`RegisterError`."""
+    ``edits.attrs["notes"]`` lists, as sentences, what cannot be carried over as it stands:
+    a client column nistpf cannot find, columns nistpf did not write, a Subcategory on several
+    rows, and each due date that is not a date (its sheet, row, Subcategory, what it says and
+    why; these are also ``edits.attrs["date_notes"]``: carried over as text, nothing lost).
+    :func:`nistpf.write_gap_register` and :func:`nistpf.write_deck` warn with them and
+    ``nistpf assess`` prints them.
+
+    The header row is the first row with a "Subcategory" cell, found by header text whatever
+    the spelling (``Due date``, ``due_date``, ``DUE DATE``), so registers of earlier nistpf
+    versions read too; rows whose Subcategory is not a Privacy Framework Subcategory ID (notes,
+    totals) are skipped. A file that cannot be read, or has no Gap Register sheet or header, is
+    a :class:`RegisterError`."""
     path = Path(path)
     with warnings.catch_warnings():
         # Excel and LibreOffice add extensions openpyxl does not read (and we need not).
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
         records, columns, headers, closed = _read(path)
+    unreadable = [
+        *_unreadable_dates(records, GAP_REGISTER),
+        *_unreadable_dates(closed, SUMMARY),
+    ]
+    for record in (*records, *closed):
+        record.pop("_row", None)
     frame = pd.DataFrame(records, columns=columns) if records else None
     if frame is not None and "suggested_action" in frame.columns:
         # An action equal to what nistpf suggested when it wrote the register is nistpf's own:
@@ -83,8 +101,40 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
         frame = pd.concat([frame, pd.DataFrame(closed)], ignore_index=True)
     empty = pd.DataFrame(columns=["subcategory"])
     edits = normalise_edits(frame if frame is not None else empty)
-    edits.attrs["notes"] = _notes(path, columns, headers, records)
+    dates = _date_notes(path, unreadable)
+    edits.attrs["notes"] = [*_notes(path, columns, headers, records), *dates]
+    edits.attrs["date_notes"] = dates  # carried over as text: nothing lost
     return edits
+
+
+def _unreadable_dates(records: list[dict], sheet: str) -> list[tuple[str, int, str, Bad]]:
+    """``(sheet, row, Subcategory, problem)`` for each record whose due date is not blank and
+    not a date."""
+    found = []
+    for record in records:
+        value = record.get("due_date")
+        if is_blank(value):
+            continue
+        reading = read_date(value, serial=True)
+        if isinstance(reading, Bad):
+            found.append((sheet, record["_row"], record["subcategory"], reading))
+    return found
+
+
+def _date_notes(path: Path, unreadable: list[tuple[str, int, str, Bad]]) -> list[str]:
+    """One sentence per due date that is not a date (the first DATES_NAMED, then a count)."""
+    notes = [
+        f"{path.name}, sheet {sheet} row {row} ({subcategory}), column "
+        f"{EDIT_HEADERS['due_date']!r}: {bad.problem}, so it is carried over as text, not as a "
+        f"date ({bad.hint}, or as 31.03.2027)"
+        for sheet, row, subcategory, bad in unreadable[:DATES_NAMED]
+    ]
+    if len(unreadable) > DATES_NAMED:
+        notes.append(
+            f"{path.name}: {len(unreadable) - DATES_NAMED} more due dates are not dates and are "
+            "carried over as text"
+        )
+    return notes
 
 
 def _notes(path: Path, columns: list[str], headers: list[str], records: list[dict]) -> list[str]:
@@ -135,7 +185,7 @@ def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:
     try:
         worksheet = _register_sheet(workbook, path)
         worksheet.reset_dimensions()  # files written by other tools may state wrong ones
-        rows = worksheet.iter_rows(values_only=True)
+        rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
         columns, headers = _header(rows, path)
         records = _records(rows, columns)
         closed = _closed(workbook)
@@ -145,13 +195,15 @@ def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:
 
 
 def _records(rows, columns: dict[str, int]) -> list[dict]:
-    """The rows below a header as dicts of ``columns``, those naming a Subcategory only."""
+    """The rows below a header (``(row number, values)`` pairs) as dicts of ``columns`` and
+    ``_row``, the row's number in the sheet; those naming a Subcategory only."""
     records = []
-    for row in rows:
+    for number, row in rows:
         record = {name: row[i] if i < len(row) else None for name, i in columns.items()}
         subcategory = _subcategory(record.get("subcategory"))
         if subcategory:
             record["subcategory"] = subcategory
+            record["_row"] = number
             records.append(record)
     return records
 
@@ -163,8 +215,8 @@ def _closed(workbook) -> list[dict]:
     if sheet is None:
         return []
     sheet.reset_dimensions()
-    rows = sheet.iter_rows(values_only=True)
-    for _, row in zip(range(HEADER_SEARCH_ROWS * 4), rows, strict=False):
+    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+    for _, (_, row) in zip(range(HEADER_SEARCH_ROWS * 4), rows, strict=False):
         keys = [_key(v) if isinstance(v, str) else "" for v in row]
         if "subcategory" in keys and _key(CLOSED_REASON) in keys:
             columns = {
@@ -193,7 +245,7 @@ def _header(rows, path: Path) -> tuple[dict[str, int], list[str]]:
     canonical = {_key(EDIT_HEADERS[c]): c for c in EDIT_COLUMNS}
     canonical[_key(SUGGESTION_HEADER)] = "suggested_action"
     wanted = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
-    for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
+    for _, (_, row) in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
         keys = [_key(v) if isinstance(v, str) else "" for v in row]
         if "subcategory" not in keys:
             continue
@@ -234,51 +286,28 @@ def _subcategory(value: object) -> str | None:
 
 
 def text_or_none(value: object) -> str | None:
-    """A cell's text, stripped; None for blanks. Whole numbers read as ``5``, not ``5.0``."""
-    if value is None:
+    """A cell's text as the inventory reads text (:func:`nistpf.inventory.values.text`:
+    stripped, a whole number as ``5`` not ``5.0``, a date as YYYY-MM-DD); None for blanks
+    (None, NaN, pandas' NA and NaT, white space)."""
+    if value is None or value is pd.NA or value is pd.NaT or is_blank(value):
         return None
-    if isinstance(value, float):
-        if pd.isna(value):
-            return None
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    text = str(value).strip()
-    return text or None
+    return text(value) or None
 
 
 def due_date(value: object) -> dt.date | str | None:
-    """A due date from a date cell, ISO text (``2027-03-31``) or an Excel serial number that
-    lost its date format; other text ("Q3 2027", "31/03/2027") is kept as the client typed
-    it, never dropped; blank is None."""
-    if value is None or value is pd.NaT:
+    """A due date as the inventory reads dates (:func:`nistpf.inventory.values.read_date`, the
+    one date reader): a date cell, ``2027-03-31``, ``2027-3-31``, ``31.03.2027``,
+    ``31/03/2027``, ``31 March 2027``, ``31. März 2027``, or an Excel serial number that lost
+    its date format, is a ``datetime.date``. Other text — ``Q3 2027``, or ``03/04/2027``,
+    which could be 3 April or 4 March and so is no date to the inventory either — is kept as
+    the client wrote it, never dropped (:func:`read_register_edits` notes it); blank is
+    None."""
+    if value is None or value is pd.NaT or is_blank(value):
         return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if pd.isna(value):
-            return None
-        if not 1 <= value < 2958466:  # not a day Excel can show: kept as typed
-            return text_or_none(value)
-        return from_excel(value).date()
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    text = text_or_none(value)
-    # A date, or a date with a midnight time (a re-saved cell); anything more is kept as text.
-    if text and _ISO_DATE.fullmatch(text[:10]) and text[10:] in ("", " 00:00:00", "T00:00:00"):
-        try:
-            return dt.date.fromisoformat(text[:10])
-        except ValueError:
-            return text
-    return text
+    reading = read_date(value, serial=True)
+    if isinstance(reading, Bad):
+        return text_or_none(value)
+    return reading
 
 
 def normalise_status(text: str | None) -> str | None:

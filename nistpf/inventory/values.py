@@ -86,6 +86,11 @@ NO = frozenset(key for key, meaning in YESNO.items() if meaning == "no")
 _ANNOTATED = re.compile(r"^\s*([^\s(\[:;,–—-]+)\s*[(\[:;,–—-]")
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
+# Excel's serial dates: day 1 is 1900-01-01, and (Excel's 1900 leap-year bug) day 61 is 1 March
+# 1900, so from then on a serial counts from 1899-12-30; the last day Excel shows is 9999-12-31
+# (serial 2958465).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_DAYS = 2958466
 # A level's number: a decimal point or a decimal comma (``2.5``, ``2,5``), never thousands.
 _LEADING_NUMBER = re.compile(r"^\s*(\d+)(?:([.,])(\d+))?\b")
 # A date with its month in words, day first (``3 March 2026``, ``3. März 2026``, ``3 de marzo de
@@ -478,16 +483,34 @@ def read_tier(raw: Any) -> Any:
     )
 
 
-def read_date(raw: Any) -> Any:
+def read_date(raw: Any, *, serial: bool = False) -> dt.date | Bad:
     """A date: an Excel date, or text as YYYY-MM-DD (DD.MM.YYYY, and DD/MM/YYYY where the day
     is over 12, are unambiguous too), or with the month in words or abbreviated in any of the
     seven languages of ``nistpf/data/words.csv`` (``3 March 2026``, ``March 3, 2026``,
     ``3. März 2026``, ``3 mars 2026``, ``3 de marzo de 2026``, ``3 mrt. 2026``, ``3-Mar-2026``):
-    a month name is unambiguous, so these are read silently."""
+    a month name is unambiguous, so these are read silently. ``03/04/2026``, which reads as
+    3 April or 4 March, is :class:`Bad` (code ``ambiguous-date``), whatever the workbook's
+    locale; anything else is Bad with code ``invalid-date``.
+
+    The one date reader: the inventory's date columns and the gap register's due dates
+    (:func:`nistpf.export.register_edits.due_date`) both read with it. ``serial=True`` also
+    reads a number (not text) in Excel's range of days as an Excel serial date — for the
+    register's Due date column, a date column nistpf formatted, where a number is a date whose
+    format was lost."""
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
+    if (
+        serial
+        and isinstance(raw, (int, float))
+        and not isinstance(raw, bool)
+        and 1 <= raw < _EXCEL_DAYS
+    ):
+        days = int(raw)
+        if days <= 60:  # before Excel's 29 February 1900, which never was (day 60: the 28th)
+            return dt.date(1899, 12, 31) + dt.timedelta(days=min(days, 59))
+        return _EXCEL_EPOCH + dt.timedelta(days=days)
     written = text(raw)
     hint = "write dates as YYYY-MM-DD"
     try:
