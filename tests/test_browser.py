@@ -53,8 +53,9 @@ CHARTS = "04_leadership_charts.ipynb"
 
 def deadline(seconds: int):
     """Give a test ``seconds`` to run, fixtures included; past that it fails and its fixtures
-    stop the servers and the browser. The deadlines add up to under four minutes, about
-    twice what the tests take on a two-core machine."""
+    stop the servers and the browser. A deadline is a guard against a hang, not a measurement
+    (``benchmarks/bench_browser.py`` measures the tests; the README has the figures): each is
+    at least ten times what its test took on a loaded two-core machine."""
 
     def mark(test):
         test.deadline = seconds
@@ -282,7 +283,9 @@ def restart_kernel(page: Page, server: Server) -> None:
     wait_idle(page)
 
 
-@deadline(170)
+# Measured, setup to teardown: 42 s on an idle two-core machine, 70-83 s with both cores
+# busy with other work; 900 s is 10.8x the slowest.
+@deadline(900)
 def test_guided_notebook_in_jupyterlab_draws_the_review_and_keeps_a_rating(
     lab: Server, page: Page, js_errors: list[str], root: Path, tmp_path: Path
 ):
@@ -345,7 +348,9 @@ def test_guided_notebook_in_jupyterlab_draws_the_review_and_keeps_a_rating(
 
 
 # -- Voilà ------------------------------------------------------------------------------------
-@deadline(60)
+# Measured, setup to teardown: 22 s on an idle two-core machine, 45-53 s with both cores
+# busy with other work; 600 s is 11x the slowest.
+@deadline(600)
 def test_leadership_charts_render_in_voila(
     charts_in_voila: Server, page: Page, js_errors: list[str], tmp_path: Path
 ):

@@ -18,10 +18,11 @@ from tests.hostile import CASES
 
 # Guards, not measurements (benchmarks/bench_hostile.py measures; the README has its figures).
 # Measured on a 2-core machine, worst of 3 runs: the slowest case (hundred_thousand_columns)
-# 0.24 s, every other case under 0.06 s; so 5 s is 20x the slowest.
+# 0.24 s idle and 0.45 s with both cores busy with other work, every other case under 0.16 s;
+# so 5 s is 11x the slowest loaded figure.
 SECONDS = 5.0  # each case loads or fails within this
-# Measured: a bomb case's load costs at most 9.3 MiB above a process that has imported nistpf
-# (hundred_thousand_columns; the others 2.4-2.6 MiB); so 150 MiB is 16x the largest.
+# Measured: a bomb case's load costs at most 9.5 MiB above a process that has imported nistpf
+# (hundred_thousand_columns; the others 2.3-2.7 MiB); so 150 MiB is 16x the largest.
 PEAK_MIB = 150  # a bomb case's peak memory above a process that has imported nistpf
 
 
