@@ -6,10 +6,14 @@ the client's register edits. Every change is saved the moment it is made, in one
 with an append-only log row (who, when, what, old value, new value, note), so a kernel restart
 or a closed laptop loses nothing, and reopening restores the latest state.
 
-Two notebooks, or a notebook and the command line, can write to one store at once: SQLite's
-write-ahead log lets readers go on while a writer writes, each change takes the write lock
-before it reads the old value (``BEGIN IMMEDIATE``), and waits up to ``timeout`` seconds for a
-lock another process holds — so no update is lost.
+Two notebooks, or a notebook and the command line, can write to one store at once, and no
+update is lost: SQLite's write-ahead log lets readers go on while a writer writes; each change
+takes the write lock before it reads anything it decides on (``BEGIN IMMEDIATE``), waiting up
+to ``timeout`` seconds for a lock another process holds; and a change writes only the fields
+it is given (the others are :data:`KEEP`), so one notebook saving a rating's evidence and
+another its level, or an owner and a status of one register row, both keep theirs. Every
+read-modify-write — a follow-up copying the previous assessment, the log's old values — is
+one such transaction, so the log of each field is an unbroken chain of old → new values.
 
 >>> store = open_store("acme.nistpf")                                 # doctest: +SKIP
 >>> run = store.new_assessment("Baseline 2026", inventory)            # doctest: +SKIP
@@ -154,6 +158,21 @@ _ENTITIES = {
 
 # Fields that record when a change was made: they change with a change, never alone.
 _STAMPS = ("date",)
+
+# Fields that hold a number (or a yes/no): blank is NULL; every other field's blank is "".
+_NUMBERS = frozenset({"current", "target", "in_profile", "tier", "in_scope"})
+
+
+class _Keep:
+    """Marks an argument left out: the stored value stays as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+"""The default of a setter's field: "not given", so the stored value stays as it is (a
+concurrent change to it by another process included). ``None`` or ``""`` clears a field."""
 
 
 class StoreError(NistpfError, ValueError):
@@ -329,44 +348,38 @@ class Store:
         """Record a new assessment (returns its number). ``inventory`` gives the file name, its
         SHA-256, the framework version and the scale; the store keeps a copy of the workbook,
         so the assessment can be scored as it was once it is followed up. A name already used
-        in the engagement is refused (StoreError), so a follow-up is never started twice."""
-        if not str(name).strip():
-            raise StoreError("an assessment needs a name, e.g. 'Baseline 2026'")
-        taken = self.assessments()
-        same = taken[taken["name"].map(fold) == fold(name)]
-        if len(same):
-            raise StoreError(
-                f"{self.path.name} already has an assessment named {str(name).strip()!r} "
-                f"(assessment {int(same['id'].iloc[0])}); choose another name"
-            )
-        chosen = load_scale(scale or (inventory.scale if inventory else None)).name
-        version = inventory.framework_version if inventory else load_framework().version
-        # No date given: the assessment takes the inventory's own (its About sheet) whenever
-        # it is applied, so a corrected workbook's date is never overridden by a stale copy.
-        when = _iso_date(date)
-        record = {
-            "name": str(name).strip(),
-            "date": when,
-            "inventory_path": str(inventory.path) if inventory and inventory.path else "",
-            "inventory_name": inventory.source if inventory else "",
-            "inventory_sha256": (inventory.sha256 or "") if inventory else "",
-            "scale": chosen,
-            "framework_version": version,
-            "created_at": _now(),
-        }
+        in the engagement is refused (StoreError), so a follow-up is never started twice —
+        checked inside the write transaction, so two processes cannot both take one name."""
+        record = _assessment_record(name, inventory, date, scale)
         content = _workbook_bytes(inventory) if inventory is not None else None
         with self._transaction() as db:
-            cursor = db.execute(
-                _insert("assessments", tuple(record)),
-                tuple(record.values()),
-            )
-            number = int(cursor.lastrowid)
-            if content is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO workbooks VALUES (?, ?, ?, ?)",
-                    (record["inventory_sha256"], record["inventory_name"], _now(), content),
+            return self._add_assessment(db, record, content, who, note)
+
+    def _add_assessment(
+        self,
+        db: sqlite3.Connection,
+        record: dict[str, Any],
+        content: bytes | None,
+        who: str | None,
+        note: str,
+    ) -> int:
+        """Insert the assessment ``record`` (:func:`_assessment_record`) and its workbook's
+        ``content`` inside the caller's transaction ``db``; returns its number. A name the
+        engagement already has (case and spacing forgiven) is a StoreError."""
+        for number, taken in db.execute("SELECT id, name FROM assessments ORDER BY id"):
+            if fold(taken) == fold(record["name"]):
+                raise StoreError(
+                    f"{self.path.name} already has an assessment named {record['name']!r} "
+                    f"(assessment {int(number)}); choose another name"
                 )
-            _log(db, who, number, "assessment", [number], "created", None, record, note)
+        cursor = db.execute(_insert("assessments", tuple(record)), tuple(record.values()))
+        number = int(cursor.lastrowid)
+        if content is not None:
+            db.execute(
+                "INSERT OR IGNORE INTO workbooks VALUES (?, ?, ?, ?)",
+                (record["inventory_sha256"], record["inventory_name"], _now(), content),
+            )
+        _log(db, who, number, "assessment", [number], "created", None, record, note)
         return number
 
     def assessments(self) -> pd.DataFrame:
@@ -375,11 +388,20 @@ class Store:
         return self._read("SELECT * FROM assessments ORDER BY id")
 
     def assessment(self, number: int) -> dict[str, Any]:
-        table = self._read("SELECT * FROM assessments WHERE id = ?", (int(number),))
-        if table.empty:
-            known = ", ".join(str(i) for i in self.assessments()["id"]) or "none yet"
+        """The record of assessment ``number`` (the columns of :meth:`assessments`); a
+        StoreError naming the assessments there are when it has none of that number."""
+        with self._connection() as db:
+            return self._assessment_in(db, number)
+
+    def _assessment_in(self, db: sqlite3.Connection, number: int) -> dict[str, Any]:
+        """:meth:`assessment`, read through ``db`` (inside the caller's transaction)."""
+        cursor = db.execute("SELECT * FROM assessments WHERE id = ?", (int(number),))
+        row = cursor.fetchone()
+        if row is None:
+            ids = db.execute("SELECT id FROM assessments ORDER BY id").fetchall()
+            known = ", ".join(str(i) for (i,) in ids) or "none yet"
             raise StoreError(f"{self.path.name} has no assessment {number}; assessments: {known}")
-        return table.iloc[0].to_dict()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
     def latest(self) -> int:
         """The most recent assessment's number; :class:`EmptyStoreError` when there is none."""
@@ -438,28 +460,32 @@ class Store:
         """Set the date of an assessment (YYYY-MM-DD); None goes back to the inventory's own
         date (its About sheet), which is what an assessment uses until the consultant sets
         one."""
-        run = self.assessment(number)
         when = _iso_date(date)
         with self._transaction() as db:
-            db.execute("UPDATE assessments SET date = ? WHERE id = ?", (when, int(number)))
+            old = self._assessment_in(db, number)["date"]  # read under the write lock
+            if old == when:
+                return
             n = int(number)
-            _log(db, who, n, "assessment", [n], "date", run["date"], when, note)
+            db.execute("UPDATE assessments SET date = ? WHERE id = ?", (when, n))
+            _log(db, who, n, "assessment", [n], "date", old, when, note)
 
     def record_inventory(
         self, number: int, inventory: Inventory, *, who: str | None = None
     ) -> None:
         """Note that assessment ``number`` now reads ``inventory`` (its path, name and SHA-256),
         e.g. the workbook the client corrected; the assessment and all it holds stay."""
-        run = self.assessment(number)
         record = {
             "inventory_path": str(inventory.path) if inventory.path else "",
             "inventory_name": inventory.source,
             "inventory_sha256": inventory.sha256 or "",
         }
-        if all(run[k] == v for k, v in record.items()):
-            return
+        if all(self.assessment(number)[k] == v for k, v in record.items()):
+            return  # the usual case, without reading the workbook's bytes
         content = _workbook_bytes(inventory)
         with self._transaction() as db:
+            run = self._assessment_in(db, number)  # the old values, under the write lock
+            if all(run[k] == v for k, v in record.items()):
+                return
             db.execute(
                 "UPDATE assessments SET inventory_path = ?, inventory_name = ?, "
                 "inventory_sha256 = ? WHERE id = ?",
@@ -534,35 +560,39 @@ class Store:
         """Start a follow-up assessment (e.g. next year's) from ``previous`` (default: the
         latest): a new assessment with the previous one's Target Profile, scope decisions and
         Tiers, and no ratings yet; the previous one stays as it is, for comparison
-        (:func:`nistpf.compare`). Returns the new assessment's number."""
-        before = self.latest() if previous is None else int(previous)
-        run = self.assessment(before)
-        number = self.new_assessment(
-            name,
-            inventory,
-            date=date,
-            scale=run["scale"],
-            who=who,
-            note=f"follow-up of assessment {before} ({run['name']})",
-        )
-        if inventory is None:  # the workbook the previous assessment read, until another
-            with self._transaction() as db:
-                db.execute(
-                    "UPDATE assessments SET inventory_path = ?, inventory_name = ?, "
-                    "inventory_sha256 = ? WHERE id = ?",
-                    (run["inventory_path"], run["inventory_name"], run["inventory_sha256"],
-                     number),
-                )  # fmt: skip
-        copied = {"profile": self.profile(before), "scope": self.scope(before)}
-        copied["tier"] = self._read(
-            "SELECT attribute, tier, evidence FROM tiers WHERE assessment = ?", (before,)
-        )
-        note = f"carried from assessment {before}"
-        for entity, table in copied.items():
-            _, keys, fields = _ENTITIES[entity]
-            for row in table.to_dict("records"):
-                values = {f: _stored(row[f]) for f in fields if f in row}
-                self._change(entity, number, tuple(row[k] for k in keys), values, who, note)
+        (:func:`nistpf.compare`). Returns the new assessment's number. It is one transaction:
+        a crash or another process's change never leaves half a follow-up, and what is
+        carried over is the previous assessment as it is when the follow-up starts.
+        :class:`EmptyStoreError` when the store holds no assessment; StoreError for an
+        unknown ``previous``, a name already taken or a date that is not YYYY-MM-DD."""
+        content = _workbook_bytes(inventory) if inventory is not None else None
+        with self._transaction() as db:
+            if previous is None:
+                (latest,) = db.execute("SELECT max(id) FROM assessments").fetchone()
+                if latest is None:
+                    raise EmptyStoreError(self.path)
+                before = int(latest)
+            else:
+                before = int(previous)
+            run = self._assessment_in(db, before)
+            record = _assessment_record(name, inventory, date, run["scale"])
+            if inventory is None:  # the workbook the previous assessment read, until another
+                for field in ("inventory_path", "inventory_name", "inventory_sha256"):
+                    record[field] = run[field]
+            created = f"follow-up of assessment {before} ({run['name']})"
+            number = self._add_assessment(db, record, content, who, created)
+            note = f"carried from assessment {before}"
+            for entity in ("profile", "scope", "tier"):
+                table, keys, fields = _ENTITIES[entity]
+                columns = ", ".join((*keys, *fields))
+                rows = db.execute(
+                    f"SELECT {columns} FROM {table} WHERE assessment = ? "
+                    f"ORDER BY {', '.join(keys)}",
+                    (before,),
+                ).fetchall()
+                for row in rows:
+                    key, values = row[: len(keys)], dict(zip(fields, row[len(keys) :], strict=True))
+                    self._change(entity, number, tuple(key), values, who, note, db=db)
         return number
 
     def orphans(self, inventory: Inventory, number: int | None = None) -> pd.DataFrame:
@@ -583,28 +613,44 @@ class Store:
         values: dict[str, Any],
         who: str | None,
         note: str,
+        *,
+        defaults: dict[str, Any] | None = None,
+        db: sqlite3.Connection | None = None,
     ) -> None:
-        """Upsert one row and log every field that changed, in one transaction."""
-        table, key_columns, _ = _ENTITIES[entity]
-        self.assessment(number)
+        """Save the fields ``values`` gives of one row, and log each field that changed (old →
+        new), in one transaction — ``db``'s, the caller's, when given.
+
+        Only the columns given are written, and the old values are read under the write lock
+        (``BEGIN IMMEDIATE``): a field another process changed meanwhile keeps its value, and
+        each log row's old value is the new value of the change before it. A row the store
+        does not hold yet is inserted with ``values`` over ``defaults`` over blanks (NULL for
+        a number, "" for text), and every field it is given that is not NULL is logged
+        (None → value). Saving values that are already stored, or differ only in the stamps
+        (the date), writes nothing."""
+        table, key_columns, fields = _ENTITIES[entity]
+        unknown = (set(values) | set(defaults or ())) - set(fields)
+        if unknown:  # a mistake in this module, never the user's
+            raise StoreError(f"{entity} has no field {sorted(unknown)[0]!r}; it has {fields}")
         where = " AND ".join(f"{c} = ?" for c in ("assessment", *key_columns))
         params = (int(number), *key)
         at, author = _now(), _who(who)
-        with self._transaction() as db:
-            cursor = db.execute(f"SELECT {', '.join(values)} FROM {table} WHERE {where}", params)
-            old_row = cursor.fetchone()
-            old = dict(zip(values, old_row, strict=True)) if old_row else dict.fromkeys(values)
-            changed = {f: v for f, v in values.items() if old[f] != v}
-            if old_row is not None and not set(changed) - set(_STAMPS):
-                return  # nothing but the date would change: saving the same value again
-
+        with self._within(db) as db:
+            old_row = db.execute(f"SELECT {', '.join(fields)} FROM {table} WHERE {where}", params)
+            old_row = old_row.fetchone()
             if old_row is None:
-                columns = ("assessment", *key_columns, *values)
-                db.execute(
-                    _insert(table, columns),
-                    (*params, *values.values()),
-                )
-            elif changed:
+                self._assessment_in(db, number)  # an unknown assessment: StoreError says so
+                row = {f: None if f in _NUMBERS else "" for f in fields}
+                row.update(defaults or {})
+                row.update(values)
+                columns = ("assessment", *key_columns, *fields)
+                db.execute(_insert(table, columns), (*params, *row.values()))
+                old = dict.fromkeys(fields)
+                changed = {f: v for f, v in row.items() if v is not None}
+            else:
+                old = dict(zip(fields, old_row, strict=True))
+                changed = {f: v for f, v in values.items() if old[f] != v}
+                if not set(changed) - set(_STAMPS):
+                    return  # nothing but the date would change: saving the same value again
                 assignments = ", ".join(f"{f} = ?" for f in changed)
                 db.execute(
                     f"UPDATE {table} SET {assignments} WHERE {where}", (*changed.values(), *params)
@@ -612,95 +658,137 @@ class Store:
             for field, new in changed.items():
                 _log(db, author, int(number), entity, list(key), field, old[field], new, note, at)
 
+    @contextlib.contextmanager
+    def _within(self, db: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """``db`` (the caller's transaction) when given, else a transaction of its own."""
+        if db is not None:
+            yield db
+            return
+        with self._transaction() as own:
+            yield own
+
     def set_rating(
         self,
         number: int,
         subcategory: str,
         *,
         system: str | None = None,
-        current: float | None,
-        evidence: str = "",
-        method: str = "",
-        notes: str = "",
+        current: float | None = KEEP,
+        evidence: str = KEEP,
+        method: str = KEEP,
+        notes: str = KEEP,
         assessor: str | None = None,
+        defaults: dict[str, Any] | None = None,
         who: str | None = None,
         note: str = "",
     ) -> None:
         """Save the assessor's rating of ``subcategory`` (for ``system``, or the organisation
-        when None); ``current=None`` clears it (the derived level applies again)."""
-        run = self.assessment(number)
+        when None): its level ``current``, ``evidence``, ``method`` (examine, interview, test)
+        and ``notes``. Only the fields given change (:data:`KEEP`, the default, keeps the
+        stored value, a concurrent change included): ``current=None`` clears the level (the
+        derived level applies again) and keeps the evidence; ``evidence=""`` clears the
+        evidence and keeps the level. Each save stamps ``assessor`` (default: ``who``) and
+        ``date`` (today).
+
+        ``defaults`` (``current, evidence, method, notes``, e.g. the Responses sheet's row)
+        fill the fields not given when the store holds no row for this rating yet: a stored
+        row replaces the sheet's row in :meth:`apply`, so evidence saved alone for a rating
+        the sheet gives would otherwise drop the sheet's level. A row with no level is a
+        draft (:meth:`drafts`). Raises StoreError for a level outside the assessment's scale,
+        an ID that is not a Subcategory, an unknown method, or no field given."""
+        run = self.assessment(number)  # its framework version and scale never change
         fw = load_framework(run["framework_version"])
         sub = fw.normalize_id(subcategory)
         if fw.get(sub).level != "subcategory":
             raise StoreError(f"{sub} is a {fw.get(sub).level}; rate a Subcategory")
-        level = None if current is None else float(current)
+        given = _given(current=current, evidence=evidence, method=method, notes=notes)
+        if not given:
+            raise StoreError(f"nothing to save for {sub}: give current, evidence, method or notes")
+        values = {f: _field_value(f, v) for f, v in given.items()}
+        level = values.get("current")
         scale = load_scale(run["scale"])
         if level is not None and not scale.contains(level):
             raise StoreError(
                 f"{current} is outside the {scale.name} scale ({scale.minimum}-{scale.maximum}): "
                 f"{scale.describe()}"
             )
-        if method and method not in METHODS:
-            raise StoreError(f"method {method!r} is not one of {', '.join(METHODS)}")
-        values = {
-            "current": level,
-            "evidence": evidence,
-            "method": method,
-            "notes": notes,
-            "assessor": assessor if assessor is not None else _who(who),
-            "date": dt.date.today().isoformat(),
-        }
-        self._change("rating", number, (sub, system or ""), values, who, note)
+        if values.get("method") and values["method"] not in METHODS:
+            raise StoreError(f"method {values['method']!r} is not one of {', '.join(METHODS)}")
+        values["assessor"] = assessor if assessor is not None else _who(who)
+        values["date"] = dt.date.today().isoformat()
+        fill = _defaults("rating", defaults, ("current", "evidence", "method", "notes"))
+        key = (sub, system or "")
+        self._change("rating", number, key, values, who, note, defaults=fill)
 
     def set_profile(
         self,
         number: int,
         pf_id: str,
         *,
-        target: float | None = None,
-        priority: str = "",
-        in_profile: bool | None = None,
-        rationale: str = "",
+        target: float | None = KEEP,
+        priority: str = KEEP,
+        in_profile: bool | None = KEEP,
+        rationale: str = KEEP,
+        defaults: dict[str, Any] | None = None,
         who: str | None = None,
         note: str = "",
     ) -> None:
-        """Set the Target Profile row of a Function, Category or Subcategory (blank attributes
-        inherit from the wider rows, as in the Profile sheet)."""
-        run = self.assessment(number)
+        """Set the Target Profile row of a Function, Category or Subcategory: ``target`` (a
+        level of the scale), ``priority`` (High, Moderate, Low), ``in_profile`` and
+        ``rationale``; a blank one (None, "") inherits from the wider rows, as in the Profile
+        sheet. Only the attributes given change (:data:`KEEP`, the default, keeps the stored
+        value, a concurrent change included).
+
+        ``defaults`` (the same four, e.g. the workbook's own Profile row) fill the attributes
+        not given when the store holds no row for ``pf_id`` yet: a stored row replaces the
+        sheet's row in :meth:`apply`, so without them a target set alone drops the sheet's
+        priority and rationale. Raises StoreError for a target outside the scale, an unknown
+        priority, or no attribute given."""
+        run = self.assessment(number)  # its framework version and scale never change
         element = load_framework(run["framework_version"]).normalize_id(pf_id)
+        given = _given(target=target, priority=priority, in_profile=in_profile)
+        given |= _given(rationale=rationale)
+        if not given:
+            raise StoreError(
+                f"nothing to save for {element}: give target, priority, in_profile or rationale"
+            )
+        values = {f: _field_value(f, v) for f, v in given.items()}
         scale = load_scale(run["scale"])
-        if target is not None and not scale.contains(float(target)):
+        if values.get("target") is not None and not scale.contains(values["target"]):
             raise StoreError(
                 f"target {target} is outside the {scale.name} scale: {scale.describe()}"
             )
-        if priority and priority not in PRIORITIES:
-            raise StoreError(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
-        values = {
-            "target": None if target is None else float(target),
-            "priority": priority,
-            "in_profile": None if in_profile is None else int(bool(in_profile)),
-            "rationale": rationale,
-        }
-        self._change("profile", number, (element,), values, who, note)
+        if values.get("priority") and values["priority"] not in PRIORITIES:
+            raise StoreError(
+                f"priority {values['priority']!r} is not one of {', '.join(PRIORITIES)}"
+            )
+        fill = _defaults("profile", defaults, _ENTITIES["profile"][2])
+        self._change("profile", number, (element,), values, who, note, defaults=fill)
 
     def set_tier(
         self,
         number: int,
         attribute: str,
-        tier: int | None,
+        tier: int | None = KEEP,
         *,
-        evidence: str = "",
+        evidence: str = KEEP,
         who: str | None = None,
         note: str = "",
     ) -> None:
-        """Rate the organisation's Implementation Tier (1-4) for one of the four attributes."""
+        """Rate the organisation's Implementation Tier (1-4; None clears it) for one of the
+        four attributes, with its ``evidence``. Only what is given changes (:data:`KEEP`, the
+        default, keeps the stored value). Raises StoreError for an unknown attribute, a Tier
+        that is not 1-4, or nothing given."""
         if attribute not in TIER_ATTRIBUTES:
             raise StoreError(
                 f"{attribute!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
             )
-        if tier is not None and int(tier) not in (1, 2, 3, 4):
+        given = _given(tier=tier, evidence=evidence)
+        if not given:
+            raise StoreError(f"nothing to save for the {attribute} Tier: give tier or evidence")
+        values = {f: _field_value(f, v) for f, v in given.items()}
+        if values.get("tier") is not None and values["tier"] not in (1, 2, 3, 4):
             raise StoreError(f"tier {tier} is not 1, 2, 3 or 4")
-        values = {"tier": None if tier is None else int(tier), "evidence": evidence}
         self._change("tier", number, (attribute,), values, who, note)
 
     def set_scope(
@@ -727,24 +815,19 @@ class Store:
         note: str = "",
         **fields: Any,
     ) -> None:
-        """Keep what the client wrote in the gap register (recommended_action, owner, due_date,
-        status, comments) for the next register."""
+        """Keep what the client wrote in the gap register (``recommended_action, owner,
+        due_date, status, comments``, as text; None is "") for the next register. Only the
+        fields given change, column by column under the write lock, so the owner one process
+        saves and the status another saves at the same time are both kept. Raises StoreError
+        for an unknown field or none given."""
         unknown = set(fields) - set(EDIT_COLUMNS[1:])
-        if unknown:
-            raise StoreError(
-                f"unknown register field {sorted(unknown)[0]!r}; use {', '.join(EDIT_COLUMNS[1:])}"
-            )
-        current = self.register_edits(number).set_index("subcategory")
-        sub = load_framework(self.assessment(number)["framework_version"]).normalize_id(subcategory)
-        base = (
-            current.loc[sub].to_dict()
-            if sub in current.index
-            else dict.fromkeys(EDIT_COLUMNS[1:], "")
-        )
-        base.update({k: "" if v is None else str(v) for k, v in fields.items()})
-        self._change(
-            "register", number, (sub,), {k: base[k] or "" for k in EDIT_COLUMNS[1:]}, who, note
-        )
+        if unknown or not fields:
+            what = f"unknown register field {sorted(unknown)[0]!r}" if unknown else "no field given"
+            raise StoreError(f"{what}; use {', '.join(EDIT_COLUMNS[1:])}")
+        version = self.assessment(number)["framework_version"]  # never changes
+        sub = load_framework(version).normalize_id(subcategory)
+        values = {k: "" if v is None else str(v) for k, v in fields.items()}
+        self._change("register", number, (sub,), values, who, note)
 
     # -- reading -----------------------------------------------------------------------------
     def ratings(self, number: int) -> pd.DataFrame:
@@ -757,7 +840,24 @@ class Store:
         )
         return table.astype({"current": float})
 
+    def drafts(self, number: int) -> pd.DataFrame:
+        """Evidence saved with no level: the rating rows of assessment ``number`` whose level
+        is blank (never given, or cleared) but whose evidence, method or notes are not —
+        ``subcategory, system, evidence, method, notes, assessor, date`` (text; a blank
+        system is the organisation; ``date`` YYYY-MM-DD of the last save), by Subcategory
+        and system. :meth:`ratings` leaves them out, as :meth:`apply` does."""
+        return self._read(
+            "SELECT subcategory, system, evidence, method, notes, assessor, date "
+            "FROM ratings WHERE assessment = ? AND current IS NULL "
+            "AND (evidence != '' OR method != '' OR notes != '') "
+            "ORDER BY subcategory, system",
+            (int(number),),
+        )
+
     def profile(self, number: int) -> pd.DataFrame:
+        """The Target Profile rows set in the store: ``pf_id, target`` (a level, or None to
+        inherit), ``priority`` ("" inherits), ``in_profile`` (True, False or None),
+        ``rationale``, by ID."""
         table = self._read(
             "SELECT pf_id, target, priority, in_profile, rationale FROM profile "
             "WHERE assessment = ? ORDER BY pf_id",
@@ -767,12 +867,16 @@ class Store:
         return table
 
     def tiers(self, number: int) -> pd.DataFrame:
+        """The Tiers rated in the store: ``attribute, tier`` (1-4), ``evidence``; a cleared
+        Tier is left out."""
         return self._read(
             "SELECT attribute, tier, evidence FROM tiers WHERE assessment = ? AND tier IS NOT NULL",
             (int(number),),
         )
 
     def register_edits(self, number: int) -> pd.DataFrame:
+        """What the client wrote in the gap register, as saved: ``subcategory,
+        recommended_action, owner, due_date, status, comments`` (text), by Subcategory."""
         return self._read(
             f"SELECT {', '.join(EDIT_COLUMNS)} FROM register_edits WHERE assessment = ? "
             "ORDER BY subcategory",
@@ -903,6 +1007,32 @@ class Store:
         )
 
 
+def _assessment_record(
+    name: str,
+    inventory: Inventory | None,
+    date: dt.date | str | None,
+    scale: str | None,
+) -> dict[str, Any]:
+    """The row of ``assessments`` for a new assessment (without its number); a blank name or
+    a date that is not YYYY-MM-DD is a StoreError."""
+    if not str(name).strip():
+        raise StoreError("an assessment needs a name, e.g. 'Baseline 2026'")
+    chosen = load_scale(scale or (inventory.scale if inventory else None)).name
+    version = inventory.framework_version if inventory else load_framework().version
+    # No date given: the assessment takes the inventory's own (its About sheet) whenever it
+    # is applied, so a corrected workbook's date is never overridden by a stale copy.
+    return {
+        "name": str(name).strip(),
+        "date": _iso_date(date),
+        "inventory_path": str(inventory.path) if inventory and inventory.path else "",
+        "inventory_name": inventory.source if inventory else "",
+        "inventory_sha256": (inventory.sha256 or "") if inventory else "",
+        "scale": chosen,
+        "framework_version": version,
+        "created_at": _now(),
+    }
+
+
 def _workbook_bytes(inventory: Inventory) -> bytes | None:
     """The bytes of the workbook file ``inventory`` was read from, when it is one file that
     still holds those bytes (same SHA-256); else None."""
@@ -930,13 +1060,39 @@ def _iso_date(date: dt.date | str | None) -> str:
         raise StoreError(f"date {date!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def _stored(value: Any) -> Any:
-    """A value read from the store, as the store writes it (no NaN, no numpy scalars)."""
-    if value is None or (isinstance(value, float) and value != value):
+def _given(**fields: Any) -> dict[str, Any]:
+    """The fields a caller gave: those that are not :data:`KEEP`."""
+    return {f: v for f, v in fields.items() if v is not KEEP}
+
+
+def _field_value(field: str, value: Any) -> Any:
+    """``value`` as the store keeps it in ``field``: a number's blank (None, NaN, NA) is None,
+    a number is a float (a yes/no, a Tier: an int); text's blank is "", text is str."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None if field in _NUMBERS else ""
+    if field in ("in_profile", "in_scope"):
+        return int(bool(value))
+    if field not in _NUMBERS:
+        return str(value)
+    try:
+        return int(value) if field == "tier" else float(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"{field} {value!r} is not a number; give one, e.g. 2") from None
+
+
+def _defaults(
+    entity: str, defaults: dict[str, Any] | None, allowed: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """A setter's ``defaults`` as the store keeps them; a field not ``allowed`` is a
+    StoreError."""
+    if not defaults:
         return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    unknown = set(defaults) - set(allowed)
+    if unknown:
+        raise StoreError(
+            f"the defaults of a {entity} are {', '.join(allowed)}, not {sorted(unknown)[0]!r}"
+        )
+    return {f: _field_value(f, v) for f, v in defaults.items()}
 
 
 def _log(

@@ -3,6 +3,8 @@ lost when two processes write at once."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import multiprocessing
 import sqlite3
 
@@ -10,7 +12,7 @@ import pandas as pd
 import pytest
 
 import nistpf
-from nistpf.store import StoreError, open_store
+from nistpf.store import Store, StoreError, open_store
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +143,11 @@ def test_a_cleared_rating_removes_the_sheets_rating_too(store, sample):
         (lambda s, r: s.set_rating(99, "PR.DS-P2", current=2), "has no assessment 99"),
         (lambda s, r: s.set_tier(r, "People", 2), "'People' is not a Tier attribute"),
         (
+            lambda s, r: s.set_rating(r, "PR.DS-P2", current="high"),
+            "current 'high' is not a number; give one, e.g. 2",
+        ),
+        (lambda s, r: s.set_tier(r, "Workforce", "two"), "tier 'two' is not a number"),
+        (
             lambda s, r: s.set_profile(r, "PR-P", priority="Urgent"),
             "priority 'Urgent' is not one of High, Moderate, Low",
         ),
@@ -217,3 +224,192 @@ def test_a_cleared_tier_removes_the_sheets_tier(store, sample):
     store.set_tier(run, rated, None)
     assert rated not in set(store.apply(sample, run).tiers["attribute"])
     assert len(store.apply(sample, run).tiers) == len(sample.tiers) - 1
+
+
+# -- a change writes only what it is given ------------------------------------------------------
+
+
+def _logged(store, run, entity: str) -> list[tuple]:
+    log = store.log(run)
+    log = log[log["entity"] == entity]
+    return [
+        (json.loads(k)[0], f, None if o is None else json.loads(o), json.loads(n))
+        for k, f, o, n in zip(log["key"], log["field"], log["old"], log["new"], strict=True)
+        if f not in ("assessor", "date")
+    ]
+
+
+def test_a_rating_changes_only_the_fields_given(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_rating(run, "PR.DS-P2", evidence="TLS scan", method="test", who="lead")
+    store.set_rating(run, "PR.DS-P2", current=2, who="lead")  # the level alone
+    store.set_rating(run, "PR.DS-P2", notes="all endpoints", who="lead")
+    row = store.ratings(run).set_index("subcategory").loc["PR.DS-P2"]
+    assert (row["current"], row["evidence"], row["method"], row["notes"]) == (
+        2.0,
+        "TLS scan",
+        "test",
+        "all endpoints",
+    )
+    store.set_rating(run, "PR.DS-P2", evidence="", who="lead")  # cleared: the level stays
+    row = store.ratings(run).set_index("subcategory").loc["PR.DS-P2"]
+    assert (row["current"], row["evidence"], row["method"]) == (2.0, "", "test")
+    # One log row per field that changed, old → new; the blank notes made with the row.
+    assert _logged(store, run, "rating") == [
+        ("PR.DS-P2", "evidence", None, "TLS scan"),
+        ("PR.DS-P2", "method", None, "test"),
+        ("PR.DS-P2", "notes", None, ""),
+        ("PR.DS-P2", "current", None, 2.0),
+        ("PR.DS-P2", "notes", "", "all endpoints"),
+        ("PR.DS-P2", "evidence", "TLS scan", ""),
+    ]
+    with pytest.raises(StoreError, match=r"nothing to save for PR\.DS-P2: give current"):
+        store.set_rating(run, "PR.DS-P2", who="lead")
+
+
+def test_defaults_fill_a_new_row_only(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    sheet = {"current": 3.0, "evidence": "POL-PRIV-001", "method": "examine", "notes": ""}
+    store.set_rating(run, "GV.PO-P1", notes="reviewed", defaults=sheet)
+    row = store.ratings(run).set_index("subcategory").loc["GV.PO-P1"]
+    assert (row["current"], row["evidence"], row["method"], row["notes"]) == (
+        3.0,
+        "POL-PRIV-001",
+        "examine",
+        "reviewed",
+    )
+    store.set_rating(run, "GV.PO-P1", evidence="v5", defaults={**sheet, "current": 1.0})
+    row = store.ratings(run).set_index("subcategory").loc["GV.PO-P1"]
+    assert (row["current"], row["evidence"]) == (3.0, "v5")  # the stored row, not the defaults
+    with pytest.raises(StoreError, match="defaults of a rating are current, evidence"):
+        store.set_rating(run, "GV.PO-P1", current=2, defaults={"level": 2})
+
+
+def test_a_profile_row_changes_only_the_attributes_given(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_profile(run, "CT.DM-P1", target=4, priority="High", rationale="retention")
+    store.set_profile(run, "CT.DM-P1", target=2)
+    store.set_profile(run, "CT.DM-P1", in_profile=False)
+    store.set_profile(run, "CT.DM-P1", priority=None)  # blank: inherits again
+    row = store.profile(run).set_index("pf_id").loc["CT.DM-P1"]
+    assert row.to_dict() == {
+        "target": 2.0,
+        "priority": "",
+        "in_profile": False,
+        "rationale": "retention",
+    }
+    store.set_profile(run, "CT-P", target=4, defaults={"priority": "High", "rationale": "why"})
+    row = store.profile(run).set_index("pf_id").loc["CT-P"]
+    assert (row["target"], row["priority"], row["rationale"]) == (4.0, "High", "why")
+    with pytest.raises(StoreError, match="give target, priority, in_profile or rationale"):
+        store.set_profile(run, "CT-P")
+
+
+def test_a_tier_keeps_its_evidence_when_only_the_tier_is_given(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_tier(run, "Workforce", 2, evidence="training records")
+    store.set_tier(run, "Workforce", 3)
+    store.set_tier(run, "Workforce", evidence="champions in every team")
+    assert store.tiers(run).values.tolist() == [["Workforce", 3, "champions in every team"]]
+    with pytest.raises(StoreError, match="give tier or evidence"):
+        store.set_tier(run, "Workforce")
+
+
+def test_a_register_edit_changes_only_the_fields_given(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_register_edit(run, "pr.ds-p3", owner="CISO", status="Open")
+    store.set_register_edit(run, "PR.DS-P3", status="Closed")
+    store.set_register_edit(run, "PR.DS-P3", comments=None, due_date="2026-12-31")
+    assert store.register_edits(run).values.tolist() == [
+        ["PR.DS-P3", "", "CISO", "2026-12-31", "Closed", ""]
+    ]
+    assert _logged(store, run, "register") == [
+        ("PR.DS-P3", "recommended_action", None, ""),
+        ("PR.DS-P3", "owner", None, "CISO"),
+        ("PR.DS-P3", "due_date", None, ""),
+        ("PR.DS-P3", "status", None, "Open"),
+        ("PR.DS-P3", "comments", None, ""),
+        ("PR.DS-P3", "status", "Open", "Closed"),
+        ("PR.DS-P3", "due_date", "", "2026-12-31"),
+    ]
+    with pytest.raises(StoreError, match="no field given; use recommended_action"):
+        store.set_register_edit(run, "PR.DS-P3")
+    with pytest.raises(StoreError, match="unknown register field 'colour'"):
+        store.set_register_edit(run, "PR.DS-P3", colour="red")
+
+
+# -- evidence saved without a level ------------------------------------------------------------
+
+
+def test_drafts_are_the_evidence_saved_without_a_level(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_rating(run, "ID.IM-P1", evidence="interview notes to follow", who="lead")
+    store.set_rating(run, "PR.DS-P2", system="CRM-01", current=2, method="test", who="lead")
+    store.set_rating(run, "PR.DS-P2", system="CRM-01", current=None, who="lead")  # cleared
+    store.set_rating(run, "CT.DM-P1", current=3, evidence="deletion log", who="lead")  # rated
+    store.set_rating(run, "CT.DM-P2", current=None, who="lead")  # cleared, nothing else saved
+    drafts = store.drafts(run)
+    assert list(drafts.columns) == [
+        "subcategory",
+        "system",
+        "evidence",
+        "method",
+        "notes",
+        "assessor",
+        "date",
+    ]
+    today = dt.date.today().isoformat()
+    assert drafts.values.tolist() == [
+        ["ID.IM-P1", "", "interview notes to follow", "", "", "lead", today],
+        ["PR.DS-P2", "CRM-01", "", "test", "", "lead", today],
+    ]
+    assert store.ratings(run)["subcategory"].tolist() == ["CT.DM-P1"]
+    store.set_rating(run, "ID.IM-P1", current=1, who="lead")  # rated now: no longer a draft
+    assert store.drafts(run)["subcategory"].tolist() == ["PR.DS-P2"]
+
+
+# -- one transaction for each read-modify-write --------------------------------------------------
+
+
+def test_a_follow_up_that_fails_half_way_leaves_nothing(store, sample, monkeypatch):
+    run = store.new_assessment("Baseline", sample)
+    store.set_profile(run, "CT-P", target=4)
+    store.set_tier(run, "Workforce", 3)
+    store.set_scope(run, "LEG-01", True)
+    before = store.log()
+    copied = []
+
+    def fail_on_the_second(self, entity, *args, **kwargs):
+        copied.append(entity)
+        if len(copied) == 2:
+            raise OSError("disk full")
+        return original(self, entity, *args, **kwargs)
+
+    original = Store._change
+    monkeypatch.setattr(Store, "_change", fail_on_the_second)
+    with pytest.raises(OSError, match="disk full"):
+        store.follow_up("2027")
+    monkeypatch.undo()
+    assert store.assessments()["name"].tolist() == ["Baseline"]
+    assert store.log()["seq"].tolist() == before["seq"].tolist()
+    number = store.follow_up("2027", date="2027-03-01")
+    assert store.profile(number)["target"].tolist() == [4.0]
+    assert store.tiers(number).values.tolist() == [["Workforce", 3, ""]]
+    assert store.scope(number)["system"].tolist() == ["LEG-01"]
+    assert store.assessment(number)["inventory_sha256"] == sample.sha256
+    assert store.log(number)["note"].iloc[0] == "follow-up of assessment 1 (Baseline)"
+
+
+def test_the_assessment_date_logs_the_old_date(store, sample):
+    run = store.new_assessment("Baseline", sample, date="2026-03-01")
+    store.set_assessment_date(run, "2026-04-01")
+    store.set_assessment_date(run, "2026-04-01")  # the same again: nothing to log
+    store.set_assessment_date(run, None)
+    log = store.log(run)
+    dates = log[log["field"] == "date"]
+    assert list(zip(dates["old"], dates["new"], strict=True)) == [
+        ('"2026-03-01"', '"2026-04-01"'),
+        ('"2026-04-01"', '""'),
+    ]
+    with pytest.raises(StoreError, match="has no assessment 7; assessments: 1"):
+        store.set_assessment_date(7, "2026-04-01")

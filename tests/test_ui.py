@@ -79,6 +79,13 @@ def saved_rating(session: Session, sub: str = SUB, system: str = "") -> pd.Serie
     return None if rows.empty else rows.iloc[0]
 
 
+def deliverable(session: Session, kind: str) -> str:
+    """An exported file's name: the About sheet's client, lower case, each run of other
+    characters one "-", then ``kind`` ("Tallowby & Finch Ltd" → "tallowby-finch-ltd-…")."""
+    client = session.assessment.inventory.about_value("client")
+    return re.sub(r"[^a-z0-9]+", "-", client.lower()).strip("-") + "-" + kind
+
+
 def descendants(widget: ipywidgets.Widget):
     """``widget`` and every widget inside it (children, and the children of those)."""
     yield widget
@@ -639,12 +646,9 @@ def test_export_step_writes_the_report_and_lists_the_paths(session: Session, tmp
     c["export"].click()
 
     a = session.assessment
-    # Named after the About sheet's client, lower case, each run of other characters one "-"
-    # ("Tallowby & Finch Ltd" → "tallowby-finch-ltd").
     client = a.inventory.about_value("client")
-    stem = re.sub(r"[^a-z0-9]+", "-", client.lower()).strip("-")
-    report = folder / f"{stem}-report.html"
-    register = folder / f"{stem}-gap-register.xlsx"
+    report = folder / deliverable(session, "report.html")
+    register = folder / deliverable(session, "gap-register.xlsx")
     assert sorted(folder.iterdir()) == sorted([register, report])
     assert export.written == [register, report]
     assert re.findall(r"<code>(.*?)</code>", c["paths"].value) == [str(register), str(report)]
@@ -674,9 +678,8 @@ def test_export_step_carries_the_stores_register_edits_over(session: Session, tm
     export.controls["folder"].value = str(tmp_path)
     export.controls["report"].value = False
     export.controls["export"].click()
-    edits = read_register_edits(tmp_path / "tallowby-finch-ltd-gap-register.xlsx").set_index(
-        "subcategory"
-    )
+    register = tmp_path / deliverable(session, "gap-register.xlsx")
+    edits = read_register_edits(register).set_index("subcategory")
     assert edits.loc["PR.DS-P3", "owner"] == "CISO"
 
 

@@ -1,0 +1,125 @@
+"""The engagement store loses no update when processes write the same rows at once: each writer
+sets its own columns of the same register rows, ratings and Target Profile rows, and in the end
+every column holds its writer's last value, and the log of every field is an unbroken chain."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+
+import pytest
+
+import nistpf
+from nistpf.inventory.schema import PRIORITIES
+from nistpf.store import open_store
+
+FORK = multiprocessing.get_context("fork")
+ROUNDS = 3
+KEYS = 12
+
+
+def _subcategories() -> list[str]:
+    return nistpf.framework().subcategories["id"].tolist()[:KEYS]
+
+
+# What each writer sets, round by round: (register field, rating field, profile field) and
+# the value of each in round r for the j-th Subcategory. Each writer owns its columns.
+def _value(writer: str, field: str, r: int, j: int):
+    if field in ("current", "target"):
+        return float((r + j + (field == "target")) % 5)
+    if field == "priority":
+        return PRIORITIES[(r + j) % len(PRIORITIES)]
+    return f"{writer}{r}-{j}"
+
+
+WRITERS = {
+    "A": ("owner", "evidence", "target"),
+    "B": ("status", "current", "priority"),
+    "C": ("comments", "notes", "rationale"),
+}
+
+
+def _writer(path: str, name: str, together) -> None:
+    store = open_store(path, timeout=60)
+    run = store.latest()
+    register, rating, profile = WRITERS[name]
+    for r in range(ROUNDS):
+        for j, sub in enumerate(_subcategories()):
+            together.wait(30)  # the three writers change the same rows at the same moment
+            store.set_register_edit(run, sub, who=name, **{register: _value(name, register, r, j)})
+            store.set_rating(run, sub, who=name, **{rating: _value(name, rating, r, j)})
+            store.set_profile(run, sub, who=name, **{profile: _value(name, profile, r, j)})
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A store three processes wrote at once (each its own columns of the same rows)."""
+    sample = nistpf.load_inventory(nistpf.sample_path())
+    path = tmp_path_factory.mktemp("concurrent") / "shared.nistpf"
+    store = open_store(path)
+    run = store.new_assessment("Baseline", sample)
+    together = FORK.Barrier(len(WRITERS))
+    processes = [FORK.Process(target=_writer, args=(str(path), n, together)) for n in WRITERS]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    return store, run
+
+
+def test_every_column_holds_its_writers_last_value(written):
+    store, run = written
+    last = ROUNDS - 1
+    subs = _subcategories()
+    edits = store.register_edits(run).set_index("subcategory")
+    ratings = store.ratings(run).set_index("subcategory")
+    profile = store.profile(run).set_index("pf_id")
+    assert sorted(edits.index) == sorted(subs)
+    assert sorted(ratings.index) == sorted(subs)
+    assert sorted(profile.index) == sorted(subs)
+    for j, sub in enumerate(subs):
+        for name, (register, rating, target) in WRITERS.items():
+            assert edits.loc[sub, register] == _value(name, register, last, j), (sub, register)
+            assert ratings.loc[sub, rating] == _value(name, rating, last, j), (sub, rating)
+            assert profile.loc[sub, target] == _value(name, target, last, j), (sub, target)
+        # The columns nobody set keep their blank.
+        assert edits.loc[sub, ["recommended_action", "due_date"]].tolist() == ["", ""]
+        assert ratings.loc[sub, "method"] == ""
+        assert profile.loc[sub, "in_profile"] is None
+
+
+def test_each_field_is_changed_only_by_its_writer_in_its_order(written):
+    store, run = written
+    log = store.log(run)
+    for name, fields in WRITERS.items():
+        for entity, field in zip(("register", "rating", "profile"), fields, strict=True):
+            rows = log[(log["entity"] == entity) & (log["field"] == field)]
+            # A row made by another writer starts with this field blank: logged, not set.
+            rows = rows[~(rows["old"].isna() & rows["new"].isin(['""', None]))]
+            assert set(rows["who"]) == {name}, (entity, field)
+            for j, sub in enumerate(_subcategories()):
+                mine = rows[rows["key"].map(lambda k, s=sub: json.loads(k)[0] == s)]
+                expected = [_value(name, field, r, j) for r in range(ROUNDS)]
+                # A value equal to the one before is not a change, so it is not logged.
+                expected = [v for i, v in enumerate(expected) if i == 0 or v != expected[i - 1]]
+                assert [json.loads(v) for v in mine["new"]] == expected, (entity, field, sub)
+
+
+def test_the_log_of_every_field_is_an_unbroken_chain(written):
+    store, run = written
+    log = store.log(run)
+    log = log[log["entity"].isin(["register", "rating", "profile"])]
+    chains = 0
+    for (entity, key, field), rows in log.groupby(["entity", "key", "field"], sort=False):
+        olds, news = rows["old"].tolist(), rows["new"].tolist()
+        assert olds[0] is None, (entity, key, field)
+        assert olds[1:] == news[:-1], (entity, key, field)
+        chains += 1
+    # Per key: the register's 5 fields (2 only made blank); the rating's current, evidence,
+    # notes, assessor, date and method (made blank); the profile's target, priority and
+    # rationale (in_profile stays None, which is not a change).
+    assert chains == KEYS * (5 + 6 + 3)
+    # The writers really wrote at the same time: the log switches writer many times.
+    switches = (log["who"] != log["who"].shift()).sum()
+    assert switches > ROUNDS * KEYS, switches
