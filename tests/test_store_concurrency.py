@@ -123,3 +123,80 @@ def test_the_log_of_every_field_is_an_unbroken_chain(written):
     # The writers really wrote at the same time: the log switches writer many times.
     switches = (log["who"] != log["who"].shift()).sum()
     assert switches > ROUNDS * KEYS, switches
+
+
+# -- two notebooks on one store: a notebook saves what it changed, not what it shows ------------
+
+
+@pytest.fixture
+def notebooks(tmp_path):
+    """Two guided sessions on one store, both open on the sample's Baseline."""
+    from nistpf.ui import Session
+
+    path = tmp_path / "engagement.nistpf"
+    first = Session(path, assessor="first")
+    first.load(nistpf.sample_path())
+    second = Session(path, assessor="second")
+    assert second.ready
+    assert second.number == first.number
+    return first, second
+
+
+def test_a_target_set_in_one_notebook_keeps_the_priority_set_in_another(notebooks):
+    first, second = notebooks
+    assert first.profile_row("CT-P")["priority"] == "High"  # the sheet's
+    shown = first.profile_row("CT-P")
+    second.set_target("CT-P", priority="Low")
+    # first still shows High; its override step gives every input, the target changed.
+    first.set_target("CT-P", 4, **{k: v for k, v in shown.items() if k != "target"})
+    row = first.store.profile(first.number).set_index("pf_id").loc["CT-P"]
+    assert (row["target"], row["priority"]) == (4.0, "Low")
+    # The sheet's rationale and in_profile carried into the stored row, which replaces it.
+    assert row["rationale"].startswith("Retention, consent and rights requests")
+    assert [row["in_profile"]] == [True]  # not None: inherit
+    assert first.profile_row("CT-P")["priority"] == "Low"  # re-scored with the store
+
+
+def test_a_level_set_in_one_notebook_keeps_the_evidence_saved_in_another(notebooks):
+    first, second = notebooks
+    sub = "PR.DS-P2"  # no organisation-level rating in the sample
+    first.rate(sub, evidence="TLS scan of every integration")
+    # second shows no evidence and gives all its inputs, as the rate step does.
+    second.rate(sub, 3, evidence="", method="", notes="")
+    saved = first.store.ratings(first.number).set_index(["subcategory", "system"])
+    assert saved.loc[(sub, ""), ["current", "evidence"]].tolist() == [
+        3.0,
+        "TLS scan of every integration",
+    ]
+    assert saved.loc[(sub, ""), "assessor"] == "second"
+
+
+def test_a_rating_the_sheet_gives_keeps_its_level_when_only_notes_are_saved(notebooks):
+    first, _ = notebooks
+    first.rate("GV.PO-P1", notes="reviewed again in March")  # rated 3 in the Responses sheet
+    shown = first.rating("GV.PO-P1")
+    assert (shown["current"], shown["method"], shown["notes"]) == (
+        3.0,
+        "examine",
+        "reviewed again in March",
+    )
+    assert shown["evidence"] == "POL-PRIV-001 v4.1 and board minutes 2026-02-11"
+
+
+def test_a_cleared_level_keeps_its_evidence_as_a_draft(notebooks):
+    from nistpf.ui import Session
+
+    first, second = notebooks
+    first.rate("ID.IM-P1", 2, evidence="data-flow workshop", method="interview")
+    first.rate("ID.IM-P1", None)
+    assert first.rating("ID.IM-P1")["current"] is None
+    second.rescore()  # second shows the store as of its last score
+    for notebook in (first, second, Session(first.store_path)):  # the last: a restart
+        shown = notebook.rating("ID.IM-P1")
+        assert (shown["current"], shown["evidence"], shown["method"]) == (
+            None,
+            "data-flow workshop",
+            "interview",
+        )
+        assert shown["assessor"] == "first"
+    assert first.store.drafts(first.number)["subcategory"].tolist() == ["ID.IM-P1"]

@@ -16,7 +16,6 @@ stopped — after a kernel restart too.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,7 +30,7 @@ from nistpf.inventory.schema import fold
 from nistpf.safe_names import safe_filename
 from nistpf.scales import Scale
 from nistpf.scoring import assess
-from nistpf.store import Store, StoreError, open_store
+from nistpf.store import KEEP, Store, StoreError, open_store
 
 
 class NotLoadedError(NistpfError, RuntimeError):
@@ -43,14 +42,10 @@ class NotLoadedError(NistpfError, RuntimeError):
         super().__init__("no inventory is loaded yet; load one first (Session.load, step 1)")
 
 
-class _Keep:
-    """Marks an argument left out: the saved value stays as it is."""
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP: Any = _Keep()
+# What the store keeps of a Responses row and of a Profile row (its defaults for a new row).
+_RATED = ("current", "evidence", "method", "notes")
+_PROFILED = ("target", "priority", "in_profile", "rationale")
+_DRAFTED = ("evidence", "method", "notes", "assessor", "date")
 
 
 class Change(NamedTuple):
@@ -251,6 +246,7 @@ class Session:
         if self.inventory is None:
             raise NotLoadedError
         self.assessment = assess(self.store.apply(self.inventory, self.number))
+        self._drafts = self._read_drafts()  # what the session shows, as of this score
         return self.assessment
 
     def save_upload(self, name: str, content: bytes) -> Path:
@@ -275,38 +271,49 @@ class Session:
     def rate(
         self,
         subcategory: str,
-        current: float | None,
+        current: float | None = KEEP,
         *,
         system: str | None = None,
-        evidence: str = "",
-        method: str = "",
-        notes: str = "",
+        evidence: str = KEEP,
+        method: str = KEEP,
+        notes: str = KEEP,
     ) -> Assessment:
         """Save the assessor's rating of ``subcategory`` (the organisation's, or ``system``'s)
-        and re-score; ``current=None`` clears the level (evidence and notes are still kept)."""
-        self._require()
+        and re-score; ``current=None`` clears the level (evidence and notes are kept).
+
+        Only what is given (:data:`~nistpf.store.KEEP` is "not given") and differs from what
+        the session shows (:meth:`rating`, as of its last re-score) is saved, so what another
+        notebook saved since for the same rating stays — the rate step gives all its inputs
+        at every change, and only the one the consultant changed is saved. A rating the store
+        does not hold yet starts from the Responses sheet's row, which the stored row then
+        replaces."""
+        assessment = self._require()
         if isinstance(current, bool):
             raise StoreError(f"a rating is a level of the scale, not {current!r}")
         system = self._system(system)
-        self.store.set_rating(
-            self.number,
-            subcategory,
-            system=system or None,
-            current=current,
-            evidence=evidence,
-            method=method,
-            notes=notes,
-            who=self._who(),
-        )
-        self._drafts = None
+        sub = assessment.framework.normalize_id(subcategory)  # as the store reads it
+        shown = self.rating(sub, system or None)
+        given = {"current": current, "evidence": evidence, "method": method, "notes": notes}
+        changed = {f: v for f, v in given.items() if v is not KEEP and not _same(v, shown[f])}
+        if changed:
+            self.store.set_rating(
+                self.number,
+                sub,
+                system=system or None,
+                **changed,
+                defaults=_sheet_row(
+                    self.inventory.responses, _RATED, subcategory=sub, system=system
+                ),
+                who=self._who(),
+            )
         self.rescore()
-        self._notify("rating", (subcategory, system or ""))
+        self._notify("rating", (sub, system or ""))
         return self.assessment
 
     def rating(self, subcategory: str, system: str | None = None) -> dict[str, Any]:
         """The rating as the inputs show it: ``current`` (None when not rated), ``evidence``,
         ``method``, ``notes``, ``assessor``, ``date`` — the store's or the Responses sheet's,
-        including evidence saved without a level."""
+        including evidence saved without a level (:meth:`nistpf.Store.drafts`)."""
         assessment = self._require()
         subcategory = assessment.framework.normalize_id(subcategory)  # as rate() reads it
         system = self._system(system)
@@ -321,24 +328,22 @@ class Session:
                 "current": None if pd.isna(current) else float(current),
                 **{f: _text(row[f]) for f in ("evidence", "method", "notes", "assessor", "date")},
             }
-        blank = {"current": None, "evidence": "", "method": "", "notes": "", "assessor": ""}
-        return {**blank, "date": "", **self._draft(subcategory, system or "")}
+        return {"current": None, **self._draft(subcategory, system or "")}
 
     def _draft(self, subcategory: str, system: str) -> dict[str, Any]:
-        """Evidence saved with no level yet: the store keeps it, the scored inventory does not,
-        so it is read back from the change log (the latest value of each field)."""
+        """Evidence saved with no level yet (the store's :meth:`~nistpf.Store.drafts`, read
+        with the last score; the scored inventory leaves it out): ``evidence, method, notes,
+        assessor, date``, all "" when there is none."""
         if self._drafts is None:
-            log = self.store.log(self.number)
-            log = log[log["entity"] == "rating"]
-            drafts: dict[tuple[str, str], dict[str, Any]] = {}
-            for key, field, new in zip(log["key"], log["field"], log["new"], strict=True):
-                row = drafts.setdefault(tuple(json.loads(key)), {})
-                row[field] = None if new is None else json.loads(new)
-            self._drafts = drafts
-        found = self._drafts.get((subcategory, system), {})
-        if found.get("current") is not None:
-            return {}  # rated: the scored inventory has it
-        return {f: _text(found.get(f)) for f in ("evidence", "method", "notes", "assessor")}
+            self._drafts = self._read_drafts()
+        return self._drafts.get((subcategory, system), dict.fromkeys(_DRAFTED, ""))
+
+    def _read_drafts(self) -> dict[tuple[str, str], dict[str, str]]:
+        drafts = self.store.drafts(self.number)
+        return {
+            (row["subcategory"], row["system"]): {f: _text(row[f]) for f in _DRAFTED}
+            for row in drafts.to_dict("records")
+        }
 
     def _system(self, system: str | None) -> str:
         """``system`` as the workbook's Systems sheet writes it (case and spacing forgiven);
@@ -359,7 +364,9 @@ class Session:
     def profile_row(self, pf_id: str) -> dict[str, Any]:
         """The Target Profile row of a Function, Category or Subcategory as set (blank values
         inherit): ``target`` (None), ``priority`` (""), ``in_profile`` (None), ``rationale``."""
-        profile = self._require().inventory.profile
+        assessment = self._require()
+        pf_id = assessment.framework.normalize_id(pf_id)
+        profile = assessment.inventory.profile
         rows = profile[profile["pf_id"] == pf_id]
         if not len(rows):
             return {"target": None, "priority": "", "in_profile": None, "rationale": ""}
@@ -381,14 +388,29 @@ class Session:
         rationale: str = KEEP,
     ) -> Assessment:
         """Set the Target Profile of a Function, Category or Subcategory and re-score. Only the
-        attributes given change; ``None`` / ``""`` make one inherit from the wider row."""
-        row = self.profile_row(pf_id)
+        attributes given change; ``None`` / ``""`` make one inherit from the wider row.
+
+        Only what is given and differs from what the session shows (:meth:`profile_row`, as
+        of its last re-score) is saved, attribute by attribute, so a priority another
+        notebook saved since stays when this one sets the target. A row the store does not
+        hold yet starts from the workbook's own Profile row, which the stored row then
+        replaces."""
+        assessment = self._require()
+        element = assessment.framework.normalize_id(pf_id)
+        shown = self.profile_row(element)
         given = {"target": target, "priority": priority, "in_profile": in_profile}
         given["rationale"] = rationale
-        row.update({k: v for k, v in given.items() if v is not KEEP})
-        self.store.set_profile(self.number, pf_id, **row, who=self._who())
+        changed = {f: v for f, v in given.items() if v is not KEEP and not _same(v, shown[f])}
+        if changed:
+            self.store.set_profile(
+                self.number,
+                element,
+                **changed,
+                defaults=_sheet_row(self.inventory.profile, _PROFILED, pf_id=element),
+                who=self._who(),
+            )
         self.rescore()
-        self._notify("profile", (pf_id,))
+        self._notify("profile", (element,))
         return self.assessment
 
     def tier(self, attribute: str) -> dict[str, Any]:
@@ -399,8 +421,9 @@ class Session:
             return {"tier": None, "evidence": _text(rows["evidence"].iloc[-1]) if len(rows) else ""}
         return {"tier": int(rows["tier"].iloc[-1]), "evidence": _text(rows["evidence"].iloc[-1])}
 
-    def set_tier(self, attribute: str, tier: int | None, *, evidence: str = "") -> Assessment:
-        """Save the organisation's Implementation Tier (1-4, None clears) for one attribute."""
+    def set_tier(self, attribute: str, tier: int | None, *, evidence: str = KEEP) -> Assessment:
+        """Save the organisation's Implementation Tier (1-4, None clears) for one attribute;
+        its evidence stays as saved unless ``evidence`` is given."""
         self._require()
         self.store.set_tier(self.number, attribute, tier, evidence=evidence, who=self._who())
         self.rescore()
@@ -432,6 +455,29 @@ def _with_warning(report: pd.DataFrame, code: str, problem: str) -> pd.DataFrame
     row = dict.fromkeys(report.columns, "")
     row.update(severity="warning", sheet="Store", excel_row=pd.NA, problem=problem, code=code)
     return pd.concat([report, pd.DataFrame([row]).astype(object)], ignore_index=True)
+
+
+def _same(given: Any, shown: Any) -> bool:
+    """Whether a value given to a setter is the one the session shows (a blank text is "",
+    so None and "" are the same; a level 2 is 2.0)."""
+    if isinstance(shown, str):
+        return _text(given) == shown
+    return given is shown if given is None or shown is None else given == shown
+
+
+def _sheet_row(table: pd.DataFrame, fields: tuple[str, ...], **key: str) -> dict[str, Any] | None:
+    """``fields`` of the last row of the workbook's sheet ``table`` whose columns equal
+    ``key`` (a blank is None); None when the sheet has no such row."""
+    rows = table
+    for column, value in key.items():
+        rows = rows[rows[column] == value]
+    if rows.empty:
+        return None
+    row, found = rows.iloc[-1], {}
+    for field in fields:
+        value = row[field]
+        found[field] = None if pd.isna(value) else value.item() if hasattr(value, "item") else value
+    return found
 
 
 def _text(value: Any) -> str:
