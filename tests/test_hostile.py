@@ -71,7 +71,10 @@ def test_each_hostile_case_through_the_cli_exits_cleanly(name, tmp_path, capsys)
         assert err.count("\n") == 1
         assert err.startswith("nistpf: ")
     else:
-        assert code in (0, 1)
+        outcome, _ = load(path)  # loaded: exit 0; loaded with error rows: exit 1
+        assert code == {"loaded": 0, "invalid": 1}[outcome]
+        assert err == ""
+        assert out.splitlines()[-1].startswith(f"{path.name}: ")
 
 
 MEASURE = """
