@@ -335,8 +335,9 @@ def test_validate_exit_1_with_the_report(capsys, tmp_path):
 
 
 def test_validate_exit_2_when_the_file_cannot_be_read(capsys, tmp_path):
-    path = tmp_path / "inventory.xlsx"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    from tests.hostile import old_excel_97_workbook
+
+    path = old_excel_97_workbook(tmp_path).rename(tmp_path / "inventory.xlsx")  # a real .xls
     code, out, err = run(capsys, "validate", str(path))
     assert code == 2
     assert out == ""

@@ -408,10 +408,9 @@ def test_a_text_file_named_xlsx(tmp_path):
 
 
 def test_an_old_xls_file(tmp_path):
-    path = tmp_path / "inventory.xls"
-    path.write_bytes(
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2048 + "Workbook".encode("utf-16-le")
-    )
+    from tests.hostile import old_excel_97_workbook
+
+    path = old_excel_97_workbook(tmp_path).rename(tmp_path / "inventory.xls")
     error = unreadable(path)
     assert str(error) == (
         "inventory.xls: this is an old Excel 97-2003 (.xls) file (open it in Excel or LibreOffice "
@@ -420,13 +419,14 @@ def test_an_old_xls_file(tmp_path):
 
 
 def test_an_encrypted_workbook(tmp_path):
-    path = tmp_path / "inventory.xlsx"
-    path.write_bytes(
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024 + "EncryptionInfo".encode("utf-16-le")
-    )
+    from tests.hostile import encrypted_workbook
+
+    path = encrypted_workbook(tmp_path)
+    before = path.read_bytes()
     error = unreadable(path)
     assert error.issues.loc[0, "code"] == "encrypted"
     assert "password" in str(error)
+    assert path.read_bytes() == before
 
 
 def test_an_empty_workbook(tmp_path):

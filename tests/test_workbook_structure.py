@@ -379,13 +379,15 @@ def test_overlap_detection_among_thousands_of_merges_is_exact_and_fast():
     assert len(expected) < len(merges)
     started = time.perf_counter()
     found = _overlapping(merges, 203)
-    assert time.perf_counter() - started < 0.5
+    # A guard against a pairwise walk, not a benchmark: measured 15-40 ms on two cores; the
+    # guard is 25x that (comparing every pair of the 2,000 takes about 2 s).
+    assert time.perf_counter() - started < 1.0
     assert found == expected
     # one column covered by 2,000 stacked ranges, each overlapping the next
     stacked = [_Merge(i, 0, i + 1, 0, str(i)) for i in range(2_000)]
     started = time.perf_counter()
     assert _overlapping(stacked, 1) == set(range(2_000))
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 1.0
 
 
 # -- Excel Tables ------------------------------------------------------------------------------
