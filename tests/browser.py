@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 # Generous guards, not benchmarks (benchmarks/bench_browser.py measures): Run All on the sample
-# takes ~20 s idle and ~40 s with both cores busy, a server answers in ~3 s idle.
+# takes ~20 s idle; the whole JupyterLab test ~42 s idle and 70-83 s with both cores busy.
 WAIT = 300_000  # ms: the longest any single wait in a page may take (15x Run All, idle)
 START_TIMEOUT = 120.0  # seconds for a server to answer
 START_ATTEMPTS = 3  # a port found free may be taken before the server binds it: try another
