@@ -508,12 +508,14 @@ def _report(args: argparse.Namespace) -> int:
         if (args.pptx or args.png or args.pdf)
         else _deliverable(args, assessment, "report.html")
     )
-    edits = read_register_edits(args.carry_over) if args.carry_over else None
+    carried = read_register_edits(args.carry_over) if args.carry_over else None
+    for note in carried.attrs["notes"] if carried is not None else ():
+        print(f"nistpf: note: {note}", file=sys.stderr)
     written: list[Path] = []
     if html:
         written.append(write_report(assessment, html))
     if args.pptx:
-        written.append(write_deck(assessment, args.pptx, edits=edits))
+        written.append(write_deck(assessment, args.pptx, carry_over=carried))
     for folder, fmt in ((args.png, "png"), (args.pdf, "pdf")):
         if folder:
             written += write_images(assessment, folder, formats=(fmt,))

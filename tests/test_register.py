@@ -659,21 +659,21 @@ def test_systems_matrix_equals_the_assessment(book, sample):
 def test_data_flows_lists_every_flow_with_its_findings(book, sample):
     rows = table(book["Data Flows"])
     flows = sample.inventory.flows
-    assert [r["flow_id"] for r in rows] == list(flows["flow_id"])
+    assert [r["Flow ID"] for r in rows] == list(flows["flow_id"])
     findings = sample.findings
     for row in rows:
-        ids = list(findings.loc[findings["flow_id"] == row["flow_id"], "finding_id"])
-        assert row["findings"] == ("; ".join(ids) or None)
-    f018 = next(r for r in rows if r["flow_id"] == "F-018")
-    assert f018["severity"] == "High"
-    assert "F-018" in f018["finding messages"]
-    assert f018["encrypted_in_transit"] == "no"
+        ids = list(findings.loc[findings["flow_id"] == row["Flow ID"], "finding_id"])
+        assert row["Findings"] == ("; ".join(ids) or None)
+    f018 = next(r for r in rows if r["Flow ID"] == "F-018")
+    assert f018["Severity"] == "High"
+    assert "F-018" in f018["Finding messages"]
+    assert f018["Encrypted in transit"] == "no"
 
 
 def test_validation_sheet_lists_warnings_or_says_none(book, sample, tmp_path):
     rows = table(book["Validation"])
     issues = sample.inventory.issues
-    assert [(r["sheet"], r["excel_row"], r["column"], r["problem"]) for r in rows] == list(
+    assert [(r["Sheet"], r["Inventory row"], r["Column"], r["Problem"]) for r in rows] == list(
         zip(issues["sheet"], issues["excel_row"], issues["column"], issues["problem"], strict=True)
     )
     clean = small([["C1", "x", "Implemented", None, "ID.IM-P1", "ALL"]])
@@ -791,13 +791,13 @@ def test_injection_payloads_come_back_as_text(payload, tmp_path):
         ("Systems", "Owner"),
         *(
             ("Data Flows", c)
-            for c in ("purpose", "stage", "minimization", "consent_basis", "owner")
+            for c in ("Purpose", "Stage", "Minimization", "Consent basis", "Owner")
         ),
-        ("Data Flows", "data_categories"),
-        ("Data Flows", "notes"),
-        ("Validation", "value"),
-        ("Validation", "problem"),
-        ("Validation", "hint"),
+        ("Data Flows", "Data categories"),
+        ("Data Flows", "Notes"),
+        ("Validation", "Value"),
+        ("Validation", "Problem"),
+        ("Validation", "Hint"),
     }
     assert expected <= seen
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
@@ -814,8 +814,8 @@ def test_distinct_payloads_keep_their_columns(tmp_path):
     rows = table(openpyxl.load_workbook(path)["Systems"])
     assert [r["Name"] for r in rows] == PAYLOADS[:3]
     flows = table(openpyxl.load_workbook(path)["Data Flows"])
-    assert [r["purpose"] for r in flows] == PAYLOADS[:2]
-    assert [r["notes"] for r in flows] == PAYLOADS[1:3]
+    assert [r["Purpose"] for r in flows] == PAYLOADS[:2]
+    assert [r["Notes"] for r in flows] == PAYLOADS[1:3]
 
 
 # -- carry-over -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ assessment's story in eight slides.
 4. heat map of systems;
 5. top gaps — a table of the ten largest gaps by gap points;
 6. data-flow map — Sankey chart and findings by severity;
-7. roadmap — gaps grouped by priority with owners and due dates (from the register's edits);
+7. roadmap — gaps grouped by priority with owners and due dates (carried over from a register);
 8. method appendix — scale, weights, formulas, framework version, input file and its hash.
 
 Every title states the point the slide makes, computed from the Assessment; every number is the
@@ -29,8 +29,10 @@ PosixPath('leadership.pptx')
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +55,23 @@ OUTCOME_LIMIT = 150  # characters of an outcome in the top gaps table: two lines
 DECK_CHARTS = ("radar-function", "heatmap", "flow-map")
 
 
-def write_deck(a: Assessment, path: Path | str, *, edits: pd.DataFrame | None = None) -> Path:
+def write_deck(
+    a: Assessment,
+    path: Path | str,
+    *,
+    carry_over: str | PathLike[str] | pd.DataFrame | None = None,
+    edits: pd.DataFrame | None = None,
+) -> Path:
     """Write the leadership deck of ``a`` to ``path`` (.pptx) and return the path.
 
-    ``edits`` is the register's carried-over edits, a DataFrame with ``subcategory,
-    recommended_action, owner, due_date, status, comments`` (what
-    ``nistpf.export.register_edits.read_register_edits`` returns); the roadmap shows their
-    owners and due dates, "to be assigned" where there are none.
+    ``carry_over`` is an earlier gap register whose client edits fill the roadmap, as for
+    :func:`nistpf.write_gap_register`: its path (read with
+    :func:`~nistpf.export.register_edits.read_register_edits`, whose notes are a warning), or
+    the DataFrame that function returns (``subcategory, recommended_action, owner, due_date,
+    status, comments``). The roadmap shows their owners and due dates, "to be assigned" where
+    there are none. ``edits`` is the same argument under its earlier name, still accepted;
+    giving both is a TypeError, and a DataFrame without a ``subcategory`` column a ValueError
+    naming the argument.
 
     The charts are rendered in one browser session before anything is written; without a
     browser :class:`~nistpf.errors.BrowserMissingError` is raised and no file is written. The
@@ -70,7 +82,12 @@ def write_deck(a: Assessment, path: Path | str, *, edits: pd.DataFrame | None = 
 
     path = Path(path)
     check_destination(path, source=a.inventory.path)
-    story = tell(a, edits=edits)
+    if edits is not None:
+        if carry_over is not None:
+            raise TypeError("write_deck: give carry_over or edits (its earlier name), not both")
+        story = tell(a, carry_over=_carried(edits, "edits"))
+    else:
+        story = tell(a, carry_over=_carried(carry_over, "carry_over"))
     figures = images.chart_figures(a, DECK_CHARTS)
     pictures = images.render_png(
         deck_slides.prepare_figures(figures), sizes=deck_slides.PICTURE_SIZES
@@ -114,8 +131,9 @@ class Story:
     titles: tuple[str, ...]
 
 
-def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
-    """The :class:`Story` of ``a``: every title, number and sentence of the deck."""
+def tell(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> Story:
+    """The :class:`Story` of ``a``: every title, number and sentence of the deck.
+    ``carry_over``: the client's edits of an earlier register (:func:`roadmap`)."""
     inv = a.inventory
     fw = a.framework
     version = fw.version
@@ -129,7 +147,7 @@ def tell(a: Assessment, *, edits: pd.DataFrame | None = None) -> Story:
     findings = a.findings
     counts = finding_counts(findings)
     high = findings[findings["severity"] == "High"]
-    roadmap_table = roadmap(a, edits=edits)
+    roadmap_table = roadmap(a, carry_over=carry_over)
     roadmap_counts = {p: int((roadmap_table["priority"] == p).sum()) for p in PRIORITIES}
 
     weakest = functions.loc[leaders(functions["gap"])]
@@ -219,17 +237,19 @@ def finding_counts(findings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def roadmap(a: Assessment, *, edits: pd.DataFrame | None = None) -> pd.DataFrame:
+def roadmap(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every gap, grouped by priority (High, Moderate, Low) and largest gap points first within
     a group: ``priority, subcategory, gap, gap_points, recommended_action, owner, due_date,
-    status``. Owners and due dates come from ``edits`` when given; blanks read "to be
+    status``. Owners and due dates come from ``carry_over`` when given (the client's edits of
+    an earlier register, :func:`~nistpf.export.register_edits.read_register_edits`' columns);
+    blanks read "to be
     assigned"."""
     gaps = gap_ranking(a, worklist=True)
     order = {p: i for i, p in enumerate(PRIORITIES)}
     gaps = gaps.assign(_order=gaps["priority"].map(order).fillna(len(order)))
     gaps = gaps.sort_values("_order", kind="mergesort").drop(columns="_order")
     table = gaps[["priority", "subcategory", "gap", "gap_points"]].reset_index(drop=True)
-    carried = _edits_by_subcategory(a, edits)
+    carried = _edits_by_subcategory(a, carry_over)
     for column in ("recommended_action", "owner", "due_date", "status"):
         values = [carried.get(s, {}).get(column, "") for s in table["subcategory"]]
         if column in ("owner", "due_date"):
@@ -283,14 +303,30 @@ def shorten(text: object, limit: int = OUTCOME_LIMIT) -> str:
     return cut + "…"
 
 
+def _carried(carry_over: object, name: str) -> pd.DataFrame | None:
+    """The client's edits ``carry_over`` stands for (a register's path, or edits as a
+    DataFrame), checked; ``name`` is the argument's name, for the message."""
+    if carry_over is None:
+        return None
+    if isinstance(carry_over, str | PathLike):
+        from nistpf.export.register_edits import read_register_edits
+
+        edits = read_register_edits(carry_over)
+        if edits.attrs.get("notes"):
+            warnings.warn("; ".join(edits.attrs["notes"]), UserWarning, stacklevel=3)
+        return edits
+    if not isinstance(carry_over, pd.DataFrame) or "subcategory" not in carry_over.columns:
+        raise ValueError(
+            f"{name}: expected a DataFrame with a 'subcategory' column and any of "
+            f"{', '.join(EDIT_COLUMNS[1:])} (what read_register_edits returns), or the path of "
+            "a gap register"
+        )
+    return carry_over
+
+
 def _edits_by_subcategory(a: Assessment, edits: pd.DataFrame | None) -> dict[str, dict[str, str]]:
     if edits is None:
         return {}
-    if not isinstance(edits, pd.DataFrame) or "subcategory" not in edits.columns:
-        raise ValueError(
-            "edits: expected a DataFrame with a 'subcategory' column and any of "
-            f"{', '.join(EDIT_COLUMNS[1:])} (what read_register_edits returns)"
-        )
     carried: dict[str, dict[str, str]] = {}
     for row in edits.to_dict("records"):
         key = _subcategory(a, row.get("subcategory"))

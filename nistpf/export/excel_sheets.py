@@ -11,6 +11,7 @@ values — text, numbers, dates or None — so the renderer only styles and writ
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -495,7 +496,36 @@ FLOW_WIDTHS = {
 FLOW_UNWRAPPED = frozenset(
     {"flow_id", "stage", "encrypted_in_transit", "minimization", "third_party", "retention_days"}
 )
-FLOW_FINDING_HEADERS = ("findings", "severity", "finding messages")
+FLOW_FINDING_HEADERS = ("Findings", "Severity", "Finding messages")
+# The Data Flows sheet's headers: in the register's words, as every sheet of it is headed (the
+# inventory's own column names are snake_case; the register reads as a document).
+FLOW_HEADERS = {
+    "flow_id": "Flow ID",
+    "source": "Source",
+    "destination": "Destination",
+    "data_categories": "Data categories",
+    "purpose": "Purpose",
+    "stage": "Stage",
+    "encrypted_in_transit": "Encrypted in transit",
+    "minimization": "Minimization",
+    "consent_basis": "Consent basis",
+    "third_party": "Third party",
+    "retention_days": "Retention (days)",
+    "owner": "Owner",
+}
+INVENTORY_ROW = "Inventory row"  # where a flow, or a problem, is in the inventory
+_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def header_text(name: str) -> str:
+    """A column's header on the register: nistpf's own in sentence case (:data:`FLOW_HEADERS`),
+    a client's column named like the inventory's (``notes``, ``legal_review``) likewise
+    (``Notes``, ``Legal review``), any other as the client wrote it."""
+    if name in FLOW_HEADERS:
+        return FLOW_HEADERS[name]
+    if _NAME.fullmatch(name):
+        return name.replace("_", " ").capitalize()
+    return name
 
 
 def data_flows_sheet(a: Assessment) -> Sheet:
@@ -530,13 +560,13 @@ def data_flows_sheet(a: Assessment) -> Sheet:
     wrap = len(flows) <= WRAP_ROW_LIMIT
     columns = (
         *(
-            Column(c, _flow_width(c), wrap=wrap and c not in FLOW_UNWRAPPED)
+            Column(header_text(c), _flow_width(c), wrap=wrap and c not in FLOW_UNWRAPPED)
             for c in [*own, *map(str, extra)]
         ),
         Column(FLOW_FINDING_HEADERS[0], 16, wrap=wrap),
         Column(FLOW_FINDING_HEADERS[1], 9),
         Column(FLOW_FINDING_HEADERS[2], 60, wrap=wrap),
-        Column("excel_row", 10),
+        Column(INVENTORY_ROW, 10),
     )
     return Sheet(DATA_FLOWS, (Block("flows", columns, list(zip(*values, strict=True))),))
 
@@ -546,7 +576,7 @@ def _join(items: list[str] | None, separator: str) -> str | None:
 
 
 def _flow_width(column: str) -> float:
-    return max(FLOW_WIDTHS.get(column, 16), len(column) + 2)
+    return max(FLOW_WIDTHS.get(column, 16), len(header_text(column)) + 2)
 
 
 # Wrapped text needs a row height per row; beyond this many rows a sheet is not wrapped (a
@@ -570,12 +600,12 @@ def _hashable(value: object) -> object:
 
 
 VALIDATION_COLUMNS = (
-    Column("sheet", 14),
-    Column("excel_row", 10, WHOLE, align=LEFT),
-    Column("column", 18),
-    Column("value", 26, wrap=True),
-    Column("problem", 54, wrap=True),
-    Column("hint", 46, wrap=True),
+    Column("Sheet", 14),
+    Column(INVENTORY_ROW, 10, WHOLE, align=LEFT),
+    Column("Column", 18),
+    Column("Value", 26, wrap=True),
+    Column("Problem", 54, wrap=True),
+    Column("Hint", 46, wrap=True),
 )
 
 

@@ -231,7 +231,7 @@ class ExportStep(Step):
         if name == "deck":
             from nistpf.export.deck import write_deck
 
-            return write_deck(a, path, edits=edits)
+            return write_deck(a, path, carry_over=edits)
         from nistpf.export.images import write_images
 
         return write_images(a, path, formats=("png",))
