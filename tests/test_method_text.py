@@ -46,8 +46,15 @@ EXPECTED = [
     "Implemented 3, Partially implemented 2, Planned 1, Not implemented 0",  # the scale's
     "0 Not implemented, 1 Planned, 2 Partially implemented, 3 Implemented",  # its labels
     "max(0, target − current)",
+    "2.92 is 'between Partially implemented and Implemented'",  # a band of this scale
 ]
-DEFAULT_VALUES = ["High 3, Medium 2, Low 1", "Partially implemented 0.5", "½", "target 3"]
+DEFAULT_VALUES = [
+    "High 3, Medium 2, Low 1",
+    "Partially implemented 0.5",
+    "½",
+    "target 3",
+    "Risk informed",  # the tiers scale's, not this one's
+]
 
 
 def test_the_expected_values_are_the_settings():

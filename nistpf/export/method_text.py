@@ -7,12 +7,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from nistpf.assessment import Assessment
+from nistpf.scales import Scale
 
-LEVEL_NAMES = (
-    "A figure that is a whole level when shown to two decimals carries that level's name; a "
-    "figure between two levels names the band it lies in (2.92 is 'between Risk informed and "
-    "Repeatable'), never the lower level as if it were achieved."
-)
+
+def level_names(sc: Scale) -> str:
+    """The rule for naming a level, with an example on scale ``sc`` (on the tiers scale,
+    "2.92 is 'between Risk informed and Repeatable'")."""
+    top = min(sc.maximum, sc.minimum + 3)
+    example = top - 0.08
+    return (
+        "A figure that is a whole level when shown to two decimals carries that level's name; a "
+        f"figure between two levels names the band it lies in ({example:.2f} is "
+        f"'{sc.label(example)}'), never the lower level as if it were achieved."
+    )
+
+
 RANKING = (
     "Gaps are ranked by gap points (highest first), then by the gap in levels (largest first), "
     "both as shown to two decimals, then in the framework's order; outcomes that read the same "
@@ -116,7 +125,7 @@ def method_rows(a: Assessment) -> tuple[tuple[str, str], ...]:
             "and Function.",
         ),
         ("No evidence", no_evidence(a)),
-        ("Level names", LEVEL_NAMES),
+        ("Level names", level_names(sc)),
         ("Ranking", RANKING),
         ("Figures shown", NUMBERS),
     )
