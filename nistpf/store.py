@@ -772,13 +772,16 @@ class Store:
         tier: int | None = KEEP,
         *,
         evidence: str = KEEP,
+        defaults: dict[str, Any] | None = None,
         who: str | None = None,
         note: str = "",
     ) -> None:
         """Rate the organisation's Implementation Tier (1-4; None clears it) for one of the
         four attributes, with its ``evidence``. Only what is given changes (:data:`KEEP`, the
-        default, keeps the stored value). Raises StoreError for an unknown attribute, a Tier
-        that is not 1-4, or nothing given."""
+        default, keeps the stored value); a row the store does not hold yet takes what is not
+        given from ``defaults`` (``tier, evidence``, e.g. the workbook's own Tiers row, which
+        the stored row replaces). Raises StoreError for an unknown attribute, a Tier that is
+        not 1-4, or nothing given."""
         if attribute not in TIER_ATTRIBUTES:
             raise StoreError(
                 f"{attribute!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
@@ -789,7 +792,8 @@ class Store:
         values = {f: _field_value(f, v) for f, v in given.items()}
         if values.get("tier") is not None and values["tier"] not in (1, 2, 3, 4):
             raise StoreError(f"tier {tier} is not 1, 2, 3 or 4")
-        self._change("tier", number, (attribute,), values, who, note)
+        fill = _defaults("tier", defaults, _ENTITIES["tier"][2])
+        self._change("tier", number, (attribute,), values, who, note, defaults=fill)
 
     def set_scope(
         self, number: int, system: str, in_scope: bool, *, who: str | None = None, note: str = ""

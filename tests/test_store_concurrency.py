@@ -200,3 +200,49 @@ def test_a_cleared_level_keeps_its_evidence_as_a_draft(notebooks):
         )
         assert shown["assessor"] == "first"
     assert first.store.drafts(first.number)["subcategory"].tolist() == ["ID.IM-P1"]
+
+
+def test_a_rate_step_saves_only_the_input_changed(notebooks):
+    """Two notebooks' rate steps show one rating; each saves the input its user changed, and
+    neither writes back the other's field as it showed it before."""
+    from nistpf.ui.steps_rate import RateStep
+
+    first, second = notebooks
+    sub = "PR.DS-P2"
+    steps = [RateStep(first), RateStep(second)]
+    for step in steps:
+        step.controls["subcategory"].value = sub  # both show it unrated, no evidence
+    steps[0].controls["evidence"].value = "TLS scan of every integration"
+    steps[1].controls["notes"].value = "certificates renewed in May"  # shows no evidence
+    steps[1].controls["rating"].value = "3 Repeatable"
+    steps[0].controls["method"].value = "test"  # shows no level
+    saved = first.store.ratings(first.number).set_index(["subcategory", "system"]).loc[(sub, "")]
+    assert (saved["current"], saved["evidence"], saved["method"], saved["notes"]) == (
+        3.0,
+        "TLS scan of every integration",
+        "test",
+        "certificates renewed in May",
+    )
+
+
+def test_a_tiers_step_saves_only_the_input_changed(notebooks):
+    from nistpf.ui.steps_profile import TiersStep
+
+    first, second = notebooks
+    steps = [TiersStep(first), TiersStep(second)]
+    steps[0].controls["evidence"]["Workforce"].value = "Training records 2026"
+    steps[1].controls["tier"]["Workforce"].value = "4 Adaptive"  # shows the sheet's evidence
+    saved = first.store.tiers(first.number).set_index("attribute").loc["Workforce"]
+    assert (saved["tier"], saved["evidence"]) == (4, "Training records 2026")
+
+
+def test_evidence_saved_alone_keeps_the_tier_the_sheet_gives(notebooks):
+    from nistpf.ui.steps_profile import TiersStep
+
+    first, _ = notebooks
+    sheet = first.inventory.tiers.set_index("attribute").loc["Workforce"]
+    assert sheet["tier"] == 3  # the sample's Tiers sheet
+    TiersStep(first).controls["evidence"]["Workforce"].value = "Training records 2026"
+    saved = first.store.tiers(first.number).set_index("attribute").loc["Workforce"]
+    assert (saved["tier"], saved["evidence"]) == (3, "Training records 2026")
+    assert first.tier("Workforce") == {"tier": 3, "evidence": "Training records 2026"}

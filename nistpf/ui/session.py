@@ -46,6 +46,7 @@ class NotLoadedError(NistpfError, RuntimeError):
 _RATED = ("current", "evidence", "method", "notes")
 _PROFILED = ("target", "priority", "in_profile", "rationale")
 _DRAFTED = ("evidence", "method", "notes", "assessor", "date")
+_TIERED = ("tier", "evidence")
 
 
 class Change(NamedTuple):
@@ -421,11 +422,25 @@ class Session:
             return {"tier": None, "evidence": _text(rows["evidence"].iloc[-1]) if len(rows) else ""}
         return {"tier": int(rows["tier"].iloc[-1]), "evidence": _text(rows["evidence"].iloc[-1])}
 
-    def set_tier(self, attribute: str, tier: int | None, *, evidence: str = KEEP) -> Assessment:
+    def set_tier(
+        self, attribute: str, tier: int | None = KEEP, *, evidence: str = KEEP
+    ) -> Assessment:
         """Save the organisation's Implementation Tier (1-4, None clears) for one attribute;
-        its evidence stays as saved unless ``evidence`` is given."""
+        the Tier and its evidence each stay as saved unless given. What is given but equals
+        what the session shows is not written (as for :meth:`rate`), and a row the store does
+        not hold yet starts from the workbook's own Tiers row, which the stored row replaces."""
         self._require()
-        self.store.set_tier(self.number, attribute, tier, evidence=evidence, who=self._who())
+        shown = self.tier(attribute)
+        given = {"tier": tier, "evidence": evidence}
+        changed = {f: v for f, v in given.items() if v is not KEEP and not _same(v, shown[f])}
+        if changed:
+            self.store.set_tier(
+                self.number,
+                attribute,
+                **changed,
+                defaults=_sheet_row(self.inventory.tiers, _TIERED, attribute=attribute),
+                who=self._who(),
+            )
         self.rescore()
         self._notify("tier", (attribute,))
         return self.assessment

@@ -287,11 +287,18 @@ class TiersStep(Step):
 
     def _on_change(self, attribute: str):
         @handler
-        def changed(step: TiersStep, _change: dict[str, Any]) -> None:
-            chosen = step.controls["tier"][attribute].value
-            tier = None if chosen == NOT_RATED else int(chosen.split(" ", 1)[0])
-            evidence = step.controls["evidence"][attribute].value.strip()
-            step.session.set_tier(attribute, tier, evidence=evidence)
+        def changed(step: TiersStep, change: dict[str, Any]) -> None:
+            # Only the input that changed is saved: the other stays as the store has it, so
+            # evidence saved in another notebook is not written back over with this one's.
+            tier_input = step.controls["tier"][attribute]
+            evidence_input = step.controls["evidence"][attribute]
+            fields: dict[str, Any] = {}
+            if change.get("owner") is not evidence_input:
+                chosen = tier_input.value
+                fields["tier"] = None if chosen == NOT_RATED else int(chosen.split(" ", 1)[0])
+            if change.get("owner") is not tier_input:
+                fields["evidence"] = evidence_input.value.strip()
+            step.session.set_tier(attribute, **fields)
 
         return lambda change: changed(self, change)
 

@@ -202,21 +202,26 @@ class RateStep(Step):
         self._show(inputs=True)
 
     @handler
-    def _on_rating(self, _change: dict[str, Any]) -> None:
+    def _on_rating(self, change: dict[str, Any]) -> None:
         c = self.controls
         sub = c["subcategory"].value
         if sub is None:
             return
+        values = {
+            "rating": lambda: {"current": level_value(c["rating"].value, NOT_RATED)},
+            "evidence": lambda: {"evidence": c["evidence"].value.strip()},
+            "method": lambda: {"method": c["method"].value},
+            "notes": lambda: {"notes": c["notes"].value.strip()},
+        }
+        # Only the input that changed is saved, so a field another notebook saved since this
+        # one last showed the rating is not written back over (the store's KEEP for the rest).
+        changed = [name for name in values if c[name] is change.get("owner")]
+        fields = {}
+        for name in changed or values:  # no owner (called directly): every input
+            fields.update(values[name]())
         self._saving = True
         try:
-            self.session.rate(
-                sub,
-                level_value(c["rating"].value, NOT_RATED),
-                system=c["system"].value or None,
-                evidence=c["evidence"].value.strip(),
-                method=c["method"].value,
-                notes=c["notes"].value.strip(),
-            )
+            self.session.rate(sub, system=c["system"].value or None, **fields)
         finally:
             self._saving = False
 
