@@ -199,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--carry-over",
         type=Path,
         metavar="REGISTER",
-        help="a gap register whose owners and due dates fill the deck's roadmap",
+        help="an earlier register whose owners, due dates, statuses and actions carry over "
+        "into the deck's roadmap",
     )
     report.set_defaults(run=_report)
 
