@@ -30,8 +30,8 @@ from nistpf.framework import Element, Framework, Reference, framework, normalize
 from nistpf.inventory import Inventory, MappingError, load_inventory
 from nistpf.inventory.template import write_template
 from nistpf.sample import sample_path
-from nistpf.scoring import assess
-from nistpf.store import Store, open_store
+from nistpf.scoring import SettingsError, assess
+from nistpf.store import Store, StoreError, open_store
 
 __version__ = "0.1.0"
 
@@ -69,7 +69,9 @@ __all__ = [
     "MappingError",
     "NistpfError",
     "Reference",
+    "SettingsError",
     "Store",
+    "StoreError",
     "UnknownCrosswalkError",
     "UnknownIdError",
     "UnknownVersionError",

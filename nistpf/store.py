@@ -29,7 +29,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +45,7 @@ from nistpf.inventory.model import (
     Inventory,
 )
 from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES, fold
+from nistpf.inventory.values import Bad, read_date
 from nistpf.io.atomic import write_text
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
@@ -1050,18 +1050,15 @@ def _workbook_bytes(inventory: Inventory) -> bytes | None:
 
 
 def _iso_date(date: dt.date | str | None) -> str:
-    """A date as YYYY-MM-DD text ("" for None); text that is not such a date is refused."""
+    """A date as YYYY-MM-DD text ("" for None), read by the one date reader the inventory
+    and the gap register use (:func:`nistpf.inventory.values.read_date`: ``2027-3-31``,
+    ``31.03.2027``, ``3 March 2027``); an ambiguous or impossible date is a StoreError."""
     if date is None or date == "":
         return ""
-    if isinstance(date, dt.date):
-        return date.isoformat()
-    text = str(date).strip()
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(text)
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise StoreError(f"date {date!r} is not a date; write it as YYYY-MM-DD") from None
+    read = read_date(date)
+    if isinstance(read, Bad):
+        raise StoreError(f"date {read.problem}; {read.hint}")
+    return read.isoformat()
 
 
 def _given(**fields: Any) -> dict[str, Any]:

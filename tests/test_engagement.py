@@ -628,17 +628,33 @@ def test_client_names_make_safe_titles_and_file_names(engagement):
     assert len(names) == 3
 
 
-@pytest.mark.parametrize("date", ["20260301", "2026-W10-1", "03/04/2026", "2026-13-01"])
-def test_a_follow_up_date_is_yyyy_mm_dd_or_refused(engagement, capsys, date):
+@pytest.mark.parametrize(
+    ("date", "problem"),
+    [
+        ("20260301", "is not a date"),
+        ("2026-W10-1", "is not a date"),
+        ("03/04/2026", "could be day/month or month/day"),  # the README's ambiguous date
+        ("2026-13-01", "is not a real date"),
+    ],
+)
+def test_a_follow_up_date_that_is_not_one_date_is_refused(engagement, capsys, date, problem):
     store_path = engagement / "engagement.nistpf"
     Session(store_path).load(engagement / "inventory.xlsx")
     before = store_path.read_bytes()
     assert main(["follow-up", str(store_path), "Next", "--date", date]) == 2
     assert capsys.readouterr().err == (
-        f"nistpf: date {date!r} is not a date; write it as YYYY-MM-DD\n"
+        f"nistpf: date {date!r} {problem}; write dates as YYYY-MM-DD\n"
     )
     assert len(nistpf.open_store(store_path).assessments()) == 1
     assert store_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("date", ["2027-03-31", "2027-3-31", "31.03.2027", "31/03/2027"])
+def test_a_follow_up_date_is_read_as_the_inventory_reads_dates(engagement, date):
+    store_path = engagement / "engagement.nistpf"
+    Session(store_path).load(engagement / "inventory.xlsx")
+    assert main(["follow-up", str(store_path), "Next", "--date", date]) == 0
+    assert nistpf.open_store(store_path).assessments()["date"].iloc[-1] == "2027-03-31"
 
 
 def test_two_registers_merge_row_by_row_never_mixing_years(tmp_path, capsys):
