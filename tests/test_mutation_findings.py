@@ -145,15 +145,16 @@ def test_a_condition_written_over_two_lines_is_one_condition(tmp_path):
 
 def test_a_rules_file_is_read_as_written_with_extra_columns_beside_their_rule(tmp_path):
     # Excel's "CSV UTF-8" starts with a byte order mark; "N/A" and "01" are text, not a missing
-    # value or the number 1; a blank row between rules is skipped, not the end of the file.
-    columns = [*RULE_COLUMNS, "notes"]
+    # value or the number 1; a row blank in the rule's columns, between rules, is skipped (not
+    # the end of the file), whatever its extra columns hold.
+    columns = [*RULE_COLUMNS, "notes", "order"]
     path = write_rules(
         tmp_path / "rules.csv",
         [
-            {**GOOD_RULE, "notes": "N/A"},
-            dict.fromkeys(columns, ""),
-            {**GOOD_RULE, "id": "X02", "notes": "01"},
-            {**GOOD_RULE, "id": "X03", "notes": ""},
+            {**GOOD_RULE, "notes": "N/A", "order": "01"},
+            {**dict.fromkeys(RULE_COLUMNS, ""), "notes": "", "order": "00"},
+            {**GOOD_RULE, "id": "X02", "notes": "01", "order": "02"},
+            {**GOOD_RULE, "id": "X03", "notes": "", "order": "03"},
         ],
         columns=columns,
         encoding="utf-8-sig",
@@ -162,6 +163,7 @@ def test_a_rules_file_is_read_as_written_with_extra_columns_beside_their_rule(tm
     assert list(rules.columns) == columns
     assert rules["id"].tolist() == ["X01", "X02", "X03"]
     assert rules["notes"].tolist() == ["N/A", "01", ""]
+    assert rules["order"].tolist() == ["01", "02", "03"]  # a column of digits alone stays text
     assert rules["cap"].tolist() == [1.0, 1.0, 1.0]
 
 
@@ -236,3 +238,29 @@ def test_the_package_rules_and_sensitive_categories_are_read_from_the_installed_
     finally:
         nistpf.findings._package_rules.cache_clear()
         nistpf.findings._sensitive_matcher.cache_clear()
+
+
+def test_a_message_without_placeholders_is_the_message_of_every_finding(tmp_path):
+    path = write_rules(tmp_path / "rules.csv", [{**GOOD_RULE, "message": "Encrypt it."}])
+    findings = evaluate_findings(unencrypted_crm_to_cdp(), rules=load_rules(path))
+    assert findings["message"].tolist() == ["Encrypt it."]
+
+
+def test_a_flow_with_no_sensitive_category_fills_sensitive_with_nothing(tmp_path):
+    message = "{flow_id}: [{sensitive}] of [{categories}]"
+    path = write_rules(tmp_path / "rules.csv", [{**GOOD_RULE, "message": message}])
+    flows = pd.DataFrame(
+        [
+            ["F-1", "CRM", "CDP", "no", "user.contact.email; user.financial.credit_card"],
+            ["F-2", "CRM", "CDP", "no", "user.contact.email"],
+            ["F-3", "CRM", "CDP", "no", ""],
+        ],
+        columns=[*FLOWS, "data_categories"],
+    )
+    inventory = small_inventory([], [], DataFlows=flows)
+    findings = evaluate_findings(inventory, rules=load_rules(path))
+    assert findings["message"].tolist() == [
+        "F-1: [user.financial.credit_card] of [user.contact.email; user.financial.credit_card]",
+        "F-2: [] of [user.contact.email]",
+        "F-3: [] of [categories not recorded]",
+    ]

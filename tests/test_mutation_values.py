@@ -112,3 +112,38 @@ def test_what_is_no_tier_is_refused_whole(written):
     assert read_tier(written) == Bad(
         f"{written!r} is not an Implementation Tier", TIER_HINT, "invalid-tier"
     )
+
+
+# -- Excel serial dates (the register's Due date column) --------------------------------------
+# Anchors Excel itself shows: serial 1 is 1900-01-01, 61 is 1900-03-01 (60 is Excel's
+# 29 February 1900, which never was: read as the 28th), 25569 is 1970-01-01, 44927 is
+# 2023-01-01, 2958465 is 9999-12-31 (the last day Excel shows).
+@pytest.mark.parametrize(
+    ("serial", "date"),
+    [
+        (1, dt.date(1900, 1, 1)),
+        (2, dt.date(1900, 1, 2)),
+        (59, dt.date(1900, 2, 28)),
+        (60, dt.date(1900, 2, 28)),
+        (61, dt.date(1900, 3, 1)),
+        (25569, dt.date(1970, 1, 1)),
+        (44927, dt.date(2023, 1, 1)),
+        (44927.75, dt.date(2023, 1, 1)),  # 18:00 on that day
+        (2958465, dt.date(9999, 12, 31)),
+        (2958465.5, dt.date(9999, 12, 31)),
+    ],
+)
+def test_an_excel_serial_reads_as_its_date_where_serials_are_allowed(serial, date):
+    assert read_date(serial, serial=True) == date
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [(0, "0"), (0.5, "0.5"), (-1, "-1"), (2958466, "2958466"), (True, "yes"), ("44927", "44927")],
+)
+def test_what_is_no_excel_serial_is_not_a_date(raw, shown):
+    assert read_date(raw, serial=True) == Bad(f"{shown!r} is not a date", DATE_HINT, "invalid-date")
+
+
+def test_a_number_is_no_date_where_serials_are_not_allowed():
+    assert read_date(44927) == Bad("'44927' is not a date", DATE_HINT, "invalid-date")
