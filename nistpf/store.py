@@ -136,11 +136,15 @@ CREATE TABLE IF NOT EXISTS log (
 );
 -- The log is read by assessment and key (schema 2).
 CREATE INDEX IF NOT EXISTS log_by_key ON log (assessment, entity, key);
-CREATE TRIGGER IF NOT EXISTS log_is_append_only_update BEFORE UPDATE ON log
-BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS log_is_append_only_delete BEFORE DELETE ON log
-BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 """
+# The log's guard: SQLite refuses to change or delete a row of the log (one statement each).
+_LOG_GUARD = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS log_is_append_only_{action.lower()} BEFORE {action} ON log "
+    "BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END"
+    for action in ("UPDATE", "DELETE")
+)
+_SCHEMA += "".join(f"{statement};\n" for statement in _LOG_GUARD)
+
 
 # entity -> (table, key columns, editable fields)
 _ENTITIES = {
@@ -266,6 +270,7 @@ class Store:
             store_schema.create(self)
         elif version < SCHEMA_VERSION:
             store_schema.migrate(self, version)
+        store_schema.guard_log(self)
 
     def __repr__(self) -> str:
         return f"<Store {self.path}: {len(self.assessments())} assessments>"
@@ -290,6 +295,8 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            # A system ID matches as the loader matches one (case and spacing forgiven).
+            db.create_function("nistpf_fold", 1, _fold_sql, deterministic=True)
             yield db
         except sqlite3.DatabaseError as error:
             # Operational errors and damage (not a constraint or a trigger's refusal).
@@ -369,8 +376,9 @@ class Store:
         for number, taken in db.execute("SELECT id, name FROM assessments ORDER BY id"):
             if fold(taken) == fold(record["name"]):
                 raise StoreError(
-                    f"{self.path.name} already has an assessment named {record['name']!r} "
-                    f"(assessment {int(number)}); choose another name"
+                    f"{self.path.name} already has an assessment named {taken!r} "
+                    f"(assessment {int(number)}), which {record['name']!r} would be mistaken "
+                    "for; choose another name"
                 )
         cursor = db.execute(_insert("assessments", tuple(record)), tuple(record.values()))
         number = int(cursor.lastrowid)
@@ -635,6 +643,13 @@ class Store:
         params = (int(number), *key)
         at, author = _now(), _who(who)
         with self._within(db) as db:
+            if "system" in key_columns and key[key_columns.index("system")]:
+                # One row per system however its ID is cased or spaced ("crm-01" saved,
+                # "CRM-01" now): the stored spelling is kept, so the last save wins.
+                key = self._spelled(
+                    db, table, int(number), dict(zip(key_columns, key, strict=True))
+                )
+                params = (int(number), *key)
             old_row = db.execute(f"SELECT {', '.join(fields)} FROM {table} WHERE {where}", params)
             old_row = old_row.fetchone()
             if old_row is None:
@@ -657,6 +672,18 @@ class Store:
                 )
             for field, new in changed.items():
                 _log(db, author, int(number), entity, list(key), field, old[field], new, note, at)
+
+    @staticmethod
+    def _spelled(db: sqlite3.Connection, table: str, number: int, key: dict[str, str]) -> tuple:
+        """``key`` (column → value, one of them ``system``) with the system ID as a row of
+        ``table`` already spells it, when one matches it case and spacing forgiven."""
+        others = {c: v for c, v in key.items() if c != "system"}
+        where = " AND ".join(["assessment = ?", *(f"{c} = ?" for c in others)])
+        found = db.execute(
+            f"SELECT system FROM {table} WHERE {where} AND nistpf_fold(system) = ?",
+            (number, *others.values(), fold(key["system"])),
+        ).fetchone()
+        return tuple(found[0] if c == "system" and found else v for c, v in key.items())
 
     @contextlib.contextmanager
     def _within(self, db: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
@@ -1059,6 +1086,11 @@ def _iso_date(date: dt.date | str | None) -> str:
     if isinstance(read, Bad):
         raise StoreError(f"date {read.problem}; {read.hint}")
     return read.isoformat()
+
+
+def _fold_sql(value: Any) -> str | None:
+    """:func:`~nistpf.inventory.schema.fold` for SQL (``nistpf_fold``); NULL stays NULL."""
+    return None if value is None else fold(str(value))
 
 
 def _given(**fields: Any) -> dict[str, Any]:

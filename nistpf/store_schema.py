@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import sqlite3
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -262,12 +264,23 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
     file without tables in WAL mode, which is what a store's creation leaves when it stops
     before the tables are written)."""
     wal = _sibling(path, "-wal").exists() and _sibling(path, "-shm").exists()
-    # With no -wal file, the file is the whole database and "immutable" reads it without a
-    # lock or a file beside it; with one (another program has the store open, or it was not
-    # closed), a read-only connection reads the -wal file too.
-    query = "mode=ro" if wal else "immutable=1"
+    journal = _sibling(path, "-journal")
+    if head[18:20] != b"\x02\x02":
+        # Not in WAL mode (another tool changed the store's journal mode): a read-only
+        # connection takes SQLite's shared lock, so a writer elsewhere is waited for, and a
+        # reader makes no file beside it. A "hot" -journal left by a writer that stopped is
+        # rolled back by SQLite when it first reads — SQLite's own recovery of the last
+        # committed state, which needs write access.
+        hot = journal.exists() and journal.stat().st_size > 0
+        query = "mode=rw" if hot else "mode=ro"
+    else:
+        # With no -wal file, the file is the whole database and "immutable" reads it without
+        # a lock or a file beside it; with one (another program has the store open, or it
+        # was not closed), a read-only connection reads the -wal file too.
+        query = "mode=ro" if wal else "immutable=1"
     uri = f"{Path(os.path.abspath(path)).as_uri()}?{query}"
     tables: list[str] = []
+    columns: dict[str, frozenset[str]] = {}
     row = None
     try:
         db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
@@ -285,6 +298,11 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
                 "WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             )
         ]
+        columns = {
+            t: frozenset(str(r[1]) for r in db.execute(f'PRAGMA table_info("{t}")'))
+            for t in tables
+            if t in _columns()  # our names only: never a foreign name in SQL
+        }
         if "engagement" in tables:
             with contextlib.suppress(sqlite3.OperationalError):  # no such column: not ours
                 row = db.execute(
@@ -321,22 +339,111 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
     missing = FIRST_TABLES - set(tables)
     if missing:
         raise _damaged(path, f"it lacks the table{'s' * (len(missing) > 1)} {_names(missing)}")
+    for table, needed in _columns().items():
+        if table in columns and needed - columns[table]:
+            lacking = _names(needed - columns[table])
+            raise _damaged(path, f"its {table} table lacks the column(s) {lacking}")
     return version
 
 
-def create(store: Store) -> None:
-    """Write the current schema (:data:`nistpf.store._SCHEMA`, version
-    :data:`~nistpf.store.SCHEMA_VERSION`) into a new store, in one transaction; what another
-    process created at the same moment is kept (every statement is ``IF NOT EXISTS``).
-    Raises :class:`StoreAccessError` when the folder cannot be made, and
-    :class:`StoreDatabaseError` when SQLite cannot write the file."""
+@functools.cache
+def _columns() -> dict[str, frozenset[str]]:
+    """The columns of every table of the current schema (:data:`nistpf.store._SCHEMA`), read
+    from the schema written into an in-memory database."""
+    db = sqlite3.connect(":memory:")
     try:
-        store.path.parent.mkdir(parents=True, exist_ok=True)
+        db.executescript(_store._SCHEMA)
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            t: frozenset(r[1] for r in db.execute(f"PRAGMA table_info({t})"))
+            for t in tables
+            if not t.startswith("sqlite_")
+        }
+    finally:
+        db.close()
+
+
+# The log's guard, as :data:`nistpf.store._LOG_GUARD` writes it.
+LOG_TRIGGERS = ("log_is_append_only_update", "log_is_append_only_delete")
+
+
+def guard_log(store: Store) -> None:
+    """Make sure the log is append-only: when its triggers are missing (dropped by hand or by
+    another tool), write them again and log that, in one transaction, so the log says from
+    which row on it is guarded again (entity ``engagement``, field ``log_guard``)."""
+    from nistpf.store import _log
+
+    with store._connection() as db:
+        found = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        if found.issuperset(LOG_TRIGGERS):
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _store._LOG_GUARD:
+                db.execute(statement)
+            note = (
+                "the log's append-only triggers were missing and are written again: rows "
+                "before this one may have been changed or deleted outside nistpf"
+            )
+            missing = sorted(set(LOG_TRIGGERS) - found)
+            _log(db, None, None, "engagement", [], "log_guard", missing, "restored", note)
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def create(store: Store) -> None:
+    """Make a new store at ``store.path`` with the current schema (:data:`nistpf.store._SCHEMA`,
+    version :data:`~nistpf.store.SCHEMA_VERSION`).
+
+    The store is written whole in a temporary file beside it and then linked to its name, so
+    the name never holds a half-made store — another process opening it at that moment finds
+    either nothing or a whole store, never an empty file — and when two processes create it
+    at once, one link wins and both open the one store. Where the file system cannot link,
+    or an SQLite file nistpf began and left without tables is there, the schema is written in
+    place, in one transaction (every statement ``IF NOT EXISTS``). Raises
+    :class:`StoreAccessError` when the folder cannot be made or written, and
+    :class:`StoreDatabaseError` when SQLite cannot write the file."""
+    path = store.path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
+        os.close(handle)
     except OSError as error:
         raise StoreAccessError(
-            f"cannot create {store.path}: {error.strerror or error}; choose a folder you can "
-            "write to"
+            f"cannot create {path}: {error.strerror or error}; choose a folder you can write to"
         ) from None
+    temporary = Path(name)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # a new file's mode, not mkstemp's owner-only one
+        _write_schema(_At(temporary, store))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made the store first: it is whole, and it is the store
+        except OSError:  # no hard links here (some network or FAT file systems)
+            _write_schema(store)
+    finally:
+        for suffix in ("", *SIBLINGS):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+    if path.exists() and inspect(path, timeout=store._timeout) is None:
+        _write_schema(store)  # an SQLite file nistpf began and left without tables
+
+
+class _At:
+    """``store`` at another path (its connection settings, another file)."""
+
+    def __init__(self, path: Path, store: Store):
+        self.path, self._timeout = path, store._timeout
+
+    _connection = _store.Store._connection
+
+
+def _write_schema(store: Store | _At) -> None:
     script = (
         f"BEGIN IMMEDIATE;\n{_store._SCHEMA}\n"
         "INSERT OR IGNORE INTO engagement VALUES "
@@ -377,7 +484,8 @@ def migrate(store: Store, version: int) -> None:
                         (str(target),),
                     )
                     note = f"schema {target - 1} to {target}: {step.summary}"
-                    _log(db, None, None, "engagement", [], "schema_version", recorded, target, note)
+                    before = recorded if recorded is not None else target - 1
+                    _log(db, None, None, "engagement", [], "schema_version", before, target, note)
             except BaseException as error:
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")

@@ -459,7 +459,7 @@ def test_a_follow_up_is_never_started_twice_under_one_name(engagement, capsys):
     assert main(["follow-up", str(store_path), "Follow-up 2027"]) == 0
     assert main(["follow-up", str(store_path), "follow-up 2027 "]) == 2
     err = capsys.readouterr().err
-    assert "already has an assessment named 'follow-up 2027' (assessment 2)" in err
+    assert "already has an assessment named 'Follow-up 2027' (assessment 2)" in err
     assert len(nistpf.open_store(store_path).assessments()) == 2
 
 

@@ -413,3 +413,33 @@ def test_the_assessment_date_logs_the_old_date(store, sample):
     ]
     with pytest.raises(StoreError, match="has no assessment 7; assessments: 1"):
         store.set_assessment_date(7, "2026-04-01")
+
+
+def test_a_system_id_cased_or_spaced_otherwise_is_one_rating_and_the_last_save_wins(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_rating(run, "ID.IM-P2", system="crm-01", current=1, who="first")
+    store.set_rating(run, "ID.IM-P2", system=" CRM-01 ", current=4, who="second")
+    store.set_scope(run, "bot-01", False)
+    store.set_scope(run, "BOT-01", True)
+    ratings = store.ratings(run)
+    assert ratings[["subcategory", "system", "current"]].values.tolist() == [
+        ["ID.IM-P2", "crm-01", 4.0]  # the spelling first saved, the level last saved
+    ]
+    assert store.scope(run).values.tolist() == [["bot-01", True]]
+    applied = store.apply(sample, run).responses
+    rows = applied[(applied["subcategory"] == "ID.IM-P2") & (applied["system"] == "CRM-01")]
+    assert rows["current"].tolist() == [4.0]
+    chain = store.log(run)
+    chain = chain[(chain["entity"] == "rating") & (chain["field"] == "current")]
+    assert chain[["old", "new"]].values.tolist() == [[None, "1.0"], ["1.0", "4.0"]]
+
+
+def test_a_draft_saved_under_another_spelling_of_a_system_is_shown(tmp_path):
+    from nistpf.ui import Session
+
+    path = tmp_path / "engagement.nistpf"
+    session = Session(path)
+    session.load(nistpf.sample_path())
+    session.store.set_rating(session.number, "ID.IM-P2", system="crm-01", evidence="workshop")
+    session.rescore()
+    assert session.rating("ID.IM-P2", "CRM-01")["evidence"] == "workshop"

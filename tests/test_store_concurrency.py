@@ -145,10 +145,8 @@ def notebooks(tmp_path):
 def test_a_target_set_in_one_notebook_keeps_the_priority_set_in_another(notebooks):
     first, second = notebooks
     assert first.profile_row("CT-P")["priority"] == "High"  # the sheet's
-    shown = first.profile_row("CT-P")
     second.set_target("CT-P", priority="Low")
-    # first still shows High; its override step gives every input, the target changed.
-    first.set_target("CT-P", 4, **{k: v for k, v in shown.items() if k != "target"})
+    first.set_target("CT-P", 4)  # first still shows High, and gives only the target
     row = first.store.profile(first.number).set_index("pf_id").loc["CT-P"]
     assert (row["target"], row["priority"]) == (4.0, "Low")
     # The sheet's rationale and in_profile carried into the stored row, which replaces it.
@@ -161,14 +159,46 @@ def test_a_level_set_in_one_notebook_keeps_the_evidence_saved_in_another(noteboo
     first, second = notebooks
     sub = "PR.DS-P2"  # no organisation-level rating in the sample
     first.rate(sub, evidence="TLS scan of every integration")
-    # second shows no evidence and gives all its inputs, as the rate step does.
-    second.rate(sub, 3, evidence="", method="", notes="")
+    second.rate(sub, 3)  # second shows no evidence, and gives only the level
     saved = first.store.ratings(first.number).set_index(["subcategory", "system"])
     assert saved.loc[(sub, ""), ["current", "evidence"]].tolist() == [
         3.0,
         "TLS scan of every integration",
     ]
     assert saved.loc[(sub, ""), "assessor"] == "second"
+
+
+def test_a_value_given_is_saved_though_this_notebook_showed_it_already(notebooks):
+    """The last value given for a field is the one kept, even where it equals what the
+    notebook giving it showed before another notebook changed it."""
+    first, second = notebooks
+    assert second.rating("GV.PO-P1")["current"] == 3.0  # the Responses sheet's
+    first.rate("GV.PO-P1", 1)
+    second.rate("GV.PO-P1", 3)  # second still shows 3
+    assert first.store.ratings(first.number).set_index("subcategory").loc[
+        "GV.PO-P1", ["current", "assessor"]
+    ].tolist() == [3.0, "second"]
+    assert second.tier("Workforce")["tier"] == 3  # the Tiers sheet's
+    first.set_tier("Workforce", 1)
+    second.set_tier("Workforce", 3)
+    assert first.store.tiers(first.number).set_index("attribute").loc["Workforce", "tier"] == 3
+    assert second.profile_row("CT-P")["priority"] == "High"
+    first.set_target("CT-P", priority="Low")
+    second.set_target("CT-P", priority="High")
+    assert first.store.profile(first.number).set_index("pf_id").loc["CT-P", "priority"] == "High"
+
+
+def test_a_profile_step_saves_only_the_input_changed(notebooks):
+    from nistpf.ui.steps_profile import ProfileStep
+
+    first, second = notebooks
+    steps = [ProfileStep(first), ProfileStep(second)]
+    for step in steps:
+        step.controls["subcategory"].value = "CT.DM-P8"
+    steps[0].controls["sub_rationale"].value = "audit logs hold customer identifiers"
+    steps[1].controls["sub_priority"].value = "High"  # shows no rationale
+    row = first.store.profile(first.number).set_index("pf_id").loc["CT.DM-P8"]
+    assert (row["priority"], row["rationale"]) == ("High", "audit logs hold customer identifiers")
 
 
 def test_a_rating_the_sheet_gives_keeps_its_level_when_only_notes_are_saved(notebooks):

@@ -247,7 +247,8 @@ def test_a_store_without_a_schema_version_row_is_read_as_version_1_and_gets_one(
     open_store(path)
     assert version(path) == "2"
     last = rows(path, "log")[-1]
-    assert last[4:9] == ("engagement", "[]", "schema_version", None, "2")
+    # The version the store was read as is the old value, though no row recorded it.
+    assert last[4:9] == ("engagement", "[]", "schema_version", "1", "2")
 
 
 def test_a_failing_migration_is_rolled_back_and_the_store_stays_at_its_version(
@@ -408,8 +409,27 @@ def _engagement_of_another_app(path: Path) -> None:
     db.close()
 
 
+def _without_column(path: Path, real: bytes, table: str, column: str) -> None:
+    """A real store whose ``table`` lost ``column`` (by hand, or another tool)."""
+    path.write_bytes(real)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.execute("PRAGMA journal_mode=DELETE")  # no -wal left beside it
+    db.close()
+
+
 # kind -> (how to make it from a real store's bytes, the error, what the message says)
 KINDS = {
+    "ratings-without-notes": (
+        lambda p, real: _without_column(p, real, "ratings", "notes"),
+        DamagedStoreError,
+        "is damaged (its ratings table lacks the column(s) notes)",
+    ),
+    "assessments-without-scale": (
+        lambda p, real: _without_column(p, real, "assessments", "scale"),
+        DamagedStoreError,
+        "is damaged (its assessments table lacks the column(s) scale)",
+    ),
     "text": (
         lambda p, real: p.write_text("not a database " * 100),
         NotAStoreError,
@@ -606,3 +626,105 @@ def test_a_read_only_store_or_folder_is_one_line(shared_folder, file_mode, folde
     assert "Traceback" not in done.stderr
     assert path.read_bytes() == original
     assert siblings(path) == []
+
+
+# -- what another process or tool can leave a store as --------------------------------------
+
+
+def _create(path: str, start) -> str:
+    start.wait()
+    try:
+        open_store(path).set_engagement_name("made at once")
+    except StoreError as error:
+        return f"{type(error).__name__}: {error}"
+    return "ok"
+
+
+def test_processes_creating_one_store_at_once_all_open_it(tmp_path):
+    """A new store appears whole under its name (written aside, then linked), so a process
+    opening it at that moment never finds an empty file it would refuse."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(8):
+        path = tmp_path / f"new{attempt}.nistpf"
+        start = context.Manager().Barrier(4)
+        with context.Pool(4) as pool:
+            results = pool.starmap(_create, [(str(path), start)] * 4)
+        assert results == ["ok"] * 4, results
+        assert version(path) == str(SCHEMA_VERSION)
+        assert len([r for r in rows(path, "log") if r[6] == "name"]) == 4
+    # No store written aside is left (SQLite's -wal and -shm may stay beside a store).
+    stores = {p.name.removesuffix("-wal").removesuffix("-shm") for p in tmp_path.iterdir()}
+    assert sorted(stores) == [f"new{i}.nistpf" for i in range(8)]
+
+
+def test_a_store_another_tool_put_in_rollback_mode_waits_for_its_writer(tmp_path, real_store):
+    """Out of WAL mode, a writer's lock is seen (the busy line), not read through."""
+    path = tmp_path / "engagement.nistpf"
+    path.write_bytes(real_store)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("BEGIN EXCLUSIVE")
+    db.execute("UPDATE engagement SET value = '999' WHERE key = 'schema_version'")
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_store(path, timeout=0.2)
+        assert "newer" not in str(caught.value)
+        assert "locked" in str(caught.value) or "busy" in str(caught.value)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    assert version(open_store(path).path) == str(SCHEMA_VERSION)
+
+
+def test_a_hot_journal_left_by_a_writer_that_stopped_is_rolled_back(tmp_path, real_store):
+    """A writer in rollback mode killed mid-transaction leaves its -journal: the store opens
+    as it was at the last commit (SQLite's own recovery), not as damaged or newer."""
+    path = tmp_path / "engagement.nistpf"
+    path.write_bytes(real_store)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.close()
+    script = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA cache_size=1')\n"  # pages spill into the file mid-transaction
+        "db.execute('BEGIN EXCLUSIVE')\n"
+        "db.execute(\"UPDATE engagement SET value = '999' WHERE key = 'schema_version'\")\n"
+        "db.execute('CREATE TABLE filler (x BLOB)')\n"
+        "for _ in range(200): db.execute('INSERT INTO filler VALUES (randomblob(4000))')\n"
+        "os._exit(9)\n"  # no commit, no rollback: a crash
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], check=False)
+    assert done.returncode == 9
+    journal = path.with_name(path.name + "-journal")
+    assert journal.exists()
+    assert journal.stat().st_size > 0
+    store = open_store(path)
+    assert version(path) == str(SCHEMA_VERSION)
+    assert "filler" not in tables(path)
+    assert list(store.assessments()["name"]) == ["Baseline"]
+
+
+def test_dropped_log_triggers_are_written_again_and_the_log_says_so(tmp_path, real_store):
+    path = tmp_path / "engagement.nistpf"
+    path.write_bytes(real_store)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("DROP TRIGGER log_is_append_only_update")
+    db.execute("DROP TRIGGER log_is_append_only_delete")
+    db.execute("UPDATE log SET who = 'someone else' WHERE seq = 1")  # now possible
+    db.close()
+    store = open_store(path)
+    last = store.log().iloc[-1]
+    assert (last["field"], last["new"]) == ("log_guard", '"restored"')
+    assert json.loads(last["old"]) == ["log_is_append_only_delete", "log_is_append_only_update"]
+    assert "may have been changed or deleted outside nistpf" in last["note"]
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in ("UPDATE log SET who = 'x'", "DELETE FROM log"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(statement)
+    finally:
+        db.close()
+    before = path.read_bytes()
+    open_store(path)  # guarded: nothing more is written
+    assert path.read_bytes() == before

@@ -282,20 +282,18 @@ class Session:
         """Save the assessor's rating of ``subcategory`` (the organisation's, or ``system``'s)
         and re-score; ``current=None`` clears the level (evidence and notes are kept).
 
-        Only what is given (:data:`~nistpf.store.KEEP` is "not given") and differs from what
-        the session shows (:meth:`rating`, as of its last re-score) is saved, so what another
-        notebook saved since for the same rating stays — the rate step gives all its inputs
-        at every change, and only the one the consultant changed is saved. A rating the store
-        does not hold yet starts from the Responses sheet's row, which the stored row then
-        replaces."""
+        Only what is given is saved (:data:`~nistpf.store.KEEP` is "not given"), and it is
+        saved as given, whatever this session showed: so what another notebook saved since
+        for the other fields stays, and the last value given for a field is the one kept. The
+        rate step gives the one input the consultant changed. A rating the store does not
+        hold yet starts from the Responses sheet's row, which the stored row then replaces."""
         assessment = self._require()
         if isinstance(current, bool):
             raise StoreError(f"a rating is a level of the scale, not {current!r}")
         system = self._system(system)
         sub = assessment.framework.normalize_id(subcategory)  # as the store reads it
-        shown = self.rating(sub, system or None)
         given = {"current": current, "evidence": evidence, "method": method, "notes": notes}
-        changed = {f: v for f, v in given.items() if v is not KEEP and not _same(v, shown[f])}
+        changed = {f: v for f, v in given.items() if v is not KEEP}
         if changed:
             self.store.set_rating(
                 self.number,
@@ -341,8 +339,12 @@ class Session:
 
     def _read_drafts(self) -> dict[tuple[str, str], dict[str, str]]:
         drafts = self.store.drafts(self.number)
+        # System IDs as the workbook writes them (the store forgives case, as apply does).
+        listed = {fold(y): y for y in self.inventory.systems["system_id"]}
         return {
-            (row["subcategory"], row["system"]): {f: _text(row[f]) for f in _DRAFTED}
+            (row["subcategory"], listed.get(fold(row["system"]), row["system"])): {
+                f: _text(row[f]) for f in _DRAFTED
+            }
             for row in drafts.to_dict("records")
         }
 
@@ -391,17 +393,15 @@ class Session:
         """Set the Target Profile of a Function, Category or Subcategory and re-score. Only the
         attributes given change; ``None`` / ``""`` make one inherit from the wider row.
 
-        Only what is given and differs from what the session shows (:meth:`profile_row`, as
-        of its last re-score) is saved, attribute by attribute, so a priority another
-        notebook saved since stays when this one sets the target. A row the store does not
-        hold yet starts from the workbook's own Profile row, which the stored row then
-        replaces."""
+        Only what is given is saved, attribute by attribute, so a priority another notebook
+        saved since stays when this one sets the target, and the last value given for an
+        attribute is the one kept. A row the store does not hold yet starts from the
+        workbook's own Profile row, which the stored row then replaces."""
         assessment = self._require()
         element = assessment.framework.normalize_id(pf_id)
-        shown = self.profile_row(element)
         given = {"target": target, "priority": priority, "in_profile": in_profile}
         given["rationale"] = rationale
-        changed = {f: v for f, v in given.items() if v is not KEEP and not _same(v, shown[f])}
+        changed = {f: v for f, v in given.items() if v is not KEEP}
         if changed:
             self.store.set_profile(
                 self.number,
@@ -426,13 +426,12 @@ class Session:
         self, attribute: str, tier: int | None = KEEP, *, evidence: str = KEEP
     ) -> Assessment:
         """Save the organisation's Implementation Tier (1-4, None clears) for one attribute;
-        the Tier and its evidence each stay as saved unless given. What is given but equals
-        what the session shows is not written (as for :meth:`rate`), and a row the store does
-        not hold yet starts from the workbook's own Tiers row, which the stored row replaces."""
+        the Tier and its evidence each stay as saved unless given (the last value given is the
+        one kept, as for :meth:`rate`), and a row the store does not hold yet starts from the
+        workbook's own Tiers row, which the stored row replaces."""
         self._require()
-        shown = self.tier(attribute)
         given = {"tier": tier, "evidence": evidence}
-        changed = {f: v for f, v in given.items() if v is not KEEP and not _same(v, shown[f])}
+        changed = {f: v for f, v in given.items() if v is not KEEP}
         if changed:
             self.store.set_tier(
                 self.number,
@@ -470,14 +469,6 @@ def _with_warning(report: pd.DataFrame, code: str, problem: str) -> pd.DataFrame
     row = dict.fromkeys(report.columns, "")
     row.update(severity="warning", sheet="Store", excel_row=pd.NA, problem=problem, code=code)
     return pd.concat([report, pd.DataFrame([row]).astype(object)], ignore_index=True)
-
-
-def _same(given: Any, shown: Any) -> bool:
-    """Whether a value given to a setter is the one the session shows (a blank text is "",
-    so None and "" are the same; a level 2 is 2.0)."""
-    if isinstance(shown, str):
-        return _text(given) == shown
-    return given is shown if given is None or shown is None else given == shown
 
 
 def _sheet_row(table: pd.DataFrame, fields: tuple[str, ...], **key: str) -> dict[str, Any] | None:

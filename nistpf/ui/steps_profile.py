@@ -152,15 +152,21 @@ class ProfileStep(Step):
         self._show_override()
 
     @handler
-    def _on_override(self, _change: dict[str, Any]) -> None:
+    def _on_override(self, change: dict[str, Any]) -> None:
         c = self.controls
-        self.session.set_target(
-            c["subcategory"].value,
-            level_value(c["sub_target"].value, INHERIT),
-            priority=_priority(c["sub_priority"].value),
-            in_profile=IN_PROFILE[c["sub_in_profile"].value],
-            rationale=c["sub_rationale"].value.strip(),
-        )
+        values = {
+            "sub_target": lambda: {"target": level_value(c["sub_target"].value, INHERIT)},
+            "sub_priority": lambda: {"priority": _priority(c["sub_priority"].value)},
+            "sub_in_profile": lambda: {"in_profile": IN_PROFILE[c["sub_in_profile"].value]},
+            "sub_rationale": lambda: {"rationale": c["sub_rationale"].value.strip()},
+        }
+        # Only the input that changed is saved, so an attribute another notebook saved since
+        # this one last showed the row is not written back over.
+        changed = [name for name in values if c[name] is change.get("owner")]
+        fields: dict[str, Any] = {}
+        for name in changed or values:  # no owner (called directly): every input
+            fields.update(values[name]())
+        self.session.set_target(c["subcategory"].value, **fields)
 
     def _update(self, change: Change) -> None:
         if change.kind not in ("rating", "profile", "scope"):
