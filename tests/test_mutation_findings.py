@@ -6,13 +6,22 @@ testing"."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 import nistpf
 import nistpf.findings
-from nistpf.findings import RULE_COLUMNS, RuleError, evaluate_findings, is_sensitive, load_rules
-from tests.inventory_files import small_inventory
+from nistpf.findings import (
+    RULE_COLUMNS,
+    RuleError,
+    evaluate_findings,
+    flow_facts,
+    is_sensitive,
+    load_rules,
+)
+from tests.inventory_files import healthy_flow, small_inventory
 
 GOOD_RULE = {
     "id": "X01",
@@ -264,3 +273,92 @@ def test_a_flow_with_no_sensitive_category_fills_sensitive_with_nothing(tmp_path
         "F-2: [] of [user.contact.email]",
         "F-3: [] of [categories not recorded]",
     ]
+
+
+def test_a_condition_with_or_holds_where_either_side_holds(tmp_path):
+    path = write_rules(
+        tmp_path / "rules.csv", [{**GOOD_RULE, "condition": "unencrypted or no_owner"}]
+    )
+    inventory = small_inventory(
+        [],
+        [
+            healthy_flow("F-1", "CRM", "CDP", encrypted_in_transit="no"),
+            healthy_flow("F-2", "CRM", "BOT", owner=""),
+            healthy_flow("F-3", "CDP", "BOT"),
+        ],
+    )
+    findings = evaluate_findings(inventory, rules=load_rules(path))
+    assert findings["finding_id"].tolist() == ["X01:F-1", "X01:F-2"]
+
+
+def test_rules_are_applied_in_natural_order_of_their_ids(tmp_path):
+    rules = [{**GOOD_RULE, "id": rule} for rule in ("X10", "X2", "x1")]
+    path = write_rules(tmp_path / "rules.csv", rules)
+    findings = evaluate_findings(unencrypted_crm_to_cdp(), rules=load_rules(path))
+    assert findings["rule"].tolist() == ["x1", "X2", "X10"]
+
+
+def test_flow_facts_of_an_inventory_built_by_code_read_blanks_and_plain_strings():
+    # An Inventory built by code may hold a category list as one string, NaN where nothing is
+    # written, and a system with no type: the facts read them as the loader would have.
+    loaded = small_inventory(
+        [],
+        [
+            healthy_flow("F-1", "CRM", "CDP"),
+            healthy_flow("F-2", "CRM", "BOT"),
+            healthy_flow("F-3", "BOT", "CDP"),
+        ],
+    )
+    flows = loaded.flows.assign(
+        data_categories=pd.Series(["user.payment.method", float("nan"), "  "], dtype=object),
+        purpose=pd.Series([float("nan"), "Service", "Service"], dtype=object),
+    )
+    systems = loaded.systems.assign(type=pd.Series(["CRM", float("nan"), "Chatbot"], dtype=object))
+    facts = flow_facts(dataclasses.replace(loaded, flows=flows, systems=systems))
+    assert facts["data_categories"].tolist() == [("user.payment.method",), (), ()]
+    assert facts["sensitive"].tolist() == [True, False, False]
+    assert facts["personal"].tolist() == [True, True, True]  # blank categories count as personal
+    assert facts["purpose"].tolist() == ["", "Service", "Service"]
+    assert facts["no_purpose"].tolist() == [True, False, False]
+    assert facts["destination_type"].tolist() == ["", "Chatbot", ""]
+    assert facts["source_type"].tolist() == ["CRM", "CRM", "Chatbot"]
+
+
+def test_an_outside_endpoint_has_no_type_and_a_blank_third_party_is_not_one():
+    # F-1 comes from outside; F-2 stays inside with no third party recorded and no consent basis,
+    # which is no sharing (R03 needs an outside destination or a third party).
+    inventory = small_inventory(
+        [],
+        [
+            healthy_flow("F-1", "external:Acme", "CRM"),
+            healthy_flow("F-2", "CRM", "CDP", consent_basis=""),
+        ],
+    )
+    facts = flow_facts(inventory)
+    assert facts["source_type"].tolist() == ["", "CRM"]
+    assert facts["destination_type"].tolist() == ["CRM", "CDP"]
+    assert facts["third_party"].tolist() == [False, False]
+    assert facts["shared"].tolist() == [False, False]
+    assert "R03" not in set(evaluate_findings(inventory)["rule"])
+
+
+@pytest.mark.parametrize(
+    ("category", "sensitive"),
+    [
+        ("user.payment", True),  # a listed Fides key itself
+        ("user.payment.method", True),  # below a listed key, no keyword in it
+        ("user.financial.account_number", True),
+        ("user.paymentx", False),  # a longer key is not below it
+        ("user.contact.email", False),
+    ],
+)
+def test_a_fides_key_is_sensitive_at_or_below_a_listed_key(category, sensitive):
+    assert is_sensitive(category) is sensitive
+
+
+def test_an_unreadable_rules_file_names_the_file(tmp_path):
+    path = tmp_path / "nowhere.csv"
+    with pytest.raises(RuleError) as caught:
+        load_rules(path)
+    assert (caught.value.rule, caught.value.source) == (None, str(path))
+    assert str(caught.value).startswith(f"{path}: cannot read the rules file (")

@@ -7,7 +7,24 @@ import datetime as dt
 
 import pytest
 
-from nistpf.inventory.values import Bad, count_reader, read_count, read_date, read_days, read_tier
+from nistpf.inventory.schema import ALL_SYSTEMS, SYSTEM_TYPES, sheet
+from nistpf.inventory.values import (
+    Bad,
+    Noted,
+    ReadAs,
+    choice_reader,
+    count_reader,
+    is_blank,
+    level_reader,
+    read_count,
+    read_date,
+    read_days,
+    read_tier,
+    read_yesno,
+    selector_reader,
+    split_list,
+)
+from nistpf.scales import scale
 
 LOCALE_HINT = (
     "declare the workbook's locale (a locale row in About, e.g. de-DE or en-US, or locale in the "
@@ -70,7 +87,7 @@ def test_what_is_no_number_of_days_is_refused_naming_the_cell():
     assert read_days(-1) == Bad("'-1' is not a number of days", hint, "invalid-days")
 
 
-# -- dates ---------------------------------------------------------------------------------------
+# -- dates -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("written", ["05/12/2026", "12/05/2026", "01/12/2026", "12/01/2026"])
 def test_a_date_whose_day_or_month_is_12_is_still_ambiguous(written):
     # 05/12/2026 is 5 December day first and 12 May month first: neither number is over 12.
@@ -147,3 +164,163 @@ def test_what_is_no_excel_serial_is_not_a_date(raw, shown):
 
 def test_a_number_is_no_date_where_serials_are_not_allowed():
     assert read_date(44927) == Bad("'44927' is not a date", DATE_HINT, "invalid-date")
+
+
+# -- lists, blanks, selectors, yes/no ------------------------------------------------------------
+def test_a_list_cell_splits_on_separators_whatever_the_cell_holds():
+    assert split_list("a; b,c\nd") == ("a", "b", "c", "d")
+    assert split_list(" a ;a; ") == ("a",)
+    assert split_list(12.0) == ("12",)  # a number typed in a list column
+    assert split_list(7) == ("7",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "blank"),
+    [
+        (None, True),
+        (float("nan"), True),
+        ("  ", True),
+        ("", True),
+        (0, False),
+        ("x", False),
+        (False, False),
+    ],
+)
+def test_blank_is_none_nan_or_white_space(raw, blank):
+    assert is_blank(raw) is blank
+
+
+@pytest.mark.parametrize("token", ["ALL", "all", "All systems", "allsystems", "ALL SYSTEMS", "  "])
+def test_every_spelling_of_all_reads_as_all(token):
+    assert selector_reader()(token) == ALL_SYSTEMS
+
+
+@pytest.mark.parametrize("token", ["everything", "*", "-"])
+def test_everything_or_punctuation_alone_reads_as_all_and_says_so(token):
+    assert selector_reader()(token) == ReadAs(ALL_SYSTEMS, ALL_SYSTEMS)
+
+
+def test_a_type_selector_names_a_system_type():
+    read = selector_reader()
+    assert read("type:crm") == "type:CRM"
+    assert read("Type: data warehouse") == "type:DataWarehouse"
+    assert read(" CRM-01 ") == "CRM-01"
+    bad = read("type:Chatbots")
+    assert (bad.problem, bad.code) == ("'Chatbots' is not a system type", "invalid-selector")
+    listed = bad.hint.removeprefix("use type: with one of ").split(", ")
+    assert listed[0] == "Chatbot"  # the closest first
+    assert sorted(listed) == sorted(SYSTEM_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "meaning"),
+    [(1, True), (0, False), (1.0, True), (0.0, False), (True, True), (False, False), ("Yes", True)],
+)
+def test_one_and_zero_are_yes_and_no(raw, meaning):
+    assert read_yesno(raw) is meaning
+
+
+@pytest.mark.parametrize(("raw", "shown"), [(2, "2"), (0.5, "0.5"), (2.0, "2"), ("maybe", "maybe")])
+def test_what_is_no_yes_or_no_is_refused_whole(raw, shown):
+    assert read_yesno(raw) == Bad(f"{shown!r} is not yes or no", "write yes or no", "invalid-yesno")
+
+
+# -- levels ------------------------------------------------------------------------------------
+TIERS = scale("tiers")
+LEVEL_HINT = f"use a level of the tiers scale: {TIERS.describe()}"
+
+
+def test_what_is_no_level_is_refused_whole():
+    read = level_reader(TIERS)
+    assert read("Excellent") == Bad("'Excellent' is not a level", LEVEL_HINT, "invalid-level")
+    assert read(True) == Bad("'yes' is not a level", LEVEL_HINT, "invalid-level")
+    assert read(5) == Bad("5 is outside the tiers scale (0-4)", LEVEL_HINT, "level-outside-scale")
+    assert read("7 - Great") == Bad(
+        "7 - Great is outside the tiers scale (0-4)", LEVEL_HINT, "level-outside-scale"
+    )
+
+
+# -- counts ------------------------------------------------------------------------------------
+def test_zero_is_a_count_and_below_zero_or_infinite_is_not():
+    hint = "write a whole number ≥ 0"
+    assert read_count(0) == 0
+    assert read_count("0") == 0
+    assert read_count(-5) == Bad("'-5' is not a count", hint, "invalid-number")
+    assert read_count(float("inf")) == Bad("'inf' is not a count", hint, "invalid-number")
+
+
+def test_a_multiplier_and_a_decimal_comma_are_both_said():
+    assert read_count("2.3M") == Noted(
+        2300000,
+        "'2.3M' read as 2300000 ('M' is a million)",
+        "confirm the number with the client, or write it as 2300000",
+        "number-converted",
+    )
+    assert read_count("2,5M") == Noted(
+        2500000,
+        "'2,5M' read as 2500000 (with a decimal comma; 'M' is a million)",
+        "confirm the number with the client, or write it as 2500000",
+        "number-converted",
+    )
+
+
+def test_words_after_a_multiplier_must_say_what_is_counted():
+    assert read_count("2.5M apples") == Bad(
+        "'2.5M apples' is not a number", "write a whole number, e.g. 250000", "invalid-number"
+    )
+
+
+def test_a_count_is_whole_within_float_noise_and_not_beyond():
+    assert read_count(1e-9) == 0  # 1e-9 from a whole number: float noise, inclusive
+    assert read_count(3.0000000001) == 3
+    reading = read_count("1.0000000015")  # 1.5e-9 from 1: not float noise
+    assert (reading.code, reading.problem) == (
+        "invalid-number", "'1.0000000015' is not a whole number",
+    )  # fmt: skip
+
+
+# -- days --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("written", ["Indefinite", "unbefristet"])
+def test_indefinite_is_no_retention_period_and_said(written):
+    assert read_days(written) == Noted(
+        None,
+        f"{written!r} read as no retention period",
+        "write the number of days if there is a limit",
+        "no-retention-limit",
+    )
+
+
+def test_days_that_are_not_whole_are_rounded_and_say_so_and_conversions_do_not():
+    hint = "write the number of days"
+    assert read_days("30.4") == Noted(
+        30, "'30.4' read as 30 days (rounded to a whole day)", hint, "converted-days"
+    )
+    assert read_days("1,51 Monate") == Noted(  # 45.3 days: a conversion, approximate anyway
+        45, "'1,51 Monate' read as 45 days", hint, "converted-days"
+    )
+    assert read_days("1,5 Monate") == Noted(
+        45, "'1,5 Monate' read as 45 days", hint, "converted-days"
+    )
+
+
+def test_what_is_no_number_of_days_names_the_cell():
+    hint = "write the days, e.g. 365"
+    assert read_days("5 apples") == Bad("'5 apples' is not a number of days", hint, "invalid-days")
+    assert read_days("1,2,3 Tage") == Bad(
+        "'1,2,3 Tage' is not a number of days", hint, "invalid-days"
+    )
+    assert read_days("99999999999999999999 days") == Bad(
+        "'99999999999999999999 days' is too large a number", "check the number", "invalid-number"
+    )
+
+
+def test_the_largest_whole_number_of_days_a_table_holds_is_read():
+    assert read_days(2**63 - 1) == 2**63 - 1
+
+
+# -- choices -----------------------------------------------------------------------------------
+def test_a_criticality_in_another_language_is_read_as_its_choice_and_said():
+    read = choice_reader(sheet("Systems").column("criticality"))
+    assert read("hoch") == ReadAs("High", "High")
+    assert read("faible") == ReadAs("Low", "Low")
+    assert read("HIGH") == "High"
