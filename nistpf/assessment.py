@@ -13,7 +13,7 @@ import pandas as pd
 
 from nistpf.framework import Framework
 from nistpf.inventory.model import Inventory
-from nistpf.numbers import fixed, percent, rounded
+from nistpf.numbers import exact, fixed, percent, rounded
 from nistpf.scales import Scale
 
 SUBCATEGORY_COLUMNS = [
@@ -227,8 +227,9 @@ class Assessment:
         findings, the assessor's ratings and the arithmetic — read from what the engine
         recorded in this Assessment, never scored again, so they are this Assessment's figures.
 
-        Raises :class:`nistpf.UnknownIdError` for text that is no framework ID, ValueError
-        for a Function or Category ID."""
+        Raises :class:`nistpf.UnknownIdError` for text that is no framework ID,
+        :class:`nistpf.scoring.NotASubcategoryError` (a ValueError) for a Function or Category
+        ID."""
         from nistpf.scoring import explain
 
         return explain(self, subcategory)
@@ -287,14 +288,14 @@ class Explanation:
         if self.in_profile:
             lines.append(
                 f"current {fixed(self.current)} ({label(self.current)}, {self.source}); "
-                f"target {self.target:g} ({self.priority} priority); gap {fixed(self.gap)}; "
+                f"target {exact(self.target)} ({self.priority} priority); gap {fixed(self.gap)}; "
                 f"coverage {percent(self.coverage)}"
             )
         else:
             lines.append(f"not in the Target Profile; derived level {fixed(self.derived)}")
         lines.append(f"derived = {self.arithmetic}")
         if self.assessor is not None:
-            lines.append(f"the assessor rated it {self.assessor:g} for the organisation")
+            lines.append(f"the assessor rated it {exact(self.assessor)} for the organisation")
         if len(self.controls):
             lines.append("controls:")
             for row in self.controls.itertuples(index=False):
@@ -356,6 +357,12 @@ def largest_gap_phrase(a: Assessment) -> str:
     (up to three named), ``"10 outcomes share the largest gap"``; ``""`` when nothing is below
     target."""
     return tie_phrase(a.ranked_gaps(), "has the largest gap", "share the largest gap")
+
+
+def levels_amount(amount: float) -> str:
+    """A number of levels given as a setting, written exactly: ``1`` → "1 level", ``0.5`` →
+    "0.5 levels", ``2`` → "2 levels" (singular for exactly one, as the charts' titles)."""
+    return f"{exact(amount)} level{'' if float(amount) == 1 else 's'}"
 
 
 def tie_phrase(ranked: pd.DataFrame, one: str, several: str) -> str:

@@ -47,3 +47,33 @@ def percent(value: float, places: int = 0) -> str:
     if not math.isfinite(number):
         return f"{number:.{places}%}"
     return f"{fixed(number * 100, places)}%"
+
+
+def exact(value: float) -> str:
+    """``value`` written exactly, as the shortest decimal that reads back as the same float,
+    for settings and other given numbers (not computed figures, which :func:`fixed` shows):
+    ``3.0`` → "3", ``1.0000001`` → "1.0000001", ``1e-07`` → "0.0000001". Values from 1e-12
+    to below 1e15 are written without an exponent; others, ``nan`` and ``inf`` as Python
+    writes them (``1e+300``).
+
+    >>> exact(2.0), exact(1.23456789), exact(1e-7), exact(1e300)
+    ('2', '1.23456789', '0.0000001', '1e+300')
+    """
+    number = float(value)
+    if number == 0:
+        return "0"
+    if not math.isfinite(number) or not 1e-12 <= abs(number) < 1e15:
+        return repr(number)
+    text = repr(number)
+    if "e" not in text:
+        return text.removesuffix(".0")
+    mantissa, exponent = text.split("e")
+    sign = "-" if mantissa.startswith("-") else ""
+    digits = mantissa.lstrip("-").replace(".", "")
+    point = mantissa.lstrip("-").find(".")
+    point = (point if point >= 0 else len(mantissa.lstrip("-"))) + int(exponent)
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}".rstrip("0").removesuffix(".")
+    digits = digits.ljust(point, "0")
+    whole, fraction = digits[:point], digits[point:].rstrip("0")
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"

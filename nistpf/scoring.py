@@ -16,15 +16,20 @@ used (:func:`nistpf.export.method_text.method_rows`):
    implemented one, else 0 (the best over the controls that apply; findings do not change it).
 3. **derived(s)** = Σ w_y·level(s, y) / Σ w_y. An organisation-level assessor rating (a
    Responses row with no system) becomes **current** with source ``assessor``; otherwise
-   current = derived. Both are shown, and a difference of a full level or more is flagged.
+   current = derived. Both are shown, and a difference of at least the ``disagreement``
+   setting (1 level by default) is flagged.
 4. **target(s)**, **priority(s)**, **in_profile(s)** from the Profile sheet: defaults target 3,
    Moderate, yes; a Function row applies to its Categories and Subcategories, a Category row to
    its Subcategories, the narrowest row wins (attribute by attribute).
    **gap** = max(0, target − current); **gap points** = gap × priority weight (High 3,
    Moderate 2, Low 1).
 5. Roll-ups: Category, Function and overall values are means over their in-profile
-   Subcategories (the gap is the mean of the gaps); the system view is level(s, y) averaged per
-   system and Function.
+   Subcategories (the gap is the mean of the gaps, so an outcome above its target does not
+   offset one below it, and a roll-up's gap can exceed its target − current); the system view
+   is level(s, y) averaged per system and Function.
+
+Weights are relative (only their ratios matter): criticality and priority weights are at most
+:data:`MAX_WEIGHT` (1,000,000), which keeps every weighted sum exact to float precision.
 
 **No evidence** is not "not performed": a Subcategory with no control mapped to it that
 applies to an in-scope system (Not applicable ones aside) and no assessor rating (for the
@@ -60,13 +65,14 @@ from nistpf.assessment import (
     Assessment,
     Explanation,
     Overall,
+    levels_amount,
 )
 from nistpf.errors import NistpfError
 from nistpf.findings import FINDING_COLUMNS, evaluate_findings
 from nistpf.framework import Framework, framework
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.schema import ALL_SYSTEMS
-from nistpf.numbers import fixed
+from nistpf.numbers import exact, fixed
 from nistpf.scales import Scale, scale
 
 DEFAULTS: dict[str, Any] = {
@@ -87,29 +93,60 @@ NO_EVIDENCE_SETTINGS = ("zero", "exclude")
 NO_EVIDENCE = "no evidence"
 _IMPLEMENTED = ("Implemented", "Partially implemented")
 _NOT_APPLICABLE = "Not applicable"
+# Weights are relative (only their ratios matter), so no weight needs to be larger than this;
+# beyond it sums of weights × levels lose their precision and then overflow (1e307 gives inf).
+MAX_WEIGHT = 1_000_000.0
 # The settings that are mappings: the keys each must give (all of them, no other), what a key
 # is called in messages, and the range of its values.
 _MAPPINGS: dict[str, tuple[str, float, float, bool]] = {
     # setting: (what a key is, lowest value, highest value, lowest value allowed)
-    "criticality_weights": ("criticality", 0.0, math.inf, False),
-    "priority_weights": ("priority", 0.0, math.inf, True),
+    "criticality_weights": ("criticality", 0.0, MAX_WEIGHT, False),
+    "priority_weights": ("priority", 0.0, MAX_WEIGHT, True),
     "coverage": ("control status", 0.0, 1.0, True),
 }
+_SHOWN = 60  # the most characters of a value a message shows
 
 
 class SettingsError(NistpfError, ValueError):
     """Settings the engine cannot use (``assess(defaults=...)``, or the options of
     :meth:`nistpf.Engagement.assess`): an unknown setting, a weight mapping that misses one of
-    its keys or names another, a value of the wrong type or out of range. The message names the
-    setting, what is wrong with it and the valid keys (for a mapping, the missing ones too)."""
+    its keys or names another, a value of the wrong type or out of range. The message, one
+    line, names the setting, what is wrong with it and the valid keys (for a mapping, the
+    missing ones too); a value it quotes is cut to 60 characters."""
 
     code = "invalid-settings"
+
+
+class NotASubcategoryError(NistpfError, ValueError):
+    """:meth:`Assessment.explain` given a Function or Category ID: it explains one
+    Subcategory; the message names the Subcategories under the ID given."""
+
+    code = "not-a-subcategory"
+
+
+def quoted(value: object) -> str:
+    """``value`` as a message quotes it, on one line and at most 60 characters: its repr
+    (whitespace runs made one space), cut with "…" and led by its type's name when it is not a
+    plain str, int, float, bool or None (``Series [1, 2, 3]``)."""
+    try:
+        text = repr(value)
+    except Exception:  # a repr that fails is no reason for a second error
+        text = f"<{type(value).__name__}>"
+    text = " ".join(text.split())
+    plain = value is None or type(value) in (str, int, float, bool)
+    if not plain:
+        text = f"{type(value).__name__} {text}"
+    if len(text) > _SHOWN:
+        text = text[: _SHOWN - 1] + "…"
+    return text
 
 
 def settings(defaults: Mapping[str, Any] | None = None, scale: Scale | None = None) -> dict:
     """The settings an assessment runs with: :data:`DEFAULTS` with ``defaults`` laid over
     them, checked. This is the one place settings are checked, whichever way they come
-    (``assess(defaults=...)``, :meth:`nistpf.Engagement.assess`).
+    (``assess(defaults=...)``, :meth:`nistpf.Engagement.assess`). Every value's type is
+    checked before it is compared, hashed or converted, so any value gives a SettingsError,
+    never another exception.
 
     Returns a new dict with every key of :data:`DEFAULTS`: numbers as floats, each weight
     mapping (``criticality_weights``: High, Medium, Low; ``priority_weights``: High, Moderate,
@@ -118,12 +155,16 @@ def settings(defaults: Mapping[str, Any] | None = None, scale: Scale | None = No
 
     Raises :class:`SettingsError` for: ``defaults`` that is not a mapping; a key that is not a
     setting (the message lists the settings and the closest one); a weight mapping that is not a
-    mapping, misses keys (they are named) or has others; a weight that is not a finite number
-    (criticality weights above 0, priority weights 0 or more, coverage values from 0 to 1);
-    ``target`` not a number from 0 to the scale's maximum (when ``scale`` is given);
-    ``priority`` not a key of ``priority_weights``; ``in_profile`` not True or False;
-    ``disagreement`` or ``cap_scale_maximum`` not a number above 0; ``no_evidence`` not one of
-    zero, exclude.
+    mapping, misses keys (they are named) or has others; a weight that is not a finite real
+    number in range: criticality weights above 0 and at most :data:`MAX_WEIGHT` (1,000,000),
+    priority weights from 0 to 1,000,000, coverage values from 0 to 1 — weights are relative,
+    so scale them down rather than past 1,000,000 (priority weights may all be 0: gap points
+    are then 0, and nothing divides by their sum; criticality weights are above 0, as the
+    weighted means divide by theirs); ``target`` not a number from the scale's minimum to its
+    maximum (when ``scale`` is given; else 0 or more); ``priority`` not a key of
+    ``priority_weights`` (a str); ``in_profile`` not True or False; ``disagreement`` or
+    ``cap_scale_maximum`` not a finite number above 0; ``no_evidence`` not one of zero,
+    exclude (a str).
 
     >>> settings({"target": 2})["target"]
     2.0
@@ -140,51 +181,62 @@ def settings(defaults: Mapping[str, Any] | None = None, scale: Scale | None = No
             f"defaults must be a mapping of settings (a dict), not {type(defaults).__name__}; "
             f"the settings are {', '.join(DEFAULTS)}"
         )
-    unknown = [key for key in defaults if key not in DEFAULTS]
+    unknown = [key for key in defaults if not (isinstance(key, str) and key in DEFAULTS)]
     if unknown:
         key = unknown[0]
         close = difflib.get_close_matches(str(key), list(DEFAULTS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = f" (did you mean {close[0]!r}?)" if close and isinstance(key, str) else ""
         raise SettingsError(
-            f"defaults: {key!r} is not a setting{hint}; the settings are {', '.join(DEFAULTS)}"
+            f"defaults: {quoted(key)} is not a setting{hint}; the settings are "
+            f"{', '.join(DEFAULTS)}"
         )
     chosen = {**DEFAULTS, **defaults}
     checked: dict[str, Any] = {}
     for name, (noun, low, high, low_allowed) in _MAPPINGS.items():
         checked[name] = _weights(name, chosen[name], noun, low, high, low_allowed)
-    maximum = scale.maximum if scale is not None else math.inf
-    checked["target"] = _number("target", chosen["target"], 0.0, maximum, low_allowed=True)
-    if chosen["priority"] not in checked["priority_weights"]:
+    low, high = (scale.minimum, scale.maximum) if scale is not None else (0.0, math.inf)
+    checked["target"] = _number("target", chosen["target"], low, high, low_allowed=True)
+    priority = chosen["priority"]
+    if not (isinstance(priority, str) and priority in checked["priority_weights"]):
         raise SettingsError(
             f"defaults: priority must be one of {', '.join(checked['priority_weights'])}, "
-            f"not {chosen['priority']!r}"
+            f"not {quoted(priority)}"
         )
-    checked["priority"] = chosen["priority"]
+    checked["priority"] = str(priority)
     if not isinstance(chosen["in_profile"], (bool, np.bool_)):
         raise SettingsError(
-            f"defaults: in_profile must be True or False, not {chosen['in_profile']!r}"
+            f"defaults: in_profile must be True or False, not {quoted(chosen['in_profile'])}"
         )
     checked["in_profile"] = bool(chosen["in_profile"])
     for name in ("disagreement", "cap_scale_maximum"):
         checked[name] = _number(name, chosen[name], 0.0, math.inf, low_allowed=False)
-    if chosen["no_evidence"] not in NO_EVIDENCE_SETTINGS:
+    no_evidence = chosen["no_evidence"]
+    if not (isinstance(no_evidence, str) and no_evidence in NO_EVIDENCE_SETTINGS):
         raise SettingsError(
             f"defaults: no_evidence must be one of {', '.join(NO_EVIDENCE_SETTINGS)}, "
-            f"not {chosen['no_evidence']!r}"
+            f"not {quoted(no_evidence)}"
         )
-    checked["no_evidence"] = chosen["no_evidence"]
+    checked["no_evidence"] = str(no_evidence)
     return {name: checked[name] for name in DEFAULTS}
 
 
 def _number(name: str, value: object, low: float, high: float, *, low_allowed: bool) -> float:
-    """``value`` as a float when it is a finite real number in range, else SettingsError."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    number = float(value) if ok else math.nan
+    """``value`` as a float when it is a finite real number in range, else SettingsError
+    (an int too large for a float, 10**400, too)."""
+    number = math.nan
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        try:
+            number = float(value)
+        except (OverflowError, TypeError, ValueError):
+            number = math.nan
     in_range = (number >= low if low_allowed else number > low) and number <= high
-    if not (ok and math.isfinite(number) and in_range):
-        above = f"{low:g} or more" if low_allowed else f"above {low:g}"
-        bound = f"a number {above}" + (f" and at most {high:g}" if math.isfinite(high) else "")
-        raise SettingsError(f"defaults: {name} must be {bound}, not {value!r}")
+    if not (math.isfinite(number) and in_range):
+        above = f"{exact(low)} or more" if low_allowed else f"above {exact(low)}"
+        bound = f"a number {above}" + (f" and at most {exact(high)}" if math.isfinite(high) else "")
+        why = ""
+        if high == MAX_WEIGHT and math.isfinite(number) and number > high:
+            why = " (weights are relative: divide them all by the same number)"
+        raise SettingsError(f"defaults: {name} must be {bound}{why}, not {quoted(value)}")
     return number
 
 
@@ -195,13 +247,14 @@ def _weights(
     listed = ", ".join(keys)
     if not isinstance(value, Mapping):
         raise SettingsError(
-            f"defaults: {name} must be a mapping with a number for each of {listed}, not {value!r}"
+            f"defaults: {name} must be a mapping with a number for each of {listed}, "
+            f"not {quoted(value)}"
         )
-    other = [k for k in value if k not in keys]
+    other = [k for k in value if not (isinstance(k, str) and k in keys)]
     if other:
         raise SettingsError(
-            f"defaults: {name} has {', '.join(repr(k) for k in other)}, not a {noun}; its keys "
-            f"are {listed}"
+            f"defaults: {name} has {', '.join(quoted(k) for k in other[:3])}"
+            f"{' and others' if len(other) > 3 else ''}, not a {noun}; its keys are {listed}"
         )
     missing = [k for k in keys if k not in value]
     if missing:
@@ -555,10 +608,10 @@ def _arithmetic(weights: np.ndarray, levels: np.ndarray) -> str:
     for w, level in zip(weights, levels, strict=True):
         terms[(w, level)] = terms.get((w, level), 0) + 1
     shown = [
-        f"{count}·({w:g}×{level:g})" if count > 1 else f"{w:g}×{level:g}"
+        f"{count}·({exact(w)}×{exact(level)})" if count > 1 else f"{exact(w)}×{exact(level)}"
         for (w, level), count in terms.items()
     ]
-    return f"({' + '.join(shown)}) / {total:g} = {fixed(float(weights @ levels / total))}"
+    return f"({' + '.join(shown)}) / {exact(total)} = {fixed(float(weights @ levels / total))}"
 
 
 def explain(assessment: Assessment, subcategory: str) -> Explanation:
@@ -569,7 +622,14 @@ def explain(assessment: Assessment, subcategory: str) -> Explanation:
     fw = assessment.framework
     sub = fw.get(subcategory)
     if sub.level != "subcategory":
-        raise ValueError(f"{sub.id} is a {sub.level}; explain takes a Subcategory ID")
+        core = fw.core
+        under = core[(core["level"] == "subcategory") & (core[sub.level] == sub.id)]["id"]
+        example = f", e.g. {', '.join(under.head(2))}" if len(under) else ""
+        raise NotASubcategoryError(
+            f"{sub.id} is a {sub.level.capitalize()}; explain takes a Subcategory ID"
+            f"{example} (a {sub.level.capitalize()}'s figures are the means in "
+            f"Assessment.{'categories' if sub.level == 'category' else 'functions'})"
+        )
     row = assessment._subcategories.set_index("subcategory").loc[sub.id]
     inv = assessment.inventory
     recorded = assessment._levels
@@ -599,10 +659,12 @@ def explain(assessment: Assessment, subcategory: str) -> Explanation:
     )
     findings = assessment._findings[assessment._findings["subcategory"] == sub.id]
     notes = []
+    threshold = float(assessment.defaults["disagreement"])
     if bool(row["disagreement"]):
         notes.append(
-            f"note: the assessor's {row['assessor']:g} and the derived {fixed(row['derived'])} "
-            "differ by a full level or more"
+            f"note: the assessor's {exact(row['assessor'])} and the derived "
+            f"{fixed(row['derived'])} differ by {levels_amount(threshold)} or more (the "
+            "disagreement setting)"
         )
     return Explanation(
         subcategory=sub.id,

@@ -8,6 +8,8 @@ import pytest
 
 import nistpf
 import nistpf.scoring as scoring
+from nistpf.errors import NistpfError
+from nistpf.scoring import NotASubcategoryError
 from tests.inventory_files import THREE_SYSTEMS, healthy_flow, small_inventory
 
 SYSTEMS = THREE_SYSTEMS.drop(columns="data_categories")
@@ -121,3 +123,74 @@ def test_explain_needs_none_of_the_engines_steps(assessment, monkeypatch):
         nistpf.assess(assessment.inventory)
     for sub_id in EXPLAINED:
         assert str(assessment.explain(sub_id)) == before[sub_id]
+
+
+# -- the disagreement note states the threshold used --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("threshold", "note"),
+    [
+        # GV.PO-P1: rated 1 for the organisation, no control: derived 0, a difference of 1.
+        (0.25, "differ by 0.25 levels or more"),
+        (1, "differ by 1 level or more"),
+        (1.5, None),  # 1 < 1.5: not flagged
+    ],
+)
+def test_the_disagreement_note_states_the_threshold_used(assessment, threshold, note):
+    a = nistpf.assess(
+        assessment.inventory,
+        defaults={
+            "criticality_weights": {"High": 5, "Medium": 2, "Low": 1},
+            "disagreement": threshold,
+        },
+    )
+    why = a.explain("GV.PO-P1")
+    if note is None:
+        assert why.notes == ()
+        return
+    assert why.notes == (
+        f"note: the assessor's 1 and the derived 0.00 {note} (the disagreement setting)",
+    )
+    assert "full level" not in str(why)
+
+
+def test_the_arithmetic_shows_the_weights_used_exactly(assessment):
+    a = nistpf.assess(
+        assessment.inventory,
+        defaults={
+            "criticality_weights": {"High": 1.0000001, "Medium": 1.5, "Low": 1e-7},
+            "target": 2.123456789,
+        },
+    )
+    why = a.explain("PR.DS-P2")
+    # TLS at 3 on every system, CRM and CDP capped at 1 by the unencrypted flow:
+    # (1.0000001×1 + 1.5×1 + 0.0000001×3) / 2.5000002 = 2.5000004 / 2.5000002 = 1.00
+    assert why.arithmetic == "(1.0000001×1 + 1.5×1 + 0.0000001×3) / 2.5000002 = 1.00"
+    assert "target 2.123456789 (Moderate priority)" in str(why)
+
+
+# -- a Category or Function ID ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            "PR.DS-P",
+            "PR.DS-P is a Category; explain takes a Subcategory ID, e.g. PR.DS-P1, PR.DS-P2 (a "
+            "Category's figures are the means in Assessment.categories)",
+        ),
+        (
+            "PR-P",
+            "PR-P is a Function; explain takes a Subcategory ID, e.g. PR.PO-P1, PR.PO-P2 (a "
+            "Function's figures are the means in Assessment.functions)",
+        ),
+    ],
+)
+def test_explain_of_a_category_or_function_says_it_takes_a_subcategory(assessment, given, message):
+    with pytest.raises(NotASubcategoryError) as raised:
+        assessment.explain(given)
+    assert str(raised.value) == message
+    assert isinstance(raised.value, NistpfError)
+    assert raised.value.code == "not-a-subcategory"

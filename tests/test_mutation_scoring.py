@@ -181,7 +181,8 @@ def test_explain_gives_the_assessor_and_the_disagreement(explained):
     assert (why.assessor, why.current, why.source) == (1.0, 1.0, "assessor")
     assert why.derived == pytest.approx(21 / 6)
     assert why.notes == (
-        "note: the assessor's 1 and the derived 3.50 differ by a full level or more",
+        "note: the assessor's 1 and the derived 3.50 differ by 1 level or more (the "
+        "disagreement setting)",
     )
     other = explained.explain("PR.DS-P2")
     assert (other.assessor, other.notes) == (None, ())
@@ -205,12 +206,18 @@ def test_explain_findings_are_the_assessments_rows_on_it(explained):
 
 def test_explain_takes_a_subcategory_only():
     a = nistpf.assess(small_inventory([], systems=SYSTEMS))
-    with pytest.raises(
-        ValueError, match=r"^PR\.DS-P is a category; explain takes a Subcategory ID$"
-    ):
+    with pytest.raises(ValueError, match="is a Category") as raised:
         a.explain("PR.DS-P")
-    with pytest.raises(ValueError, match=r"^PR-P is a function; explain takes a Subcategory ID$"):
+    assert str(raised.value) == (
+        "PR.DS-P is a Category; explain takes a Subcategory ID, e.g. PR.DS-P1, PR.DS-P2 (a "
+        "Category's figures are the means in Assessment.categories)"
+    )
+    with pytest.raises(ValueError, match="is a Function") as raised:
         a.explain("PR-P")
+    assert str(raised.value) == (
+        "PR-P is a Function; explain takes a Subcategory ID, e.g. PR.PO-P1, PR.PO-P2 (a "
+        "Function's figures are the means in Assessment.functions)"
+    )
 
 
 @pytest.mark.parametrize(

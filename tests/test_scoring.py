@@ -161,7 +161,7 @@ def test_assessor_ratings_per_system_replace_the_level_and_organisation_ratings_
     assert not row["disagreement"]  # |2 - 2.0| < 1
     row = sub(a, "GV.PO-P1")
     assert (row["current"], row["derived"], row["disagreement"]) == (4.0, 3.0, True)
-    assert "differ by a full level or more" in str(a.explain("GV.PO-P1"))
+    assert "differ by 1 level or more (the disagreement setting)" in str(a.explain("GV.PO-P1"))
 
 
 def test_findings_cap_an_assessor_rating_too():

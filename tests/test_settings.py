@@ -4,11 +4,14 @@ never a bare KeyError."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import nistpf
 from nistpf.engagement import open_engagement
 from nistpf.errors import NistpfError
+from nistpf.scales import custom_scale
 from nistpf.scoring import DEFAULTS, SettingsError, settings
 from tests.inventory_files import THREE_SYSTEMS, small_inventory
 
@@ -187,3 +190,133 @@ def test_an_engagement_passes_its_settings_to_the_engine(engagement):
     a = engagement.assess(defaults={"target": 2.5, "no_evidence": "exclude"})
     assert (a.defaults["target"], a.defaults["no_evidence"]) == (2.5, "exclude")
     assert a.completeness.excluded  # the roll-ups leave the outcomes without evidence out
+
+
+# -- any value: a SettingsError of one line, never another exception ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("defaults", "start"),
+    [
+        ({"priority": ["High"]}, "defaults: priority must be one of"),  # unhashable
+        ({"priority": {"a": 1}}, "defaults: priority must be one of"),
+        ({"no_evidence": np.array(["zero", "x"])}, "defaults: no_evidence must be one of"),
+        ({"no_evidence": pd.NA}, "defaults: no_evidence must be one of"),
+        ({"target": 10**400}, "defaults: target must be a number"),  # too large for a float
+        ({"cap_scale_maximum": 10**400}, "defaults: cap_scale_maximum must be a number"),
+        ({"disagreement": pd.NA}, "defaults: disagreement must be a number"),
+        ({"in_profile": np.array([True, False])}, "defaults: in_profile must be True or False"),
+        ({"coverage": {"Implemented": pd.NA, "Partially implemented": 0.5}}, "defaults: coverage"),
+        ({"criticality_weights": {"High": 3, "Medium": 2, "Low": 1, ("Low",): 1}},
+         "defaults: criticality_weights has tuple ('Low',), not a criticality"),
+        ({("target",): 3}, "defaults: tuple ('target',) is not a setting"),
+    ],
+)  # fmt: skip
+def test_any_value_of_any_setting_is_a_settings_error(inventory, defaults, start):
+    with pytest.raises(SettingsError) as raised:
+        nistpf.assess(inventory, defaults=defaults)
+    assert str(raised.value).startswith(start)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_value_is_quoted_on_one_line_and_cut_to_60_characters(inventory):
+    with pytest.raises(SettingsError) as raised:
+        nistpf.assess(inventory, defaults={"target": pd.Series([1, 2, 3])})
+    # The Series' repr, "0    1\n1    2\n2    3\ndtype: int64", its whitespace made one space.
+    assert str(raised.value) == (
+        "defaults: target must be a number 0 or more and at most 4, not "
+        "Series 0 1 1 2 2 3 dtype: int64"
+    )
+    with pytest.raises(SettingsError) as raised:
+        nistpf.assess(inventory, defaults={"priority": "x" * 100})
+    # 'xxx…: the opening quote and 58 x, then the ellipsis: 60 characters.
+    quoted = "'" + "x" * 58 + "…"
+    assert str(raised.value) == (
+        f"defaults: priority must be one of High, Moderate, Low, not {quoted}"
+    )
+    with pytest.raises(SettingsError) as raised:
+        nistpf.assess(inventory, defaults={"target": 10**400})
+    assert str(raised.value) == (
+        "defaults: target must be a number 0 or more and at most 4, not 1" + "0" * 58 + "…"
+    )
+
+
+# -- weights: relative, so bounded -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["criticality_weights", "priority_weights"])
+@pytest.mark.parametrize("huge", [1_000_000.5, 1e300, 1e307, 1e308])
+def test_a_weight_above_a_million_is_refused_as_relative(inventory, name, huge):
+    keys = list(DEFAULTS[name])
+    with pytest.raises(SettingsError) as raised:
+        nistpf.assess(inventory, defaults={name: dict.fromkeys(keys, huge)})
+    assert str(raised.value) == (
+        f"defaults: {name}['High'] must be a number "
+        f"{'above 0' if name == 'criticality_weights' else '0 or more'} and at most 1000000 "
+        f"(weights are relative: divide them all by the same number), not {huge!r}"
+    )
+
+
+def test_a_weight_of_a_million_is_used_exactly(inventory):
+    a = nistpf.assess(
+        inventory,
+        defaults={
+            "criticality_weights": {"High": 1_000_000, "Medium": 1, "Low": 1},
+            "priority_weights": {"High": 1, "Moderate": 1_000_000, "Low": 1},
+        },
+    )
+    # CT.DM-P1: level 2 on CRM (High) only: (1e6×2 + 1×0 + 1×0) / (1e6 + 2).
+    row = subcategory(a, "CT.DM-P1")
+    assert row["derived"] == pytest.approx(2_000_000 / 1_000_002, rel=1e-15)
+    # The default priority is Moderate: gap points = gap × 1e6.
+    assert row["gap_points"] == pytest.approx((3 - 2_000_000 / 1_000_002) * 1_000_000, rel=1e-15)
+    # Equal weights of a million score as equal weights of 1.
+    same = nistpf.assess(
+        inventory, defaults={"criticality_weights": dict.fromkeys(["High", "Medium", "Low"], 1e6)}
+    )
+    # CT.DM-P1 is then 2 on one system of three: 2/3.
+    assert subcategory(same, "CT.DM-P1")["derived"] == pytest.approx(2 / 3, rel=1e-15)
+
+
+def test_priority_weights_may_all_be_zero_but_criticality_weights_may_not(inventory):
+    a = nistpf.assess(
+        inventory, defaults={"priority_weights": {"High": 0, "Moderate": 0, "Low": 0}}
+    )
+    # Nothing divides by their sum: the gaps stand, their points are all 0.
+    assert (a.subcategories["gap_points"].dropna() == 0).all()
+    assert subcategory(a, "CT.DM-P1")["gap"] == pytest.approx(3 - 2 * 3 / 6)
+    with pytest.raises(
+        SettingsError, match=r"criticality_weights\['High'\] must be a number above 0"
+    ):
+        nistpf.assess(
+            inventory, defaults={"criticality_weights": {"High": 0, "Medium": 0, "Low": 0}}
+        )
+
+
+# -- the target: the scale's minimum to its maximum --------------------------------------------
+
+ONE_TO_FIVE = {1: "Ad hoc", 2: "Defined", 3: "Managed", 4: "Measured", 5: "Optimised"}
+ONE_TO_FIVE_DEFAULTS = {
+    "Implemented": 4,
+    "Partially implemented": 2,
+    "Planned": 1,
+    "Not implemented": 1,
+}
+
+
+@pytest.mark.parametrize("target", [0, 0.5, 5.5])
+def test_the_target_is_held_to_a_scale_that_starts_at_1(inventory, target):
+    one = custom_scale("one-to-five", ONE_TO_FIVE, ONE_TO_FIVE_DEFAULTS)
+    with pytest.raises(SettingsError) as raised:
+        nistpf.assess(inventory, scale=one, defaults={"target": target})
+    assert str(raised.value) == (
+        f"defaults: target must be a number 1 or more and at most 5, not {target!r}"
+    )
+
+
+def test_the_lowest_level_of_a_scale_that_starts_at_1_is_a_target(inventory):
+    one = custom_scale("one-to-five", ONE_TO_FIVE, ONE_TO_FIVE_DEFAULTS)
+    assert nistpf.assess(inventory, scale=one, defaults={"target": 1}).defaults["target"] == 1.0
+    assert settings({"target": 1}, one)["target"] == 1.0
+    with pytest.raises(SettingsError, match=r"1 or more and at most 5, not 0\.99$"):
+        settings({"target": 0.99}, one)
