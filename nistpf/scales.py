@@ -31,17 +31,56 @@ class UnknownScaleError(NistpfError, ValueError):
         super().__init__(f"no assessment scale named {name!r}; available: {', '.join(available)}")
 
 
+def _whole(value: object) -> bool:
+    """A whole number given as an int (or an int-valued float), not a bool."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and float(value).is_integer()
+
+
+class ScaleError(NistpfError, ValueError):
+    """A scale nistpf cannot score on: no levels, a level that is not a whole number, levels
+    with a gap between them (0, 2, 4), or a control status without a default level or with
+    one outside the levels."""
+
+    code = "invalid-scale"
+
+
 @dataclass(frozen=True)
 class Scale:
     """Levels ``minimum..maximum`` with a label each, and a default level per control status
-    (Not applicable controls are ignored, so they have none)."""
+    (Not applicable controls are ignored, so they have none).
+
+    The levels are every whole number from the minimum to the maximum, none missing: the
+    engine rounds the rules' caps to a whole level and names a figure between two levels by
+    the band ``n``–``n + 1`` it lies in, so a scale of 0, 2 and 4 (where 3 would be a level
+    without a name) is refused with :class:`ScaleError` when it is made, not when an output
+    first names a level."""
 
     name: str
     labels: Mapping[int, str]
     status_defaults: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", MappingProxyType(dict(sorted(self.labels.items()))))
+        labels = dict(self.labels)
+        if not labels:
+            raise ScaleError(f"scale {self.name!r} has no levels: give a label for each level")
+        odd = [k for k in labels if not _whole(k)]
+        if odd:
+            raise ScaleError(
+                f"scale {self.name!r}: levels are whole numbers (0, 1, 2, …), not "
+                f"{', '.join(repr(k) for k in odd[:3])}"
+            )
+        labels = {int(k): v for k, v in labels.items()}
+        missing = [n for n in range(min(labels), max(labels) + 1) if n not in labels]
+        if missing:
+            raise ScaleError(
+                f"scale {self.name!r}: levels {', '.join(map(str, sorted(labels)))} leave out "
+                f"{', '.join(map(str, missing[:5]))}{', …' if len(missing) > 5 else ''}; give "
+                f"a label for every whole level from {min(labels)} to {max(labels)} (a figure "
+                "between two levels is named by the two around it)"
+            )
+        object.__setattr__(self, "labels", MappingProxyType(dict(sorted(labels.items()))))
         object.__setattr__(self, "status_defaults", MappingProxyType(dict(self.status_defaults)))
 
     @property
@@ -125,12 +164,22 @@ def scale(name: str | Scale | None = None) -> Scale:
 
 def custom_scale(name: str, labels: Mapping[int, str], status_defaults: Mapping[str, int]) -> Scale:
     """A scale of your own, e.g. ``custom_scale("abc", {0: "None", 1: "Some", 2: "All"},
-    {"Implemented": 2, "Partially implemented": 1, "Planned": 0, "Not implemented": 0})``."""
+    {"Implemented": 2, "Partially implemented": 1, "Planned": 0, "Not implemented": 0})``.
+
+    Raises :class:`ScaleError` (a ValueError) for no levels, a level that is not a whole
+    number, levels with a gap between them (every whole level from the lowest to the highest
+    needs a label), a status of Implemented, Partially implemented, Planned or Not implemented
+    without a default level, or a default level that is not one of the levels."""
     missing = [s for s in STATUSES[:-1] if s not in status_defaults]
     if missing:
-        raise ValueError(f"scale {name!r}: no default level for status {', '.join(missing)}")
+        raise ScaleError(f"scale {name!r}: no default level for status {', '.join(missing)}")
     made = Scale(name, labels, status_defaults)
-    outside = {s: v for s, v in made.status_defaults.items() if not made.contains(v)}
+    outside = {
+        s: v for s, v in made.status_defaults.items() if not (_whole(v) and made.contains(v))
+    }
     if outside:
-        raise ValueError(f"scale {name!r}: status defaults outside its levels: {outside}")
+        raise ScaleError(
+            f"scale {name!r}: status defaults outside its levels "
+            f"({made.minimum}..{made.maximum}): {outside}"
+        )
     return made

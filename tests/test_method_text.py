@@ -11,8 +11,10 @@ import pytest
 from pptx import Presentation
 
 import nistpf
-from nistpf.export.method_text import method_rows
-from nistpf.scales import scale
+from nistpf.errors import NistpfError
+from nistpf.export.method_text import level_names, method_rows
+from nistpf.scales import Scale, ScaleError, custom_scale, scale
+from tests.inventory_files import THREE_SYSTEMS, small_inventory
 
 # Every setting moved off its default.
 SETTINGS = {
@@ -157,3 +159,124 @@ def test_no_other_text_of_the_deck_drops_the_floor_of_the_gap(tmp_path, assessme
     stated = [t for t in texts if re.search(r"gap = ", t, flags=re.I)]
     assert stated
     assert all("max(0, target − current)" in t for t in stated), stated
+
+
+# -- settings as used, exactly -----------------------------------------------------------------
+
+SMALL_SYSTEMS = THREE_SYSTEMS.drop(columns="data_categories")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return small_inventory(
+        [["C1", "TLS", "Implemented", None, "PR.DS-P2", "ALL"]], systems=SMALL_SYSTEMS
+    )
+
+
+def test_settings_are_stated_exactly_as_used_not_to_six_digits(small):
+    a = nistpf.assess(
+        small,
+        defaults={
+            "criticality_weights": {"High": 1.0000001, "Medium": 1.23456789, "Low": 1e-7},
+            "priority_weights": {"High": 3.3333333, "Moderate": 2, "Low": 1},
+            "target": 2.123456789,
+            "disagreement": 1.0000001,
+            "cap_scale_maximum": 4.5,
+        },
+    )
+    text = dict(method_rows(a))
+    assert (
+        "criticality: High 1.0000001, Medium 1.23456789, Low 0.0000001 (blank"
+        in (text["Systems in scope"])
+    )
+    assert "(High 3.3333333, Moderate 2, Low 1)" in text["Gap points"]
+    assert "Without a row: target 2.123456789, priority Moderate" in text["Target, priority"]
+    assert "a difference of 1.0000001 levels or more between the two" in text["Current"]
+    assert "written on a 0-4.5 scale" in text["Data-flow findings"]
+
+
+@pytest.mark.parametrize(
+    ("threshold", "phrase"),
+    [(1, "1 level"), (0.5, "0.5 levels"), (2, "2 levels"), (0.25, "0.25 levels")],
+)
+def test_the_disagreement_threshold_reads_as_english(small, threshold, phrase):
+    a = nistpf.assess(small, defaults={"disagreement": threshold})
+    assert f"a difference of {phrase} or more between" in dict(method_rows(a))["Current"]
+
+
+# -- the gap of a roll-up ----------------------------------------------------------------------
+
+
+def test_the_method_says_a_roll_ups_gap_is_the_mean_of_the_gaps():
+    a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+    rows = a.subcategories[a.subcategories["in_profile"]]
+    # Recomputed from target and current: the mean of the floored gaps, which is more than
+    # the overall target − current as soon as one outcome is above its target.
+    gaps = (rows["target"] - rows["current"]).clip(lower=0)
+    assert a.overall.gap == pytest.approx(gaps.mean())
+    assert (rows["current"] > rows["target"]).any()
+    assert a.overall.gap > a.overall.target - a.overall.current + 0.005
+    gap = dict(method_rows(a))["Gap"]
+    assert gap.startswith("gap = max(0, target − current)")
+    assert "the overall gap is the mean of its Subcategories' gaps" in gap
+    assert "a roll-up's gap can be larger than its target − current" in gap
+
+
+def test_the_report_does_not_call_the_mean_gap_the_distance_below_target(tmp_path):
+    a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+    page = nistpf.write_report(a, tmp_path / "report.html").read_text(encoding="utf-8")
+    summary = page[page.index('data-field="overall.gap"') :][:400]
+    assert "levels below target" not in summary
+    assert "the mean of the outcomes&#x27; gaps" in summary or "the mean of the outcomes' gaps" in (
+        summary
+    )
+
+
+# -- scales: levels are named from the scale's own levels ---------------------------------------
+
+STATUS_DEFAULTS = {"Implemented": 4, "Partially implemented": 2, "Planned": 0, "Not implemented": 0}
+
+
+def test_a_scale_with_a_gap_between_its_levels_is_refused_when_made():
+    with pytest.raises(ScaleError) as raised:
+        custom_scale("gappy", {0: "None", 2: "Some", 4: "All"}, STATUS_DEFAULTS)
+    assert str(raised.value) == (
+        "scale 'gappy': levels 0, 2, 4 leave out 1, 3; give a label for every whole level from "
+        "0 to 4 (a figure between two levels is named by the two around it)"
+    )
+    assert isinstance(raised.value, NistpfError)
+    assert isinstance(raised.value, ValueError)
+    with pytest.raises(ScaleError, match="levels 0, 4 leave out 1, 2, 3"):
+        Scale("direct", {0: "None", 4: "All"})
+    with pytest.raises(ScaleError, match=r"levels are whole numbers \(0, 1, 2, …\), not 0\.5"):
+        Scale("halves", {0: "None", 0.5: "Half", 1: "All"})
+    with pytest.raises(ScaleError, match="has no levels"):
+        Scale("empty", {})
+
+
+def test_a_status_default_outside_the_levels_is_a_scale_error():
+    with pytest.raises(ScaleError, match=r"status defaults outside its levels \(0\.\.2\)"):
+        custom_scale("abc", {0: "None", 1: "Some", 2: "All"}, STATUS_DEFAULTS)
+    with pytest.raises(ScaleError, match="no default level for status Planned"):
+        custom_scale("abc", {0: "None", 1: "Some"}, {"Implemented": 1, "Partially implemented": 1})
+
+
+def test_a_scale_from_1_to_5_names_its_levels_in_the_method(small, tmp_path):
+    one = custom_scale(
+        "one-to-five",
+        {1: "Ad hoc", 2: "Defined", 3: "Managed", 4: "Measured", 5: "Optimised"},
+        {"Implemented": 4, "Partially implemented": 2, "Planned": 1, "Not implemented": 1},
+    )
+    a = nistpf.assess(small, scale=one)
+    # The example is three levels above the lowest, less 0.08: 4 − 0.08 = 3.92, between 3 and 4.
+    assert "(3.92 is 'between Managed and Measured')" in dict(method_rows(a))["Level names"]
+    assert nistpf.write_gap_register(a, tmp_path / "register.xlsx").exists()
+
+
+def test_a_scale_of_one_level_states_the_rule_without_a_band():
+    single = custom_scale("single", {0: "Only"}, dict.fromkeys(STATUS_DEFAULTS, 0))
+    assert level_names(single) == (
+        "A figure that is a whole level when shown to two decimals carries that level's name; a "
+        "figure between two levels names the band it lies in, never the lower level as if it "
+        "were achieved."
+    )

@@ -6,19 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from nistpf.assessment import Assessment
+from nistpf.assessment import Assessment, levels_amount
+from nistpf.numbers import exact
 from nistpf.scales import Scale
 
 
 def level_names(sc: Scale) -> str:
     """The rule for naming a level, with an example on scale ``sc`` (on the tiers scale,
-    "2.92 is 'between Risk informed and Repeatable'")."""
+    "2.92 is 'between Risk informed and Repeatable'"), named from the scale's own levels (a
+    :class:`~nistpf.scales.Scale` has every whole level from its minimum to its maximum)."""
+    rule = (
+        "A figure that is a whole level when shown to two decimals carries that level's name; a "
+        "figure between two levels names the band it lies in"
+    )
+    if sc.maximum == sc.minimum:  # one level: no band to show
+        return f"{rule}, never the lower level as if it were achieved."
     top = min(sc.maximum, sc.minimum + 3)
     example = top - 0.08
     return (
-        "A figure that is a whole level when shown to two decimals carries that level's name; a "
-        f"figure between two levels names the band it lies in ({example:.2f} is "
-        f"'{sc.label(example)}'), never the lower level as if it were achieved."
+        f"{rule} ({example:.2f} is '{sc.label(example)}'), never the lower level as if it were "
+        "achieved."
     )
 
 
@@ -52,8 +59,9 @@ def no_evidence(a: Assessment) -> str:
 
 
 def _listed(weights: Mapping[str, float]) -> str:
-    """``{"High": 3.0, "Medium": 2.0}`` → ``"High 3, Medium 2"``."""
-    return ", ".join(f"{name} {value:g}" for name, value in weights.items())
+    """``{"High": 3.0, "Medium": 2.0}`` → ``"High 3, Medium 2"``: each value exactly as used
+    (:func:`nistpf.numbers.exact`: 1.0000001 stays 1.0000001, 1e-07 is 0.0000001)."""
+    return ", ".join(f"{name} {exact(value)}" for name, value in weights.items())
 
 
 def method_rows(a: Assessment) -> tuple[tuple[str, str], ...]:
@@ -85,7 +93,7 @@ def method_rows(a: Assessment) -> tuple[tuple[str, str], ...]:
         (
             "Data-flow findings",
             "A finding on s caps level(s, y), an assessor's rating too, on the systems its flow "
-            f"touches at the rule's cap (written on a 0-{d['cap_scale_maximum']:g} scale, "
+            f"touches at the rule's cap (written on a 0-{exact(d['cap_scale_maximum'])} scale, "
             "rescaled to this one and rounded to a whole level).",
         ),
         (
@@ -99,20 +107,22 @@ def method_rows(a: Assessment) -> tuple[tuple[str, str], ...]:
             "Current",
             "current(s) is the assessor's organisation-level rating of s where there is one "
             "(source 'assessor'), else derived(s) (source 'derived'); a difference of "
-            f"{d['disagreement']:g} level{'' if d['disagreement'] == 1 else 's'} or more "
-            "between the two is flagged.",
+            f"{levels_amount(d['disagreement'])} or more between the two is flagged.",
         ),
         (
             "Target, priority",
             "From the Target Profile (the inventory's Profile sheet): a Function row applies to "
             "its Categories and Subcategories, a Category row to its Subcategories, the "
-            f"narrowest row wins. Without a row: target {d['target']:g}, priority "
+            f"narrowest row wins. Without a row: target {exact(d['target'])}, priority "
             f"{d['priority']}, {in_profile}.",
         ),
         (
             "Gap",
             "gap = max(0, target − current), for each Subcategory in the Target Profile (the "
-            "others have no target and no gap).",
+            "others have no target and no gap). A Category's, Function's or the overall gap is "
+            "the mean of its Subcategories' gaps, not max(0, its target − its current): an "
+            "outcome above its target does not make up for one below it, so a roll-up's gap can "
+            "be larger than its target − current.",
         ),
         (
             "Gap points",
@@ -121,8 +131,8 @@ def method_rows(a: Assessment) -> tuple[tuple[str, str], ...]:
         (
             "Roll-ups",
             "Category, Function and overall current, target, gap and coverage are means over "
-            "their in-profile Subcategories; the system view averages level(s, y) per system "
-            "and Function.",
+            "their in-profile Subcategories (the gap too: the mean of their gaps, see Gap); the "
+            "system view averages level(s, y) per system and Function.",
         ),
         ("No evidence", no_evidence(a)),
         ("Level names", level_names(sc)),

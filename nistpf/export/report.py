@@ -309,7 +309,7 @@ def _summary(a: Assessment) -> str:
     kpis = [
         ("Overall current", _kpi(o.current, "overall.current"), _label(label, o.current)),
         ("Target", _kpi(o.target, "overall.target"), _label(label, o.target)),
-        ("Gap", _kpi(o.gap, "overall.gap"), "levels below target"),
+        ("Gap", _kpi(o.gap, "overall.gap"), "levels: the mean of the outcomes' gaps"),
         ("Coverage", _kpi(o.coverage, "overall.coverage", "percent"), "of weighted systems"),
         ("Findings", _kpi(len(findings), "findings.count", "int"), f"{high} High severity"),
         (
