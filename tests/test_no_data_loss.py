@@ -28,6 +28,7 @@ import signal
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,7 +51,7 @@ KILLS_TOTAL = KILLS * len(WRITERS)
 CONCURRENT_WRITERS = 2
 CONCURRENT_CHANGES = 500  # per writer, to 20 shared keys
 SEED = 20260308
-DELAY = (0.02, 0.5)  # seconds a writer runs before it is killed
+DELAY = (0.02, 0.5)  # seconds a store writer runs before it is killed
 WRITE_PHASE = 0.08  # seconds: a kill this long after the temporary file is made, at most
 TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")
 FORK = multiprocessing.get_context("fork")
@@ -188,7 +189,12 @@ def test_a_killed_writer_leaves_the_previous_file_intact(kind, versions, cached_
     folder.mkdir()
     target = folder / NAMES[kind]
     log = tmp_path / "versions.txt"
+    started = time.perf_counter()
     WRITE[kind](versions[0], target)  # the first, complete version
+    took = time.perf_counter() - started
+    # Kills at a random moment of the writer's run, over three writes' time as this machine
+    # takes them now (a loaded machine writes slower, and the writers still get as far).
+    span = (0.1 * took, 3 * took)
     log.write_text(_digest(target.read_bytes()) + "\n")
     temporaries: set[str] = set()
     mid_write = 0  # kills that came after the temporary file was made, before its rename
@@ -202,7 +208,7 @@ def test_a_killed_writer_leaves_the_previous_file_intact(kind, versions, cached_
         # file is made; even kills at a random moment of the writer's run.
         armed = rng.uniform(0, WRITE_PHASE) if kill % 2 else None
         process = FORK.Process(target=_file_writer, args=(write, log, armed))
-        _kill_after(process, rng.uniform(*DELAY) if armed is None else 30)
+        _kill_after(process, rng.uniform(*span) if armed is None else 30)
         complete = set(_lines(log))
         assert target.exists(), f"kill {kill}: {target.name} is gone"
         now = target.read_bytes()
