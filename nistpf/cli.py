@@ -470,11 +470,15 @@ def _deliverable(args: argparse.Namespace, assessment: nistpf.Assessment, kind: 
 def _assess(args: argparse.Namespace) -> int:
     from nistpf.export.excel import closed_items, gather_edits, write_gap_register
     from nistpf.export.register_edits import client_wrote
+    from nistpf.io.atomic import check_destination
 
     assessment = _load_and_assess(args)
     if isinstance(assessment, int):
         return assessment
     output = args.output or _deliverable(args, assessment, "gap-register.xlsx")
+    # A destination that may not be written (the input itself, a folder) is refused before
+    # anything is read from it, so the reason given is that one.
+    check_destination(Path(output), source=assessment.inventory.path)
     # The register being replaced may hold what the client typed: it carries over first.
     carried = gather_edits(output, args.carry_over, overwrite=args.overwrite)
     for note in carried.notes:

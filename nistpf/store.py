@@ -809,10 +809,12 @@ class Store:
         given from ``defaults`` (``tier, evidence``, e.g. the workbook's own Tiers row, which
         the stored row replaces). Raises StoreError for an unknown attribute, a Tier that is
         not 1-4, or nothing given."""
-        if attribute not in TIER_ATTRIBUTES:
+        named = {fold(a): a for a in TIER_ATTRIBUTES}  # case and spacing forgiven, as in a sheet
+        if fold(str(attribute)) not in named:
             raise StoreError(
                 f"{attribute!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
             )
+        attribute = named[fold(str(attribute))]
         given = _given(tier=tier, evidence=evidence)
         if not given:
             raise StoreError(f"nothing to save for the {attribute} Tier: give tier or evidence")
@@ -1030,7 +1032,9 @@ class Store:
                 {"target": "Float64", "in_profile": "boolean"},
             ),
             tiers=_typed(
-                pd.concat([kept_tiers, tiers.assign(excel_row=pd.NA)], ignore_index=True),
+                _in_nist_order(
+                    pd.concat([kept_tiers, tiers.assign(excel_row=pd.NA)], ignore_index=True)
+                ),
                 TIER_COLUMNS,
                 {"tier": "Int64"},
             ),
@@ -1086,6 +1090,14 @@ def _iso_date(date: dt.date | str | None) -> str:
     if isinstance(read, Bad):
         raise StoreError(f"date {read.problem}; {read.hint}")
     return read.isoformat()
+
+
+def _in_nist_order(tiers: pd.DataFrame) -> pd.DataFrame:
+    """Tier rows in the order of NIST PF 1.0 section 3.2 (:data:`TIER_ATTRIBUTES`), whether
+    the workbook or the store gave them; an attribute outside it keeps its place at the end."""
+    rank = {a: i for i, a in enumerate(TIER_ATTRIBUTES)}
+    order = tiers["attribute"].map(lambda a: rank.get(a, len(rank)))
+    return tiers.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
 def _fold_sql(value: Any) -> str | None:

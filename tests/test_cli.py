@@ -345,3 +345,19 @@ def test_report_with_pptx_alone_writes_the_deck_and_no_html(capsys, client_sourc
     slides = Presentation(str(deck)).slides
     client = a.inventory.about_value("client")
     assert slides[0].shapes.title.text_frame.text.startswith(f"{client}: ")
+
+
+def test_a_register_written_over_the_input_workbook_gives_that_reason(tmp_path, capsys):
+    """Not "has no 'Gap Register' sheet … pass --overwrite", which --overwrite then refuses."""
+    import shutil
+
+    source = tmp_path / "inventory.xlsx"
+    shutil.copyfile(nistpf.sample_path(), source)
+    before = source.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        assert main(["assess", str(source), "-o", str(source), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "is the input workbook" in err
+        assert "Gap Register" not in err
+        assert err.count("\n") == 1
+    assert source.read_bytes() == before

@@ -443,3 +443,22 @@ def test_a_draft_saved_under_another_spelling_of_a_system_is_shown(tmp_path):
     session.store.set_rating(session.number, "ID.IM-P2", system="crm-01", evidence="workshop")
     session.rescore()
     assert session.rating("ID.IM-P2", "CRM-01")["evidence"] == "workshop"
+
+
+def test_a_tier_attribute_is_named_as_in_a_sheet_and_tiers_keep_nist_order(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    store.set_tier(run, "  workforce ", 4, evidence="training records")
+    store.set_tier(run, "integrated privacy risk management program", 2)
+    assert sorted(store.tiers(run)["attribute"]) == [
+        "Integrated Privacy Risk Management Program",
+        "Workforce",
+    ]
+    applied = store.apply(sample, run).tiers
+    # NIST PF 1.0 section 3.2 lists the attributes in this order, whoever set them.
+    assert list(applied["attribute"]) == [
+        "Privacy Risk Management Process",
+        "Integrated Privacy Risk Management Program",
+        "Data Processing Ecosystem Relationships",
+        "Workforce",
+    ]
+    assert applied.set_index("attribute").loc["Workforce", "tier"] == 4

@@ -26,7 +26,7 @@ from nistpf.assessment import Assessment
 from nistpf.errors import InventoryError, NistpfError
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.model import empty_issues
-from nistpf.inventory.schema import fold
+from nistpf.inventory.schema import TIER_ATTRIBUTES, fold
 from nistpf.safe_names import safe_filename
 from nistpf.scales import Scale
 from nistpf.scoring import assess
@@ -430,6 +430,8 @@ class Session:
         one kept, as for :meth:`rate`), and a row the store does not hold yet starts from the
         workbook's own Tiers row, which the stored row replaces."""
         self._require()
+        named = {fold(a): a for a in TIER_ATTRIBUTES}  # as the store forgives case and spacing
+        attribute = named.get(fold(str(attribute)), attribute)
         given = {"tier": tier, "evidence": evidence}
         changed = {f: v for f, v in given.items() if v is not KEEP}
         if changed:
