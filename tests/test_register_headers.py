@@ -208,6 +208,50 @@ def test_the_deck_carries_over_from_a_register_path_or_its_edits(assessment, reg
         write_deck(assessment, tmp_path / "bad.pptx", carry_over=pd.DataFrame({"owner": ["x"]}))
 
 
+# -- headers read under another of their names --------------------------------------------------
+
+
+def renamed(register: Path, path: Path, headers: dict[str, str], extra: str | None = None):
+    """``register`` with its Gap Register headers renamed (old → new) and, with ``extra``, a
+    column of the client's own under that header at the end."""
+    book = openpyxl.load_workbook(register)
+    sheet = book["Gap Register"]
+    for cell in sheet[1]:
+        cell.value = headers.get(cell.value, cell.value)
+    if extra:
+        sheet.cell(1, sheet.max_column + 1, extra)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Subcategory": "Subcategory ID"},
+        {"Subcategory": "PF ID"},
+        {"Due date": "Target date"},
+        {"Owner": "Action owner"},
+        {"Subcategory": "Subcategory ID", "Due date": "Target date", "Owner": "Action owner"},
+    ],
+    ids=lambda h: "+".join(h.values()),
+)
+def test_a_header_read_under_another_name_reads_and_is_carried(register, tmp_path, headers):
+    path = renamed(register, tmp_path / "renamed.xlsx", headers)
+    edits = read_register_edits(path)
+    pd.testing.assert_frame_equal(edits, read_register_edits(register))
+    first = edits.iloc[0]
+    assert (first["owner"], first["due_date"].isoformat()) == ("Head of CX", "2027-03-31")
+    assert edits.attrs["notes"] == []  # read through its other name: carried, nothing to say
+
+
+def test_only_a_column_nistpf_does_not_read_is_not_carried(register, tmp_path):
+    path = renamed(register, tmp_path / "renamed.xlsx", {"Due date": "Target date"}, "Budget")
+    assert read_register_edits(path).attrs["notes"] == [
+        "renamed.xlsx has columns nistpf did not write ('Budget'): they are not carried into "
+        "the new register; copy them across by hand"
+    ]
+
+
 def test_nistpf_report_notes_what_it_cannot_carry_over(register, tmp_path, capsys):
     book = openpyxl.load_workbook(register)
     sheet = book["Gap Register"]

@@ -222,7 +222,9 @@ def gather_edits(
     replaced = path.exists() and not overwrite and not isinstance(carry_over, pd.DataFrame)
     if replaced and not (sources and same_file(Path(sources[0]), path)):
         existing = existing_edits(path)
-        dates = existing.attrs["date_notes"]  # due dates carried over as text: nothing lost
+        # Cells carried over as written (a due date that is no date, a formula without a
+        # saved value): nothing lost, no copy needed.
+        dates = existing.attrs["cell_notes"]
         if any(n not in dates for n in existing.attrs["notes"]):
             kept = keep_previous(path)
             notes = [*existing.attrs["notes"], f"the register replaced is kept as {kept.name}"]

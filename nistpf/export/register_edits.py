@@ -16,6 +16,7 @@ import datetime as dt
 import re
 import warnings
 import zipfile
+from itertools import chain, islice, zip_longest
 from os import PathLike
 from pathlib import Path
 
@@ -52,7 +53,10 @@ _ALIASES = {
     "comments": ("comments", "comment", "notes"),
     "suggested_action": ("nistpfssuggestion",),
 }
-DATES_NAMED = 5  # unreadable due dates named one by one in the notes; the rest are counted
+# A due date outside these years is no plausible due date: a number in the date-formatted Due
+# date column (2027 shows as 1905-07-19), or a typing slip; it is carried over as written.
+PLAUSIBLE_DUE = (dt.date(2000, 1, 1), dt.date(2200, 12, 31))
+DATE_HINT = "write dates as YYYY-MM-DD"
 
 
 def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
@@ -63,17 +67,23 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
     the cell is a date or a date written as the inventory's dates are read
     (:func:`due_date`: ``2027-03-31``, ``2027-3-31``, ``31.03.2027``, ``31/03/2027``,
     ``31 March 2027``, an Excel serial number), else the text as the client wrote it
-    (``Q3 2027``, the ambiguous ``03/04/2027``) — never dropped.
+    (``Q3 2027``, the ambiguous ``03/04/2027``) — never dropped. A due date before 2000 or
+    after 2200 is no plausible due date: it is kept as written (the number ``2027`` typed into
+    the date-formatted column, which Excel shows as 1905-07-19, is ``"2027"``), as is ``TRUE``.
+    A formula without a saved value (a file saved by a program that does not calculate
+    formulas) is kept as its text (``=DATE(2027,3,31)``), in every client column.
 
     ``edits.attrs["notes"]`` lists, as sentences, what cannot be carried over as it stands:
     a client column nistpf cannot find, columns nistpf did not write, a Subcategory on several
-    rows, and each due date that is not a date (its sheet, row, Subcategory, what it says and
-    why; these are also ``edits.attrs["date_notes"]``: carried over as text, nothing lost).
+    rows, and, one sentence per cell, each due date that is not a date and each formula
+    without a saved value (its sheet, row, Subcategory, column, what it says and why; these
+    are also ``edits.attrs["cell_notes"]``: carried over as written, nothing lost).
     :func:`nistpf.write_gap_register` and :func:`nistpf.write_deck` warn with them and
     ``nistpf assess`` prints them.
 
-    The header row is the first row with a "Subcategory" cell, found by header text whatever
-    the spelling (``Due date``, ``due_date``, ``DUE DATE``), so registers of earlier nistpf
+    The header row is the first row with a Subcategory cell (``Subcategory``, or another of
+    its headers: ``Subcategory ID``, ``PF ID``, ``ID``), found by header text whatever the
+    spelling (``Due date``, ``due_date``, ``DUE DATE``), so registers of earlier nistpf
     versions read too; rows whose Subcategory is not a Privacy Framework Subcategory ID (notes,
     totals) are skipped. A file that cannot be read, or has no Gap Register sheet or header, is
     a :class:`RegisterError`."""
@@ -82,12 +92,10 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
         # Excel and LibreOffice add extensions openpyxl does not read (and we need not).
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
         records, columns, headers, closed = _read(path)
-    unreadable = [
-        *_unreadable_dates(records, GAP_REGISTER),
-        *_unreadable_dates(closed, SUMMARY),
-    ]
+    cells = _cell_notes(path, records) + _cell_notes(path, closed)
     for record in (*records, *closed):
-        record.pop("_row", None)
+        for key in [k for k in record if k.startswith("_")]:
+            del record[key]
     frame = pd.DataFrame(records, columns=columns) if records else None
     if frame is not None and "suggested_action" in frame.columns:
         # An action equal to what nistpf suggested when it wrote the register is nistpf's own:
@@ -101,45 +109,50 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
         frame = pd.concat([frame, pd.DataFrame(closed)], ignore_index=True)
     empty = pd.DataFrame(columns=["subcategory"])
     edits = normalise_edits(frame if frame is not None else empty)
-    dates = _date_notes(path, unreadable)
-    edits.attrs["notes"] = [*_notes(path, columns, headers, records), *dates]
-    edits.attrs["date_notes"] = dates  # carried over as text: nothing lost
+    edits.attrs["notes"] = [*_notes(path, columns, headers, records), *cells]
+    edits.attrs["cell_notes"] = cells  # carried over as written: nothing lost
     return edits
 
 
-def _unreadable_dates(records: list[dict], sheet: str) -> list[tuple[str, int, str, Bad]]:
-    """``(sheet, row, Subcategory, problem)`` for each record whose due date is not blank and
-    not a date."""
-    found = []
+def _cell_notes(path: Path, records: list[dict]) -> list[str]:
+    """One sentence per cell of ``records`` (:func:`_records`') carried over as written rather
+    than as what it means: a formula without a saved value, in any client column, and a due
+    date that is not a date — naming the sheet, row, Subcategory and column of each."""
+    notes = []
     for record in records:
-        value = record.get("due_date")
-        if is_blank(value):
-            continue
-        reading = read_date(value, serial=True)
-        if isinstance(reading, Bad):
-            found.append((sheet, record["_row"], record["subcategory"], reading))
-    return found
-
-
-def _date_notes(path: Path, unreadable: list[tuple[str, int, str, Bad]]) -> list[str]:
-    """One sentence per due date that is not a date (the first DATES_NAMED, then a count)."""
-    notes = [
-        f"{path.name}, sheet {sheet} row {row} ({subcategory}), column "
-        f"{EDIT_HEADERS['due_date']!r}: {bad.problem}, so it is carried over as text, not as a "
-        f"date ({bad.hint}, or as 31.03.2027)"
-        for sheet, row, subcategory, bad in unreadable[:DATES_NAMED]
-    ]
-    if len(unreadable) > DATES_NAMED:
-        notes.append(
-            f"{path.name}: {len(unreadable) - DATES_NAMED} more due dates are not dates and are "
-            "carried over as text"
-        )
+        for column in EDIT_COLUMNS[1:]:
+            if column not in record:
+                continue
+            where = (
+                f"{path.name}, sheet {record['_sheet']} row {record['_row']} "
+                f"({record['subcategory']}), column {record['_headers'][column]!r}"
+            )
+            formula = record["_formulas"].get(column)
+            if formula is not None:
+                notes.append(
+                    f"{where}: the formula {formula} has no saved value (the file was saved by a "
+                    "program that does not calculate formulas), so it is carried over as "
+                    "written, as text (open the register in Excel or LibreOffice and save it, "
+                    "or type the value)"
+                )
+                continue
+            if column == "due_date":
+                bad = read_due_date(record[column])[1]
+                if bad is not None:
+                    notes.append(
+                        f"{where}: {bad.problem}, so it is carried over as text, not as a date "
+                        f"({bad.hint}, or as 31.03.2027)"
+                    )
     return notes
 
 
-def _notes(path: Path, columns: list[str], headers: list[str], records: list[dict]) -> list[str]:
+def _notes(
+    path: Path, columns: dict[str, int], headers: dict[int, str], records: list[dict]
+) -> list[str]:
     """What of the register cannot be carried over, in sentences: a client column nistpf
-    cannot find (renamed?), columns nistpf did not write, a Subcategory on several rows."""
+    cannot find (renamed?), columns nistpf did not write (and does not read under another of
+    its headers, as ``Target date``), a Subcategory on several rows. ``columns`` are the
+    columns read and their positions, ``headers`` the header row's texts by position."""
     notes = []
     if records and "suggested_action" not in columns:
         notes.append(
@@ -154,7 +167,8 @@ def _notes(path: Path, columns: list[str], headers: list[str], records: list[dic
             "not carried over (restore the header, or copy it across by hand)"
         )
     ours = {_key(c.header) for c in GAP_COLUMNS}
-    extra = [h for h in headers if _key(h) not in ours]
+    read = set(columns.values())  # read through one of its headers: carried over
+    extra = [h for i, h in headers.items() if _key(h) not in ours and i not in read]
     if extra:
         notes.append(
             f"{path.name} has columns nistpf did not write ({', '.join(repr(h) for h in extra)}):"
@@ -170,11 +184,41 @@ def _notes(path: Path, columns: list[str], headers: list[str], records: list[dic
     return notes
 
 
-def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:
-    """The Gap Register's rows (as dicts of the client's columns), the columns found, and the
-    header row's texts."""
+def _read(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list[dict]]:
+    """The Gap Register's rows (as dicts of the client's columns, :func:`_records`), the
+    columns found and their positions, the header row's texts by position, and the Summary's
+    closed outcomes (:func:`_closed`).
+
+    The workbook is read twice, row by row in step: for the values Excel saved, and for what
+    was typed — the formulas, and the numbers before openpyxl turns those of a date-formatted
+    cell into dates — so a formula without a saved value, or a number that is no plausible
+    date, is kept as written."""
+    values = _open(path, data_only=True)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        typed = _open(path, data_only=False)
+    except BaseException:
+        values.close()
+        raise
+    # Numbers as typed: openpyxl turns a number in a date-formatted cell into a date (1905-07-19
+    # for 2027) or, past 9999, into '#VALUE!' — losing what the client wrote.
+    typed._date_formats = set()
+    try:
+        worksheet = _register_sheet(values, path)
+        rows = _rows(worksheet, typed[worksheet.title])
+        columns, headers, rows = _header(rows, path)
+        records = _records(rows, columns, GAP_REGISTER, headers)
+        closed = _closed(values, typed)
+    finally:
+        values.close()
+        typed.close()
+    return records, columns, headers, closed
+
+
+def _open(path: Path, *, data_only: bool):
+    """``path`` opened read-only by openpyxl; a file that is not a workbook is a
+    :class:`RegisterError`."""
+    try:
+        return load_workbook(path, read_only=True, data_only=data_only)
     except FileNotFoundError:
         raise RegisterError(path, "no such file") from None
     except IsADirectoryError:
@@ -182,49 +226,78 @@ def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         reason = getattr(error, "strerror", None) or "not an Excel workbook (.xlsx)"
         raise RegisterError(path, f"cannot be read: {reason}") from None
-    try:
-        worksheet = _register_sheet(workbook, path)
-        worksheet.reset_dimensions()  # files written by other tools may state wrong ones
-        rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
-        columns, headers = _header(rows, path)
-        records = _records(rows, columns)
-        closed = _closed(workbook)
-    finally:
-        workbook.close()
-    return records, list(columns), headers, closed
 
 
-def _records(rows, columns: dict[str, int]) -> list[dict]:
-    """The rows below a header (``(row number, values)`` pairs) as dicts of ``columns`` and
-    ``_row``, the row's number in the sheet; those naming a Subcategory only."""
+def _rows(values_sheet, typed_sheet):
+    """``(row number, (values, typed))`` for each row of a sheet read both ways (the values
+    saved, and the formulas and numbers typed), in step."""
+    values_sheet.reset_dimensions()  # files written by other tools may state wrong ones
+    typed_sheet.reset_dimensions()
+    pairs = zip_longest(
+        values_sheet.iter_rows(values_only=True),
+        typed_sheet.iter_rows(values_only=True),
+        fillvalue=(),
+    )
+    return enumerate(pairs, start=1)
+
+
+def _records(rows, columns: dict[str, int], sheet: str, headers: dict[int, str]) -> list[dict]:
+    """The rows below a header (:func:`_rows`' pairs) as dicts of ``columns`` (each cell as
+    :func:`_as_written` reads it), with ``_row``, the row's number in the sheet, ``_sheet``,
+    ``_headers`` (each column's header as the file spells it) and ``_formulas`` (the formula
+    of each cell that has no saved value); those naming a Subcategory only."""
+    named = {name: headers.get(i, EDIT_HEADERS.get(name, name)) for name, i in columns.items()}
     records = []
-    for number, row in rows:
-        record = {name: row[i] if i < len(row) else None for name, i in columns.items()}
+    for number, (row, typed) in rows:
+        record: dict = {"_formulas": {}}
+        for name, i in columns.items():
+            value = row[i] if i < len(row) else None
+            record[name], formula = _as_written(
+                value, typed[i] if i < len(typed) else None, due=name == "due_date"
+            )
+            if formula is not None:
+                record["_formulas"][name] = formula
         subcategory = _subcategory(record.get("subcategory"))
         if subcategory:
-            record["subcategory"] = subcategory
-            record["_row"] = number
+            record.update(subcategory=subcategory, _row=number, _sheet=sheet, _headers=named)
             records.append(record)
     return records
 
 
-def _closed(workbook) -> list[dict]:
+def _as_written(value: object, typed: object, *, due: bool = False) -> tuple[object, str | None]:
+    """A client cell as read (``value``, what Excel saved) and as typed (``typed``: its formula,
+    or its number before openpyxl made it a date): ``(what to carry over, its formula when the
+    cell is a formula without a saved value)``. Such a formula is carried over as its text; a
+    Due date (``due``) that is a number whose date is no plausible due date (2027 in a date
+    cell, 1905-07-19), or past Excel's last date (``'#VALUE!'`` to openpyxl), is carried over
+    as that number."""
+    formula = getattr(typed, "text", typed)  # an array formula's text
+    if isinstance(formula, str) and formula.startswith("=") and (value is None or value == ""):
+        return formula, formula
+    number = isinstance(typed, (int, float)) and not isinstance(typed, bool)
+    if due and number and not (isinstance(value, dt.date) and _plausible(value)):
+        return typed, None
+    return value, None
+
+
+def _closed(values, typed) -> list[dict]:
     """The Summary's block of outcomes closed since the register before (what the client had
-    written on each), read under the same headers; empty when there is none."""
-    sheet = next((workbook[n] for n in workbook.sheetnames if _key(n) == _key(SUMMARY)), None)
+    written on each), read under the same headers; empty when there is none. ``values`` and
+    ``typed`` are the workbook read both ways (:func:`_read`)."""
+    sheet = next((n for n in values.sheetnames if _key(n) == _key(SUMMARY)), None)
     if sheet is None:
         return []
-    sheet.reset_dimensions()
-    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-    for _, (_, row) in zip(range(HEADER_SEARCH_ROWS * 4), rows, strict=False):
+    rows = _rows(values[sheet], typed[sheet])
+    for _, (_, (row, _typed)) in zip(range(HEADER_SEARCH_ROWS * 4), rows, strict=False):
         keys = [_key(v) if isinstance(v, str) else "" for v in row]
-        if "subcategory" in keys and _key(CLOSED_REASON) in keys:
+        if _is_header(keys) and _key(CLOSED_REASON) in keys:
             columns = {
                 name: keys.index(_key(EDIT_HEADERS[name]))
                 for name in EDIT_COLUMNS
                 if _key(EDIT_HEADERS[name]) in keys
             }
-            return _records(rows, columns)
+            headers = {i: str(v).strip() for i, v in enumerate(row) if isinstance(v, str)}
+            return _records(rows, columns, sheet, headers)
     return []
 
 
@@ -237,33 +310,55 @@ def _register_sheet(workbook, path: Path):
     )
 
 
-def _header(rows, path: Path) -> tuple[dict[str, int], list[str]]:
-    """Column positions of the header row (the first with a Subcategory cell), and every
-    header text of that row. The headers nistpf writes are found first; another spelling
-    ("Action", "Notes") stands in only for one of them that is missing, so a column the
-    client adds under such a name never takes the place of nistpf's own."""
-    canonical = {_key(EDIT_HEADERS[c]): c for c in EDIT_COLUMNS}
-    canonical[_key(SUGGESTION_HEADER)] = "suggested_action"
-    wanted = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
-    for _, (_, row) in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
+# Headers that say Subcategory; the generic ones ("ID", "PF ID") mark a header row only above
+# Subcategory IDs, so a note or an unrelated table above the register is not taken for it.
+_SUBCATEGORY_WORDS = ("subcategory", "subcategoryid")
+
+
+def _is_header(keys: list[str]) -> bool:
+    """Whether a row (its cells as :func:`_key` keys) names a Subcategory column in words
+    (``Subcategory``, ``Subcategory ID``)."""
+    return any(key in _SUBCATEGORY_WORDS for key in keys)
+
+
+def _header(rows, path: Path):
+    """Column positions of the header row, every header text of that row by position, and the
+    rows below it (:func:`_rows`' pairs). The header row is the first of the first
+    HEADER_SEARCH_ROWS with a Subcategory cell under any of that column's headers: in words
+    (``Subcategory``, ``Subcategory ID``: :func:`_is_header`), or a generic one (``PF ID``,
+    ``ID``) above a Subcategory ID. The headers nistpf writes are found first; another
+    spelling ("Action", "Notes") stands in only for one of them that is missing, so a column
+    the client adds under such a name never takes the place of nistpf's own."""
+    head = list(islice(rows, 2 * HEADER_SEARCH_ROWS))  # the candidates, and rows below them
+    for at, (_, (row, _typed)) in enumerate(head[:HEADER_SEARCH_ROWS]):
         keys = [_key(v) if isinstance(v, str) else "" for v in row]
-        if "subcategory" not in keys:
-            continue
-        columns: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            name = canonical.get(key)
-            if name and name not in columns:
-                columns[name] = i
-        for i, key in enumerate(keys):
-            name = wanted.get(key)
-            if name and name not in columns and i not in columns.values():
-                columns[name] = i
-        return columns, [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
+        ids = [i for i, k in enumerate(keys) if k in _ALIASES["subcategory"]]
+        below = [r for _, (r, _t) in head[at + 1 :]]
+        if _is_header(keys) or any(_subcategory(r[i]) for i in ids for r in below if i < len(r)):
+            return (*_columns(row, keys), chain(head[at + 1 :], rows))
     raise RegisterError(
         path,
         f"the {GAP_REGISTER} sheet has no header row with a 'Subcategory' column in its first "
         f"{HEADER_SEARCH_ROWS} rows",
     )
+
+
+def _columns(row: tuple, keys: list[str]) -> tuple[dict[str, int], dict[int, str]]:
+    """The client columns' positions in a header ``row`` (its cells as ``keys``), and its
+    header texts by position (:func:`_header`)."""
+    canonical = {_key(EDIT_HEADERS[c]): c for c in EDIT_COLUMNS}
+    canonical[_key(SUGGESTION_HEADER)] = "suggested_action"
+    wanted = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+    columns: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        name = canonical.get(key)
+        if name and name not in columns:
+            columns[name] = i
+    for i, key in enumerate(keys):
+        name = wanted.get(key)
+        if name and name not in columns and i not in columns.values():
+            columns[name] = i
+    return columns, {i: v.strip() for i, v in enumerate(row) if isinstance(v, str) and v.strip()}
 
 
 def _key(text: str) -> str:
@@ -297,17 +392,62 @@ def text_or_none(value: object) -> str | None:
 def due_date(value: object) -> dt.date | str | None:
     """A due date as the inventory reads dates (:func:`nistpf.inventory.values.read_date`, the
     one date reader): a date cell, ``2027-03-31``, ``2027-3-31``, ``31.03.2027``,
-    ``31/03/2027``, ``31 March 2027``, ``31. März 2027``, or an Excel serial number that lost
-    its date format, is a ``datetime.date``. Other text — ``Q3 2027``, or ``03/04/2027``,
-    which could be 3 April or 4 March and so is no date to the inventory either — is kept as
-    the client wrote it, never dropped (:func:`read_register_edits` notes it); blank is
-    None."""
+    ``31/03/2027``, ``31 March 2027``, ``31. März 2027`` (each optionally with a time of day,
+    ``2027-03-31T12:00``), or an Excel serial number that lost its date format, is a
+    ``datetime.date`` when it falls in 2000–2200. Anything else — ``Q3 2027``, ``03/04/2027``
+    (3 April or 4 March, so no date to the inventory either), ``2027-03-31 (tentative)``, a
+    date in 1905 or 2300, the number 2027, ``TRUE`` — is kept as the client wrote it, as text,
+    never dropped (:func:`read_due_date` says why; :func:`read_register_edits` notes it);
+    blank is None."""
+    return read_due_date(value)[0]
+
+
+def read_due_date(value: object) -> tuple[dt.date | str | None, Bad | None]:
+    """``(due_date(value), why it is no date)``: the problem is None for a blank or a date,
+    else a :class:`~nistpf.inventory.values.Bad` saying what was written and why it is no due
+    date — ``'Q3 2027' is not a date``, ``1905-07-19 (the number 2027 in a date cell?) is not
+    a plausible due date (before 2000)``, ``TRUE is a yes/no value, not a date``."""
     if value is None or value is pd.NaT or is_blank(value):
-        return None
+        return None, None
+    if isinstance(value, bool):
+        written = "TRUE" if value else "FALSE"
+        return written, Bad(f"{written} is a yes/no value, not a date", DATE_HINT, "invalid-date")
+    number = isinstance(value, (int, float))
     reading = read_date(value, serial=True)
+    if number and isinstance(reading, Bad):  # before Excel's first day, or past its last
+        reading = _excel_date(value)
+        if reading is None:
+            problem = f"the number {text(value)} in a date cell is past Excel's last date"
+            return text(value), Bad(problem, DATE_HINT, "invalid-date")
     if isinstance(reading, Bad):
-        return text_or_none(value)
-    return reading
+        return text_or_none(value), reading
+    if _plausible(reading):
+        return reading, None
+    earliest, latest = PLAUSIBLE_DUE
+    when = f"before {earliest.year}" if reading < earliest else f"after {latest.year}"
+    if number:
+        seen = f"{reading.isoformat()} (the number {text(value)} in a date cell?)"
+    elif isinstance(value, dt.date):
+        seen = reading.isoformat()
+    else:
+        seen = repr(text(value))
+    problem = f"{seen} is not a plausible due date ({when})"
+    return text(value), Bad(problem, DATE_HINT, "implausible-date")
+
+
+def _plausible(date: dt.date) -> bool:
+    """Whether ``date`` (a date or datetime) falls in PLAUSIBLE_DUE."""
+    day = date.date() if isinstance(date, dt.datetime) else date
+    return PLAUSIBLE_DUE[0] <= day <= PLAUSIBLE_DUE[1]
+
+
+def _excel_date(number: float) -> dt.date | None:
+    """The day Excel's serial ``number`` stands for before Excel's first day (``-5`` is
+    1899-12-25, as openpyxl shows it), or None past the last date Python knows."""
+    try:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(number))
+    except OverflowError:
+        return None
 
 
 def normalise_status(text: str | None) -> str | None:

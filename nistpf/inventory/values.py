@@ -84,7 +84,12 @@ Reader = Callable[[Any], Any]
 YES = frozenset(key for key, meaning in YESNO.items() if meaning == "yes")
 NO = frozenset(key for key, meaning in YESNO.items() if meaning == "no")
 _ANNOTATED = re.compile(r"^\s*([^\s(\[:;,–—-]+)\s*[(\[:;,–—-]")
-_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
+_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+# A time of day after any form of date (``2027-03-31T12:00``, ``31.03.2027 17:30``, ``… 17:30:05``):
+# the date is read, the time dropped. Anything else after a date makes it no date.
+_TIME_OF_DAY = re.compile(
+    r"^(?P<date>.*?\d)(?:T|\s+)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$"
+)
 _DMY_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
 # Excel's serial dates: day 1 is 1900-01-01, and (Excel's 1900 leap-year bug) day 61 is 1 March
 # 1900, so from then on a serial counts from 1899-12-30; the last day Excel shows is 9999-12-31
@@ -488,9 +493,12 @@ def read_date(raw: Any, *, serial: bool = False) -> dt.date | Bad:
     is over 12, are unambiguous too), or with the month in words or abbreviated in any of the
     seven languages of ``nistpf/data/words.csv`` (``3 March 2026``, ``March 3, 2026``,
     ``3. März 2026``, ``3 mars 2026``, ``3 de marzo de 2026``, ``3 mrt. 2026``, ``3-Mar-2026``):
-    a month name is unambiguous, so these are read silently. ``03/04/2026``, which reads as
-    3 April or 4 March, is :class:`Bad` (code ``ambiguous-date``), whatever the workbook's
-    locale; anything else is Bad with code ``invalid-date``.
+    a month name is unambiguous, so these are read silently. Any of these forms may be followed
+    by a time of day (``2026-03-03T12:00``, ``03.03.2026 17:30``, ``3 March 2026 17:30:00``),
+    which is dropped; anything else after a date (``2026-03-03 (tentative)``) makes it no date.
+    ``03/04/2026``, which reads as 3 April or 4 March, is :class:`Bad` (code
+    ``ambiguous-date``), whatever the workbook's locale; anything else is Bad with code
+    ``invalid-date``.
 
     The one date reader: the inventory's date columns and the gap register's due dates
     (:func:`nistpf.export.register_edits.due_date`) both read with it. ``serial=True`` also
@@ -513,19 +521,21 @@ def read_date(raw: Any, *, serial: bool = False) -> dt.date | Bad:
         return _EXCEL_EPOCH + dt.timedelta(days=days)
     written = text(raw)
     hint = "write dates as YYYY-MM-DD"
+    timed = _TIME_OF_DAY.match(written)
+    day = timed["date"] if timed else written
     try:
-        iso = _ISO_DATE.match(written)
+        iso = _ISO_DATE.match(day)
         if iso:
             return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
-        dmy = _DMY_DATE.match(written)
+        dmy = _DMY_DATE.match(day)
         if dmy:
             first, second, year = int(dmy[1]), int(dmy[2]), int(dmy[3])
-            if "." in written or first > 12:
+            if "." in day or first > 12:
                 return dt.date(year, second, first)
             if second > 12:
                 return dt.date(year, first, second)
             return Bad(f"{written!r} could be day/month or month/day", hint, "ambiguous-date")
-        named = _DAY_MONTH_YEAR.match(written) or _MONTH_DAY_YEAR.match(written)
+        named = _DAY_MONTH_YEAR.match(day) or _MONTH_DAY_YEAR.match(day)
         if named:
             month = MONTH_NUMBER.get(word_key(named["month"]))
             if month is not None:
