@@ -197,7 +197,10 @@ def roadmap_text(path) -> str:
 def test_the_deck_carries_over_from_a_register_path_or_its_edits(assessment, register, tmp_path):
     by_path = write_deck(assessment, tmp_path / "by-path.pptx", carry_over=register)
     edits = read_register_edits(register)
-    by_alias = write_deck(assessment, tmp_path / "by-alias.pptx", edits=edits)
+    with pytest.warns(
+        DeprecationWarning, match=r"write_deck\(edits=\.\.\.\) is deprecated: use carry_over="
+    ):
+        by_alias = write_deck(assessment, tmp_path / "by-alias.pptx", edits=edits)
     shown = roadmap_text(by_path)
     assert "Head of CX" in shown
     assert "2027-03-31" in shown
@@ -206,6 +209,30 @@ def test_the_deck_carries_over_from_a_register_path_or_its_edits(assessment, reg
         write_deck(assessment, tmp_path / "both.pptx", carry_over=register, edits=edits)
     with pytest.raises(ValueError, match="carry_over: expected a DataFrame with a 'subcategory'"):
         write_deck(assessment, tmp_path / "bad.pptx", carry_over=pd.DataFrame({"owner": ["x"]}))
+
+
+def test_build_sheets_calls_it_carry_over_and_warns_of_its_earlier_name(assessment, register):
+    edits = read_register_edits(register)
+    assert "carry_over" in inspect.signature(build_sheets).parameters
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        now = build_sheets(assessment, carry_over=edits)
+    with pytest.warns(
+        DeprecationWarning, match=r"build_sheets\(edits=\.\.\.\) is deprecated: use carry_over="
+    ):
+        then = build_sheets(assessment, edits=edits)
+    assert then == now
+    gap = next(s for s in now if s.name == "Gap Register")
+    assert "Head of CX" in str(gap)  # the client's owner is carried over
+    with pytest.raises(TypeError, match="give carry_over or edits"):
+        build_sheets(assessment, carry_over=edits, edits=edits)
+
+
+def test_the_readme_says_edits_is_deprecated():
+    sentence = README[README.index("`edits=`") :]
+    sentence = sentence[: sentence.index(")")]
+    assert "deprecated" in sentence
+    assert "DeprecationWarning" in sentence
 
 
 # -- headers read under another of their names --------------------------------------------------

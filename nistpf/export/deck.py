@@ -69,9 +69,9 @@ def write_deck(
     :func:`~nistpf.export.register_edits.read_register_edits`, whose notes are a warning), or
     the DataFrame that function returns (``subcategory, recommended_action, owner, due_date,
     status, comments``). The roadmap shows their owners and due dates, "to be assigned" where
-    there are none. ``edits`` is the same argument under its earlier name, still accepted;
-    giving both is a TypeError, and a DataFrame without a ``subcategory`` column a ValueError
-    naming the argument.
+    there are none. ``edits`` is the same argument under its earlier name, deprecated: still
+    accepted, with a DeprecationWarning naming ``carry_over=``; giving both is a TypeError, and
+    a DataFrame without a ``subcategory`` column a ValueError naming the argument.
 
     The charts are rendered in one browser session before anything is written; without a
     browser :class:`~nistpf.errors.BrowserMissingError` is raised and no file is written. The
@@ -85,6 +85,9 @@ def write_deck(
     if edits is not None:
         if carry_over is not None:
             raise TypeError("write_deck: give carry_over or edits (its earlier name), not both")
+        warnings.warn(
+            "write_deck(edits=...) is deprecated: use carry_over=", DeprecationWarning, stacklevel=2
+        )
         story = tell(a, carry_over=_carried(edits, "edits"))
     else:
         story = tell(a, carry_over=_carried(carry_over, "carry_over"))

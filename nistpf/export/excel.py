@@ -138,7 +138,7 @@ def write_gap_register(
     carried = gather_edits(path, carry_over, overwrite=overwrite)
     if carried.notes:
         warnings.warn("; ".join(carried.notes), UserWarning, stacklevel=2)
-    sheets = build_sheets(assessment, edits=carried.edits)
+    sheets = build_sheets(assessment, carry_over=carried.edits)
     workbook = Workbook(write_only=True)
     try:
         render(sheets, assessment, workbook)
@@ -176,8 +176,18 @@ def _discard(workbook: Workbook) -> None:
             writer.cleanup()
 
 
-def build_sheets(a: Assessment, *, edits: pd.DataFrame | None = None) -> tuple[Sheet, ...]:
-    """The register's seven sheets as data (no I/O): what every cell holds, in order."""
+def build_sheets(
+    a: Assessment,
+    *,
+    carry_over: pd.DataFrame | None = None,
+    edits: pd.DataFrame | None = None,
+) -> tuple[Sheet, ...]:
+    """The register's seven sheets as data (no I/O): what every cell holds, in order.
+
+    ``carry_over`` is the client's edits of an earlier register (what
+    :func:`read_register_edits` returns), as for :func:`write_gap_register`. ``edits`` is its
+    earlier name: still accepted, with a DeprecationWarning; giving both is a TypeError."""
+    edits = _renamed(carry_over, edits, "build_sheets")
     register = gap_register(a)
     closed = closed_items(a, edits) if edits is not None else None
     return (
@@ -189,6 +199,19 @@ def build_sheets(a: Assessment, *, edits: pd.DataFrame | None = None) -> tuple[S
         validation_sheet(a),
         method_sheet(a),
     )
+
+
+def _renamed(carry_over: object, edits: object, function: str) -> object:
+    """``carry_over``, or ``edits`` (its earlier name) with a DeprecationWarning; both given is
+    a TypeError."""
+    if edits is None:
+        return carry_over
+    if carry_over is not None:
+        raise TypeError(f"{function}: give carry_over or edits (its earlier name), not both")
+    warnings.warn(
+        f"{function}(edits=...) is deprecated: use carry_over=", DeprecationWarning, stacklevel=3
+    )
+    return edits
 
 
 @dataclass(frozen=True)
