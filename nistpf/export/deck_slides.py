@@ -156,7 +156,7 @@ def _summary_slide(slide, story: Story, pictures) -> None:
     tiles = (
         ("current", "Current", shown(o["current"]), story.overall_label),
         ("target", "Target", shown(o["target"]), story.target_label),
-        ("gap", "Gap", shown(o["gap"]), "levels below target"),
+        ("gap", "Gap", shown(o["gap"]), "mean of the outcomes' gaps"),
         ("coverage", "Coverage", shown(o["coverage"], percent), "of systems, weighted"),
     )
     gutter = 0.25
