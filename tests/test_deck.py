@@ -87,7 +87,7 @@ def hostile(tmp_path_factory) -> nistpf.Assessment:
 @pytest.fixture(scope="module")
 def hostile_deck(hostile, edits, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile-deck")
-    path = write_deck(hostile, folder / "deck.pptx", edits=edits)
+    path = write_deck(hostile, folder / "deck.pptx", carry_over=edits)
     return path, Presentation(str(path))
 
 
@@ -489,7 +489,7 @@ def test_refuses_to_overwrite_the_inventory(hostile):
 
 
 def test_edits_must_name_subcategories(assessment, tmp_path):
-    with pytest.raises(ValueError, match="edits: expected a DataFrame with a 'subcategory'"):
+    with pytest.raises(ValueError, match="carry_over: expected a DataFrame with a 'subcategory'"):
         write_deck(assessment, tmp_path / "deck.pptx", edits=pd.DataFrame({"owner": ["x"]}))
     assert not (tmp_path / "deck.pptx").exists()
 
