@@ -490,7 +490,7 @@ def test_refuses_to_overwrite_the_inventory(hostile):
 
 def test_edits_must_name_subcategories(assessment, tmp_path):
     with pytest.raises(ValueError, match="carry_over: expected a DataFrame with a 'subcategory'"):
-        write_deck(assessment, tmp_path / "deck.pptx", edits=pd.DataFrame({"owner": ["x"]}))
+        write_deck(assessment, tmp_path / "deck.pptx", carry_over=pd.DataFrame({"owner": ["x"]}))
     assert not (tmp_path / "deck.pptx").exists()
 
 
