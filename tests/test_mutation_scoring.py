@@ -67,10 +67,55 @@ def test_of_the_controls_applying_to_all_systems_the_best_names_the_level():
         assert sub(a, subcategory)["coverage"] == 1.0
 
 
+def test_of_the_controls_naming_a_system_the_best_names_its_level():
+    # The same order among controls naming CRM; a control for all systems keeps a level that a
+    # control naming the system only equals (at no better coverage) or falls below.
+    a = nistpf.assess(
+        small_inventory(
+            [
+                # CT.DM-P5 on CRM: levels 2 (c ½), 2 (c 1), 3: the level-3 control.
+                ["C1", "a", "Partially implemented", 2, "CT.DM-P5", "CRM"],
+                ["C2", "b", "Implemented", 2, "CT.DM-P5", "CRM"],
+                ["C3", "c", "Implemented", None, "CT.DM-P5", "CRM; CDP"],
+                # CT.DM-P6 on CRM: both level 2; the Implemented one (c 1).
+                ["C4", "d", "Partially implemented", 2, "CT.DM-P6", "CRM"],
+                ["C5", "e", "Implemented", 2, "CT.DM-P6", "CRM"],
+                # CT.DM-P7 on CRM: level 3 and c 1 both: the first listed.
+                ["C6", "f", "Implemented", None, "CT.DM-P7", "CRM"],
+                ["C7", "g", "Implemented", None, "CT.DM-P7", "CRM"],
+                # CT.DM-P8: 3 for all; CRM's own control is lower (1): 3 stands.
+                ["C8", "h", "Implemented", None, "CT.DM-P8", "ALL"],
+                ["C9", "i", "Partially implemented", None, "CT.DM-P8", "CRM"],
+                # CT.DM-P9: 3 for all (c 1) first; CRM's own 3 at c ½: the control for all.
+                ["C10", "j", "Implemented", None, "CT.DM-P9", "ALL"],
+                ["C11", "k", "Partially implemented", 3, "CT.DM-P9", "CRM"],
+            ],
+            systems=SYSTEMS,
+        )
+    )
+    expected = {
+        "CT.DM-P5": ({"CRM": "C3", "CDP": "C3", "BOT": ""}, {"CRM": 3.0, "CDP": 3.0, "BOT": 0.0}),
+        "CT.DM-P6": ({"CRM": "C5", "CDP": "", "BOT": ""}, {"CRM": 2.0, "CDP": 0.0, "BOT": 0.0}),
+        "CT.DM-P7": ({"CRM": "C6", "CDP": "", "BOT": ""}, {"CRM": 3.0, "CDP": 0.0, "BOT": 0.0}),
+        "CT.DM-P8": ({"CRM": "C8", "CDP": "C8", "BOT": "C8"}, {"CRM": 3.0, "CDP": 3.0, "BOT": 3.0}),
+        "CT.DM-P9": (
+            {"CRM": "C10", "CDP": "C10", "BOT": "C10"},
+            {"CRM": 3.0, "CDP": 3.0, "BOT": 3.0},
+        ),
+    }
+    for subcategory, (control, level) in expected.items():
+        table = levels(a, subcategory)
+        assert table["control"].to_dict() == control, subcategory
+        assert table["level"].to_dict() == level, subcategory
+    # coverage is the best c over the controls that apply: C8's 1 on CRM, not C9's ½
+    assert sub(a, "CT.DM-P8")["coverage"] == 1.0
+
+
 def test_a_system_no_control_applies_to_names_no_control():
     a = nistpf.assess(
         small_inventory([["C1", "a", "Implemented", None, "CT.DM-P5", "CDP"]], systems=SYSTEMS)
     )
+    assert sub(a, "CT.DM-P5")["source"] == "derived"  # a control for one system is evidence
     table = levels(a, "CT.DM-P5")
     assert table["control"].to_dict() == {"CRM": "", "CDP": "C1", "BOT": ""}
     assert table["level"].to_dict() == {"CRM": 0.0, "CDP": 3.0, "BOT": 0.0}
@@ -416,6 +461,7 @@ def test_exclude_rolls_up_only_the_outcomes_with_evidence():
     assert view[("CRM", "CT-P")] == 4.0
     assert view[("CDP", "CT-P")] == 0.0
     assert view[("CRM", "GV-P")] == 0.0  # the organisation's rating is not a system's level
+    assert a.systems["level"].dtype == float
     assert pd.isna(view[("CRM", "ID-P")])  # nothing with evidence in ID-P
     assert pd.isna(view[("BOT", "CM-P")])
 

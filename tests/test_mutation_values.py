@@ -1,5 +1,9 @@
 """The value readers, pinned where mutation testing found them loose: what each refuses, in one
-whole problem and hint, and the edges of what each reads. See README, "Mutation testing"."""
+whole problem and hint, and the edges of what each reads. See README, "Mutation testing".
+
+Counts and days are read through a reader made in the test (``count_reader()``), as the loader
+makes one per load: ``read_count`` and ``read_days`` are made once, when nistpf is imported, so a
+mutant of ``count_reader`` or ``days_reader`` would never reach them."""
 
 from __future__ import annotations
 
@@ -14,15 +18,15 @@ from nistpf.inventory.values import (
     ReadAs,
     choice_reader,
     count_reader,
+    days_reader,
     is_blank,
     level_reader,
-    read_count,
     read_date,
-    read_days,
     read_tier,
     read_yesno,
     selector_reader,
     split_list,
+    text,
 )
 from nistpf.scales import scale
 
@@ -45,7 +49,7 @@ TIER_HINT = "use 1 Partial, 2 Risk Informed, 3 Repeatable or 4 Adaptive"
     ],
 )
 def test_an_ambiguous_count_names_both_readings_and_how_to_decide(written, grouping, mark, decimal):
-    assert read_count(written) == Bad(
+    assert count_reader()(written) == Bad(
         f"{written!r} is ambiguous: {grouping} if {mark!r} groups thousands, "
         f"{decimal} if it is the decimal separator",
         LOCALE_HINT,
@@ -54,7 +58,7 @@ def test_an_ambiguous_count_names_both_readings_and_how_to_decide(written, group
 
 
 def test_an_ambiguous_number_of_days_names_both_readings():
-    assert read_days("1.000 Tage") == Bad(
+    assert days_reader()("1.000 Tage") == Bad(
         "'1.000 Tage' is ambiguous: 1000 if '.' groups thousands, 1 if it is the decimal separator",
         LOCALE_HINT,
         "ambiguous-number",
@@ -64,27 +68,29 @@ def test_an_ambiguous_number_of_days_names_both_readings():
 # -- what is refused, whole --------------------------------------------------------------------
 def test_what_is_no_count_is_refused_naming_the_cell():
     hint = "write a whole number, e.g. 250000"
-    assert read_count("about a lot") == Bad("'about a lot' is not a number", hint, "invalid-number")
-    assert read_count(True) == Bad("'yes' is not a number", hint, "invalid-number")
+    assert count_reader()("about a lot") == Bad(
+        "'about a lot' is not a number", hint, "invalid-number"
+    )
+    assert count_reader()(True) == Bad("'yes' is not a number", hint, "invalid-number")
     assert count_reader()("12 apples") == Bad("'12 apples' is not a number", hint, "invalid-number")
 
 
 def test_a_count_past_the_largest_whole_number_is_too_large():
-    assert read_count(1e19) == Bad(
+    assert count_reader()(1e19) == Bad(
         "'10000000000000000000' is too large a number", "check the number", "invalid-number"
     )
-    assert read_days(1e19) == Bad(
+    assert days_reader()(1e19) == Bad(
         "'10000000000000000000' is too large a number", "check the number", "invalid-number"
     )
 
 
 def test_what_is_no_number_of_days_is_refused_naming_the_cell():
     hint = "write the days, e.g. 365"
-    assert read_days("until further notice") == Bad(
+    assert days_reader()("until further notice") == Bad(
         "'until further notice' is not a number of days", hint, "invalid-days"
     )
-    assert read_days(False) == Bad("'no' is not a number of days", hint, "invalid-days")
-    assert read_days(-1) == Bad("'-1' is not a number of days", hint, "invalid-days")
+    assert days_reader()(False) == Bad("'no' is not a number of days", hint, "invalid-days")
+    assert days_reader()(-1) == Bad("'-1' is not a number of days", hint, "invalid-days")
 
 
 # -- dates -------------------------------------------------------------------------------------
@@ -243,20 +249,21 @@ def test_what_is_no_level_is_refused_whole():
 # -- counts ------------------------------------------------------------------------------------
 def test_zero_is_a_count_and_below_zero_or_infinite_is_not():
     hint = "write a whole number ≥ 0"
-    assert read_count(0) == 0
-    assert read_count("0") == 0
-    assert read_count(-5) == Bad("'-5' is not a count", hint, "invalid-number")
-    assert read_count(float("inf")) == Bad("'inf' is not a count", hint, "invalid-number")
+    assert count_reader()(0) == 0
+    assert count_reader()("0") == 0
+    assert count_reader()(-5) == Bad("'-5' is not a count", hint, "invalid-number")
+    assert count_reader()(float("inf")) == Bad("'inf' is not a count", hint, "invalid-number")
 
 
 def test_a_multiplier_and_a_decimal_comma_are_both_said():
-    assert read_count("2.3M") == Noted(
-        2300000,
-        "'2.3M' read as 2300000 ('M' is a million)",
-        "confirm the number with the client, or write it as 2300000",
+    # 4.1 × 10⁶ is 4099999.9999999995 in floating point: still the whole number 4100000
+    assert count_reader()("4.1M") == Noted(
+        4100000,
+        "'4.1M' read as 4100000 ('M' is a million)",
+        "confirm the number with the client, or write it as 4100000",
         "number-converted",
     )
-    assert read_count("2,5M") == Noted(
+    assert count_reader()("2,5M") == Noted(
         2500000,
         "'2,5M' read as 2500000 (with a decimal comma; 'M' is a million)",
         "confirm the number with the client, or write it as 2500000",
@@ -265,15 +272,15 @@ def test_a_multiplier_and_a_decimal_comma_are_both_said():
 
 
 def test_words_after_a_multiplier_must_say_what_is_counted():
-    assert read_count("2.5M apples") == Bad(
+    assert count_reader()("2.5M apples") == Bad(
         "'2.5M apples' is not a number", "write a whole number, e.g. 250000", "invalid-number"
     )
 
 
 def test_a_count_is_whole_within_float_noise_and_not_beyond():
-    assert read_count(1e-9) == 0  # 1e-9 from a whole number: float noise, inclusive
-    assert read_count(3.0000000001) == 3
-    reading = read_count("1.0000000015")  # 1.5e-9 from 1: not float noise
+    assert count_reader()(1e-9) == 0  # 1e-9 from a whole number: float noise, inclusive
+    assert count_reader()(3.0000000001) == 3
+    reading = count_reader()("1.0000000015")  # 1.5e-9 from 1: not float noise
     assert (reading.code, reading.problem) == (
         "invalid-number", "'1.0000000015' is not a whole number",
     )  # fmt: skip
@@ -282,7 +289,7 @@ def test_a_count_is_whole_within_float_noise_and_not_beyond():
 # -- days --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("written", ["Indefinite", "unbefristet"])
 def test_indefinite_is_no_retention_period_and_said(written):
-    assert read_days(written) == Noted(
+    assert days_reader()(written) == Noted(
         None,
         f"{written!r} read as no retention period",
         "write the number of days if there is a limit",
@@ -292,30 +299,32 @@ def test_indefinite_is_no_retention_period_and_said(written):
 
 def test_days_that_are_not_whole_are_rounded_and_say_so_and_conversions_do_not():
     hint = "write the number of days"
-    assert read_days("30.4") == Noted(
+    assert days_reader()("30.4") == Noted(
         30, "'30.4' read as 30 days (rounded to a whole day)", hint, "converted-days"
     )
-    assert read_days("1,51 Monate") == Noted(  # 45.3 days: a conversion, approximate anyway
+    assert days_reader()("1,51 Monate") == Noted(  # 45.3 days: a conversion, approximate anyway
         45, "'1,51 Monate' read as 45 days", hint, "converted-days"
     )
-    assert read_days("1,5 Monate") == Noted(
+    assert days_reader()("1,5 Monate") == Noted(
         45, "'1,5 Monate' read as 45 days", hint, "converted-days"
     )
 
 
 def test_what_is_no_number_of_days_names_the_cell():
     hint = "write the days, e.g. 365"
-    assert read_days("5 apples") == Bad("'5 apples' is not a number of days", hint, "invalid-days")
-    assert read_days("1,2,3 Tage") == Bad(
+    assert days_reader()("5 apples") == Bad(
+        "'5 apples' is not a number of days", hint, "invalid-days"
+    )
+    assert days_reader()("1,2,3 Tage") == Bad(
         "'1,2,3 Tage' is not a number of days", hint, "invalid-days"
     )
-    assert read_days("99999999999999999999 days") == Bad(
+    assert days_reader()("99999999999999999999 days") == Bad(
         "'99999999999999999999 days' is too large a number", "check the number", "invalid-number"
     )
 
 
 def test_the_largest_whole_number_of_days_a_table_holds_is_read():
-    assert read_days(2**63 - 1) == 2**63 - 1
+    assert days_reader()(2**63 - 1) == 2**63 - 1
 
 
 # -- choices -----------------------------------------------------------------------------------
@@ -324,3 +333,20 @@ def test_a_criticality_in_another_language_is_read_as_its_choice_and_said():
     assert read("hoch") == ReadAs("High", "High")
     assert read("faible") == ReadAs("Low", "Low")
     assert read("HIGH") == "High"
+
+
+def test_a_count_that_is_not_whole_says_how_it_was_read():
+    hint = (
+        "write the number of records as a whole number, e.g. 12400; if the client writes '.' "
+        "between thousands, declare the locale (About or the mapping)"
+    )
+    assert count_reader()("12,4") == Bad(
+        "'12,4' is not a whole number (read as 12.4: with a decimal comma)", hint, "invalid-number"
+    )
+    assert count_reader()(12.4) == Bad("'12.4' is not a whole number", hint, "invalid-number")
+
+
+def test_a_date_and_time_cell_reads_as_text_with_its_time_only_when_it_has_one():
+    assert text(dt.datetime(2026, 3, 3)) == "2026-03-03"
+    assert text(dt.datetime(2026, 3, 3, 14, 30)) == "2026-03-03 14:30:00"
+    assert text(dt.date(2026, 3, 3)) == "2026-03-03"
