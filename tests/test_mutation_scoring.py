@@ -18,7 +18,7 @@ import nistpf
 from nistpf.assessment import SYSTEM_VIEW_COLUMNS, TIER_VIEW_COLUMNS
 from nistpf.findings import FINDING_COLUMNS
 from nistpf.scales import scale
-from nistpf.scoring import DEFAULTS, SettingsError, settings
+from nistpf.scoring import DEFAULTS, SettingsError, quoted, settings
 from tests.inventory_files import THREE_SYSTEMS, healthy_flow, small_inventory
 
 SYSTEMS = THREE_SYSTEMS.drop(columns="data_categories")  # CRM High, CDP Medium, BOT Low
@@ -557,3 +557,15 @@ def test_a_target_from_0_to_the_scales_maximum_is_a_target(target):
     assert settings({"target": target}, scale("tiers"))["target"] == float(target)
     a = nistpf.assess(small_inventory([], systems=SYSTEMS), defaults={"target": target})
     assert sub(a, "PR.DS-P1")["gap"] == float(target)
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_value_is_quoted_whole_up_to_60_characters_and_by_its_type_when_it_has_no_repr():
+    sixty = "x" * 58  # with its quotes, 60 characters
+    assert quoted(sixty) == f"'{sixty}'"
+    assert quoted(sixty + "y") == f"'{sixty}" + "…"  # 61: cut to 59 and the ellipsis
+    assert quoted(_Unprintable()) == "_Unprintable <_Unprintable>"

@@ -350,3 +350,25 @@ def test_a_date_and_time_cell_reads_as_text_with_its_time_only_when_it_has_one()
     assert text(dt.datetime(2026, 3, 3)) == "2026-03-03"
     assert text(dt.datetime(2026, 3, 3, 14, 30)) == "2026-03-03 14:30:00"
     assert text(dt.date(2026, 3, 3)) == "2026-03-03"
+
+
+@pytest.mark.parametrize(
+    ("written", "date"),
+    [
+        ("03.03.2026 17:30", dt.date(2026, 3, 3)),
+        ("13/03/2026 09:15", dt.date(2026, 3, 13)),
+        ("3 March 2026 17:30:00", dt.date(2026, 3, 3)),
+        ("2026-03-03T12:00", dt.date(2026, 3, 3)),
+    ],
+)
+def test_a_time_of_day_after_a_date_is_dropped(written, date):
+    assert read_date(written) == date
+
+
+def test_a_time_of_day_does_not_make_an_ambiguous_date_or_a_bad_time_a_date():
+    assert read_date("03/04/2026 10:00") == Bad(
+        "'03/04/2026 10:00' could be day/month or month/day", DATE_HINT, "ambiguous-date"
+    )
+    assert read_date("03.03.2026 25:00") == Bad(
+        "'03.03.2026 25:00' is not a date", DATE_HINT, "invalid-date"
+    )
