@@ -32,9 +32,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_module_below_the_exporters_imports_from_them():
-    below = [
-        p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ABOVE
-    ]
+    below = [p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ABOVE]
     assert len(below) > 20  # the inventory, the store, the engine, io, convert ...
     offending = {
         str(p.relative_to(PACKAGE)): sorted(
