@@ -544,6 +544,20 @@ def test_the_settings_are_the_nine_documented():
             "defaults: criticality_weights has 'Critical', 'Top', not a criticality; its keys "
             "are High, Medium, Low",
         ),
+        (
+            {"criticality_weights": {"High": 3, "Medium": 2, "Low": 1, "A": 1, "B": 1, "C": 1}},
+            "defaults: criticality_weights has 'A', 'B', 'C', not a criticality; its keys are "
+            "High, Medium, Low",
+        ),
+        (
+            {"criticality_weights": {"High": 3, "A": 1, "B": 1, "C": 1, "D": 1}},
+            "defaults: criticality_weights has 'A', 'B', 'C' and others, not a criticality; its "
+            "keys are High, Medium, Low",
+        ),
+        ({"coverage": [1, 2]}, "defaults: coverage must be a mapping with a number for each of "
+                               "Implemented, Partially implemented, not list [1, 2]"),
+        ({"no_evidence": "none"}, "defaults: no_evidence must be one of zero, exclude, not 'none'"),
+        ({"in_profile": "yes"}, "defaults: in_profile must be True or False, not 'yes'"),
     ],
 )  # fmt: skip
 def test_settings_that_cannot_be_used_are_one_whole_message(given, message):
@@ -569,3 +583,9 @@ def test_a_value_is_quoted_whole_up_to_60_characters_and_by_its_type_when_it_has
     assert quoted(sixty) == f"'{sixty}'"
     assert quoted(sixty + "y") == f"'{sixty}" + "…"  # 61: cut to 59 and the ellipsis
     assert quoted(_Unprintable()) == "_Unprintable <_Unprintable>"
+
+
+def test_without_a_scale_a_target_is_any_number_from_0():
+    assert settings({"target": 0})["target"] == 0.0
+    assert settings({"target": 0.5})["target"] == 0.5
+    assert settings({"target": 12})["target"] == 12.0
