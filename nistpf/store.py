@@ -276,8 +276,11 @@ class Store:
         return f"<Store {self.path}: {len(self.assessments())} assessments>"
 
     @contextlib.contextmanager
-    def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection to the store (write-ahead log, full sync, foreign keys), closed after.
+    def _connection(
+        self, *, create: bool = False, path: Path | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """A connection to the store (write-ahead log, full sync, foreign keys), closed after;
+        to ``path`` instead when given (a store being made aside, :mod:`nistpf.store_schema`).
         It never creates the file unless ``create`` (a store moved or deleted since it was
         opened is an error, not a new empty store). SQLite's operational errors — locked
         beyond the timeout, read-only, disk full, cannot open — come out as one-line
@@ -285,12 +288,13 @@ class Store:
         :class:`sqlite3.OperationalError`)."""
         from nistpf.store_schema import StoreDatabaseError
 
+        path = self.path if path is None else path
         mode = "rwc" if create else "rw"
-        uri = f"{Path(os.path.abspath(self.path)).as_uri()}?mode={mode}"
+        uri = f"{Path(os.path.abspath(path)).as_uri()}?mode={mode}"
         try:
             db = sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None)
         except sqlite3.Error as error:
-            raise StoreDatabaseError.of(self.path, error, self._timeout) from error
+            raise StoreDatabaseError.of(path, error, self._timeout) from error
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
@@ -305,7 +309,7 @@ class Store:
                 sqlite3.DatabaseError,
             ):
                 raise
-            raise StoreDatabaseError.of(self.path, error, self._timeout) from error
+            raise StoreDatabaseError.of(path, error, self._timeout) from error
         finally:
             db.close()
 
@@ -809,12 +813,7 @@ class Store:
         given from ``defaults`` (``tier, evidence``, e.g. the workbook's own Tiers row, which
         the stored row replaces). Raises StoreError for an unknown attribute, a Tier that is
         not 1-4, or nothing given."""
-        named = {fold(a): a for a in TIER_ATTRIBUTES}  # case and spacing forgiven, as in a sheet
-        if fold(str(attribute)) not in named:
-            raise StoreError(
-                f"{attribute!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
-            )
-        attribute = named[fold(str(attribute))]
+        attribute = tier_attribute(attribute)
         given = _given(tier=tier, evidence=evidence)
         if not given:
             raise StoreError(f"nothing to save for the {attribute} Tier: give tier or evidence")
@@ -1090,6 +1089,22 @@ def _iso_date(date: dt.date | str | None) -> str:
     if isinstance(read, Bad):
         raise StoreError(f"date {read.problem}; {read.hint}")
     return read.isoformat()
+
+
+_TIER_NAMES = {fold(a): a for a in TIER_ATTRIBUTES}
+
+
+def tier_attribute(name: object) -> str:
+    """One of the four Tier attributes (NIST PF 1.0 section 3.2) as :data:`TIER_ATTRIBUTES`
+    spells it, case and spacing forgiven as in a sheet (``"  workforce "`` → ``Workforce``);
+    anything else, aliases included (``People``: a reading the consultant confirms in the
+    Tiers sheet, not in a call), is a StoreError naming the four."""
+    found = _TIER_NAMES.get(fold(str(name)))
+    if found is None:
+        raise StoreError(
+            f"{name!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
+        )
+    return found
 
 
 def _in_nist_order(tiers: pd.DataFrame) -> pd.DataFrame:

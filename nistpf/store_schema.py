@@ -420,7 +420,7 @@ def create(store: Store) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # a new file's mode, not mkstemp's owner-only one
-        _write_schema(_At(temporary, store))
+        _write_schema(store, temporary)
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -434,22 +434,15 @@ def create(store: Store) -> None:
         _write_schema(store)  # an SQLite file nistpf began and left without tables
 
 
-class _At:
-    """``store`` at another path (its connection settings, another file)."""
-
-    def __init__(self, path: Path, store: Store):
-        self.path, self._timeout = path, store._timeout
-
-    _connection = _store.Store._connection
-
-
-def _write_schema(store: Store | _At) -> None:
+def _write_schema(store: Store, path: Path | None = None) -> None:
+    """The current schema written into the store's file (or ``path``, a store made aside), in
+    one transaction; every statement ``IF NOT EXISTS``."""
     script = (
         f"BEGIN IMMEDIATE;\n{_store._SCHEMA}\n"
         "INSERT OR IGNORE INTO engagement VALUES "
         f"('schema_version', '{int(_store.SCHEMA_VERSION)}');\nCOMMIT;"
     )
-    with store._connection(create=True) as db:
+    with store._connection(create=True, path=path) as db:
         try:
             db.executescript(script)
         except BaseException:

@@ -26,11 +26,11 @@ from nistpf.assessment import Assessment
 from nistpf.errors import InventoryError, NistpfError
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.model import empty_issues
-from nistpf.inventory.schema import TIER_ATTRIBUTES, fold
+from nistpf.inventory.schema import fold
 from nistpf.safe_names import safe_filename
 from nistpf.scales import Scale
 from nistpf.scoring import assess
-from nistpf.store import KEEP, Store, StoreError, open_store
+from nistpf.store import KEEP, Store, StoreError, open_store, tier_attribute
 
 
 class NotLoadedError(NistpfError, RuntimeError):
@@ -293,18 +293,13 @@ class Session:
         system = self._system(system)
         sub = assessment.framework.normalize_id(subcategory)  # as the store reads it
         given = {"current": current, "evidence": evidence, "method": method, "notes": notes}
-        changed = {f: v for f, v in given.items() if v is not KEEP}
-        if changed:
-            self.store.set_rating(
-                self.number,
-                sub,
-                system=system or None,
-                **changed,
-                defaults=_sheet_row(
-                    self.inventory.responses, _RATED, subcategory=sub, system=system
-                ),
-                who=self._who(),
-            )
+        self._save(
+            self.store.set_rating,
+            (sub,),
+            given,
+            _sheet_row(self.inventory.responses, _RATED, subcategory=sub, system=system),
+            system=system or None,
+        )
         self.rescore()
         self._notify("rating", (sub, system or ""))
         return self.assessment
@@ -401,18 +396,26 @@ class Session:
         element = assessment.framework.normalize_id(pf_id)
         given = {"target": target, "priority": priority, "in_profile": in_profile}
         given["rationale"] = rationale
-        changed = {f: v for f, v in given.items() if v is not KEEP}
-        if changed:
-            self.store.set_profile(
-                self.number,
-                element,
-                **changed,
-                defaults=_sheet_row(self.inventory.profile, _PROFILED, pf_id=element),
-                who=self._who(),
-            )
+        sheet = _sheet_row(self.inventory.profile, _PROFILED, pf_id=element)
+        self._save(self.store.set_profile, (element,), given, sheet)
         self.rescore()
         self._notify("profile", (element,))
         return self.assessment
+
+    def _save(
+        self,
+        setter: Callable[..., None],
+        key: tuple,
+        given: dict[str, Any],
+        sheet: dict[str, Any] | None,
+        **where: Any,
+    ) -> None:
+        """Call the store's ``setter`` for the row ``key`` with the fields ``given`` that are
+        not :data:`~nistpf.store.KEEP` (none: no call), the workbook's own row ``sheet`` as
+        the defaults of a row the store does not hold yet, and this session's assessor."""
+        fields = {f: v for f, v in given.items() if v is not KEEP}
+        if fields:
+            setter(self.number, *key, **where, **fields, defaults=sheet, who=self._who())
 
     def tier(self, attribute: str) -> dict[str, Any]:
         """The organisation's Tier for ``attribute``: ``tier`` (1-4 or None) and ``evidence``."""
@@ -430,18 +433,10 @@ class Session:
         one kept, as for :meth:`rate`), and a row the store does not hold yet starts from the
         workbook's own Tiers row, which the stored row replaces."""
         self._require()
-        named = {fold(a): a for a in TIER_ATTRIBUTES}  # as the store forgives case and spacing
-        attribute = named.get(fold(str(attribute)), attribute)
+        attribute = tier_attribute(attribute)  # as the store reads it
         given = {"tier": tier, "evidence": evidence}
-        changed = {f: v for f, v in given.items() if v is not KEEP}
-        if changed:
-            self.store.set_tier(
-                self.number,
-                attribute,
-                **changed,
-                defaults=_sheet_row(self.inventory.tiers, _TIERED, attribute=attribute),
-                who=self._who(),
-            )
+        sheet = _sheet_row(self.inventory.tiers, _TIERED, attribute=attribute)
+        self._save(self.store.set_tier, (attribute,), given, sheet)
         self.rescore()
         self._notify("tier", (attribute,))
         return self.assessment
