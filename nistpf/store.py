@@ -47,6 +47,7 @@ from nistpf.inventory.model import (
 from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES, fold
 from nistpf.inventory.values import Bad, read_date
 from nistpf.io.atomic import write_text
+from nistpf.io.csv_safe import csv_text
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
 
@@ -923,8 +924,12 @@ class Store:
         return self._read("SELECT * FROM log WHERE assessment = ? ORDER BY seq", (int(number),))
 
     def export_log(self, path: str | Path, number: int | None = None) -> Path:
-        """Write the log as CSV (atomically)."""
-        write_text(Path(path), self.log(number).to_csv(index=False, lineterminator="\n"))
+        """Write the log (:meth:`log`, of assessment ``number`` or all) as CSV at ``path``,
+        atomically, through :func:`nistpf.io.csv_safe.csv_text`: a text cell a spreadsheet
+        would run as a formula gets a ``'`` in front (the ``old`` and ``new`` columns hold JSON
+        text, so a logged ``-1`` is written ``'-1``); ``seq`` and ``assessment`` stay numbers.
+        Returns ``path``."""
+        write_text(Path(path), csv_text(self.log(number)))
         return Path(path)
 
     # -- applying ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The framework's reference tables as CSV files for an engagement folder."""
+"""The framework's reference tables as CSV files for an engagement folder, written through
+:func:`nistpf.io.csv_safe.csv_text` as every CSV nistpf writes."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ import pandas as pd
 
 from nistpf.framework import Framework
 from nistpf.io.atomic import write_text
+from nistpf.io.csv_safe import csv_text
 
 
 def write_framework_tables(fw: Framework, folder: Path) -> list[Path]:
     """Write the Core, the Tiers and every crosswalk of ``fw`` as CSV into ``folder``:
     ``pf-<version>-core.csv``, ``pf-<version>-tiers.csv``, ``pf-<version>-crosswalks.csv``
-    (all crosswalks in one long table). Returns the paths written."""
+    (all crosswalks in one long table), through :func:`~nistpf.io.csv_safe.csv_text` (NIST's
+    text starts no cell with a formula character, so it is written as it is). Returns the
+    paths written."""
     folder = Path(folder)
     crosswalks = pd.concat([fw.crosswalk(name) for name in fw.crosswalks()], ignore_index=True)
     tables = {"core": fw.core, "tiers": fw.tiers, "crosswalks": crosswalks}
     written = []
     for name, table in tables.items():
         path = folder / f"pf-{fw.version}-{name}.csv"
-        write_text(path, table.to_csv(index=False, lineterminator="\n"))
+        write_text(path, csv_text(table))
         written.append(path)
     return written

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from nistpf.inventory.model import ISSUE_COLUMNS
-from nistpf.io.xlsx import FORMULA_STARTS
+from nistpf.io.csv_safe import csv_text
 
 ERROR = "error"
 WARNING = "warning"
@@ -91,27 +91,12 @@ class Report:
         return table.loc[ranked].reset_index(drop=True)
 
 
-def _formula_safe(issues: pd.DataFrame) -> pd.DataFrame:
-    """``issues`` with each text cell that a spreadsheet would run as a formula (one starting
-    with one of :data:`nistpf.io.xlsx.FORMULA_STARTS`, as the register neutralises them)
-    prefixed with ``'`` (OWASP's advice for CSV injection), so opening the CSV report shows it
-    as text."""
-    return issues.apply(
-        lambda column: (
-            column.map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-            )
-            if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
-            else column
-        )
-    )
-
-
 def format_report(issues: pd.DataFrame, fmt: str = "table") -> str:
-    """The report for a terminal (``table``), or as ``csv`` (text a spreadsheet would run as a
-    formula is prefixed with ``'``) / ``json``."""
+    """The report for a terminal (``table``), or as ``csv`` (through
+    :func:`nistpf.io.csv_safe.csv_text`: text a spreadsheet would run as a formula gets a
+    ``'`` in front, numbers such as ``excel_row`` stay numbers) / ``json`` (as it is)."""
     if fmt == "csv":
-        return _formula_safe(issues).to_csv(index=False, lineterminator="\n")
+        return csv_text(issues)
     if fmt == "json":
         records = [
             {k: (None if pd.isna(v) else (int(v) if k == "excel_row" else v)) for k, v in r.items()}
