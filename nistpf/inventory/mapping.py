@@ -22,6 +22,16 @@ The file's structure is validated against a declared JSON Schema (``nistpf/data/
 mapping.schema.json``); sheet and column names against nistpf's own schema. Every mistake is one
 line naming the file, the key and the fix. Only ``Systems`` is mandatory in a mapped load; sheets
 the mapping does not name are empty.
+
+A mapping file is read under bounds (:data:`MAPPING_BOUNDS`), each broken one a one-line
+:class:`MappingError` naming the file and the fix, before any of it is parsed: it must be a
+regular file (a folder, a pipe, a device or a socket is refused before it is opened — a pipe
+given as ``--mapping`` would otherwise keep nistpf waiting for ever), of at most
+:data:`MAX_MAPPING_BYTES` (checked with ``stat`` before a byte is read, and again while
+reading), UTF-8 text without NUL bytes (a workbook, a UTF-16 file or bytes that are not UTF-8
+are named as such), and nested at most :data:`MAX_MAPPING_DEPTH` tables and arrays deep. A
+``file =`` naming a pipe, device or socket by an absolute path is refused with the mapping's
+other mistakes; a relative one is resolved against the source when the inventory is read.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -46,6 +57,27 @@ if TYPE_CHECKING:
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "mapping.schema.json"
 _MAX_LINES = 20  # mistakes listed at most; a file with more is mostly wrong
+
+MAX_MAPPING_BYTES = 1_000_000
+"""The largest mapping file nistpf reads, in bytes (1 MB). A real mapping is a few KB (the
+bundled ones are 1-3 KB; one naming every column of every sheet with value rewrites stays
+under 20 KB): a bigger file is something else given as ``--mapping``."""
+MAX_MAPPING_DEPTH = 16
+"""Tables and arrays nested in a mapping, at most. A real mapping nests five deep
+(``[sheets.Systems.values.<column>]`` and its "client value" lines, or a ``skip`` list);
+tomllib and the schema check recurse once per level, so a deeper file is refused before they
+do, with the same line whatever the caller's stack."""
+MAPPING_BOUNDS = {
+    "kind": "a regular file: a folder, pipe, device or socket is refused before it is opened",
+    "size": f"at most {MAX_MAPPING_BYTES:,} bytes, checked with stat before reading",
+    "encoding": "UTF-8 text (a byte-order mark allowed), no NUL byte; a ZIP or OLE2 file "
+    "(a workbook) and UTF-16 are named as such",
+    "nesting": f"tables, arrays and dotted keys at most {MAX_MAPPING_DEPTH} deep; a longer "
+    "dotted key is refused before tomllib reads it (its time grows with the square of the "
+    "key's parts)",
+    "mapped files": "a `file =` naming a pipe, device or socket by an absolute path is refused",
+}
+"""The bounds a mapping file is read under, by name (for the README and the tests)."""
 
 
 class MappingError(NistpfError, ValueError):
@@ -128,11 +160,14 @@ def bundled_mappings() -> dict[str, Path]:
 def load_mapping(mapping: Any) -> ColumnMapping:
     """A mapping from a TOML file path, the name of a bundled mapping (``"ciso-assistant-audit"``,
     see :func:`bundled_mappings`), a dict shaped like the file, or a ColumnMapping. Raises
-    :class:`MappingError` (one line per mistake) when the file is missing, not TOML, or breaks
-    the mapping schema."""
+    :class:`MappingError` (one line per mistake) when the file is missing, breaks one of
+    :data:`MAPPING_BOUNDS` (not a regular file, over :data:`MAX_MAPPING_BYTES`, binary, not
+    UTF-8, nested over :data:`MAX_MAPPING_DEPTH` deep), is not TOML, or breaks the mapping
+    schema."""
     if isinstance(mapping, ColumnMapping):
         return mapping
     if isinstance(mapping, MappingABC):
+        _check_depth(mapping, "the mapping")
         try:
             return _parse(mapping, "mapping")
         except RecursionError:
@@ -153,20 +188,144 @@ def load_mapping(mapping: Any) -> ColumnMapping:
                 f"mapping file not found: {path}; give the path of a .toml file, or the name of "
                 f"a bundled mapping: {', '.join(closest_first(str(path), bundled)) or 'none'}"
             )
+    text = _mapping_text(path)
+    _check_dotted_keys(text, f"mapping file {path.name}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError as error:
-        raise MappingError(f"mapping file not found: {path}") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise MappingError(f"mapping file {path} cannot be read: {error}") from error
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"mapping file {path.name} is not valid TOML: {error}") from error
     except RecursionError:  # tomllib recurses once per nested [ or {
         raise MappingError(_TOO_DEEP.format(name=f"mapping file {path.name}")) from None
+    _check_depth(data, f"mapping file {path.name}")
     try:
         return _parse(data, path.name)
     except RecursionError:
         raise MappingError(_TOO_DEEP.format(name=f"mapping file {path.name}")) from None
+
+
+def _mapping_text(path: Path) -> str:
+    """The text of the mapping file at ``path``, read under :data:`MAPPING_BOUNDS`: the kind
+    and the size from ``stat`` before it is opened, again from the open file (opened without
+    waiting, so a pipe swapped in meanwhile cannot block), then the bytes — at most one more
+    than :data:`MAX_MAPPING_BYTES` — decoded as UTF-8. Raises :class:`MappingError` (one line)
+    for each bound broken, a missing file, and a file the system will not let nistpf read."""
+    try:
+        _check_kind(path, path.stat())
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        with os.fdopen(os.open(path, flags), "rb") as stream:
+            _check_kind(path, os.fstat(stream.fileno()))
+            content = stream.read(MAX_MAPPING_BYTES + 1)
+    except FileNotFoundError:
+        raise MappingError(f"mapping file not found: {path}") from None
+    except OSError as error:
+        raise MappingError(
+            f"mapping file {path} cannot be read: {error.strerror or error}; check the path "
+            "and its permissions"
+        ) from None
+    if len(content) > MAX_MAPPING_BYTES:  # it grew after stat
+        raise _too_big(path, len(content))
+    return _decoded(path, content)
+
+
+def _check_kind(path: Path, info: os.stat_result) -> None:
+    """Refuse what is not a regular file of at most :data:`MAX_MAPPING_BYTES`."""
+    if stat.S_ISDIR(info.st_mode):
+        raise MappingError(
+            f"mapping file {path} is a folder; give the path of the .toml mapping file"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise MappingError(
+            f"mapping file {path} is not a regular file but a pipe, device or socket, which "
+            "nistpf does not read; give the path of a .toml mapping file"
+        )
+    if info.st_size > MAX_MAPPING_BYTES:
+        raise _too_big(path, info.st_size)
+
+
+def _too_big(path: Path, size: int) -> MappingError:
+    return MappingError(
+        f"mapping file {path.name} is {size:,} bytes, over the {MAX_MAPPING_BYTES:,} a mapping "
+        "may have (a mapping is a few KB): check that --mapping names the .toml mapping, not "
+        "the workbook or an export"
+    )
+
+
+_OTHER_FILES = {
+    b"PK\x03\x04": "a ZIP archive, such as an .xlsx or .ods workbook",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an OLE2 file, such as an .xls workbook",
+}
+
+
+def _decoded(path: Path, content: bytes) -> str:
+    """``content`` as text: UTF-8, a byte-order mark dropped. A workbook, UTF-16 text, a NUL
+    byte (a binary file) and bytes that are not UTF-8 are each one :class:`MappingError`."""
+    name = f"mapping file {path.name}"
+    draft = "draft a mapping with `nistpf map WORKBOOK -o mapping.toml`"
+    for magic, what in _OTHER_FILES.items():
+        if content.startswith(magic):
+            raise MappingError(
+                f"{name} is {what}, not a TOML mapping: give the .toml file as --mapping "
+                f"(and the workbook as SOURCE), or {draft}"
+            )
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise MappingError(
+            f"{name} is saved as UTF-16; save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)"
+        )
+    nul = content.find(b"\0")
+    if nul >= 0:
+        line = content.count(b"\n", 0, nul) + 1
+        raise MappingError(
+            f"{name} is a binary file (a NUL byte on line {line}), not TOML text: give the "
+            f".toml mapping as --mapping, or {draft}"
+        )
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        raise MappingError(
+            f"{name} is not UTF-8 text (byte 0x{content[error.start]:02x} on line {line}): "
+            "save it as UTF-8 (in a text editor: Save as, Encoding UTF-8)"
+        ) from None
+
+
+# TOML's strings (multi-line first) and comments, which may hold any dots.
+_STRINGS = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|(#[^\n]*)',
+    re.DOTALL,
+)
+# What ends a dotted key: anything but the characters of its parts, dots and blanks.
+_NOT_KEY = re.compile(r"[^\w\-. \t\x00]")
+
+
+def _check_dotted_keys(text: str, name: str) -> None:
+    """Refuse a key or table header of more than :data:`MAX_MAPPING_DEPTH` dotted parts
+    (``a.a.a…``) before tomllib reads it: tomllib's time grows with the square of a key's
+    parts (20,000 parts take five seconds), so a 1 MB file of one key would take hours. The
+    strings and comments are blanked first (their dots are text); what is left is split at
+    every character a dotted key cannot hold, and each piece's dots counted."""
+    bare = _STRINGS.sub(lambda found: "" if found.group(1) else "\x00", text)
+    if bare.count(".") < MAX_MAPPING_DEPTH:
+        return
+    if any(piece.count(".") >= MAX_MAPPING_DEPTH for piece in _NOT_KEY.split(bare)):
+        raise MappingError(_TOO_DEEP.format(name=name))
+
+
+def _check_depth(data: Any, name: str) -> None:
+    """Refuse ``data`` (parsed TOML, or a dict given) nesting tables and lists more than
+    :data:`MAX_MAPPING_DEPTH` deep (the file itself is 1); walked without recursion, stopping
+    at the first too deep."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, MappingABC):
+            children = value.values()
+        elif isinstance(value, list | tuple):
+            children = value
+        else:
+            continue
+        if depth > MAX_MAPPING_DEPTH:
+            raise MappingError(_TOO_DEEP.format(name=name))
+        stack.extend((child, depth + 1) for child in children)
 
 
 _TOO_DEEP = (
@@ -449,6 +608,12 @@ def _sheet(name: str, sheet_name: str, key: str, spec: MappingABC, problems: lis
         for header, listed in spec.get("skip", {}).items()
     }
     file = spec.get("file")
+    if file and _not_a_file(file.strip()):
+        problems.append(
+            f"{name}: {key_path(('sheets', key, 'file'))} = {_shown(file)} is not a regular "
+            "file but a pipe, device or socket, which nistpf does not read; name a workbook, "
+            "a CSV file or a folder of CSV files"
+        )
     return SheetMapping(
         sheet_name,
         spec["source"].strip(),
@@ -458,6 +623,20 @@ def _sheet(name: str, sheet_name: str, key: str, spec: MappingABC, problems: lis
         skip,
         file.strip() if file else None,
     )
+
+
+def _not_a_file(file: str) -> bool:
+    """True when ``file`` (a mapping's ``file =``) is an absolute path to something that is
+    neither a regular file nor a folder (a pipe, a device, a socket), which reading would block
+    on or never finish; a relative path is the loader's to resolve, against the source."""
+    path = Path(file).expanduser()
+    if not path.is_absolute():
+        return False
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):  # missing or unreadable: the loader says so, in the report
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _ref(where: Any) -> ColumnRef:
