@@ -4,13 +4,22 @@ nistpf error into a one-line message and an exit code:
 - 0: done;
 - 1: the input has problems (a validation report with errors);
 - 2: the command cannot run as asked (bad option, unknown version, crosswalk or ID, a mapping
-  file that is wrong) or the input cannot be read at all.
+  file that is wrong, an output that is one of the command's inputs or another of its outputs),
+  the input cannot be read at all, or the operating system refused a read or a write
+  (permission, no space left, a name too long).
+
+Before a command writes anything it checks every output: against every path it reads and
+against its other outputs (:func:`nistpf.io.paths.check_paths`), and that each can be written;
+so a refusal leaves nothing written. Every message is one line per problem, with the names in it
+shown safely (:func:`nistpf.errors.shown`): a line break or a bidirectional control in a file
+name is escaped, never printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,11 +39,16 @@ from nistpf.errors import (
     BrowserMissingError,
     InventoryError,
     NistpfError,
-    OutputExistsError,
+    OutputNotWritableError,
     UnreadableInventoryError,
+    os_cause,
+    shown,
 )
 from nistpf.export.tables import write_framework_tables
+from nistpf.inventory.mapping import MappingError, bundled_mappings, load_mapping
 from nistpf.inventory.report import format_report
+from nistpf.io.atomic import check_destination
+from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.sample import sample_path
 from nistpf.scoring import NO_EVIDENCE_SETTINGS
 from nistpf.store import EmptyStoreError, open_store
@@ -57,7 +71,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports errors on one line with our exit code."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,13 +334,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except NistpfError as error:
-        print(f"nistpf: {error}", file=sys.stderr)
+        _fail(error)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
         print("nistpf: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:
+        # The last safety net: a failure of the operating system that no writer turned into
+        # its own message (every nistpf writer does) is still one line, never a traceback.
+        print(f"nistpf: {os_failure(error)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _fail(error: NistpfError) -> None:
+    """Print ``error`` on standard error: one line, ``nistpf: <message>``, with the names in it
+    shown safely; a mapping file's mistakes one line each (:class:`MappingError` lists them)."""
+    first, *rest = _message_lines(error)
+    print(f"nistpf: {shown(first)}", file=sys.stderr)
+    for line in rest:
+        print(shown(line), file=sys.stderr)
+
+
+def _message_lines(error: NistpfError) -> list[str]:
+    """The lines of ``error``'s message: one, except for a :class:`MappingError` with several
+    mistakes, whose message is its mistakes joined by line breaks. They are split where the
+    mistakes end, not at every line break, so a line break inside a name stays in its line
+    (and is escaped there)."""
+    text = str(error)
+    if not isinstance(error, MappingError) or len(error.problems) < 2:
+        return [text]
+    lines = []
+    for problem in error.problems:
+        if not text.startswith(problem):
+            break
+        lines.append(problem)
+        text = text[len(problem) :].removeprefix("\n")
+    return [*lines, text] if text else lines
+
+
+def os_failure(error: OSError) -> str:
+    """An :class:`OSError` as the one line the CLI prints: the path it names and the cause in
+    words with the fix (:func:`nistpf.errors.os_cause`): ``"eng/report.html: no space left on
+    the device; free some space, or write to another disk"``."""
+    where = error.filename if error.filename is not None else error.filename2
+    if where is None:
+        return os_cause(error)
+    return f"{shown(os.fsdecode(where))}: {os_cause(error, where)}"
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -335,10 +390,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from nistpf.export.deck import write_deck
     from nistpf.export.excel import write_gap_register
-    from nistpf.export.images import write_images
+    from nistpf.export.images import CHARTS, write_images
     from nistpf.export.report import write_report
 
     fw = nistpf.framework()
+    out = args.output
+    files = {
+        "gap-register.xlsx": "the gap register",
+        "report.html": "the HTML report",
+        **{
+            f"pf-{fw.version}-{t}.csv": "a framework table" for t in ("core", "tiers", "crosswalks")
+        },
+        "inventory-template.xlsx": "the inventory template",
+        "deck.pptx": "the slide deck",
+    }
+    writes = [Use(out / name, role) for name, role in files.items()]  # in the order written
+    writes += [Use(out / "images" / f"{chart}.png", "the PNG chart images") for chart in CHARTS]
+    check_paths([Use(sample_path(), "nistpf's bundled sample")], writes)
     inventory = nistpf.load_inventory(sample_path())
     assessment = nistpf.assess(inventory)
     print(framework_summary(fw))
@@ -346,7 +414,6 @@ def _demo(args: argparse.Namespace) -> int:
     print(inventory_summary(inventory))
     print()
     print(assessment_summary(assessment))
-    out = args.output
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = [
@@ -363,26 +430,22 @@ def _demo(args: argparse.Namespace) -> int:
             ]
         except BrowserMissingError as error:
             skipped = f"skipped the slide deck and chart images: {error}"
+    except OutputNotWritableError:
+        raise
     except OSError as error:
-        print(f"nistpf: cannot write into {out}: {error.strerror or error}", file=sys.stderr)
+        print(f"nistpf: cannot write into {shown(out)}: {os_cause(error)}", file=sys.stderr)
         return EXIT_USAGE
     print()
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {shown(path)}")
     if skipped:
         print(skipped)
     return EXIT_OK
 
 
 def _template(args: argparse.Namespace) -> int:
-    try:
-        written = nistpf.write_template(args.path, force=args.force)
-    except OutputExistsError:
-        raise
-    except OSError as error:
-        print(f"nistpf: cannot write {args.path}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"wrote {written}")
+    written = nistpf.write_template(args.path, force=args.force)  # its failures: one line
+    print(f"wrote {shown(written)}")
     return EXIT_OK
 
 
@@ -391,11 +454,11 @@ def _template(args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace) -> int:
     paths = new_engagement(args.folder, name=args.name, sample=args.sample)
-    print(f"wrote {paths['inventory']}")
-    print(f"wrote {paths['store']}")
+    print(f"wrote {shown(paths['inventory'])}")
+    print(f"wrote {shown(paths['store'])}")
     for notebook in sorted(paths["notebooks"].glob("*.ipynb")):
-        print(f"wrote {notebook}")
-    print(f"wrote {paths['notebooks'] / VOILA_SETTINGS}")
+        print(f"wrote {shown(notebook)}")
+    print(f"wrote {shown(paths['notebooks'] / VOILA_SETTINGS)}")
     print()
     print("\n".join(next_steps(paths, sample=args.sample)))
     return EXIT_OK
@@ -406,9 +469,9 @@ def _follow_up(args: argparse.Namespace) -> int:
     before = store.latest() if args.previous is None else args.previous
     number = store.follow_up(args.name, previous=before, date=args.date)
     print(
-        f"started assessment {number} {store.assessment(number)['name']!r} in "
-        f"{store.path.name} from assessment {before}: its Target Profile, scope and Tiers "
-        "carried over, no ratings yet; the earlier assessment is kept for comparison"
+        f"started assessment {number} {shown(repr(store.assessment(number)['name']))} in "
+        f"{shown(store.path.name)} from assessment {before}: its Target Profile, scope and "
+        "Tiers carried over, no ratings yet; the earlier assessment is kept for comparison"
     )
     return EXIT_OK
 
@@ -421,14 +484,14 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
     try:
         inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
     except UnreadableInventoryError as error:
-        print(f"nistpf: {error}", file=sys.stderr)
+        _fail(error)
         return EXIT_UNREADABLE
     except BlankInventoryError as error:
-        print(f"nistpf: {error}", file=sys.stderr)
+        _fail(error)
         return EXIT_INPUT
     except InventoryError as error:
         sys.stdout.write(format_report(error.issues))
-        print(f"{error.source}: not assessed; fix the errors above (nistpf validate)")
+        print(f"{shown(error.source)}: not assessed; fix the errors above (nistpf validate)")
         return EXIT_INPUT
     if store is not None:
         try:
@@ -437,22 +500,22 @@ def _load_and_assess(args: argparse.Namespace) -> nistpf.Assessment | int:
             # Only now, with an assessment to apply, is the workbook's client the engagement's.
             warning = store.claim(inventory)
             if warning:
-                print(f"nistpf: warning: {warning}", file=sys.stderr)
+                print(f"nistpf: warning: {shown(warning)}", file=sys.stderr)
             inventory, note = store.inventory_for(number, inventory, args.mapping)
             if note:
-                print(f"nistpf: note: {note}", file=sys.stderr)
+                print(f"nistpf: note: {shown(note)}", file=sys.stderr)
             inventory = store.apply(inventory, number)
-            print(f"Assessment {number} ({run['name']}) of {store.path.name}")
+            print(f"Assessment {number} ({shown(run['name'])}) of {shown(store.path.name)}")
         except EmptyStoreError as error:
             print(
-                f"nistpf: note: {error}; until then, nothing saved is included (the same as "
-                "without --store)",
+                f"nistpf: note: {shown(error)}; until then, nothing saved is included (the same "
+                "as without --store)",
                 file=sys.stderr,
             )
         else:
             for row in inventory.warnings.itertuples(index=False):
                 if row.code in ("store-orphan", "store-scale"):
-                    print(f"nistpf: note: {row.problem}", file=sys.stderr)
+                    print(f"nistpf: note: {shown(row.problem)}", file=sys.stderr)
     return nistpf.assess(inventory, defaults={"no_evidence": args.no_evidence})
 
 
@@ -467,67 +530,151 @@ def _deliverable(args: argparse.Namespace, assessment: nistpf.Assessment, kind: 
     return source.parent / deliverable_name(label, kind)
 
 
+def _reads(args: argparse.Namespace) -> list[Use]:
+    """Every path ``assess`` or ``report`` reads, with its role: SOURCE (the file, or the
+    folder and each of its files), the mapping file and the files its ``file =`` entries name,
+    and the store. (``report``'s register carried over is added by ``_report``.)"""
+    reads = source_uses(args.source)
+    if args.mapping is not None:
+        reads += _mapping_uses(args.mapping, args.source)
+    if args.store:
+        reads.append(Use(args.store, "the engagement store"))
+    return reads
+
+
+def _mapping_uses(mapping: Path, source: Path) -> list[Use]:
+    """The mapping file (a path, or the bundled mapping its name names) and the files its
+    ``file =`` entries take sheets from: relative to SOURCE's folder (SOURCE itself when it is
+    a folder) or absolute, as the loader reads them (``nistpf.inventory.loader``)."""
+    path = Path(mapping)
+    if not path.exists():
+        path = bundled_mappings().get(str(mapping), path)
+    uses = [Use(path, "the column mapping")]
+    try:
+        sheets = load_mapping(mapping).sheets
+    except NistpfError:  # loading succeeded a moment ago; a file changed since reads nothing
+        return uses
+    here = Path(source).resolve()
+    base = here if here.is_dir() else here.parent
+    for sheet_name, sheet in sheets.items():
+        if sheet.file:
+            other = Path(sheet.file).expanduser()
+            other = other if other.is_absolute() else base / other
+            uses += source_uses(other, f"the {sheet_name} file the column mapping names")
+    return uses
+
+
+def _prepare(reads: list[Use], writes: list[Use]) -> None:
+    """Everything checked before the first byte is written: no output is a path read or
+    another output (:func:`nistpf.io.paths.check_paths`), and each output can be written
+    (:func:`nistpf.io.atomic.check_destination`; an image folder must be, or be creatable in,
+    a writable folder). So a refusal of the third output leaves the first unwritten."""
+    check_paths(reads, writes)
+    folders = {use.path for use in writes if use.folder}
+    for use in writes:
+        if use.folder:
+            _check_folder(use.path)
+        elif use.path.parent not in folders or use.path.parent.is_dir():
+            check_destination(use.path)  # (in an image folder still to be made: nothing to check)
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse an image folder that is a file, or that is or would be made in a folder nistpf
+    cannot write."""
+    try:
+        place = next((p for p in (folder, *folder.parents) if p.exists()), Path.cwd())
+        if not place.is_dir():
+            raise OutputNotWritableError(folder, f"{shown(place)} is a file, not a folder")
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise OutputNotWritableError(folder, f"the folder {shown(place)} is read-only")
+    except OutputNotWritableError:
+        raise
+    except OSError as error:  # a folder on the way that cannot be searched, a link loop
+        raise OutputNotWritableError.from_os_error(folder, error) from None
+
+
 def _assess(args: argparse.Namespace) -> int:
     from nistpf.export.excel import closed_items, gather_edits, write_gap_register
     from nistpf.export.register_edits import client_wrote
-    from nistpf.io.atomic import check_destination
 
+    # A destination that may not be written (an input, a folder) is refused before anything is
+    # read, so the reason given is that one; a default one (named after the client) once the
+    # inventory is read. The register carried over is no input to protect here: the new
+    # register replacing it, with its edits carried over, is the point of --carry-over and of
+    # the default (the register at FILE is read, then replaced).
+    reads = _reads(args)
+    if args.output:
+        _prepare(reads, [Use(args.output, "the gap register")])
     assessment = _load_and_assess(args)
     if isinstance(assessment, int):
         return assessment
-    output = args.output or _deliverable(args, assessment, "gap-register.xlsx")
-    # A destination that may not be written (the input itself, a folder) is refused before
-    # anything is read from it, so the reason given is that one.
-    check_destination(Path(output), source=assessment.inventory.path)
+    output = Path(args.output or _deliverable(args, assessment, "gap-register.xlsx"))
+    _prepare(reads, [Use(output, "the gap register")])
     # The register being replaced may hold what the client typed: it carries over first.
     carried = gather_edits(output, args.carry_over, overwrite=args.overwrite)
     for note in carried.notes:
-        print(f"nistpf: note: {note}", file=sys.stderr)
+        print(f"nistpf: note: {shown(note)}", file=sys.stderr)
     edits = carried.edits
     written = write_gap_register(assessment, output, carry_over=edits, overwrite=True)
     print(assessment_summary(assessment))
     if edits is not None:
         closed = closed_items(assessment, edits)
-        names = " and ".join(p.name for p in carried.sources)
+        names = " and ".join(shown(p.name) for p in carried.sources)
         print(
             f"\nCarried over from {names}: {int(client_wrote(edits).sum())} rows with the "
             f"client's edits; closed since then: {len(closed)}"
         )
         for row in closed.itertuples(index=False):
             print(f"  {row.subcategory} ({row.reason})")
-    print(f"\nwrote {written}")
+    print(f"\nwrote {shown(written)}")
     return EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:
     from nistpf.export.deck import write_deck
-    from nistpf.export.images import write_images
+    from nistpf.export.images import CHARTS, find_browser, write_images
     from nistpf.export.register_edits import read_register_edits
     from nistpf.export.report import write_report
 
+    reads = _reads(args)
+    if args.carry_over:
+        reads.append(Use(args.carry_over, "the register carried over"))
+    writes = []
+    if args.html:
+        writes.append(Use(args.html, "the HTML report"))
+    if args.pptx:
+        writes.append(Use(args.pptx, "the slide deck"))
+    images = [(folder, fmt) for folder, fmt in ((args.png, "png"), (args.pdf, "pdf")) if folder]
+    for folder, fmt in images:
+        role = f"the {fmt.upper()} chart images"
+        writes.append(Use(folder, role, folder=True))
+        writes += [Use(folder / f"{chart}.{fmt}", role) for chart in CHARTS]
+    # Every output named is checked before anything is read or written (as for assess), and
+    # the browser looked for: without one, one line, and not after the HTML report is written.
+    _prepare(reads, writes)
+    if args.pptx or images:
+        find_browser()
     assessment = _load_and_assess(args)
     if isinstance(assessment, int):
         return assessment
-    html = args.html or (
-        None
-        if (args.pptx or args.png or args.pdf)
-        else _deliverable(args, assessment, "report.html")
-    )
+    html = args.html
+    if not writes:  # no output named: the HTML report beside SOURCE, named after the client
+        html = _deliverable(args, assessment, "report.html")
+        _prepare(reads, [Use(html, "the HTML report")])
     carried = read_register_edits(args.carry_over) if args.carry_over else None
     for note in carried.attrs["notes"] if carried is not None else ():
-        print(f"nistpf: note: {note}", file=sys.stderr)
+        print(f"nistpf: note: {shown(note)}", file=sys.stderr)
     written: list[Path] = []
     if html:
         written.append(write_report(assessment, html))
     if args.pptx:
         written.append(write_deck(assessment, args.pptx, carry_over=carried))
-    for folder, fmt in ((args.png, "png"), (args.pdf, "pdf")):
-        if folder:
-            written += write_images(assessment, folder, formats=(fmt,))
+    for folder, fmt in images:
+        written += write_images(assessment, folder, formats=(fmt,))
     print(assessment_summary(assessment))
     print()
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {shown(path)}")
     return EXIT_OK
 
 
@@ -538,15 +685,15 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
     except UnreadableInventoryError as error:
-        print(f"nistpf: {error}", file=sys.stderr)
+        _fail(error)
         return EXIT_UNREADABLE
     except BlankInventoryError as error:
-        print(f"nistpf: {error}", file=sys.stderr)
+        _fail(error)
         return EXIT_INPUT
     except InventoryError as error:
         sys.stdout.write(format_report(error.issues, args.format))
         if args.format == "table":
-            print(f"{error.source}: not loaded; fix the errors above and run validate again")
+            print(f"{shown(error.source)}: not loaded; fix the errors above and run validate again")
         return EXIT_INPUT
     sys.stdout.write(format_report(inventory.issues, args.format))
     if args.format == "table":
@@ -556,7 +703,7 @@ def _validate(args: argparse.Namespace) -> int:
             (len(inventory.flows), "data flow"),
         ]
         print(
-            f"{inventory.source}: "
+            f"{shown(inventory.source)}: "
             + ", ".join(f"{n} {word}{'s' * (n != 1)}" for n, word in counts)
             + "; no errors"
         )
@@ -575,17 +722,17 @@ def _map(args: argparse.Namespace) -> int:
             return EXIT_OK
         written = write_draft(args.source, args.output, overwrite=args.overwrite)
     except UnreadableInventoryError as error:
-        print(f"nistpf: {error}", file=sys.stderr)
+        _fail(error)
         return EXIT_UNREADABLE
     except NistpfError:  # an existing file, the source itself, a read-only folder: one line
         raise
     except OSError as error:
-        print(f"nistpf: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        print(f"nistpf: cannot write {shown(args.output)}: {os_cause(error)}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"wrote {written}")
+    print(f"wrote {shown(written)}")
     print(
-        f"next: check the lines marked 'check:', then nistpf validate {args.source} --mapping "
-        f"{written}"
+        f"next: check the lines marked 'check:', then nistpf validate {shown(args.source)} "
+        f"--mapping {shown(written)}"
     )
     return EXIT_OK
 

@@ -20,16 +20,21 @@ folder never reads the sample.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
+import glob
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from nistpf.assessment import Assessment
-from nistpf.errors import InventoryError, NistpfError
+from nistpf.errors import InventoryError, NistpfError, OutputNotWritableError, os_cause, shown
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.template import write_template
+from nistpf.io.atomic import write_text
+from nistpf.io.paths import Use, check_paths
 from nistpf.safe_names import safe_filename
 from nistpf.sample import sample_path
 from nistpf.scoring import DEFAULTS, SettingsError, assess
@@ -177,8 +182,9 @@ def open_engagement(folder: str | Path = ".", *, sample: bool = False) -> Engage
         missing = [p.name for p in (source, store_path) if not p.is_file()]
         if missing:
             raise NotAnEngagementError(
-                f"{folder.resolve()} is not an engagement folder (no {' or '.join(missing)}): "
-                "make one with `nistpf new DIR`, or open the notebook in the engagement's folder"
+                f"{shown(folder.resolve())} is not an engagement folder (no "
+                f"{' or '.join(missing)}): make one with `nistpf new DIR`, or open the notebook "
+                "in the engagement's folder"
             )
     try:
         inventory, report = load_inventory(source), None
@@ -197,9 +203,25 @@ def open_engagement(folder: str | Path = ".", *, sample: bool = False) -> Engage
 def deliverable_name(engagement: str, kind: str) -> str:
     """A deliverable's file name after the engagement, never after the input file:
     ``deliverable_name("Tallowby & Finch Ltd", "deck.pptx")`` → ``tallowby-finch-ltd-deck.pptx``
-    (letters and digits kept, lower case, the rest one hyphen; safe for every file system)."""
+    (letters and digits kept, lower case, the rest one hyphen; safe for every file system).
+
+    However long the engagement's name, the file name fits the file system's limit (255 bytes):
+    the engagement part is cut to 60 characters and the whole to 240 UTF-8 bytes
+    (:func:`nistpf.safe_names.safe_filename`), which leaves room for the temporary name a
+    write uses beside it (``.<name>.XXXXXXXX.tmp``, 14 bytes more); a register kept aside as
+    ``<name> (replaced <date> <time>).xlsx`` shortens its own name to fit."""
     # The engagement part is cut so the kind always survives: two deliverables never collide.
-    return safe_filename(f"{_slug(engagement)[:60].rstrip('-')}-{kind}", default=kind)
+    # Cut in bytes as well as characters: 60 letters of a script written in 4-byte characters
+    # would otherwise take the kind past safe_filename's 240 bytes, which then cuts the kind.
+    slug = _slug(engagement)[:60].rstrip("-")
+    room = _NAME_BYTES - len(f"-{kind}".encode())
+    while len(slug.encode("utf-8")) > room:
+        slug = slug[:-1]
+    slug = slug.rstrip("-")
+    return safe_filename(f"{slug}-{kind}" if slug else kind, default=kind)
+
+
+_NAME_BYTES = 240  # safe_filename's bound: 255 less room for a write's temporary name
 
 
 def engagement_label(inventory: Inventory, fallback: str) -> str:
@@ -228,27 +250,123 @@ def new_engagement(
     (opening this folder's workbook and store, never the sample's), and ``engagement.nistpf``
     (the store), all side by side. Refuses a folder that already holds files, so nothing is
     ever overwritten. Returns the paths: ``inventory``, ``store`` and ``notebooks`` (the
-    folder holding them)."""
+    folder holding them).
+
+    All or nothing: when a step fails (a read-only place, a full disk, a name too long), what
+    this call made is removed — the files it wrote, the folders it created, and only those —
+    and the failure is one :class:`~nistpf.errors.OutputNotWritableError` line naming the path
+    and the cause (a store error, its own one line)."""
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    try:
+        taken = folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+    except OSError as error:
+        raise OutputNotWritableError.from_os_error(folder, error) from None
+    if taken:
         raise EngagementExistsError(
-            f"{folder} already exists and is not empty; choose a new folder for the engagement"
+            f"{shown(folder)} already exists and is not empty; choose a new folder for the "
+            "engagement"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    notebooks = sorted(notebooks_dir().glob("*.ipynb"))
+    settings = notebooks_dir() / VOILA_SETTINGS
+    names = [STORE_NAME, INVENTORY_NAME, *(n.name for n in notebooks), VOILA_SETTINGS]
+    reads = [Use(n, f"the guided notebook {n.name} nistpf copies") for n in notebooks]
+    reads.append(Use(settings, "the Voilà settings nistpf copies"))
     if sample:
-        inventory = Path(shutil.copyfile(sample_path(), folder / INVENTORY_NAME))
-    else:
-        inventory = write_template(folder / INVENTORY_NAME)
-    for notebook in sorted(notebooks_dir().glob("*.ipynb")):
-        (folder / notebook.name).write_text(
-            engagement_notebook(notebook.read_text(encoding="utf-8")), encoding="utf-8"
-        )
-    # Voilà's settings for presenting notebook 04: outputs rendered as the cells run, which is
-    # how plotly's renderer gets the output model it writes the chart's image into.
-    shutil.copyfile(notebooks_dir() / VOILA_SETTINGS, folder / VOILA_SETTINGS)
-    store = open_store(folder / STORE_NAME)
-    store.set_engagement_name(name or folder.resolve().name)
+        reads.append(Use(sample_path(), "nistpf's bundled sample"))
+    check_paths(reads, [Use(folder / n, f"the engagement's {n}") for n in names])
+    made = _folders_to_make(folder)
+    current = folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # The store first, while the disk has the most room: SQLite needs room for its log on
+        # top of the file while it writes, and the files after it fail more plainly.
+        current = folder / STORE_NAME
+        store = open_store(current)
+        store.set_engagement_name(name or folder.resolve().name)
+        current = folder / INVENTORY_NAME
+        if sample:
+            inventory = Path(shutil.copyfile(sample_path(), current))
+        else:
+            inventory = write_template(current)
+        for notebook in notebooks:
+            current = folder / notebook.name
+            write_text(current, engagement_notebook(notebook.read_text(encoding="utf-8")))
+        # Voilà's settings for presenting notebook 04: outputs rendered as the cells run, which
+        # is how plotly's renderer gets the output model it writes the chart's image into.
+        current = folder / VOILA_SETTINGS
+        shutil.copyfile(settings, current)
+    except BaseException as error:
+        free = _free_bytes(folder)
+        _undo(folder, names, made)
+        if current.name == STORE_NAME and isinstance(error, NistpfError) and free < _STORE_ROOM:
+            # SQLite reports a full disk in its own words (a disk I/O error, a database that
+            # cannot grow, or a store cut short when its log could not be copied back): on a
+            # device this full, the cause is the space, and the store nistpf was making is no
+            # client's data to restore.
+            raise OutputNotWritableError(
+                current,
+                f"{os_cause(OSError(errno.ENOSPC, 'no space'))} (nothing of {shown(folder)} "
+                "was kept)",
+            ) from None
+        if isinstance(error, OSError) and not isinstance(error, NistpfError):
+            raise OutputNotWritableError(
+                current, f"{os_cause(error, current)} (nothing of {shown(folder)} was kept)"
+            ) from None
+        if isinstance(error, OutputNotWritableError):
+            raise OutputNotWritableError(
+                error.path, f"{error.reason} (nothing of {shown(folder)} was kept)"
+            ) from None
+        raise
     return {"inventory": inventory, "notebooks": folder, "store": store.path}
+
+
+# Room a new store takes while it is made: the file (about 12 KiB) and SQLite's write-ahead log
+# beside it (about 80 KiB), rounded up generously. A store that fails to be made on a device
+# with less free than this failed for lack of space.
+_STORE_ROOM = 1024 * 1024
+
+
+def _free_bytes(folder: Path) -> int:
+    """Bytes free to this user on ``folder``'s device (or its nearest existing folder's); a
+    large number when the system cannot say, so that no failure is blamed on space."""
+    for candidate in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return 2**62
+
+
+def _folders_to_make(folder: Path) -> list[Path]:
+    """The folders ``folder.mkdir(parents=True)`` would create, innermost first."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        try:
+            if candidate.exists():
+                break
+        except OSError:
+            break
+        missing.append(candidate)
+    return missing
+
+
+def _undo(folder: Path, names: list[str], made: list[Path]) -> None:
+    """Remove what :func:`new_engagement` made in ``folder``: the files ``names`` (the folder
+    was empty or new, so each of them is this call's), the store's SQLite companions and the
+    hidden temporary files of an interrupted write of one of them, then the folders in
+    ``made`` that are empty. Anything else — a file another program put there meanwhile —
+    stays, and so does its folder."""
+    leftovers = [folder / n for n in names]
+    leftovers += [folder / f"{STORE_NAME}{suffix}" for suffix in ("-wal", "-shm", "-journal")]
+    for name in names:
+        with contextlib.suppress(OSError):
+            leftovers += list(folder.glob(f".{glob.escape(name)}.*"))
+    for path in leftovers:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    for made_folder in made:  # innermost first
+        with contextlib.suppress(OSError):
+            made_folder.rmdir()
 
 
 def engagement_notebook(text: str) -> str:
@@ -280,12 +398,12 @@ def next_steps(paths: dict[str, Path], *, sample: bool = False) -> list[str]:
         )
     else:
         first = (
-            f"1. Send {paths['inventory'].name} to the client to fill in. When it comes back, "
-            f"save it over inventory.xlsx and run `{run}nistpf validate inventory.xlsx`; send "
-            "them what it lists."
+            f"1. Send {shown(paths['inventory'].name)} to the client to fill in. When it comes "
+            f"back, save it over inventory.xlsx and run `{run}nistpf validate inventory.xlsx`; "
+            "send them what it lists."
         )
     return [
-        f"Next steps, in {folder}:",
+        f"Next steps, in {shown(folder)}:",
         first,
         f"2. Rate with the client: `{run}jupyter lab 02_guided_assessment.ipynb` (every rating "
         "is saved in engagement.nistpf the moment it is made).",

@@ -3,7 +3,102 @@ can react to exactly what they mean, and a message that says how to fix the prob
 
 from __future__ import annotations
 
+import errno
+import os
+import unicodedata
 from collections.abc import Sequence
+
+# Characters that are invisible, move text around or end a line: shown escaped wherever a
+# message embeds a name (a file name, a sheet, an engagement) someone else typed. Bidirectional
+# controls can make "gpj.exe" read "exe.jpg"; a newline can forge a second "nistpf: ..." line.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Zero-width joiner and non-joiner are format characters too, but Persian, the Indic scripts and
+# emoji sequences need them to spell a word, and they move nothing: shown as they are.
+_JOINERS = frozenset("\u200c\u200d")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(value: object) -> str:
+    """``value`` (a path, a name, a message) as text safe to print on one line: line breaks,
+    tabs and every other control character (C0, DEL, C1), bidirectional controls (U+202E and
+    the others of Unicode's Bidi_Control), other invisible format characters, line and
+    paragraph separators, and the lone surrogates Python uses for a file name's undecodable
+    bytes are written as escapes (``\\n``, ``\\x1b``, ``\\u202e``, ``\\udcff``); everything
+    else is kept, so an ordinary name is shown exactly as it is.
+
+    >>> shown("a\\nnistpf: ok.xlsx")
+    'a\\\\nnistpf: ok.xlsx'
+    >>> shown("report\\u202exslx.exe")
+    'report\\\\u202exslx.exe'
+
+    A backslash itself is kept (it separates folders on Windows), so ``\\n`` typed into a name
+    reads the same as an escaped line break: an ambiguity in what is shown, never a second
+    line."""
+    text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    if text.isprintable():  # the usual case: nothing to escape (isprintable is False for all
+        return text  # of Cc, Cf, Cs, Zl, Zp and for spaces other than " ")
+    return "".join(_escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char in _JOINERS:
+        return char
+    if char in _BIDI or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+        code = ord(char)
+        return (
+            f"\\x{code:02x}"
+            if code < 0x100
+            else f"\\u{code:04x}"
+            if code < 0x10000
+            else (f"\\U{code:08x}")
+        )
+    return char
+
+
+# What an operating-system failure means, and what to do about it, by errno.
+_OS_CAUSES: dict[int, tuple[str, str]] = {
+    errno.EACCES: ("permission denied", "choose a folder you can write to, or ask for access"),
+    errno.EPERM: ("the operation is not permitted", "choose a folder you can write to"),
+    errno.EROFS: ("the file system is read-only", "write to another disk or folder"),
+    errno.ENOSPC: ("no space left on the device", "free some space, or write to another disk"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space, or write to another disk"),
+    errno.EFBIG: ("the file is larger than the file system allows", "write to another disk"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+    errno.ENOTDIR: ("a part of the path is not a folder", "check the path"),
+    errno.EISDIR: ("it is a folder", "name a file"),
+    errno.EEXIST: ("it exists already", "choose another name"),
+    errno.ELOOP: ("its symbolic links go round in a loop", "check the links on the path"),
+    errno.EIO: ("the device failed to read or write (input/output error)", "check the disk"),
+    errno.EBUSY: ("the file is busy (in use by another program)", "close it and try again"),
+    errno.ETXTBSY: ("the file is busy (in use by another program)", "close it and try again"),
+    errno.EMFILE: ("too many files are open", "close some programs and try again"),
+    errno.ENFILE: ("too many files are open", "close some programs and try again"),
+}
+NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, APFS, NTFS in UTF-16)
+
+
+def os_cause(error: OSError, path: object = None) -> str:
+    """What an :class:`OSError` means in words, and the fix, for a one-line message: ``"no
+    space left on the device; free some space, or write to another disk"``. A name too long is
+    measured: ``"its name is 300 bytes, more than the 255 a file name may have; choose a shorter
+    name"`` (``path``, or the error's own file name, is the one measured). An errno not listed
+    gives the system's own words."""
+    if error.errno == errno.ENAMETOOLONG:
+        name = os.path.basename(os.fsdecode(path if path is not None else error.filename or ""))
+        try:
+            size = len(name.encode("utf-8", "surrogateescape"))  # undecodable bytes as bytes
+        except UnicodeEncodeError:
+            size = len(name.encode("utf-8", "surrogatepass"))
+        if size > NAME_MAX:
+            return (
+                f"its name is {size:,} bytes, more than the {NAME_MAX} a file name may have; "
+                "choose a shorter name"
+            )
+        return "the path is longer than the file system allows; choose a shorter path or name"
+    cause, fix = _OS_CAUSES.get(error.errno or 0, (error.strerror or str(error), ""))
+    return f"{cause}; {fix}" if fix else cause
 
 
 class NistpfError(Exception):
@@ -73,7 +168,7 @@ class OutputExistsError(NistpfError, FileExistsError):
 
     def __init__(self, path: object):
         self.path = path
-        super().__init__(f"{path} exists; pass force=True (--force) to replace it")
+        super().__init__(f"{shown(path)} exists; pass force=True (--force) to replace it")
 
 
 class InventoryError(NistpfError, ValueError):
@@ -92,7 +187,7 @@ class InventoryError(NistpfError, ValueError):
         if first is not None:
             where = f"; first: {_where(first)}{first['problem']}"
         count = len(errors)
-        super().__init__(f"{source}: {count} error{'s' if count != 1 else ''}{where}")
+        super().__init__(f"{shown(source)}: {count} error{'s' if count != 1 else ''}{where}")
 
 
 class BlankInventoryError(InventoryError):
@@ -107,7 +202,7 @@ class BlankInventoryError(InventoryError):
         columns = ["severity", "sheet", "excel_row", "column", "value", "problem", "hint", "code"]
         super().__init__(source, DataFrame(columns=columns, dtype=object))
         self.args = (
-            f"{source} is still the blank template: send it to the client to fill in "
+            f"{shown(source)} is still the blank template: send it to the client to fill in "
             "(Systems, Controls, DataFlows), then run this again.",
         )
 
@@ -122,7 +217,7 @@ class UnreadableInventoryError(InventoryError):
         super().__init__(source, issues)
         row = issues.iloc[0]
         hint = f" ({row['hint']})" if row["hint"] else ""
-        self.args = (f"{source}: {row['problem']}{hint}",)
+        self.args = (f"{shown(source)}: {row['problem']}{hint}",)
 
 
 def _missing(value) -> bool:
@@ -161,32 +256,65 @@ class BrowserMissingError(ImageExportError):
 
 
 class OutputIsInputError(NistpfError, ValueError):
-    """An output path that is the input workbook: nistpf never writes over what it read."""
+    """An output path that is a path the command reads — the input workbook, a file of the
+    source folder, the mapping, the store, the register carried over: nistpf never writes over
+    what it reads. ``path`` is the output, ``input`` the path read (the same file, or a folder
+    holding the output) and ``role`` what that path is, in words; the message names both
+    (:func:`nistpf.io.paths.check_paths` writes it)."""
 
     code = "output-is-input"
 
-    def __init__(self, path: object):
+    def __init__(
+        self, path: object, message: str | None = None, *, input: object = None, role: str = ""
+    ):
         self.path = path
+        self.input = path if input is None else input
+        self.role = role or "the input workbook"
         super().__init__(
-            f"{path} is the input workbook; nistpf never writes over its input, choose another "
-            "output name"
+            message
+            or f"{shown(path)} is the input workbook; nistpf never writes over its input, choose "
+            "another output name"
         )
 
 
+class OutputsCollideError(NistpfError, ValueError):
+    """Two outputs of one command named the same file (``--html x --pptx x``, or an output that
+    is one of the chart images ``--png DIR`` writes): the second would replace the first.
+    ``paths`` holds the two spellings, ``roles`` what each output is."""
+
+    code = "outputs-collide"
+
+    def __init__(self, message: str, paths: tuple[object, object], roles: tuple[str, str]):
+        self.paths = paths
+        self.roles = roles
+        super().__init__(message)
+
+
 class OutputNotWritableError(NistpfError, OSError):
-    """A file nistpf cannot write: its folder is missing or read-only, or the file is locked
-    (open in Excel or LibreOffice) or read-only. ``reason`` says which."""
+    """A file nistpf cannot write: its folder is missing or read-only, the file is locked
+    (open in Excel or LibreOffice) or read-only, or the operating system refused the write
+    (permission, no space left, a name too long: :meth:`from_os_error`). ``reason`` says
+    which."""
 
     code = "output-not-writable"
 
     def __init__(self, path: object, reason: str):
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot write {path}: {reason}")
+        super().__init__(f"cannot write {shown(path)}: {reason}")
         self.strerror = reason  # what callers catching OSError print
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    @classmethod
+    def from_os_error(cls, path: object, error: OSError) -> OutputNotWritableError:
+        """The error for ``path`` when writing it raised ``error``: its cause and fix in words
+        (:func:`os_cause`; a name too long is measured on ``path``'s own name, not on the
+        temporary file's the error may name)."""
+        if isinstance(error, OutputNotWritableError):
+            return error
+        return cls(path, os_cause(error, path))
 
 
 class RegisterError(NistpfError, ValueError):
@@ -198,4 +326,4 @@ class RegisterError(NistpfError, ValueError):
     def __init__(self, path: object, problem: str):
         self.path = path
         self.problem = problem
-        super().__init__(f"{path}: {problem}")
+        super().__init__(f"{shown(path)}: {problem}")

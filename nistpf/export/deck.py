@@ -43,6 +43,7 @@ from nistpf.errors import NistpfError, OutputNotWritableError
 from nistpf.export import images, method_text
 from nistpf.export.report import key_messages
 from nistpf.io.atomic import atomic_open, check_destination
+from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.numbers import fixed
 
@@ -81,7 +82,12 @@ def write_deck(
     from nistpf.export import deck_slides  # it imports this module: lay out after telling
 
     path = Path(path)
-    check_destination(path, source=a.inventory.path)
+    reads = source_uses(a.inventory.path)
+    for earlier in (carry_over, edits):
+        if isinstance(earlier, str | PathLike):
+            reads.append(Use(Path(earlier), "the register carried over"))
+    check_paths(reads, [Use(path, "the slide deck")])
+    check_destination(path)
     if edits is not None:
         if carry_over is not None:
             raise TypeError("write_deck: give carry_over or edits (its earlier name), not both")

@@ -81,6 +81,7 @@ from nistpf.export.register_edits import (
     read_register_edits,
 )
 from nistpf.io.atomic import atomic_open, check_destination, same_file
+from nistpf.io.paths import Use, check_paths, fit_name, name_max, source_uses
 from nistpf.io.xlsx import (
     FONT_NAME,
     HEADER_FILL,
@@ -130,11 +131,16 @@ def write_gap_register(
     :class:`RegisterError` unless ``overwrite``.
 
     An existing file at ``path`` is replaced, atomically: a failure leaves it as it was.
-    Refuses the input workbook (OutputIsInputError); a folder that is missing or read-only, or
-    a file that is read-only or open in Excel or LibreOffice, is an OutputNotWritableError.
+    Refuses the input workbook, or any path in a source folder (OutputIsInputError,
+    :func:`nistpf.io.paths.check_paths`); a folder that is missing or read-only, a file that is
+    read-only or open in Excel or LibreOffice, a name too long, or a write the operating system
+    refuses (no space left, permission) is an OutputNotWritableError naming the cause.
     """
     path = Path(path)
-    check_destination(path, source=assessment.inventory.path)
+    # The register carried over is read, but may be ``path`` itself: replacing it with the
+    # register that carries its edits is what carrying over is for, so it is not protected.
+    check_paths(source_uses(assessment.inventory.path), [Use(path, "the gap register")])
+    check_destination(path)
     carried = gather_edits(path, carry_over, overwrite=overwrite)
     if carried.notes:
         warnings.warn("; ".join(carried.notes), UserWarning, stacklevel=2)
@@ -146,7 +152,7 @@ def write_gap_register(
             _save(workbook, stream)
     except OSError as error:
         _discard(workbook)
-        raise OutputNotWritableError(path, error.strerror or str(error)) from error
+        raise OutputNotWritableError.from_os_error(path, error) from error
     except BaseException:
         _discard(workbook)
         raise
@@ -275,11 +281,19 @@ def existing_edits(path: Path) -> pd.DataFrame:
 def keep_previous(path: Path) -> Path:
     """Copy the register about to be replaced to ``<name> (replaced <date> <time>).xlsx``
     beside it, because it holds something the new one cannot carry over (a column the client
-    added, a renamed header, a Subcategory on several rows). Returns the copy's path."""
+    added, a renamed header, a Subcategory on several rows). Returns the copy's path. A name
+    that the stamp would take past the file system's limit keeps as much of its stem as fits;
+    a copy that cannot be written is an OutputNotWritableError naming the cause (and the
+    register is then not replaced)."""
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H.%M.%S")
-    kept = path.with_name(f"{path.stem} (replaced {stamp}){path.suffix}")
-    with atomic_open(kept, "wb") as stream:
-        stream.write(path.read_bytes())
+    tail = f" (replaced {stamp}){path.suffix}"
+    room = name_max(path.parent) - len(tail.encode("utf-8"))
+    kept = path.with_name(fit_name(path.stem, room) + tail)
+    try:
+        with atomic_open(kept, "wb") as stream:
+            stream.write(path.read_bytes())
+    except OSError as error:
+        raise OutputNotWritableError.from_os_error(kept, error) from error
     return kept
 
 

@@ -34,6 +34,7 @@ from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named
 from nistpf.errors import OutputNotWritableError
 from nistpf.export import charts, method_text, theme
 from nistpf.io.atomic import check_destination, write_text
+from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.numbers import fixed, percent
 
 TOP_GAPS = 10
@@ -537,7 +538,9 @@ def write_report(a: Assessment, path: Path | str) -> Path:
     """Write the HTML report of ``a`` to ``path`` and return the path. The file is written to
     a temporary file beside it and renamed into place, so a failure leaves the old file (or
     none); an existing report is replaced. Refuses to write over the inventory ``a`` was read
-    from.
+    from, or into its source folder (:class:`~nistpf.errors.OutputIsInputError`); a destination
+    that cannot be written, or a write the operating system refuses (no space left, permission,
+    a name too long), is an :class:`~nistpf.errors.OutputNotWritableError` naming the cause.
 
     >>> import nistpf, tempfile, pathlib
     >>> a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
@@ -546,12 +549,13 @@ def write_report(a: Assessment, path: Path | str) -> Path:
     True
     """
     path = Path(path)
-    check_destination(path, source=a.inventory.path)
+    check_paths(source_uses(a.inventory.path), [Use(path, "the HTML report")])
+    check_destination(path)
     html = build_report_html(a)
     try:
         write_text(path, html)
     except OSError as error:
-        raise OutputNotWritableError(path, error.strerror or str(error)) from error
+        raise OutputNotWritableError.from_os_error(path, error) from error
     return path
 
 

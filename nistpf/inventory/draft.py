@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,7 +39,7 @@ import pandas as pd
 from nistpf.errors import (
     InventoryError,
     OutputExistsError,
-    OutputIsInputError,
+    OutputNotWritableError,
     UnreadableInventoryError,
 )
 from nistpf.inventory.locale import UnknownLocaleError, convention
@@ -50,6 +49,7 @@ from nistpf.inventory.schema import SHEETS, SHEETS_BY_NAME, Sheet, about_field, 
 from nistpf.inventory.tables import HeaderLayout, header_cells, header_layout, read_fields
 from nistpf.inventory.values import is_blank, text
 from nistpf.io.atomic import check_destination, write_text
+from nistpf.io.paths import Use, check_paths, source_uses
 
 WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "header-words.csv"
 HEADER_SEARCH_ROWS = 30
@@ -752,54 +752,21 @@ def _all_guesses(chosen: dict[str, _ClientSheet]) -> list[_Guess]:
 
 def write_draft(source: Any, path: Path, *, overwrite: bool = False) -> Path:
     """Write :func:`draft_mapping` of ``source`` to ``path`` atomically. Refuses an existing
-    file unless ``overwrite`` (:class:`DraftExistsError`), and any destination
-    :func:`nistpf.io.atomic.check_destination` refuses (the source itself, a read-only
-    folder)."""
+    file unless ``overwrite`` (:class:`DraftExistsError`); the source itself, any path in a
+    source folder (the folder is the input as a whole: nistpf writes nothing into it, not even
+    a new file beside the client's) or a link to one of its files
+    (:class:`OutputIsInputError`, :func:`nistpf.io.paths.check_paths`); and any destination
+    :func:`nistpf.io.atomic.check_destination` refuses (a read-only folder, a name too long). A
+    write the operating system refuses is an :class:`OutputNotWritableError` naming the
+    cause."""
     path = Path(path)
+    check_paths(source_uses(source), [Use(path, "the drafted mapping")])
+    check_destination(path)
     if path.exists() and not overwrite:
         raise DraftExistsError(path)
-    folder = Path(source)
-    if folder.is_dir():
-        _refuse_inside(path, folder)
-        check_destination(path)
-    else:
-        check_destination(path, source=source)
-    write_text(path, draft_mapping(source))
+    text = draft_mapping(source)
+    try:
+        write_text(path, text)
+    except OSError as error:
+        raise OutputNotWritableError.from_os_error(path, error) from error
     return path
-
-
-def _refuse_inside(path: Path, folder: Path) -> None:
-    """Refuse a draft written into the client's folder of CSV files (:class:`OutputIsInputError`):
-    the folder itself, any path inside it, and any file elsewhere that is one of its files
-    (compared by resolved path and by :func:`os.path.samefile`, so a symlink or hard link to a
-    client file is refused too). The folder is the input as a whole; nistpf writes nothing
-    into it, not even a new file beside the client's."""
-    try:
-        target = path.resolve()
-        home = folder.resolve()
-    except (OSError, RuntimeError):
-        raise _inside(path, folder) from None
-    if target == home or home in target.parents:
-        raise _inside(path, folder)
-    if not path.exists():
-        return
-    try:
-        entries = list(folder.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            same = entry.is_file() and os.path.samefile(entry, path)
-        except OSError:
-            continue
-        if same:
-            raise _inside(path, folder)
-
-
-def _inside(path: Path, folder: Path) -> OutputIsInputError:
-    error = OutputIsInputError(path)
-    error.args = (
-        f"{path} is in or is a file of the source folder {folder}; nistpf never writes into "
-        "its input, choose an output outside that folder",
-    )
-    return error

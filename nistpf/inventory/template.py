@@ -22,6 +22,7 @@ it). Text is always stored as text, never as a formula, whatever it starts with.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nistpf import scales
-from nistpf.errors import OutputExistsError
+from nistpf.errors import OutputExistsError, OutputNotWritableError
 from nistpf.framework import Framework, versions
 from nistpf.framework import framework as load_framework
 from nistpf.inventory import schema
@@ -106,14 +107,28 @@ def write_template(
     version of the PF Subcategories sheet and fills About's ``framework_version``.
 
     Refuses to replace an existing file unless ``force`` (OutputExistsError). The file is written
-    to a temporary name and renamed into place, so a failure leaves no file or the old one.
+    to a temporary name and renamed into place, so a failure leaves no file or the old one; a
+    write the operating system refuses (permission, no space left, a name too long, a folder at
+    ``path``) is an OutputNotWritableError naming the cause.
     """
     path = Path(path)
-    if path.exists() and not force:
+    try:
+        exists = path.exists()  # a name too long for the file system fails here already
+    except OSError as error:
+        raise OutputNotWritableError.from_os_error(path, error) from None
+    if exists and not force:
         raise OutputExistsError(path)
     workbook = build_template(data=data, framework_version=framework_version)
-    with atomic_open(path, "wb") as stream:
-        workbook.save(stream)
+    # Saved in memory first (a template is a few hundred KB at most): openpyxl leaves its zip
+    # archive open when the file system fails mid-save, and that archive then complains when
+    # it is collected; a failing write of bytes leaves nothing open.
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    try:
+        with atomic_open(path, "wb") as stream:
+            stream.write(buffer.getbuffer())
+    except OSError as error:
+        raise OutputNotWritableError.from_os_error(path, error) from error
     return path
 
 
