@@ -78,7 +78,9 @@ def crafted_workbook(
     workbook_prolog: str = "",
 ) -> Path:
     """An .xlsx from sheet XML (name → part text); ``states`` hides sheets, ``parts`` adds or
-    replaces parts (a shared-strings part, a bomb)."""
+    replaces parts (a shared-strings part, a bomb). A shared-strings part is linked from the
+    workbook's relationships and named in ``[Content_Types].xml``, as Excel does, so that
+    calamine and openpyxl both read it."""
     states = states or {}
     entries = "".join(
         f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"'
@@ -96,7 +98,14 @@ def crafted_workbook(
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
         'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        'officedocument.spreadsheetml.sheet.main+xml"/>'
+        + (
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            if parts and "xl/sharedStrings.xml" in parts
+            else ""
+        )
+        + "</Types>",
         "_rels/.rels": f'{DECL}<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
         f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": f'{DECL}{workbook_prolog}<workbook xmlns="{MAIN}" xmlns:r="{REL}">'
@@ -545,6 +554,141 @@ def excel_error_typed_in_a_csv(folder: Path) -> Path:
     return write_csv_folder(folder / "na", sheets)
 
 
+# -- shared strings: text a cell refers to by number ------------------------------------------
+
+
+def shared_strings_xml(strings: Sequence[str]) -> str:
+    items = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    count = len(strings)
+    return f'{DECL}<sst xmlns="{MAIN}" count="{count}" uniqueCount="{count}">{items}</sst>'
+
+
+def excel_saved_workbook(
+    path: Path,
+    sheets: dict[str, list[list[Any]]] | None = None,
+    *,
+    numbers: dict[str, str] | None = None,
+) -> Path:
+    """The small valid inventory (or ``sheets``) as Excel saves it: every text cell refers to
+    a shared string by its number (``<c r="B2" t="s"><v>7</v></c>``; the strings in the order
+    first met), numbers and booleans in the cell. ``numbers`` writes, for a cell reference
+    (``"B2"`` of the first sheet), that text in its ``<v>`` instead of its string's number;
+    ``{count}`` in it is the number of strings (one past the last)."""
+    sheets = sheets if sheets is not None else valid_sheets()
+    strings: dict[str, int] = {}
+    for rows in sheets.values():
+        for row in rows:
+            for value in row:
+                if isinstance(value, str):
+                    strings.setdefault(value, len(strings))
+    changes = {ref: text.format(count=len(strings)) for ref, text in (numbers or {}).items()}
+    parts = {}
+    for position, (name, rows) in enumerate(sheets.items()):
+        body = []
+        for r, row in enumerate(rows, 1):
+            cells = []
+            for c, value in enumerate(row, 1):
+                ref = f"{column_letters(c)}{r}"
+                if isinstance(value, str):
+                    number = changes.get(ref, strings[value]) if position == 0 else strings[value]
+                    cells.append(f'<c r="{ref}" t="s"><v>{number}</v></c>')
+                else:
+                    cells.append(cell_xml(ref, value))
+            body.append(f'<row r="{r}">{"".join(cells)}</row>')
+        parts[name] = (
+            f'{DECL}<worksheet xmlns="{MAIN}"><sheetData>{"".join(body)}</sheetData></worksheet>'
+        )
+    return crafted_workbook(
+        path, parts, parts={"xl/sharedStrings.xml": shared_strings_xml(list(strings))}
+    )
+
+
+def shared_string_index_negative(folder: Path) -> Path:
+    """CRM-01's name refers to string -1: calamine read it as string 0 (the header
+    "system_id"), openpyxl as the last string."""
+    return excel_saved_workbook(folder / "negative.xlsx", numbers={"B2": "-1"})
+
+
+def shared_string_index_not_a_number(folder: Path) -> Path:
+    """calamine read "abc" as string 0; openpyxl raised ValueError."""
+    return excel_saved_workbook(folder / "abc.xlsx", numbers={"B2": "abc"})
+
+
+def shared_string_index_past_the_last_string(folder: Path) -> Path:
+    """One past the last string: calamine stopped with "Cell string index not found", naming no
+    cell; openpyxl raised IndexError."""
+    return excel_saved_workbook(folder / "past.xlsx", numbers={"B2": "{count}"})
+
+
+def shared_string_index_huge(folder: Path) -> Path:
+    """20 digits overflow calamine's index, which then read string 0."""
+    return excel_saved_workbook(folder / "huge-index.xlsx", numbers={"B2": "9" * 20})
+
+
+def shared_string_index_with_spaces(folder: Path) -> Path:
+    """ " 1 ": calamine read string 0, openpyxl string 1."""
+    return excel_saved_workbook(folder / "spaces.xlsx", numbers={"B2": " 1 "})
+
+
+def shared_string_index_blank(folder: Path) -> Path:
+    """``<v></v>`` in a text cell (CRM-01's data categories): blank to calamine and openpyxl
+    alike, so read as blank here too, not refused."""
+    return excel_saved_workbook(folder / "blank.xlsx", numbers={"E2": ""})
+
+
+def shared_string_index_with_leading_zeros(folder: Path) -> Path:
+    """ "0001" is string 1 to calamine and openpyxl alike: read as it stands."""
+    strings = {}  # the numbers excel_saved_workbook gives, to write B2's own with zeros
+    for row in valid_sheets()["Systems"]:
+        for value in row:
+            if isinstance(value, str):
+                strings.setdefault(value, len(strings))
+    return excel_saved_workbook(
+        folder / "zeros.xlsx", numbers={"B2": f"{strings['Service Cloud']:04d}"}
+    )
+
+
+LONGEST = "x" * 32_767  # Excel's longest cell text
+
+
+def _shared_string_grid(rows: int, columns: int, number: int = 0) -> str:
+    """A sheet of ``rows`` × ``columns`` cells that all refer to shared string ``number``."""
+    body = "".join(
+        f'<row r="{r}">'
+        + "".join(
+            f'<c r="{column_letters(c)}{r}" t="s"><v>{number}</v></c>'
+            for c in range(1, columns + 1)
+        )
+        + "</row>"
+        for r in range(1, rows + 1)
+    )
+    return f'{DECL}<worksheet xmlns="{MAIN}"><sheetData>{body}</sheetData></worksheet>'
+
+
+def shared_string_referenced_by_forty_thousand_cells(folder: Path) -> Path:
+    """An 85 KB file: 40,000 cells of a Notes sheet refer to one 32,767-character string, 1.3
+    billion characters once calamine copies it into each (2.6 GiB)."""
+    return crafted_workbook(
+        folder / "amplified.xlsx",
+        valid_xml_sheets(Notes=_shared_string_grid(1_000, 40)),
+        parts={"xl/sharedStrings.xml": shared_strings_xml([LONGEST])},
+    )
+
+
+def long_shared_string_once_among_many_short_ones(folder: Path) -> Path:
+    """A Notes sheet whose one cell holds a 32,767-character string and 6,000 cells a short one:
+    more than the limit if every cell held the longest string (the first, cheap bound), far
+    less counted cell by cell (the second), so it loads."""
+    grid = _shared_string_grid(200, 30, number=1).replace(
+        '<c r="A1" t="s"><v>1</v></c>', '<c r="A1" t="s"><v>0</v></c>'
+    )
+    return crafted_workbook(
+        folder / "one-long.xlsx",
+        valid_xml_sheets(Notes=grid),
+        parts={"xl/sharedStrings.xml": shared_strings_xml([LONGEST, "see above"])},
+    )
+
+
 # -- OpenDocument spreadsheets (.ods) ----------------------------------------------------------
 
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
@@ -796,6 +940,30 @@ def ods_error_cells_repeated_190000_rows(folder: Path) -> Path:
     return crafted_ods(folder / "errors.ods", valid_ods_tables(Notes=ods_row([error], 190_000)))
 
 
+def ods_long_cell_repeated_a_hundred_thousand_times(folder: Path) -> Path:
+    """A 1.2 KB file: one 32,767-character cell repeated over 26 columns and 4,000 rows, 3.4
+    billion characters once calamine builds each cell (10 GB)."""
+    cell = ods_cell(LONGEST, ' table:number-columns-repeated="26"')
+    return crafted_ods(folder / "repeated-text.ods", valid_ods_tables(Notes=ods_row([cell], 4_000)))
+
+
+def ods_cell_of_a_billion_spaces(folder: Path) -> Path:
+    """One cell whose text is ``<text:s text:c="1000000000"/>``: a billion spaces to calamine."""
+    cell = (
+        '<table:table-cell office:value-type="string"><text:p>a<text:s text:c="1000000000"/>b'
+        "</text:p></table:table-cell>"
+    )
+    return crafted_ods(folder / "spaces.ods", valid_ods_tables(Notes=ods_row([cell])))
+
+
+def ods_untyped_value_repeated_over_99_million_cells(folder: Path) -> Path:
+    """``office:value="1"`` with no ``office:value-type``, over 1,000 columns and 99,000 rows:
+    a number to calamine (99 million cells, just under its own limit of 100 million: 3 GB), no
+    value to a scan that looked only for a type, a formula or text."""
+    cell = '<table:table-cell office:value="1" table:number-columns-repeated="1000"/>'
+    return crafted_ods(folder / "untyped.ods", valid_ods_tables(Notes=ods_row([cell], 99_000)))
+
+
 CASES: dict[str, Case] = {
     "entity_bomb_in_sheet_xml": Case(entity_bomb_in_sheet_xml, "xml-entities"),
     "entity_bomb_in_shared_strings": Case(entity_bomb_in_shared_strings, "xml-entities"),
@@ -868,5 +1036,27 @@ CASES: dict[str, Case] = {
     "ods_two_tables_with_one_name": Case(ods_two_tables_with_one_name, "damaged", bomb=True),
     "ods_error_cells_repeated_190000_rows": Case(
         ods_error_cells_repeated_190000_rows, "too-large", bomb=True
+    ),
+    "shared_string_index_negative": Case(shared_string_index_negative, "bad-shared-string"),
+    "shared_string_index_not_a_number": Case(shared_string_index_not_a_number, "bad-shared-string"),
+    "shared_string_index_past_the_last_string": Case(
+        shared_string_index_past_the_last_string, "bad-shared-string"
+    ),
+    "shared_string_index_huge": Case(shared_string_index_huge, "bad-shared-string"),
+    "shared_string_index_with_spaces": Case(shared_string_index_with_spaces, "bad-shared-string"),
+    "shared_string_index_blank": Case(shared_string_index_blank),
+    "shared_string_index_with_leading_zeros": Case(shared_string_index_with_leading_zeros),
+    "shared_string_referenced_by_forty_thousand_cells": Case(
+        shared_string_referenced_by_forty_thousand_cells, "too-large", bomb=True
+    ),
+    "long_shared_string_once_among_many_short_ones": Case(
+        long_shared_string_once_among_many_short_ones
+    ),
+    "ods_long_cell_repeated_a_hundred_thousand_times": Case(
+        ods_long_cell_repeated_a_hundred_thousand_times, "too-large", bomb=True
+    ),
+    "ods_cell_of_a_billion_spaces": Case(ods_cell_of_a_billion_spaces, "too-large", bomb=True),
+    "ods_untyped_value_repeated_over_99_million_cells": Case(
+        ods_untyped_value_repeated_over_99_million_cells, "too-large", bomb=True
     ),
 }

@@ -135,7 +135,7 @@ def test_the_limits_are_stated_in_one_docstring():
     for name in (
         "MAX_FILE_BYTES", "MAX_PARTS", "MAX_PART_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
         "RATIO_FLOOR_BYTES", "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS",
-        "MAX_CSV_FIELD_CHARS",
+        "MAX_CSV_FIELD_CHARS", "MAX_TEXT_CHARS",
     ):  # fmt: skip
         assert f"``{name}``" in limits.__doc__
 

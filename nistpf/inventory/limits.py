@@ -43,6 +43,35 @@ with 23 MB of sheet XML and 350,000 used cells, far inside every one of them.
 ``MAX_CSV_FIELD_CHARS`` (131,072)
     A CSV field the reader accepts (Python's default); a longer one refuses the file, naming the
     line. Fields over ``MAX_CELL_CHARS`` but under this are error rows, as in a workbook.
+``MAX_TEXT_CHARS`` (100,000,000)
+    The text a workbook's cells hold once every cell has its own copy. An ``.xlsx`` cell may
+    refer to a shared string by its number, and an ``.ods`` cell may stand for many
+    (``table:number-columns-repeated`` in a ``table:number-rows-repeated`` row); a reader copies
+    the text into each cell, so a small file asks for gigabytes: one 32,767-character string
+    that 40,000 cells refer to (an 83 KB file) is 1.3 billion characters, 2.5 GiB in calamine;
+    one such ``.ods`` cell over 26 columns and 4,000 rows (1.6 KB) is 3.4 billion, and a cell of
+    ``<text:s text:c="1000000000"/>`` a billion spaces. Counted in the streaming scan, no string
+    parsed: each shared string's size is the bytes of its XML (its text and a dozen bytes of
+    markup, so a bound a little over its characters); if each sheet's shared-string cells times
+    the longest string stay under the limit, that settles it, else the sheets are read again and
+    each cell counted by its own string. An ``.ods`` cell counts its text (``text:s`` spaces
+    included) and its string, date, time and formula attributes, times the cells it stands for.
+    Text written in the cell itself (an inline string) is not counted: it costs no more than its
+    own XML, which ``MAX_PART_BYTES`` and ``MAX_TOTAL_BYTES`` bound. The enterprise benchmark
+    inventory, saved with shared strings as Excel saves it, holds 6.4 million characters in
+    317,896 text cells (68.7 million by the first count): the limit is 15 times that. A file
+    just under it (3,000 cells sharing one 32,767-character string) takes 190 MiB to load.
+
+A shared strings part is held to ``MAX_CELLS`` strings (no workbook within the bounds refers to
+more), and must be UTF-8 (what calamine reads) without comments, CDATA sections or processing
+instructions (Excel and LibreOffice never write one there; text inside one could hide where a
+string starts from the count). Each cell that refers to a shared string (``t="s"``) must hold
+its number as plain digits: calamine reads ``-1``, ``abc``, `` 1 `` and a number of 20 digits or
+more as the first string, openpyxl ``-1`` as the last, so such a cell refuses the file, naming
+the sheet, the cell, what it holds and how many strings there are; so does a number past the
+last string (an error in both readers, which name no cell). ``[Content_Types].xml`` may not name
+another shared strings part than ``xl/sharedStrings.xml`` (openpyxl reads the one it names,
+calamine the other), and a worksheet part may not be UTF-16 (calamine reads it as empty).
 
 A CSV file is held to ``MAX_FILE_BYTES``, ``MAX_ROWS`` and ``MAX_COLUMNS`` too, and to
 ``MAX_CELLS`` (its records × its widest record, summed over a folder's files), checked record by
@@ -50,9 +79,16 @@ record as it is read. XML parts may not
 declare a DTD at all (Excel never writes one), which refuses entity bombs ("billion laughs") and
 external entities (XXE) before any XML parser sees them; defusedxml guards the parsers as well.
 
+The same checks guard every reader of a client's file (``BOUNDED_READERS``): the inventory's
+workbooks (:func:`nistpf.inventory.read.check_archive`, then python-calamine), its CSV files
+(checked record by record as read), and the gap register the client returns, read back by
+``--carry-over`` (``check_archive``, then openpyxl; any error openpyxl raises on what passed is
+one line naming the file).
+
 With these bounds, loading any file — hostile or not — takes seconds at most and peaks under
 about 600 MiB above the interpreter (the worst case being a legitimate workbook at every limit);
-each case in ``tests/hostile.py`` stays far below that and is asserted to.
+each case in ``tests/hostile.py`` and ``tests/hostile_registers.py`` stays far below that and
+is asserted to.
 """
 
 from __future__ import annotations
@@ -69,6 +105,18 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
 MAX_CELLS = 5_000_000
 MAX_CELL_CHARS = 32_767
+MAX_TEXT_CHARS = 100_000_000
+
+# Every reader of a file a client sends, and what holds it to the bounds above.
+BOUNDED_READERS = {
+    "inventory workbook (.xlsx, .xlsm)": "nistpf.inventory.read.check_archive, then calamine",
+    "inventory spreadsheet (.ods)": "nistpf.inventory.read.check_archive, then calamine",
+    "inventory CSV files": "nistpf.inventory.csvsource, record by record as read",
+    "gap register read back (--carry-over)": (
+        "nistpf.inventory.read.check_archive, then openpyxl "
+        "(nistpf.export.register_edits.read_register_edits)"
+    ),
+}
 MAX_CSV_FIELD_CHARS = 131_072
 
 

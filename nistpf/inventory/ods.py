@@ -11,9 +11,17 @@ inside :mod:`nistpf.inventory.limits`.
 The rules, from the OpenDocument 1.3 schema (part 3, §9.1 tables and §19.385 ``office:value-type``)
 and what LibreOffice Calc writes:
 
-- A cell holds a value when it has an ``office:value-type``, a ``table:formula`` or text in a
-  ``text:p``. ``table:covered-table-cell`` (the cells a merged range hides) take grid positions
-  like any cell.
+- A cell holds a value when it has an ``office:value-type``, a ``table:formula``, text in a
+  ``text:p``, or a value attribute (``office:value``, ``office:string-value``,
+  ``office:date-value``, ``office:time-value``, ``office:boolean-value``): python-calamine reads
+  ``<table:table-cell office:value="1"/>`` as the number 1 though it names no type.
+  ``table:covered-table-cell`` (the cells a merged range hides) take grid positions like any
+  cell.
+- The text a table's cells hold is counted as calamine builds it, each repeated cell (a
+  ``table:number-columns-repeated`` cell in a ``table:number-rows-repeated`` row) once for every
+  cell it stands for: every piece of text inside the cell, each ``<text:s text:c="n"/>`` as
+  ``n`` spaces, and the string, date, time and formula attributes it copies into each cell
+  (``Table.text_chars``; the reader holds it to ``MAX_TEXT_CHARS``).
 - A merged range is a ``table:table-cell`` with ``table:number-rows-spanned`` or
   ``table:number-columns-spanned`` above 1; it is given in calamine's shape for ``.xlsx``,
   ``((first row, first column), (last row, last column))``, 0-based and inclusive.
@@ -76,6 +84,20 @@ _COLUMNS_REPEATED = _TABLE + "number-columns-repeated"
 _ROWS_SPANNED = _TABLE + "number-rows-spanned"
 _COLUMNS_SPANNED = _TABLE + "number-columns-spanned"
 _FORMULA = _TABLE + "formula"
+_SPACES_TAG = _TEXT + "s"  # <text:s text:c="3"/>: three spaces
+_SPACES_COUNT = _TEXT + "c"
+# Attributes whose value python-calamine copies into each cell the cell stands for: a string, a
+# date or a time as written, and the formula (read with the values, one copy a cell too).
+_TEXT_ATTRIBUTES = (
+    *(_OFFICE + name for name in ("string-value", "date-value", "time-value")),
+    _FORMULA,
+)
+# Attributes that give a cell a value to python-calamine whatever its office:value-type, or
+# without one: <table:table-cell office:value="1"/> is the number 1.
+_VALUE_ATTRIBUTES = tuple(
+    _OFFICE + name
+    for name in ("value", "string-value", "date-value", "time-value", "boolean-value")
+)
 _VALUE_TYPE = _OFFICE + "value-type"
 
 # The attribute holding a saved result of each value type (``string`` results are the text).
@@ -131,6 +153,9 @@ class Table:
     subtotal_rows: list[tuple[int, int, list[tuple[int, int, str | None, str | None]]]] = field(
         default_factory=list
     )
+    # characters of text its cells hold once each repeated cell is a cell of its own: what
+    # python-calamine builds (see _Scanner.text_of)
+    text_chars: int = 0
 
     def merged(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """Merged ranges whose first cell lies inside the used range,
@@ -244,6 +269,7 @@ class _Scanner:
         self.inner = 0  # elements open inside that cell
         self.paragraphs: list[list[str]] = []  # the text of its text:p children
         self.in_paragraph = False
+        self.cell_chars = 0  # characters of text anywhere inside it, spaces of text:s included
         self.row = self.col = 0  # 0-based: the row being read, the next cell's column
         self.row_repeat = 1
         self.row_last = 0  # 1-based column of the last value in the row being read
@@ -259,6 +285,10 @@ class _Scanner:
             if self.inner == 1 and tag == _PARAGRAPH_TAG:
                 self.in_paragraph = True
                 self.paragraphs.append([])
+            if tag == _SPACES_TAG:
+                self.cell_chars += _count(attributes.get(_SPACES_COUNT))
+            elif tag == _PARAGRAPH_TAG:
+                self.cell_chars += 1  # the line break calamine puts between paragraphs
             return
         if tag == _TABLE_TAG:
             self.depth += 1
@@ -284,6 +314,7 @@ class _Scanner:
                 )
         elif tag in _CELL_TAGS:
             self.cell, self.inner, self.paragraphs = (tag, attributes), 0, []
+            self.cell_chars = 0
         elif tag == _ROW_TAG and table is not None:
             self.row_repeat = _count(attributes.get(_ROWS_REPEATED))
             self.col = self.row_last = 0
@@ -316,6 +347,7 @@ class _Scanner:
             if held:
                 self.row_last = min(self.col + repeat, _MAX_COUNT)
                 self.row_subtotal = self.row_subtotal or held == _SUBTOTAL
+                self.table.text_chars += self.text_of(attributes) * repeat * self.row_repeat
             self.col = min(self.col + repeat, _MAX_COUNT)
         elif tag == _TABLE_TAG:
             self.depth -= 1
@@ -337,8 +369,18 @@ class _Scanner:
             self.filter_range = None
 
     def data(self, text: str) -> None:
-        if self.in_paragraph:
-            self.paragraphs[-1].append(text)
+        if self.cell is not None:
+            self.cell_chars += len(text)
+            if self.in_paragraph:
+                self.paragraphs[-1].append(text)
+
+    def text_of(self, attributes: dict) -> int:
+        """A bound on the characters of text python-calamine gives one copy of the cell being
+        closed: for a string cell every piece of text inside it (annotations too), each
+        ``<text:s text:c="n"/>`` as ``n`` spaces and a line break between paragraphs, or its
+        ``office:string-value``; a date or time as written; and its formula. (It counts both
+        where calamine takes one, so it never counts short.)"""
+        return self.cell_chars + sum(len(attributes.get(name, "")) for name in _TEXT_ATTRIBUTES)
 
 
 # "'Sheet name'.A1:'Sheet name'.E20", "Systems.$A$1:.$E$20" (OpenDocument 1.3 part 3, §9.2.5)
@@ -533,7 +575,9 @@ def _cell(table: Table, tag: str, attributes: dict, text: str, at: tuple, row_ce
         table.unsaved_runs.append(at)
     if formula and _TOTALS_WORD.search(formula):
         return _SUBTOTAL
-    return _VALUE if value_type or formula or text else _EMPTY
+    if value_type or formula or text or any(name in attributes for name in _VALUE_ATTRIBUTES):
+        return _VALUE
+    return _EMPTY
 
 
 def _unsaved(attributes: dict, value_type: str | None, text: str) -> bool:

@@ -17,11 +17,14 @@ refuses a DTD and finds each sheet's last row and column holding a value.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import posixpath
 import re
 import zipfile
 import zlib
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -256,7 +259,47 @@ def _contains(path: Path, needle: bytes) -> bool:
     return False
 
 
-def _read_workbook(path: Path) -> RawBook:
+@dataclass
+class CheckedArchive:
+    """What :func:`check_archive` found in a workbook that passed every bound: its ``kind``
+    (``"xlsx"`` or ``"ods"``); for an ``.xlsx``, each worksheet's part by sheet name
+    (``parts``), the scan of every part (``scans``) and each sheet part's hidden rows, columns
+    and filter (``flags``, by part); for an ``.ods``, its tables by name (``tables``, from
+    :func:`nistpf.inventory.ods.scan_content`). ``text_chars`` is the bound on the text its
+    cells expand to that was checked against ``MAX_TEXT_CHARS`` (0 for an ``.xlsx`` without
+    shared strings), ``shared_strings`` how many shared strings it lists."""
+
+    kind: str
+    parts: dict[str, str] = field(default_factory=dict)
+    scans: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, SheetFlags] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    text_chars: int = 0
+    shared_strings: int = 0
+
+
+def check_archive(path: str | Path, *, kinds: tuple[str, ...] = ("xlsx", "ods")) -> CheckedArchive:
+    """Hold the workbook at ``path`` to every bound of :mod:`nistpf.inventory.limits` before
+    anything parses it, and refuse what no parser should be given: the file's size, that it is
+    a ZIP package of one of ``kinds`` (``"xlsx"``: an ``.xlsx``/``.xlsm``, ``"ods"``), its ZIP
+    directory (the number of parts, each part's declared size and compression ratio, encrypted
+    parts), one streaming pass over every part (no DTD; each sheet's last row and column
+    holding a value; the text its cells expand to, ``MAX_TEXT_CHARS``) and, in an ``.xlsx``,
+    each cell that refers to a shared string by a number neither calamine nor openpyxl reads as
+    written (``t="s"`` with ``-1``, ``abc``, ``1.0``, 20 digits or more: calamine reads them as
+    the first string, openpyxl ``-1`` as the last). A number past the last string is an error
+    in both readers; :func:`shared_string_error` names its cell when one reports it.
+
+    Both readers of client files go through it: the inventory reader (then python-calamine)
+    and the gap register read back by ``--carry-over``
+    (:func:`nistpf.export.register_edits.read_register_edits`, then openpyxl). Returns a
+    :class:`CheckedArchive`; raises :class:`Unreadable` naming the bound broken or what is wrong
+    (its ``code``: ``too-large``, ``zip-bomb``, ``xml-entities``, ``damaged``,
+    ``bad-shared-string``, ``encrypted``, ``not-a-workbook``, ``old-xls``, ``xlsb``,
+    ``wrong-extension``, ``empty-file``). A missing file is an ``OSError``: callers say so in
+    their own words first."""
+    path = Path(path)
+    _check_file_size(path)
     _sniff(path)
     _check_directory_size(path)
     try:
@@ -267,43 +310,88 @@ def _read_workbook(path: Path) -> RawBook:
             "open it in Excel, repair it if asked, and save it again",
             "damaged",
         ) from error
-    # sheet name → (merged ranges, structure), which calamine does not give for an .ods
-    shapes: dict[str, tuple] = {}
-    structures: dict[str, SheetStructure] = {}  # sheet name → Excel Tables, hidden rows, filter
     with archive:
         try:
             kind = _zip_kind(archive, path)
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
+        if kind not in kinds:
+            raise Unreadable(
+                "this is an OpenDocument spreadsheet (.ods); only an Excel workbook (.xlsx) is "
+                "read here",
+                "open it in LibreOffice and save it as Excel 2007-365 (.xlsx)",
+                "not-a-workbook",
+            )
         _check_suffix(path, kind)
         _check_declared_sizes(archive)
         try:
             if kind == "ods":
-                scans = {info.filename: _scan_part(archive, info) for info in archive.infolist()}
-                notes, shapes = _ods_notes(archive)
-            else:
-                # The workbook and its relationships first (scanned for a DTD before they are
-                # parsed), then every other part, each sheet's hidden rows, columns and filter
-                # gathered in the same pass.
-                first = [i for i in archive.infolist() if i.filename in _WORKBOOK_PARTS]
-                scans = {info.filename: _scan_part(archive, info) for info in first}
-                parts = _sheet_parts(archive)
-                flags = {part: SheetFlags() for part in parts.values()}
-                scans.update(
-                    (info.filename, _scan_part(archive, info, also=flags.get(info.filename)))
-                    for info in archive.infolist()
-                    if info.filename not in scans
-                )
-                _check_prefixes(scans, parts)
-                _check_used_ranges(archive, scans, parts)
-                notes = {
-                    name: _cell_notes(archive, part)
-                    for name, part in parts.items()
-                    if part in scans and (scans[part].formulas or scans[part].errors)
-                }
-                structures = read_structure(archive, parts, flags)
+                for info in archive.infolist():
+                    _scan_part(archive, info)
+                tables = _check_ods(archive)
+                text = _check_ods_text(tables)
+                return CheckedArchive(kind, tables=tables, text_chars=text)
+            return _check_xlsx(archive)
         except DefusedXmlException as error:  # a DTD past the first block the scan searched
             raise _entities("content.xml" if kind == "ods" else "") from error
+        except _BROKEN_ZIP as error:
+            raise _damaged(error) from error
+
+
+def _check_xlsx(archive: zipfile.ZipFile) -> CheckedArchive:
+    """:func:`check_archive` for an Office Open XML workbook. The workbook, its relationships
+    and ``[Content_Types].xml`` are scanned for a DTD before they are parsed; then the shared
+    strings (their count and each one's size), then every other part, each sheet's hidden
+    rows, columns and filter and its cells that refer to a shared string gathered in the same
+    pass."""
+    types = _ContentTypes()
+    first = [i for i in archive.infolist() if i.filename in _WORKBOOK_PARTS or i.filename == _TYPES]
+    scans = {
+        info.filename: _scan_part(archive, info, also=(types,) if info.filename == _TYPES else ())
+        for info in first
+    }
+    parts = _sheet_parts(archive)
+    table = _shared_strings(archive, types, scans)
+    flags = {part: SheetFlags() for part in parts.values()}
+    refs = {part: _StringRefs(name, table) for name, part in parts.items()} if table else {}
+    for info in archive.infolist():
+        if info.filename not in scans:
+            also = (flags.get(info.filename), refs.get(info.filename))
+            scans[info.filename] = _scan_part(archive, info, also=tuple(filter(None, also)))
+    for counter in refs.values():
+        counter.finish()
+    _check_prefixes(scans, parts)
+    _check_used_ranges(archive, scans, parts)
+    text = _check_shared_text(archive, table, refs) if table else 0
+    return CheckedArchive(
+        "xlsx",
+        parts=parts,
+        scans=scans,
+        flags=flags,
+        text_chars=text,
+        shared_strings=len(table.sizes) if table else 0,
+    )
+
+
+def _read_workbook(path: Path) -> RawBook:
+    checked = check_archive(path)
+    # sheet name → (merged ranges, structure), which calamine does not give for an .ods
+    shapes: dict[str, tuple] = {}
+    structures: dict[str, SheetStructure] = {}  # sheet name → Excel Tables, hidden rows, filter
+    if checked.kind == "ods":
+        notes, shapes = _ods_notes(checked.tables)
+    else:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                notes = {
+                    name: _cell_notes(archive, part)
+                    for name, part in checked.parts.items()
+                    if part in checked.scans
+                    and (checked.scans[part].formulas or checked.scans[part].errors)
+                }
+                structures = read_structure(archive, checked.parts, checked.flags)
+        except DefusedXmlException as error:
+            raise _entities("") from error
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
     try:
@@ -315,7 +403,7 @@ def _read_workbook(path: Path) -> RawBook:
             "encrypted",
         ) from error
     except (python_calamine.CalamineError, OSError, ValueError) as error:
-        raise _damaged(error) from error
+        raise _calamine_error(path, error) from error
     except BaseException as error:  # a panic in calamine's Rust code is not an Exception
         if type(error).__name__ != "PanicException":
             raise
@@ -339,14 +427,14 @@ def _read_workbook(path: Path) -> RawBook:
                 structure=structures.get(meta.name, SheetStructure()),
             )
     except (python_calamine.CalamineError, ValueError, OSError) as error:
-        raise _damaged(error) from error
+        raise _calamine_error(path, error) from error
     except BaseException as error:
         if type(error).__name__ != "PanicException":
             raise
         raise _damaged(error) from None
     finally:
         workbook.close()
-    if kind == "ods":
+    if checked.kind == "ods":
         _apply_ods_notes(sheets, notes, shapes)
     if not any(
         any(not _blank(cell) for cell in row) for sheet in sheets.values() for row in sheet.rows
@@ -355,6 +443,17 @@ def _read_workbook(path: Path) -> RawBook:
             "the workbook is empty", "fill in the template (nistpf template)", "empty-workbook"
         )
     return RawBook(path.name, sheets, file_sha256(path), "workbook")
+
+
+def _calamine_error(path: Path, error: BaseException) -> Unreadable:
+    """The refusal for an error python-calamine raised: a cell referring to a shared string past
+    the last (calamine says only that an index was not found) named by
+    :func:`shared_string_error`, anything else as damaged."""
+    if "string index" in str(error):
+        found = shared_string_error(path)
+        if found is not None:
+            return found
+    return _damaged(error)
 
 
 # What reading a damaged archive or XML part can raise (defusedxml's refusals are ValueErrors).
@@ -449,11 +548,10 @@ def _encrypted_package(archive: zipfile.ZipFile) -> bool:
     return info.file_size < (8 << 20) and b"encryption-data" in archive.read(info)
 
 
-def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tuple]]:
-    """For an OpenDocument spreadsheet: refuse a table whose values reach past the bounds (its
-    repeated rows and columns counted, not expanded), then each table's unsaved formulas and
-    error cells (as :func:`_cell_notes` gives them), and its merged ranges and structure (hidden
-    rows and columns, the filter, its database ranges as tables)."""
+def _check_ods(archive: zipfile.ZipFile) -> dict[str, Any]:
+    """An OpenDocument spreadsheet's tables (:func:`nistpf.inventory.ods.scan_content`), once
+    none reaches past the bounds (its repeated rows and columns counted, not expanded) and none
+    notes more than ``MAX_NOTED_CELLS`` error cells, unsaved formulas and merged cells."""
     from nistpf.inventory import ods
 
     try:
@@ -479,6 +577,30 @@ def _ods_notes(archive: zipfile.ZipFile) -> tuple[dict[str, tuple], dict[str, tu
                 "fix or delete the failing formulas and unmerge the cells, or copy the inventory "
                 "sheets into a new spreadsheet, and save again",
             )
+    return tables
+
+
+def _check_ods_text(tables: dict[str, Any]) -> int:
+    """The text an OpenDocument spreadsheet's cells hold once each repeated cell is a cell of
+    its own (``Table.text_chars``, summed); refused past ``MAX_TEXT_CHARS``, naming the table
+    holding the most."""
+    total = sum(table.text_chars for table in tables.values())
+    if total > limits.MAX_TEXT_CHARS:
+        most = max(tables.values(), key=lambda table: table.text_chars)
+        raise _too_large(
+            f"the spreadsheet's cells hold up to {total:,} characters of text once each repeated "
+            f"cell counts as the cells it stands for ({most.text_chars:,} in sheet "
+            f"{most.name!r}); nistpf reads at most {limits.MAX_TEXT_CHARS:,}",
+            "shorten or delete the long texts repeated over many cells (or copy the inventory "
+            "sheets into a new spreadsheet), and save again",
+        )
+    return total
+
+
+def _ods_notes(tables: dict[str, Any]) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """For an OpenDocument spreadsheet's tables (:func:`_check_ods`, in bounds): each table's
+    unsaved formulas and error cells (as :func:`_cell_notes` gives them), and its merged ranges
+    and structure (hidden rows and columns, the filter, its database ranges as tables)."""
     notes = {name: (t.unsaved(), t.errors()) for name, t in tables.items()}
     return notes, {
         name: (
@@ -601,12 +723,14 @@ def _scan_part(
     info: zipfile.ZipInfo,
     *,
     precise: bool = False,
-    also: SheetFlags | None = None,
+    also: tuple[Any, ...] = (),
 ):
     """One streaming pass over a part, 1 MiB at a time, that never holds it whole: refuses a
     DTD (entity bombs, external entities), notes whether the part may hold formulas or error
     cells, and bounds (or, ``precise``, finds) the last row and column holding a value; each
-    block is also given to ``also`` (a sheet's hidden rows, columns and filter).
+    block is also given to each of ``also`` (its ``feed``: a sheet's hidden rows, columns and
+    filter, :class:`~nistpf.inventory.structure.SheetFlags`; its cells that refer to shared
+    strings, :class:`_StringRefs`; the shared strings themselves, :class:`_StringTable`).
     :mod:`zipfile` stops at the declared size and checks the CRC, so a directory that lies about
     a size is caught here."""
     scan = _PartScan(approximate=not precise)
@@ -627,8 +751,8 @@ def _scan_part(
                 scan.mixed_prefixes = True
             if regular:
                 regular = step(buffer, tags, scan)
-            if also is not None:
-                also.feed(buffer)
+            for feeder in also:
+                feeder.feed(buffer)
     if not regular:  # cells without a leading r="A1": counted as calamine counts them
         scan = _scan_exact(archive, info, tags)
     return scan
@@ -925,6 +1049,386 @@ def _cell_position(reference: str) -> tuple[int, int]:
     for letter in letters.upper():
         column = column * 26 + (ord(letter) - 64)
     return (int(digits) if digits else 0, column - 1)
+
+
+# -- shared strings: text many cells refer to, bounded before it is copied into each ----------
+
+# How a workbook's shared strings are found: calamine reads xl/sharedStrings.xml in any case,
+# openpyxl the part [Content_Types].xml names with this content type.
+_TYPES = "[Content_Types].xml"
+_STRINGS_PART = "xl/sharedstrings.xml"
+_STRINGS_TYPE = b"sharedStrings+xml"
+_OVERRIDE = re.compile(rb"<(?:[\w.-]+:)?Override\s[^>]*>")
+_PART_NAME = re.compile(rb"""\sPartName\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# A string's start tag under any prefix (<si>, <x:si>, <si/> for an empty one)
+_SI_START = re.compile(rb"<(?:[\w.-]+:)?si(?:\s[^>]*)?/?>")
+# A type attribute that is, or may be once its character references are read, t="s"
+_SHARED_TYPE = re.compile(rb"""\st\s*=\s*(?:"(?:s|&#[^"]*)"|'(?:s|&#[^']*)')""")
+# A sheet's blocks are aligned on a cell's end so that no cell is split; a run this long without
+# one is taken as it is.
+_CARRY_BYTES = 4 << 20
+_SAVE_AGAIN = "open it in Excel or LibreOffice and save it again"
+
+
+class _ContentTypes:
+    """Fed ``[Content_Types].xml`` block by block: the part it names as the shared strings, as
+    openpyxl finds it (the first ``Override`` with the shared-strings content type; ``None``
+    when there is none)."""
+
+    def __init__(self) -> None:
+        self.strings: str | None = None
+
+    def feed(self, buffer: bytes) -> None:
+        if self.strings is not None or _STRINGS_TYPE not in buffer:
+            return
+        for tag in _OVERRIDE.findall(buffer):
+            if _STRINGS_TYPE in tag:
+                name = _PART_NAME.search(tag)
+                value = (name.group(1) or name.group(2) or b"") if name else b""
+                self.strings = value.decode("utf-8", "replace")
+                return
+
+
+class _StringTable:
+    """The shared strings part, fed block by block (each cut just after a ``>``) by the scan
+    that also refuses its DTD: ``sizes[i]`` is a bound on the characters of string ``i``, the
+    bytes of its XML from its ``<si>`` to the next string's (its text, the dozen bytes of
+    ``<t></t></si>`` around it, two to four bytes for a character outside ASCII, five for
+    ``&amp;``), so no string is parsed; ``len(sizes)`` is how many strings the part lists, as
+    calamine and openpyxl both count them (every ``si`` element, ``<si/>`` too).
+
+    Refuses a part that is not UTF-8 (calamine does not read it), one holding a comment, a CDATA
+    section or a processing instruction (Excel and LibreOffice never write one there, and text
+    inside one could hide where a string starts from this count), and one listing more strings
+    than ``MAX_CELLS`` (no workbook within the bounds refers to more)."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+        self.sizes = array("I")
+        self.current = -1  # bytes of the string being read so far; -1 before the first string
+        self.started = False
+
+    def feed(self, buffer: bytes) -> None:
+        body = buffer
+        if not self.started:
+            self.started = True
+            if _utf16(buffer):
+                raise _odd_part(self.part, "is not UTF-8 (calamine reads only UTF-8)")
+            head = buffer.lstrip(b"\xef\xbb\xbf \t\r\n")
+            if head.startswith(b"<?xml") and b"?>" in head:
+                body = head[head.index(b"?>") + 2 :]  # the XML declaration
+        if b"<!" in body or b"<?" in body:
+            raise _odd_part(
+                self.part,
+                "holds a comment, a CDATA section or a processing instruction, which Excel and "
+                "LibreOffice never write there",
+            )
+        if buffer.count(b"<si") != buffer.count(b"<si>") or b":si" in buffer:
+            pieces = _SI_START.split(buffer)  # <si/>, <si ...>, <x:si>: the exact form
+        else:
+            pieces = buffer.split(b"<si>")  # what Excel and LibreOffice write
+        if len(pieces) == 1:
+            if self.current >= 0:
+                self.current += len(buffer)
+            return
+        sizes = list(map(len, pieces))
+        if self.current >= 0:
+            self.sizes.append(self.current + sizes[0])
+        self.sizes.extend(sizes[1:-1])
+        self.current = sizes[-1]
+        self._check_count()
+
+    def finish(self) -> None:
+        if self.current >= 0:
+            self.sizes.append(self.current)
+            self.current = -1
+        self._check_count()
+
+    def _check_count(self) -> None:
+        if len(self.sizes) > limits.MAX_CELLS:
+            raise _too_large(
+                f"the workbook's shared strings ({self.part}) list more than "
+                f"{limits.MAX_CELLS:,} strings; nistpf reads at most {limits.MAX_CELLS:,} "
+                "cells, so no workbook it reads needs more"
+            )
+
+
+def _utf16(buffer: bytes) -> bool:
+    """Does the part's first block look UTF-16 (a byte-order mark, or NUL bytes)?"""
+    return buffer.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in buffer[:512]
+
+
+def _odd_part(part: str, what: str) -> Unreadable:
+    return Unreadable(
+        f"the workbook's part {part} {what}; nistpf cannot check it before reading it",
+        _SAVE_AGAIN,
+        "damaged",
+    )
+
+
+def _shared_strings(
+    archive: zipfile.ZipFile, types: _ContentTypes, scans: dict[str, Any]
+) -> _StringTable | None:
+    """The workbook's shared strings, scanned (:class:`_StringTable`, its DTD refused in the
+    same pass), or None when it has none. calamine reads ``xl/sharedStrings.xml`` (in any case),
+    openpyxl the part ``[Content_Types].xml`` names: a workbook naming another part there is
+    refused, since its cells would be checked against one table and read from the other."""
+    names = archive_names(archive)
+    part = names.get(_STRINGS_PART)
+    if types.strings is not None:
+        named = names.get(types.strings.lstrip("/").lower())
+        if named != part:
+            raise Unreadable(
+                f"the workbook's [Content_Types].xml names {types.strings or '(nothing)'} as its "
+                f"shared strings, but {part or 'xl/sharedStrings.xml'} "
+                f"{'holds them' if part else 'is missing'}: the two would be read differently",
+                _SAVE_AGAIN,
+                "damaged",
+            )
+    if part is None:
+        return None
+    table = _StringTable(part)
+    scans[part] = _scan_part(archive, archive.getinfo(part), also=(table,))
+    table.finish()
+    return table
+
+
+@dataclass(frozen=True)
+class _RefPatterns:
+    """The searches for a sheet's shared-string cells, spelled with the sheet's prefix."""
+
+    close: bytes  # a cell's end tag, </c>
+    opened: bytes  # the form Excel writes, up to the number: t="s"><v>
+    # that form not followed by a number of at most 19 digits (any longer one overflows
+    # calamine's index, which then reads string 0) and the cell's end
+    odd: re.Pattern
+    # that form's number (the second pass)
+    fast: re.Pattern
+    # any cell whose type is t="s", with its number when it holds one plain <v>, "" when it
+    # holds none (a blank cell to both readers)
+    cell: re.Pattern
+
+
+@functools.lru_cache(maxsize=8)
+def _ref_patterns(prefix: bytes) -> _RefPatterns:
+    p = re.escape(prefix)
+    v_open, v_close, c_close = b"<" + p + b"v>", b"</" + p + b"v>", b"</" + p + b"c>"
+    return _RefPatterns(
+        close=b"</" + prefix + b"c>",
+        opened=b't="s"><' + prefix + b"v>",
+        odd=re.compile(rb't="s">' + v_open + rb"(?!\d{0,19}" + v_close + c_close + rb")"),
+        fast=re.compile(rb't="s">' + v_open + rb"(\d*)" + v_close + c_close),
+        cell=re.compile(
+            rb"<" + p + rb"c\s(?:[^>]*?\s)?t\s*=\s*[\"']s[\"'][^>]*?(?:/>|>\s*(?:<" + p
+            + rb"v\s*/>|" + v_open + rb"(\d*)</" + p + rb"v\s*>)?\s*</" + p + rb"c\s*>)"
+        ),
+    )  # fmt: skip
+
+
+class _StringRefs:
+    """A worksheet part's cells that refer to a shared string (``t="s"``), fed block by block:
+    ``refs`` cells counted in the form Excel writes (``t="s"><v>12</v></c>``, each bounded by
+    the longest string), ``chars`` the bound on the cells read one by one (each by its own
+    string's size), and, ``exact``, every cell by its own string. Refuses a shared-string cell
+    whose number calamine and openpyxl would not read as written: not a plain number (``-1``,
+    ``abc``, `` 1 ``), 20 digits or more, or (when read one by one) past the last string; and a
+    part in UTF-16, whose cells the scan cannot see (calamine reads such a sheet as empty)."""
+
+    def __init__(self, sheet: str, table: _StringTable, *, exact: bool = False) -> None:
+        self.sheet = sheet
+        self.table = table
+        self.exact = exact
+        self.refs = 0
+        self.chars = 0
+        self.cells = 0  # cells read one by one (not blank)
+        self.carry = b""
+        self.patterns: _RefPatterns | None = None
+
+    def feed(self, buffer: bytes) -> None:
+        if self.patterns is None:
+            if _utf16(buffer):
+                raise Unreadable(
+                    f"sheet {self.sheet!r} is written in UTF-16, which Excel never writes; "
+                    "nistpf cannot check it before reading it",
+                    _SAVE_AGAIN,
+                    "damaged",
+                )
+            root = _ROOT.search(buffer)
+            self.patterns = _ref_patterns((root.group(1) + b":") if root and root.group(1) else b"")
+        if self.carry:
+            buffer, self.carry = self.carry + buffer, b""
+        if b'"s"' not in buffer and b"'s'" not in buffer and b"&#" not in buffer:
+            return  # no type attribute here can be "s"
+        end = buffer.rfind(self.patterns.close)
+        if end < 0 and len(buffer) < _CARRY_BYTES:
+            self.carry = buffer
+            return
+        if end >= 0:
+            end += len(self.patterns.close)
+            buffer, self.carry = buffer[:end], buffer[end:]
+        self._count(buffer)
+
+    def finish(self) -> None:
+        if self.carry:
+            self._count(self.carry)
+            self.carry = b""
+
+    def _count(self, chunk: bytes) -> None:
+        patterns = self.patterns
+        opened = chunk.count(patterns.opened)
+        if (
+            chunk.count(b'"s"') == opened
+            and b"'s'" not in chunk
+            and b"&#" not in chunk
+            and not patterns.odd.search(chunk)
+        ):
+            if self.exact:
+                self._add(patterns.fast.findall(chunk), chunk)
+            else:
+                self.refs += opened
+            return
+        numbers = patterns.cell.findall(chunk)
+        if len(numbers) != len(_SHARED_TYPE.findall(chunk)):
+            raise self._odd_cell(chunk)
+        self._add(numbers, chunk)
+
+    def _add(self, numbers: list[bytes], chunk: bytes) -> None:
+        numbers = [n for n in numbers if n]  # <v></v>: blank to both readers
+        if not numbers:
+            return
+        sizes = self.table.sizes
+        if max(map(len, numbers)) > 19 or max(map(int, numbers)) >= len(sizes):
+            raise self._past_the_last(chunk)
+        self.cells += len(numbers)
+        self.chars += sum(map(sizes.__getitem__, map(int, numbers)))
+
+    # -- the refusals: the cell found again, one by one ---------------------------------------
+
+    def _odd_cell(self, chunk: bytes) -> Unreadable:
+        """The first shared-string type attribute of ``chunk`` outside a cell of the form
+        :attr:`_RefPatterns.cell` reads."""
+        cells = [(m.start(), m.end()) for m in self.patterns.cell.finditer(chunk)]
+        starts = [start for start, _ in cells]
+        for found in _SHARED_TYPE.finditer(chunk):
+            at = bisect.bisect_right(starts, found.start()) - 1
+            if at >= 0 and cells[at][0] <= found.start() < cells[at][1]:
+                continue
+            begin = chunk.rfind(b"<", 0, found.start())
+            end = chunk.find(b">", found.start())
+            tag = chunk[begin : end + 1 if end >= 0 else len(chunk)]
+            value = _LOOSE_VALUE.match(chunk, end + 1) if end >= 0 else None
+            if value is not None:
+                what = (
+                    f"refers to shared string {_shown(value.group(1))}, which is not a string's "
+                    "number"
+                )
+            else:
+                what = f"refers to a shared string in a form Excel never writes ({_shown(tag)})"
+            return self._refusal(_reference(tag), what)
+        return _damaged(ValueError("a shared-string cell that could not be read"))
+
+    def _past_the_last(self, chunk: bytes) -> Unreadable:
+        count = len(self.table.sizes)
+        for found in self.patterns.cell.finditer(chunk):
+            number = found.group(1)
+            if number and (len(number) > 19 or int(number) >= count):
+                shown = number.decode("ascii")
+                what = f"refers to shared string {shown}, past the last"
+                return self._refusal(_reference(found.group(0)), what)
+        return _damaged(ValueError("a shared-string index past the last"))
+
+    def _refusal(self, reference: str, what: str) -> Unreadable:
+        count = len(self.table.sizes)
+        strings = (
+            f"the workbook has {count:,} shared strings (0 to {count - 1:,})"
+            if count
+            else "the workbook has no shared strings"
+        )
+        return Unreadable(
+            f"sheet {self.sheet!r}, cell {reference or '(no reference)'} {what}; {strings}",
+            _SAVE_AGAIN,
+            "bad-shared-string",
+        )
+
+
+# What a shared-string cell of an odd form holds, when it holds one <v> (the refusal shows it)
+_LOOSE_VALUE = re.compile(rb"\s*<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]{0,40})<")
+
+
+def _reference(tag: bytes) -> str:
+    found = _ATTR_R.search(b" " + tag)
+    return found.group(1).decode("ascii", "replace")[:12] if found else ""
+
+
+def _shown(value: bytes) -> str:
+    text = value.decode("utf-8", "replace")
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _check_shared_text(
+    archive: zipfile.ZipFile, table: _StringTable, refs: dict[str, _StringRefs]
+) -> int:
+    """Refuse a workbook whose cells that refer to shared strings would hold more than
+    ``MAX_TEXT_CHARS`` characters once each is given its own copy (calamine copies the string
+    into every cell). First bounded by the longest string times the cells counted; when that
+    is over the limit, each part is read again and every cell counted by its own string's
+    size. Returns the bound checked."""
+    longest = max(table.sizes, default=0)
+    bound = sum(r.chars + r.refs * longest for r in refs.values())
+    if bound <= limits.MAX_TEXT_CHARS:
+        return bound
+    counted = {}
+    for part, first in refs.items():
+        if not first.refs:
+            counted[part] = first
+            continue
+        again = _StringRefs(first.sheet, table, exact=True)
+        with archive.open(part) as stream:
+            for buffer in tag_blocks(stream):
+                again.feed(buffer)
+        again.finish()
+        counted[part] = again
+    total = sum(r.chars for r in counted.values())
+    if total > limits.MAX_TEXT_CHARS:
+        most = max(counted.values(), key=lambda r: r.chars)
+        cells = sum(r.cells for r in counted.values())
+        raise _too_large(
+            f"{cells:,} cells refer to shared strings that, each cell counting its own copy, "
+            f"come to up to {total:,} characters of text ({most.chars:,} in sheet "
+            f"{most.sheet!r}); nistpf reads at most {limits.MAX_TEXT_CHARS:,}",
+            "shorten or delete the long texts repeated over many cells (or copy the inventory "
+            "sheets into a new workbook), and save again",
+        )
+    return total
+
+
+def shared_string_error(path: str | Path) -> Unreadable | None:
+    """The refusal naming the first cell of the ``.xlsx`` at ``path`` that refers to a shared
+    string the workbook does not have (past the last, or any when it has none), or None: what
+    a reader's own error for it (calamine's ``Cell string index not found``, openpyxl's
+    ``IndexError``) does not say. Each sheet part is read again, cell by cell; call it only
+    once :func:`check_archive` has passed the file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive_names(archive)
+            part = names.get(_STRINGS_PART)
+            table = _StringTable(part or _STRINGS_PART)
+            if part is not None:
+                with archive.open(part) as stream:
+                    for buffer in tag_blocks(stream):
+                        table.feed(buffer)
+                table.finish()
+            for name, sheet in _sheet_parts(archive).items():
+                counter = _StringRefs(name, table, exact=True)
+                with archive.open(sheet) as stream:
+                    for buffer in tag_blocks(stream):
+                        counter.feed(buffer)
+                counter.finish()
+    except Unreadable as found:
+        return found
+    except (*_BROKEN_ZIP, DefusedXmlException):
+        return None
+    return None
 
 
 # -- DataFrames ------------------------------------------------------------------------------
