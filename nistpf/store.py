@@ -55,6 +55,12 @@ SCHEMA_VERSION = 2
 """The schema this nistpf writes: a new store is made at it, an older store is migrated to it
 when opened (:mod:`nistpf.store_schema` lists the versions and what each migration does), and a
 store of a newer one is refused."""
+MAX_TEXT_CHARS = 32_767
+"""The longest text a store keeps in a field (a rating's evidence, a note, a name, who made a
+change), in characters: Excel's limit on a cell, where the gap register shows it, and the
+inventory reader's (:data:`nistpf.inventory.limits.MAX_CELL_CHARS`). Saving a longer one is a
+:class:`StoreError`; a store holding one is refused as damaged when opened
+(:mod:`nistpf.store_schema`)."""
 ORPHAN_COLUMNS = ["entity", "key", "value", "reason"]
 LOG_COLUMNS = ["seq", "at", "who", "assessment", "entity", "key", "field", "old", "new", "note"]
 
@@ -1173,13 +1179,34 @@ def _log(
     at: str | None = None,
 ) -> None:
     """One row of the append-only log, inside the caller's transaction (old and new as JSON;
-    ``who`` defaults to the operating-system user)."""
+    ``who`` defaults to the operating-system user). Every change is logged with what it wrote,
+    so this is where text over :data:`MAX_TEXT_CHARS` — in the key, the new value, ``who`` or
+    the note — is refused: the StoreError rolls the caller's transaction back."""
+    for what, value in (("who", who), ("the note", note), (field, new), ("the key", key)):
+        _check_length(what, value)
     db.execute(
         "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (at or _now(), _who(who), assessment, entity, json.dumps(key), field, _logged(old),
          _logged(new), note),
     )  # fmt: skip
+
+
+def _check_length(what: str, value: Any) -> None:
+    """Refuse text over :data:`MAX_TEXT_CHARS` in ``value`` (text, or a list or dict of it)."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            raise StoreError(
+                f"{what} is {len(value):,} characters long; a store keeps at most "
+                f"{MAX_TEXT_CHARS:,} (Excel's limit on a cell, where the gap register shows it): "
+                "shorten it, or keep the long text in a file and name the file"
+            )
+    elif isinstance(value, dict):  # a record: its fields by name
+        for name, item in value.items():
+            _check_length(str(name), item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_length(what, item)
 
 
 def _orphans(

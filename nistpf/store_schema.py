@@ -19,6 +19,17 @@ program's SQLite database, a store of a newer nistpf — is refused with a one-l
 ``-journal`` file beside it. An older store is migrated in place, one version at a time, each
 step in its own transaction with the new version and a log row (entity ``engagement``, field
 ``schema_version``, old → new), so a step that fails leaves the store at the version before it.
+
+A store is read under bounds (:data:`STORE_BOUNDS`), because a store can come from elsewhere
+(a colleague's laptop, a backup, a shared folder) and a hostile one could otherwise stall
+nistpf or fill its memory: the file and the ``-wal``, ``-shm`` and ``-journal`` files beside it
+must be regular files (a pipe or a device is refused before it is opened) of at most
+:data:`MAX_STORE_BYTES`; and no value may be longer than nistpf writes into its column
+(:data:`MAX_LOG_JSON_CHARS` for the log's JSON, the inventory reader's
+:data:`~nistpf.inventory.limits.MAX_FILE_BYTES` for a workbook's copy,
+:data:`~nistpf.store.MAX_TEXT_CHARS` for every other field), which one SQL pass per table
+checks at open, before any value reaches Python; a longer one is damage (written by something
+else), refused in one line.
 """
 
 from __future__ import annotations
@@ -35,7 +46,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nistpf import store as _store
-from nistpf.store import StoreError
+from nistpf.inventory.limits import MAX_FILE_BYTES
+from nistpf.store import MAX_TEXT_CHARS, StoreError
 
 if TYPE_CHECKING:
     from nistpf.store import Store
@@ -49,6 +61,48 @@ FIRST_TABLES = frozenset(
     {"engagement", "assessments", "ratings", "profile", "tiers", "register_edits", "log"}
 )
 _UNCHANGED = "nistpf has not changed it"
+
+MAX_STORE_BYTES = 2_000_000_000
+"""The largest store file (and ``-wal`` file beside it) nistpf opens, in bytes (2 GB), checked
+with ``stat`` before the file is opened. A store grows with its log (a row of about 200 bytes
+per field changed: 10,000 ratings saved three times each make about 10 MB) and keeps one copy of
+each assessment's workbook (a consultant's inventory is 0.1-2 MB; the reader takes at most
+200 MB): a yearly engagement with its follow-ups stays under 100 MB. 2 GB is twenty years of a
+large engagement, or ten workbooks at the reader's own limit; a bigger file is not a store
+nistpf made, or one to split by starting a new engagement."""
+MAX_LOG_JSON_CHARS = 4_194_304
+"""The longest ``key``, ``old`` or ``new`` of a log row, in characters (4 Mi). They are JSON
+(ASCII, so a character written as ``\\uXXXX`` takes six, one outside the BMP twelve) of at
+most a record of eight fields of :data:`~nistpf.store.MAX_TEXT_CHARS` each: 3.2 million at
+the very most."""
+UTF8_BYTES = 4  # the most bytes a character takes in UTF-8 (or in UTF-16, a store's other)
+READ_LIMIT_BYTES = MAX_LOG_JSON_CHARS * UTF8_BYTES
+"""The longest value SQLite may read while a store is checked at open, in bytes (16 MiB): the
+longest log JSON nistpf writes, at four bytes a character. A longer one (a 100 MB text) is
+refused by SQLite itself without being read into memory; a workbook's copy, a BLOB, is measured
+without being read."""
+# Columns whose values may be longer than MAX_TEXT_CHARS, and how long: (table, column) ->
+# characters (for the workbook's copy, a BLOB: bytes).
+_LONGER = {
+    ("log", "key"): MAX_LOG_JSON_CHARS,
+    ("log", "old"): MAX_LOG_JSON_CHARS,
+    ("log", "new"): MAX_LOG_JSON_CHARS,
+    ("workbooks", "content"): MAX_FILE_BYTES,
+}
+STORE_BOUNDS = {
+    "kind": "the store and its -wal, -shm and -journal files are regular files: a pipe, "
+    "device or socket is refused before it is opened",
+    "size": f"the store and its -wal file at most {MAX_STORE_BYTES:,} bytes, checked with "
+    "stat before opening",
+    "text": f"every field at most {MAX_TEXT_CHARS:,} characters ({UTF8_BYTES} bytes each at "
+    "most), checked by SQL at open; nistpf refuses to save a longer one",
+    "log": f"a log row's key, old and new (JSON) at most {MAX_LOG_JSON_CHARS:,} characters",
+    "workbooks": f"a workbook's copy at most {MAX_FILE_BYTES:,} bytes (the inventory "
+    "reader's own limit), and bytes, not text",
+    "reading": f"while checking, SQLite reads no value over {READ_LIMIT_BYTES:,} bytes into "
+    "memory: a longer one is refused unread",
+}
+"""The bounds a store is read under, by name (for the README and the tests)."""
 
 
 class NotAStoreError(StoreError):
@@ -77,6 +131,13 @@ class NewerStoreError(StoreError):
             f"{path} was made by a newer nistpf (schema {version}; this nistpf reads up to "
             f"{supported}): upgrade nistpf to open it; {_UNCHANGED}"
         )
+
+
+class StoreTooLargeError(StoreError):
+    """The store, or the ``-wal`` file beside it, is over :data:`MAX_STORE_BYTES`: refused
+    before it is opened."""
+
+    code = "store-too-large"
 
 
 class StoreAccessError(StoreError):
@@ -206,6 +267,8 @@ def inspect(path: Path, *, timeout: float = 30.0) -> int | None:
             f"{path} is not an engagement store (it is not a regular file but a device, pipe "
             "or socket): check the path"
         )
+    _check_size(path, info.st_size)
+    _check_siblings(path)
     try:
         with open(path, "rb") as file:
             head = file.read(HEADER_SIZE)
@@ -226,6 +289,37 @@ def inspect(path: Path, *, timeout: float = 30.0) -> int | None:
             "-shm files: make the folder writable, or copy the store to one that is"
         )
     return version
+
+
+def _check_size(path: Path, size: int, of: Path | None = None) -> None:
+    """Refuse a store (or its sibling ``of``) over :data:`MAX_STORE_BYTES`."""
+    if size > MAX_STORE_BYTES:
+        what = f"{of.name} beside it" if of else "it"
+        raise StoreTooLargeError(
+            f"{path} is not opened: {what} is {size:,} bytes, over the {MAX_STORE_BYTES:,} an "
+            "engagement store may have (ordinary use stays under 100 MB): check the path, or "
+            f"start a new store for the engagement (nistpf new DIR); {_UNCHANGED}"
+        )
+
+
+def _check_siblings(path: Path) -> None:
+    """Refuse the ``-wal``, ``-shm`` and ``-journal`` files SQLite would open beside the store
+    when one is not a regular file (SQLite would wait on a pipe for ever) or the ``-wal`` file
+    is over :data:`MAX_STORE_BYTES` (SQLite reads it whole to rebuild its index)."""
+    for suffix in SIBLINGS:
+        sibling = _sibling(path, suffix)
+        try:
+            info = sibling.stat()
+        except OSError:  # none there (or unreadable: SQLite says so, when it needs it)
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAStoreError(
+                f"{path} is not opened: {sibling.name} beside it is not a regular file but a "
+                "folder, device, pipe or socket, where SQLite keeps a store's journal: move it "
+                f"away; {_UNCHANGED}"
+            )
+        if suffix == "-wal":
+            _check_size(path, info.st_size, sibling)
 
 
 def _check_header(path: Path, head: bytes, size: int) -> None:
@@ -281,6 +375,7 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
     uri = f"{Path(os.path.abspath(path)).as_uri()}?{query}"
     tables: list[str] = []
     columns: dict[str, frozenset[str]] = {}
+    longest: dict[tuple[str, str], tuple[int, int, int]] = {}
     row = None
     try:
         db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
@@ -308,6 +403,10 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
                 row = db.execute(
                     "SELECT value FROM engagement WHERE key = 'schema_version'"
                 ).fetchone()
+        # SQLite refuses to read a value over this limit (SQLITE_TOOBIG) instead of reading it
+        # into memory to measure it; a BLOB's length is known without reading it.
+        db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, READ_LIMIT_BYTES)
+        longest = _longest(db, columns)
     except sqlite3.OperationalError as error:  # locked, cannot open
         raise StoreAccessError(
             f"cannot read {path} (SQLite: {_one_line(error)}): close what else uses it and try "
@@ -343,7 +442,83 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
         if table in columns and needed - columns[table]:
             lacking = _names(needed - columns[table])
             raise _damaged(path, f"its {table} table lacks the column(s) {lacking}")
+    _check_lengths(path, longest)
     return version
+
+
+def _longest(
+    db: sqlite3.Connection, columns: dict[str, frozenset[str]]
+) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """For every column of the current schema that the store has, by ``(table, column)``: its
+    longest value in characters, in bytes, and the number of values that are not BLOBs
+    (counted for the workbook's copy only; 0 elsewhere).
+
+    One ``SELECT`` of aggregates per table measures bytes (of each value as a BLOB, so a NUL,
+    where SQLite's ``length`` of text stops, hides nothing); characters are counted only in a
+    column whose bytes exceed its bound in characters, since a character takes one byte at
+    least (so the figure given for the others is their bytes, an upper bound). For the
+    workbook's copy, a BLOB, ``length`` reads none of its bytes. Names come from nistpf's
+    schema only. On a store of 10,000 ratings and 60,000 log rows (16 MB) it takes about 40 ms,
+    twice SQLite's ``quick_check``."""
+    found = {}
+    for table in sorted(columns):
+        names = sorted(columns[table] & _columns()[table])
+        parts = []
+        for name in names:
+            if (table, name) == ("workbooks", "content"):
+                parts += [f'max(length("{name}"))', f"total(typeof(\"{name}\") != 'blob')"]
+            else:
+                parts += [f'max(length(CAST("{name}" AS BLOB)))', "0"]
+        if not parts:
+            continue
+        try:
+            row = db.execute(f'SELECT {", ".join(parts)} FROM "{table}"').fetchone()
+        except sqlite3.DataError:  # a value over READ_LIMIT_BYTES: "string or blob too big"
+            found[table, ""] = (0, READ_LIMIT_BYTES + 1, 0)
+            continue
+        for index, name in enumerate(names):
+            size, other = int(row[2 * index] or 0), int(row[2 * index + 1] or 0)
+            chars = size
+            if size > _LONGER.get((table, name), MAX_TEXT_CHARS) and other == 0:
+                (counted,) = db.execute(f'SELECT max(length("{name}")) FROM "{table}"').fetchone()
+                chars = int(counted or 0)
+            found[table, name] = (chars, size, other)
+    return found
+
+
+def _check_lengths(path: Path, longest: dict[tuple[str, str], tuple[int, int, int]]) -> None:
+    """Refuse (as damaged, one line) a store holding a value longer than nistpf writes in its
+    column: characters over the column's bound (:data:`MAX_TEXT_CHARS`, or :data:`_LONGER`'s),
+    bytes over :data:`UTF8_BYTES` times it, or text where nistpf writes a workbook's bytes."""
+    for (table, column), (chars, size, other) in longest.items():
+        if not column:
+            raise _damaged(
+                path,
+                f"its {table} table holds a value of more than {READ_LIMIT_BYTES:,} bytes; "
+                f"nistpf writes at most {READ_LIMIT_BYTES:,}",
+            )
+        bound = _LONGER.get((table, column), MAX_TEXT_CHARS)
+        where = f"its {table} table's {column} column"
+        if (table, column) == ("workbooks", "content"):
+            if other:
+                raise _damaged(path, f"{where} holds text, where nistpf keeps a workbook's bytes")
+            if size > bound:
+                raise _damaged(
+                    path,
+                    f"{where} holds a workbook of {size:,} bytes; nistpf keeps workbooks of at "
+                    f"most {bound:,}",
+                )
+        elif chars > bound:
+            raise _damaged(
+                path,
+                f"{where} holds a value of {chars:,} characters; nistpf writes at most {bound:,}",
+            )
+        elif size > bound * UTF8_BYTES:
+            raise _damaged(
+                path,
+                f"{where} holds a value of {size:,} bytes; nistpf writes at most "
+                f"{bound * UTF8_BYTES:,}",
+            )
 
 
 @functools.cache

@@ -12,6 +12,8 @@ import hashlib
 import io
 import os
 import shutil
+import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +29,16 @@ from nistpf.inventory.mapping import (
     MAX_MAPPING_DEPTH,
     MappingError,
     load_mapping,
+)
+from nistpf.store import MAX_TEXT_CHARS, StoreError, open_store
+from nistpf.store_schema import (
+    MAX_LOG_JSON_CHARS,
+    MAX_STORE_BYTES,
+    READ_LIMIT_BYTES,
+    STORE_BOUNDS,
+    DamagedStoreError,
+    NotAStoreError,
+    StoreTooLargeError,
 )
 from tests.inventory_files import valid_sheets, write_workbook
 
@@ -217,3 +229,267 @@ def test_the_mapping_bounds_are_listed():
     assert set(MAPPING_BOUNDS) == {"kind", "size", "encoding", "nesting", "mapped files"}
     assert "1,000,000 bytes" in MAPPING_BOUNDS["size"]
     assert f"at most {MAX_MAPPING_DEPTH} deep" in MAPPING_BOUNDS["nesting"]
+
+
+# -- engagement stores -----------------------------------------------------------------------
+
+UNCHANGED = "nistpf has not changed it"
+DAMAGED = "{path} is damaged ({what}): restore it from a backup; " + UNCHANGED
+TOO_LARGE = (
+    "{path} is not opened: {what} is 2,000,000,001 bytes, over the 2,000,000,000 an engagement "
+    "store may have (ordinary use stays under 100 MB): check the path, or start a new store for "
+    "the engagement (nistpf new DIR); " + UNCHANGED
+)
+SIBLINGS = ("-wal", "-shm", "-journal")
+
+
+@pytest.fixture(scope="module")
+def store_bytes(tmp_path_factory) -> bytes:
+    """The bytes of a store of this nistpf: one assessment with its workbook, one rating."""
+    path = tmp_path_factory.mktemp("store") / "engagement.nistpf"
+    store = open_store(path)
+    run = store.new_assessment("Baseline", nistpf.load_inventory(nistpf.sample_path()))
+    store.set_rating(run, "ID.IM-P1", current=2, evidence="Asset register", notes="seen")
+    assert not [p for p in path.parent.iterdir() if p != path]
+    return path.read_bytes()
+
+
+def _sql(statement: str, *values) -> Callable[[Path, bytes], Path]:
+    """A real store changed by one SQL statement (another program writing to it)."""
+
+    def make(path: Path, real: bytes) -> Path:
+        path.write_bytes(real)
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute(statement, values)
+        db.execute("PRAGMA journal_mode=DELETE")  # no -wal left beside it
+        db.close()
+        return path
+
+    return make
+
+
+def _sparse(suffix: str) -> Callable[[Path, bytes], Path]:
+    """A real store with the file ``path + suffix`` of MAX_STORE_BYTES + 1 bytes (sparse: it
+    takes no room on disk)."""
+
+    def make(path: Path, real: bytes) -> Path:
+        path.write_bytes(real)
+        with open(f"{path}{suffix}", "ab") as grown:
+            grown.truncate(MAX_STORE_BYTES + 1)
+        return path
+
+    return make
+
+
+def _pipe_beside(path: Path, real: bytes) -> Path:
+    path.write_bytes(real)
+    os.mkfifo(f"{path}-wal")
+    return path
+
+
+def _pipe(path: Path, real: bytes) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+LOG_ROW = (
+    "INSERT INTO log (at, who, assessment, entity, key, field, old, new, note) "
+    "VALUES ('2026-03-31T10:00:00.000+00:00', 'x', 1, 'rating', '[]', 'notes', NULL, ?, ?)"
+)
+# defect -> (how to make it from a real store's bytes, its error, the one line: {path})
+STORE_CASES = {
+    "store-over-2-GB": (_sparse(""), StoreTooLargeError, TOO_LARGE.replace("{what}", "it")),
+    "wal-over-2-GB": (
+        _sparse("-wal"),
+        StoreTooLargeError,
+        TOO_LARGE.replace("{what}", "engagement.nistpf-wal beside it"),
+    ),
+    "wal-is-a-pipe": (
+        _pipe_beside,
+        NotAStoreError,
+        "{path} is not opened: engagement.nistpf-wal beside it is not a regular file but a "
+        "folder, device, pipe or socket, where SQLite keeps a store's journal: move it away; "
+        + UNCHANGED,
+    ),
+    "store-is-a-pipe": (
+        _pipe,
+        NotAStoreError,
+        "{path} is not an engagement store (it is not a regular file but a device, pipe or "
+        "socket): check the path",
+    ),
+    "evidence-of-32768-characters": (
+        _sql("UPDATE ratings SET evidence = ?", "x" * 32_768),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its ratings table's evidence column holds a value of 32,768 characters; nistpf "
+            "writes at most 32,767",
+        ),
+    ),
+    "evidence-of-131069-bytes-behind-a-nul": (
+        _sql("UPDATE ratings SET evidence = ?", "\x00" + "x" * 131_068),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its ratings table's evidence column holds a value of 131,069 bytes; nistpf writes "
+            "at most 131,068",
+        ),
+    ),
+    "level-of-40000-characters": (
+        _sql("UPDATE ratings SET current = ?", "x" * 40_000),  # text: no number
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its ratings table's current column holds a value of 40,000 characters; nistpf "
+            "writes at most 32,767",
+        ),
+    ),
+    "log-note-of-32768-characters": (
+        _sql(LOG_ROW, "1", "x" * 32_768),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its log table's note column holds a value of 32,768 characters; nistpf writes at "
+            "most 32,767",
+        ),
+    ),
+    "log-value-of-4194305-characters": (
+        _sql(LOG_ROW, "x" * 4_194_305, ""),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its log table's new column holds a value of 4,194,305 characters; nistpf writes at "
+            "most 4,194,304",
+        ),
+    ),
+    "log-value-of-100-MB": (
+        _sql(LOG_ROW, "x" * 100_000_000, ""),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its log table holds a value of more than 16,777,216 bytes; nistpf writes at most "
+            "16,777,216",
+        ),
+    ),
+    "workbook-copy-as-text": (
+        _sql("UPDATE workbooks SET content = CAST(content AS TEXT)"),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its workbooks table's content column holds text, where nistpf keeps a "
+            "workbook's bytes",
+        ),
+    ),
+    "workbook-copy-of-200000001-bytes": (
+        _sql("INSERT INTO workbooks VALUES ('x', 'big.xlsx', '2026', zeroblob(200000001))"),
+        DamagedStoreError,
+        DAMAGED.replace(
+            "{what}",
+            "its workbooks table's content column holds a workbook of 200,000,001 bytes; "
+            "nistpf keeps workbooks of at most 200,000,000",
+        ),
+    ),
+}
+
+
+def fingerprint(path: Path) -> tuple:
+    """What shows that nothing wrote to ``path``: its bytes' SHA-256 (for a sparse file of
+    2 GB, its size, modification time and first MiB: a write changes the time)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        return (info.st_mode,)
+    if info.st_size > 300_000_000:
+        with path.open("rb") as stream:
+            head = hashlib.sha256(stream.read(1 << 20)).hexdigest()
+        return info.st_size, info.st_mtime_ns, head
+    return (digest(path),)
+
+
+@pytest.fixture(params=sorted(STORE_CASES))
+def hostile_store(request, tmp_path, store_bytes):
+    make, error, line = STORE_CASES[request.param]
+    folder = tmp_path / "engagement"
+    folder.mkdir()
+    path = make(folder / "engagement.nistpf", store_bytes)
+    files = {p.name: fingerprint(p) for p in folder.iterdir()}
+    return path, error, line.format(path=path), files
+
+
+def test_a_store_breaking_a_bound_is_refused_in_one_line_and_left_unchanged(hostile_store):
+    path, error, line, files = hostile_store
+    started = time.perf_counter()
+    with pytest.raises(StoreError) as caught:
+        open_store(path, create=False)
+    seconds = time.perf_counter() - started
+    assert type(caught.value) is error
+    assert str(caught.value) == line
+    assert {p.name: fingerprint(p) for p in path.parent.iterdir()} == files
+    assert seconds < 2, seconds  # measured: 0.05 s at most (a guard, not a benchmark)
+
+
+def test_the_cli_refuses_it_with_exit_2(hostile_store, tmp_path):
+    path, _, line, files = hostile_store
+    source = shutil.copyfile(nistpf.sample_path(), tmp_path / "inventory.xlsx")
+    code, out, err = run_cli(["report", str(source), "--store", str(path)])
+    assert (code, out, err) == (2, "", f"nistpf: {line}\n")
+    assert {p.name: fingerprint(p) for p in path.parent.iterdir()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["engagement", "inventory.xlsx"]
+
+
+def test_a_device_given_as_the_store_is_refused_with_exit_2(tmp_path):
+    source = shutil.copyfile(nistpf.sample_path(), tmp_path / "inventory.xlsx")
+    code, out, err = run_cli(["report", str(source), "--store", "/dev/zero"])
+    assert (code, out) == (2, "")
+    assert err == (
+        "nistpf: /dev/zero is not an engagement store (it is not a regular file but a device, "
+        "pipe or socket): check the path\n"
+    )
+
+
+def test_a_store_at_its_bounds_opens_and_reads_back(tmp_path, store_bytes):
+    """Evidence of 32,767 characters of four bytes each (131,068 bytes), a log value of
+    4,194,304 characters: what nistpf writes at most, so it opens, and reads back whole."""
+    path = tmp_path / "engagement.nistpf"
+    widest = "\U0001f600" * MAX_TEXT_CHARS
+    _sql("UPDATE ratings SET evidence = ?", widest)(path, store_bytes)
+    _sql(LOG_ROW, "x" * MAX_LOG_JSON_CHARS, "")(path, path.read_bytes())
+    store = open_store(path, create=False)
+    assert store.ratings(1)["evidence"].tolist() == [widest]
+    assert len(store.log()["new"].iloc[-1]) == MAX_LOG_JSON_CHARS
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        (lambda s, long: s.set_rating(1, "ID.IM-P1", evidence=long), "evidence"),
+        (lambda s, long: s.set_rating(1, "ID.IM-P2", current=1, notes=long), "notes"),
+        (lambda s, long: s.set_rating(1, "ID.IM-P1", system=long, current=1), "the key"),
+        (lambda s, long: s.set_tier(1, "Workforce", 2, who=long), "who"),
+        (lambda s, long: s.set_profile(1, "ID-P", target=2, note=long), "the note"),
+        (lambda s, long: s.set_register_edit(1, "ID.IM-P1", comments=long), "comments"),
+        (lambda s, long: s.new_assessment(long), "name"),
+        (lambda s, long: s.set_engagement_name(long), "name"),
+    ],
+)
+def test_nistpf_saves_no_text_longer_than_it_reads_back(tmp_path, store_bytes, change, what):
+    path = tmp_path / "engagement.nistpf"
+    path.write_bytes(store_bytes)
+    store = open_store(path)
+    before = (store.log().values.tolist(), store.ratings(1).values.tolist())
+    with pytest.raises(StoreError) as caught:
+        change(store, "x" * (MAX_TEXT_CHARS + 1))
+    assert str(caught.value) == (
+        f"{what} is 32,768 characters long; a store keeps at most 32,767 (Excel's limit on a "
+        "cell, where the gap register shows it): shorten it, or keep the long text in a file "
+        "and name the file"
+    )
+    assert (store.log().values.tolist(), store.ratings(1).values.tolist()) == before
+    change(store, "x" * MAX_TEXT_CHARS)  # at the bound: saved, and the store still opens
+    open_store(path, create=False)
+
+
+def test_the_store_bounds_are_listed():
+    assert set(STORE_BOUNDS) == {"kind", "size", "text", "log", "workbooks", "reading"}
+    assert "2,000,000,000 bytes" in STORE_BOUNDS["size"]
+    assert "32,767 characters" in STORE_BOUNDS["text"]
+    assert f"{READ_LIMIT_BYTES:,} bytes" in STORE_BOUNDS["reading"]
