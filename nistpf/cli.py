@@ -406,7 +406,7 @@ def _demo(args: argparse.Namespace) -> int:
     }
     writes = [Use(out / name, role) for name, role in files.items()]  # in the order written
     writes += [Use(out / "images" / f"{chart}.png", "the PNG chart images") for chart in CHARTS]
-    check_paths([Use(sample_path(), "nistpf's bundled sample")], writes)
+    check_paths([_own_data(), Use(sample_path(), "nistpf's bundled sample")], writes)
     inventory = nistpf.load_inventory(sample_path())
     assessment = nistpf.assess(inventory)
     print(framework_summary(fw))
@@ -444,6 +444,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
+    check_paths([_own_data()], [Use(args.path, "the inventory template")])
     written = nistpf.write_template(args.path, force=args.force)  # its failures: one line
     print(f"wrote {shown(written)}")
     return EXIT_OK
@@ -453,6 +454,8 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    # (new_engagement checks its files against the notebooks and sample it copies.)
+    check_paths([_own_data()], [Use(args.folder, "the engagement folder", folder=True)])
     paths = new_engagement(args.folder, name=args.name, sample=args.sample)
     print(f"wrote {shown(paths['inventory'])}")
     print(f"wrote {shown(paths['store'])}")
@@ -534,12 +537,18 @@ def _reads(args: argparse.Namespace) -> list[Use]:
     """Every path ``assess`` or ``report`` reads, with its role: SOURCE (the file, or the
     folder and each of its files), the mapping file and the files its ``file =`` entries name,
     and the store. (``report``'s register carried over is added by ``_report``.)"""
-    reads = source_uses(args.source)
+    reads = [_own_data(), *source_uses(args.source)]
     if args.mapping is not None:
         reads += _mapping_uses(args.mapping, args.source)
     if args.store:
         reads.append(Use(args.store, "the engagement store"))
     return reads
+
+
+def _own_data() -> Use:
+    """nistpf's own data (``nistpf/data``: the Privacy Framework versions, the scoring rules,
+    the header words), which every command reads: nothing the CLI writes lands in it."""
+    return Use(Path(nistpf.__file__).resolve().parent / "data", "nistpf's own data", folder=True)
 
 
 def _mapping_uses(mapping: Path, source: Path) -> list[Use]:
@@ -716,6 +725,9 @@ def _validate(args: argparse.Namespace) -> int:
 def _map(args: argparse.Namespace) -> int:
     from nistpf.inventory.draft import draft_mapping, write_draft
 
+    if args.output is not None:  # (write_draft checks the source itself as well)
+        reads = [_own_data(), *source_uses(args.source)]
+        check_paths(reads, [Use(args.output, "the drafted mapping")])
     try:
         if args.output is None:
             sys.stdout.write(draft_mapping(args.source))

@@ -25,6 +25,7 @@ import dataclasses
 import errno
 import glob
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -297,8 +298,10 @@ def new_engagement(
         shutil.copyfile(settings, current)
     except BaseException as error:
         free = _free_bytes(folder)
+        writable = os.access(folder, os.W_OK | os.X_OK)
         _undo(folder, names, made)
-        if current.name == STORE_NAME and isinstance(error, NistpfError) and free < _STORE_ROOM:
+        store_failed = current.name == STORE_NAME and isinstance(error, NistpfError)
+        if store_failed and writable and free < _STORE_ROOM:
             # SQLite reports a full disk in its own words (a disk I/O error, a database that
             # cannot grow, or a store cut short when its log could not be copied back): on a
             # device this full, the cause is the space, and the store nistpf was making is no

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import nistpf
 from nistpf.inventory.draft import draft_mapping
 from nistpf.store import SCHEMA_VERSION, open_store
 from tests.inventory_files import valid_sheets, write_csv_folder, write_workbook
@@ -38,6 +39,7 @@ PATHS_PROTECTED = (
     "the engagement store (--store)",
     "the register carried over (report --carry-over)",
     "the bundled sample and notebooks (demo, new)",
+    "nistpf's own data: the Privacy Framework, its rules and words (every command)",
 )
 
 # Where the outputs come from: every option that names a file or folder nistpf writes.
@@ -183,6 +185,14 @@ def dot_slash_path_to_the_source(folder: Path) -> list[str]:
 def image_folder_onto_the_store(folder: Path) -> list[str]:
     source, eng = workbook(folder), store(folder / "eng.nistpf")
     return _s("report", source, "--store", eng, "--png", eng)
+
+
+def template_through_a_symlink_into_nistpfs_data(folder: Path) -> list[str]:
+    """A link to the Privacy Framework's Core that nistpf reads. (Were the check missing, the
+    write would replace the link, not the Core: the package is never at risk from this test.)"""
+    core = Path(nistpf.__file__).resolve().parent / "data" / "pf-1.0" / "core.csv"
+    (folder / "core.xlsx").symlink_to(core)
+    return _s("template", folder / "core.xlsx", "--force")
 
 
 # -- outputs onto each other -----------------------------------------------------------------
@@ -366,6 +376,10 @@ CASES: dict[str, PathCase] = {
     ),
     "image_folder_onto_the_store": PathCase(
         image_folder_onto_the_store, words=("eng.nistpf", "engagement store", "PNG chart images")
+    ),
+    "template_through_a_symlink_into_nistpfs_data": PathCase(
+        template_through_a_symlink_into_nistpfs_data,
+        words=("core.xlsx", "inside nistpf's own data", "inventory template"),
     ),
     "two_outputs_one_file": PathCase(
         two_outputs_one_file, words=("pack", "both", "HTML report", "slide deck")
