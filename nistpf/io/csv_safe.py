@@ -45,8 +45,9 @@ _STARTS = "".join(re.escape(c) for c in FORMULA_STARTS)
 _SEPARATORS = "".join(re.escape(c) for c in SEPARATORS)
 # Zero-width: the places the quote goes (a formula start ahead, behind any double quotes).
 _RISKY = re.compile(rf'(?:^|(?<=[{_SEPARATORS}]))(?="*[{_STARTS}])')
-# A quick test that a text needs a look at all: a formula start anywhere in it.
-_MAYBE = re.compile(rf"[{_STARTS}]")
+# The quick test that a text needs a look at all: a risky first character, or a separator.
+_FIRST = frozenset(FORMULA_STARTS) | {'"'}
+_SEPARATOR = re.compile(rf"[{_SEPARATORS}]")
 
 CSV_WRITERS = (
     "nistpf.inventory.report.format_report (nistpf validate --format csv)",
@@ -67,7 +68,7 @@ def neutral_text(text: str) -> str:
     double quotes) at its beginning or after a ``;``, tab, carriage return or line feed;
     unchanged when it has none. ``"=1"`` → ``"'=1"``, ``"a;-b"`` → ``"a;'-b"``,
     ``"a; -b"`` and ``"2027-03-31"`` unchanged. Source of the rule: OWASP, "CSV Injection"."""
-    if not _MAYBE.search(text):
+    if text[:1] not in _FIRST and not _SEPARATOR.search(text):
         return text
     return _RISKY.sub(QUOTE, text)
 
@@ -97,7 +98,10 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame.iloc[:, position]
         if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
             # Built as objects: Series.map would infer a dtype, making 1 and None 1.0 and NaN.
-            cleaned = [_neutral_cell(value) for value in values]
+            cleaned = [
+                neutral_text(value) if value.__class__ is str else _neutral_cell(value)
+                for value in values
+            ]
             safe.isetitem(position, pd.Series(cleaned, index=values.index, dtype=object))
     safe.columns = [_neutral_cell(c) for c in frame.columns]
     return safe
@@ -113,8 +117,12 @@ def csv_text(frame: pd.DataFrame) -> str:
     ``\\n`` row ends, minimal quoting — a cell holding a comma, a double quote, a line feed or
     a carriage return is in double quotes (RFC 4180). Python's csv writer, under pandas, quotes
     line breaks only of the row end it is given, so a lone carriage return in a client's text
-    would end the row for every reader; the text is written with ``\\r\\n`` row ends, which
-    quotes both, and those row ends become ``\\n``. Write it as UTF-8
+    would end the row for every reader; a table holding one is written with ``\\r\\n`` row
+    ends, which quotes both, and those row ends become ``\\n``. Write it as UTF-8
     (:func:`nistpf.io.atomic.write_text`)."""
-    text = neutralise(frame).to_csv(index=False, lineterminator="\r\n")
+    safe = neutralise(frame)
+    text = safe.to_csv(index=False, lineterminator="\n")
+    if "\r" not in text:  # the usual case: every line break is quoted already
+        return text
+    text = safe.to_csv(index=False, lineterminator="\r\n")
     return _QUOTED_OR_ROW_END.sub(lambda found: found.group(1) or "\n", text)
