@@ -54,7 +54,7 @@ NOT_A_FILE = (
 )
 
 
-def run_cli(argv: list[str], seconds: float = 20) -> tuple[int, str, str]:
+def run_cli(argv: list[str], seconds: float = 60) -> tuple[int, str, str]:
     """``nistpf.cli.main(argv)``: exit code, standard output, standard error; a failure when it
     has not returned within ``seconds`` (a pipe read would never return)."""
     out, err, result = io.StringIO(), io.StringIO(), []
@@ -188,7 +188,8 @@ def test_a_mapping_breaking_a_bound_is_one_line_with_exit_2(defect, tmp_path, so
     assert digest(mapping) == before
     assert digest(source) == source_before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.xlsx", "mapping"]
-    assert seconds < 10, seconds  # measured: under 0.2 s each (a guard, not a benchmark)
+    # measured: 20 ms at most, 1.6-2.5 s where the schema check is first loaded (a guard)
+    assert seconds < 30, seconds
 
 
 def test_a_mapping_at_the_bounds_is_read(tmp_path, source):
@@ -424,7 +425,7 @@ def test_a_store_breaking_a_bound_is_refused_in_one_line_and_left_unchanged(host
     assert type(caught.value) is error
     assert str(caught.value) == line
     assert {p.name: fingerprint(p) for p in path.parent.iterdir()} == files
-    assert seconds < 2, seconds  # measured: 0.05 s at most (a guard, not a benchmark)
+    assert seconds < 2, seconds  # measured: 55 ms at most, a 200 MB store (a guard)
 
 
 def test_the_cli_refuses_it_with_exit_2(hostile_store, tmp_path):
