@@ -25,7 +25,16 @@ from nistpf.errors import (
 from nistpf.export.excel import keep_previous
 from nistpf.io.atomic import atomic_open, temporary_stem
 from nistpf.io.paths import Use, check_paths, fit_name, name_size, same_file, source_uses
-from tests.hostile_paths import CASES, PATH_CASES, PATHS_PROTECTED, place
+from tests.hostile_paths import (
+    CASES,
+    NAMES_SHOWN_SAFELY,
+    OS_FAILURES,
+    PATH_CASES,
+    PATHS_PROTECTED,
+    STORE_REFUSALS,
+    is_root,
+    place,
+)
 
 # Measured on a 2-core machine: every case together, 9 s (the two that assess and write a
 # register, 1.4 s each; every refusal under 0.1 s, before anything is read).
@@ -50,7 +59,7 @@ def snapshot(folder: Path) -> dict[str, object]:
 def needs(kind: str) -> None:
     """Skip a case that needs a file system of its own where none can be made: without root and
     outside CI. In CI (``CI`` set, run as root) it must run, so there it fails instead."""
-    if kind != "full" or os.geteuid() == 0:
+    if kind != "full" or is_root():
         return
     if os.environ.get("CI"):
         pytest.fail("a full-disk case needs root to mount a small tmpfs; CI runs as root")
@@ -98,6 +107,9 @@ def test_each_path_case_ends_as_pinned_and_leaves_every_input_as_it_was(name, tm
 def test_the_corpus_counts_are_what_the_readme_prints():
     assert PATH_CASES == len(CASES) >= 30
     assert len(PATHS_PROTECTED) == 8
+    for group in (OS_FAILURES, STORE_REFUSALS, NAMES_SHOWN_SAFELY):
+        assert set(group) <= set(CASES)
+        assert all(CASES[name].exit == 2 for name in group)
 
 
 # -- the one check ---------------------------------------------------------------------------
