@@ -6,8 +6,9 @@ A ``sitecustomize.py`` on PYTHONPATH replaces ``socket.socket.connect``/``connec
 ``sendto``, ``socket.create_connection`` and ``socket.getaddrinfo`` before nistpf is imported:
 a Unix socket or a loopback address (127.0.0.0/8, ::1, "localhost") is allowed — kaleido may
 talk to the Chromium it starts over a local pipe or websocket — anything else raises and is
-recorded. The test fails on any recorded attempt. (Chromium itself is not Python; kaleido
-starts it offline, with MathJax off and plotly.js from the installed plotly.)
+recorded. The test fails on any recorded attempt. (Chromium itself is not Python: nistpf starts
+it with MathJax off, plotly.js from the installed plotly and the switches that turn its network
+services off, and ``tests/test_browser_offline.py`` records the host names it looks up: none.)
 """
 
 from __future__ import annotations
