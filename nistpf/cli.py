@@ -47,6 +47,7 @@ from nistpf.errors import (
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.mapping import MappingError, bundled_mappings, load_mapping
 from nistpf.inventory.report import format_report
+from nistpf.io.csv_safe import csv_text
 from nistpf.io.atomic import check_destination
 from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.sample import sample_path
@@ -780,7 +781,7 @@ def _framework(args: argparse.Namespace) -> int:
 
 def _emit(table: pd.DataFrame, fmt: str, text: Callable[[], str]) -> None:
     if fmt == "csv":
-        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.write(csv_text(table))
     elif fmt == "json":
         json.dump(table.to_dict(orient="records"), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

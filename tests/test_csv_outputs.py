@@ -284,17 +284,11 @@ def test_every_csv_writer_in_the_package_is_listed():
         if re.search(r"\.to_csv\(|csv\.(?:writer|DictWriter)\(", text):
             raw.add(path.relative_to(package).as_posix())
     # csv_safe itself, and the converter writing nistpf's own data from NIST's workbooks
-    # (CSV_WRITERS says why it is not neutralised). cli.py: _emit writes table.to_csv until
-    # it calls csv_text; when it does, delete it here and the xfail below.
-    assert raw == {"io/csv_safe.py", "convert/build.py", "cli.py"}
+    # (CSV_WRITERS says why it is not neutralised).
+    assert raw == {"io/csv_safe.py", "convert/build.py"}
     assert len(CSV_WRITERS) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="cli._emit writes table.to_csv until it calls nistpf.io.csv_safe.csv_text",
-)
 def test_framework_format_csv_writes_a_payload_as_text(monkeypatch, capsys):
     fake = _Framework()
     monkeypatch.setattr(cli.nistpf, "framework", lambda version=None: fake)
