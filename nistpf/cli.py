@@ -47,8 +47,8 @@ from nistpf.errors import (
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.mapping import MappingError, bundled_mappings, load_mapping
 from nistpf.inventory.report import format_report
-from nistpf.io.csv_safe import csv_text
 from nistpf.io.atomic import check_destination
+from nistpf.io.csv_safe import csv_text
 from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.sample import sample_path
 from nistpf.scoring import NO_EVIDENCE_SETTINGS
