@@ -8,6 +8,7 @@ in CI (``CI`` set), where they fail.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import struct
@@ -168,6 +169,21 @@ def test_kaleido_errors_are_one_nistpf_error(monkeypatch, tmp_path):
     monkeypatch.setattr(kaleido.Kaleido, "open", no_chrome)
     with pytest.raises(BrowserMissingError):
         images.render([job], browser="/usr/bin/chromium")
+
+
+def test_the_browsers_goodbye_is_not_printed(caplog):
+    """choreographer logs the wrapper's closing ``{bye}`` as a JSON error, with a traceback, at
+    random; nistpf drops that record, and only that one."""
+    pipe = logging.getLogger("choreographer.channels.pipe")
+    with caplog.at_level(logging.ERROR):
+        try:
+            raise ValueError("{bye}")
+        except ValueError:
+            pipe.exception("JSONError decoding message. Ignoring")
+            pipe.exception("Error in trying to decode JSON off our read.")
+    assert [record.getMessage() for record in caplog.records] == [
+        "Error in trying to decode JSON off our read."
+    ]
 
 
 def test_no_job_starts_no_browser(monkeypatch):

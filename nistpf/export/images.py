@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -131,6 +132,20 @@ MODEL_MANIFEST_SWITCH = "--optimization-guide-manifest-override"
 # The page the browser opens first. Without one it opens its New Tab page, which for Debian's
 # Chromium is the search engine's start page (start.duckduckgo.com), looked up and preconnected.
 START_PAGE = "about:blank"
+
+
+class _ByeFilter(logging.Filter):
+    """Drops choreographer's report of the browser's last word as it closes: its wrapper writes
+    ``{bye}`` into the pipe, which is no JSON, and now and then choreographer reads it before
+    it stops reading and logs the decoding error, traceback and all, then ignores it (its own
+    words: "Ignoring"). With no logging set up, Python prints that on stderr, under nistpf's
+    one line or after a run that went well."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("JSONError decoding message")
+
+
+logging.getLogger("choreographer.channels.pipe").addFilter(_ByeFilter())
 
 
 class OfflineChromium(Chromium):
