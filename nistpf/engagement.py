@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import glob
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from nistpf.safe_names import safe_filename
 from nistpf.sample import sample_path
 from nistpf.scoring import DEFAULTS, SettingsError, assess
 from nistpf.store import Store, open_store
+from nistpf.store_schema import StoreAccessError, StoreDatabaseError
 
 STORE_NAME = "engagement.nistpf"
 VOILA_SETTINGS = "voila.json"
@@ -297,47 +296,19 @@ def new_engagement(
         current = folder / VOILA_SETTINGS
         shutil.copyfile(settings, current)
     except BaseException as error:
-        free = _free_bytes(folder)
-        writable = os.access(folder, os.W_OK | os.X_OK)
         _undo(folder, names, made)
-        store_failed = current.name == STORE_NAME and isinstance(error, NistpfError)
-        if store_failed and writable and free < _STORE_ROOM:
-            # SQLite reports a full disk in its own words (a disk I/O error, a database that
-            # cannot grow, or a store cut short when its log could not be copied back): on a
-            # device this full, the cause is the space, and the store nistpf was making is no
-            # client's data to restore.
-            raise OutputNotWritableError(
-                current,
-                f"{os_cause(OSError(errno.ENOSPC, 'no space'))} (nothing of {shown(folder)} "
-                "was kept)",
-            ) from None
         if isinstance(error, OSError) and not isinstance(error, NistpfError):
             raise OutputNotWritableError(
                 current, f"{os_cause(error, current)} (nothing of {shown(folder)} was kept)"
             ) from None
+        if isinstance(error, (StoreAccessError, StoreDatabaseError)):  # one-message errors
+            raise type(error)(f"{error} (nothing of {shown(folder)} was kept)") from None
         if isinstance(error, OutputNotWritableError):
             raise OutputNotWritableError(
                 error.path, f"{error.reason} (nothing of {shown(folder)} was kept)"
             ) from None
         raise
     return {"inventory": inventory, "notebooks": folder, "store": store.path}
-
-
-# Room a new store takes while it is made: the file (about 12 KiB) and SQLite's write-ahead log
-# beside it (about 80 KiB), rounded up generously. A store that fails to be made on a device
-# with less free than this failed for lack of space.
-_STORE_ROOM = 1024 * 1024
-
-
-def _free_bytes(folder: Path) -> int:
-    """Bytes free to this user on ``folder``'s device (or its nearest existing folder's); a
-    large number when the system cannot say, so that no failure is blamed on space."""
-    for candidate in (folder, *folder.parents):
-        try:
-            return shutil.disk_usage(candidate).free
-        except OSError:
-            continue
-    return 2**62
 
 
 def _folders_to_make(folder: Path) -> list[Path]:

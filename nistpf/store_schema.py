@@ -38,6 +38,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import shutil
 import sqlite3
 import stat
 import tempfile
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nistpf import store as _store
+from nistpf.errors import shown
 from nistpf.inventory.limits import MAX_FILE_BYTES
 from nistpf.store import MAX_TEXT_CHARS, StoreError
 
@@ -189,7 +191,10 @@ class StoreDatabaseError(StoreError, sqlite3.OperationalError):
                 "and that its folder can be written"
             )
         elif "full" in lower:
-            message = f"{path} cannot grow (SQLite: {text}): free some disk space"
+            message = (
+                f"{path} cannot be written: no space left on the device (SQLite: {text}); free "
+                "some space, or choose another folder"
+            )
         elif "malformed" in lower or "not a database" in lower or "corrupt" in lower:
             message = f"{path} is damaged (SQLite: {text}): restore it from a backup"
         else:
@@ -595,7 +600,13 @@ def create(store: Store) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # a new file's mode, not mkstemp's owner-only one
-        _write_schema(store, temporary)
+        try:
+            _write_schema(store, temporary)
+        except StoreDatabaseError as error:  # named after the store, not its temporary file
+            cause = error.__cause__
+            if not isinstance(cause, sqlite3.Error):
+                raise
+            raise StoreDatabaseError.of(path, cause, store._timeout) from cause
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -624,6 +635,20 @@ def _write_schema(store: Store, path: Path | None = None) -> None:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        if path is not None:
+            # A store made aside is linked into place without its write-ahead log, so every
+            # page must be in the file first. SQLite's checkpoint on close fails silently (on a
+            # full disk the file would stay cut short): checkpoint now, and check it.
+            busy, frames, copied = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            size = db.execute("PRAGMA page_size").fetchone()[0]
+            if busy or frames != copied or path.stat().st_size < pages * size:
+                free = shutil.disk_usage(path.parent).free
+                raise StoreAccessError(
+                    f"cannot create {shown(store.path)}: it could not be written whole "
+                    f"({free:,} bytes free on the device); free some space, or choose another "
+                    "folder"
+                )
 
 
 def migrate(store: Store, version: int) -> None:

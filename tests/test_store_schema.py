@@ -28,7 +28,9 @@ from nistpf.store_schema import (
     MigrationError,
     NewerStoreError,
     NotAStoreError,
+    StoreDatabaseError,
 )
+from tests.hostile_paths import is_root, place
 
 # The DDL of the first version-1 store, as nistpf wrote it then — literally, not imported, so
 # that a change to today's schema cannot change what an old store looks like here.
@@ -728,3 +730,21 @@ def test_dropped_log_triggers_are_written_again_and_the_log_says_so(tmp_path, re
     before = path.read_bytes()
     open_store(path)  # guarded: nothing more is written
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("size", ["64k", "150k"])
+def test_a_store_made_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, size):
+    """On a device too small for it, a new store is refused in one line saying the space is
+    the cause, and nothing is left in the folder. (Before, on a device of 120–180 KiB,
+    SQLite's checkpoint into the store made aside failed silently when the connection closed,
+    and the cut-short file was linked into place and then called damaged.)"""
+    if not is_root() and not os.environ.get("CI"):
+        pytest.skip("mounting a small file system needs root")
+    with place("full", tmp_path) as disk:
+        # place() mounts a 64 KiB tmpfs; remount it at the size under test
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(disk)], check=True)
+        with pytest.raises(StoreDatabaseError, match="no space left on the device") as caught:
+            open_store(disk / "x.nistpf")
+        assert "\n" not in str(caught.value)
+        assert str(disk / "x.nistpf") in str(caught.value)  # the store, not a temporary name
+        assert list(disk.iterdir()) == []
