@@ -106,7 +106,7 @@ def write_deck(
         with atomic_open(path, "wb") as stream:
             presentation.save(stream)
     except OSError as error:
-        raise OutputNotWritableError(path, error.strerror or str(error)) from error
+        raise OutputNotWritableError.from_os_error(path, error) from error
     return path
 
 
