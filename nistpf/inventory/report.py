@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from nistpf.errors import shown
 from nistpf.inventory.model import ISSUE_COLUMNS
 from nistpf.io.csv_safe import csv_text
 
@@ -20,7 +21,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
-def shown(value: Any, limit: int = 120) -> str:
+def value_text(value: Any, limit: int = 120) -> str:
     """A cell value as the report shows it: text, shortened when long."""
     if value is None:
         return ""
@@ -54,7 +55,7 @@ class Report:
                 "sheet": sheet,
                 "excel_row": excel_row,
                 "column": column,
-                "value": shown(value),
+                "value": value_text(value),
                 "problem": problem,
                 "hint": hint,
                 "code": code,
@@ -112,11 +113,13 @@ def format_report(issues: pd.DataFrame, fmt: str = "table") -> str:
             where.append(f"row {row.excel_row}")
         if row.column:
             where.append(f"column {row.column}")
-        place = ", ".join(where)
-        value = f" [{row.value}]" if row.value else ""
-        lines.append(f"{row.severity.upper():<7} {place}{value}: {row.problem}")
+        # Names and values are the client's: shown escaped (nistpf.errors.shown), so a line
+        # break or a bidirectional control in a cell cannot split or reorder a report line.
+        place = shown(", ".join(map(str, where)))
+        value = f" [{shown(row.value)}]" if row.value else ""
+        lines.append(f"{row.severity.upper():<7} {place}{value}: {shown(row.problem)}")
         if row.hint:
-            lines.append(f"        fix: {row.hint}")
+            lines.append(f"        fix: {shown(row.hint)}")
     errors = int((issues["severity"] == ERROR).sum())
     warnings = int((issues["severity"] == WARNING).sum())
     lines.append(
