@@ -76,9 +76,11 @@ def crafted_workbook(
     states: dict[str, str] | None = None,
     parts: dict[str, bytes | str] | None = None,
     workbook_prolog: str = "",
+    workbook_tail: str = "",
 ) -> Path:
     """An .xlsx from sheet XML (name → part text); ``states`` hides sheets, ``parts`` adds or
-    replaces parts (a shared-strings part, a bomb). A shared-strings part is linked from the
+    replaces parts (a shared-strings part, a bomb); ``workbook_tail`` goes after the workbook
+    part's ``<sheets>`` (``<definedNames>``). A shared-strings part is linked from the
     workbook's relationships and named in ``[Content_Types].xml``, as Excel does, so that
     calamine and openpyxl both read it."""
     states = states or {}
@@ -109,7 +111,7 @@ def crafted_workbook(
         "_rels/.rels": f'{DECL}<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
         f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": f'{DECL}{workbook_prolog}<workbook xmlns="{MAIN}" xmlns:r="{REL}">'
-        f"<sheets>{entries}</sheets></workbook>",
+        f"<sheets>{entries}</sheets>{workbook_tail}</workbook>",
         "xl/_rels/workbook.xml.rels": f'{DECL}<Relationships xmlns="{PKG}">{rels}'
         + (
             f'<Relationship Id="rIdS" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
@@ -940,6 +942,19 @@ def ods_error_cells_repeated_190000_rows(folder: Path) -> Path:
     return crafted_ods(folder / "errors.ods", valid_ods_tables(Notes=ods_row([error], 190_000)))
 
 
+def workbook_part_of_defined_names_over_the_limit(folder: Path) -> Path:
+    """A workbook part of 5 MB of defined names (read whole by Python's XML parser, about 7
+    bytes of memory a byte: a 128 MB one would be 900 MiB)."""
+    names = "".join(
+        f'<definedName name="n{i}">Systems!$A${i % 1000 + 1}</definedName>' for i in range(100_000)
+    )
+    return crafted_workbook(
+        folder / "names.xlsx",
+        valid_xml_sheets(),
+        workbook_tail=f"<definedNames>{names}</definedNames>",
+    )
+
+
 def ods_long_cell_repeated_a_hundred_thousand_times(folder: Path) -> Path:
     """A 1.2 KB file: one 32,767-character cell repeated over 26 columns and 4,000 rows, 3.4
     billion characters once calamine builds each cell (10 GB)."""
@@ -1056,6 +1071,9 @@ CASES: dict[str, Case] = {
         ods_long_cell_repeated_a_hundred_thousand_times, "too-large", bomb=True
     ),
     "ods_cell_of_a_billion_spaces": Case(ods_cell_of_a_billion_spaces, "too-large", bomb=True),
+    "workbook_part_of_defined_names_over_the_limit": Case(
+        workbook_part_of_defined_names_over_the_limit, "too-large"
+    ),
     "ods_untyped_value_repeated_over_99_million_cells": Case(
         ods_untyped_value_repeated_over_99_million_cells, "too-large", bomb=True
     ),

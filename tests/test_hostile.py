@@ -135,7 +135,7 @@ def test_the_limits_are_stated_in_one_docstring():
     for name in (
         "MAX_FILE_BYTES", "MAX_PARTS", "MAX_PART_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
         "RATIO_FLOOR_BYTES", "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS",
-        "MAX_CSV_FIELD_CHARS", "MAX_TEXT_CHARS",
+        "MAX_CSV_FIELD_CHARS", "MAX_TEXT_CHARS", "MAX_WHOLE_PART_BYTES",
     ):  # fmt: skip
         assert f"``{name}``" in limits.__doc__
 
@@ -200,6 +200,50 @@ def test_a_corrupt_compressed_part_is_damaged_not_a_zlib_traceback(tmp_path):
     outcome, error = load(CASES["corrupt_deflate_data"].build(tmp_path))
     assert outcome == "unreadable"
     assert error.issues.loc[0, "code"] == "damaged"
+
+
+def test_a_negative_shared_string_number_was_the_first_string_to_calamine(tmp_path):
+    """What the refusal prevents: calamine read CRM-01's name, string -1, as string 0 (the
+    header "system_id"), and the inventory loaded with that name."""
+    import python_calamine
+
+    path = CASES["shared_string_index_negative"].build(tmp_path)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    assert book.get_sheet_by_name("Systems").to_python()[1][:2] == ["CRM-01", "system_id"]
+    outcome, error = load(path)
+    assert outcome == "unreadable"
+    assert str(error) == (
+        "negative.xlsx: sheet 'Systems', cell B2 refers to shared string '-1', which is not a "
+        "string's number; the workbook has 53 shared strings (0 to 52) (open it in Excel or "
+        "LibreOffice and save it again)"
+    )
+
+
+def test_a_shared_string_number_past_the_last_is_named_though_calamine_names_no_cell(tmp_path):
+    """calamine says only "Cell string index not found in shared strings table"; the cell is
+    found again and named."""
+    outcome, error = load(CASES["shared_string_index_past_the_last_string"].build(tmp_path))
+    assert outcome == "unreadable"
+    assert error.issues.loc[0, "problem"] == (
+        "sheet 'Systems', cell B2 refers to shared string 53, past the last; the workbook has 53 "
+        "shared strings (0 to 52)"
+    )
+
+
+def test_blank_and_zero_padded_shared_string_numbers_read_as_both_readers_read_them(tmp_path):
+    _, blank = load(CASES["shared_string_index_blank"].build(tmp_path))
+    assert blank.systems.loc[0, "data_categories"] == ()
+    _, zeros = load(CASES["shared_string_index_with_leading_zeros"].build(tmp_path))
+    assert zeros.systems.loc[0, "name"] == "Service Cloud"
+
+
+def test_an_ods_cell_valued_without_a_type_counts_in_the_used_range(tmp_path):
+    """calamine reads office:value="1" with no office:value-type as the number 1: 1,000 columns
+    by 99,000 rows of them are 99 million cells (3 GB in calamine), refused by MAX_CELLS."""
+    outcome, error = load(CASES["ods_untyped_value_repeated_over_99_million_cells"].build(tmp_path))
+    assert outcome == "unreadable"
+    # 99,000 rows × 1,000 columns, and the inventory's 4 × 6 + 4 × 6 + 3 × 7
+    assert "used ranges span 99,000,069 cells" in str(error)
 
 
 # -- real encrypted and Excel 97-2003 workbooks ------------------------------------------------

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 import warnings
 import zipfile
+import zlib
 from itertools import chain, islice, zip_longest
 from os import PathLike
 from pathlib import Path
@@ -39,6 +40,7 @@ from nistpf.export.excel_sheets import (
     listed_subcategories,
 )
 from nistpf.framework import framework
+from nistpf.inventory.read import Unreadable, check_archive, shared_string_error
 from nistpf.inventory.values import Bad, is_blank, read_date, text
 
 HEADER_SEARCH_ROWS = 50  # the header row is looked for this far down
@@ -86,12 +88,24 @@ def read_register_edits(path: str | PathLike[str]) -> pd.DataFrame:
     spelling (``Due date``, ``due_date``, ``DUE DATE``), so registers of earlier nistpf
     versions read too; rows whose Subcategory is not a Privacy Framework Subcategory ID (notes,
     totals) are skipped. A file that cannot be read, or has no Gap Register sheet or header, is
-    a :class:`RegisterError`."""
+    a :class:`RegisterError`.
+
+    The file is held to the inventory's bounds before openpyxl parses it
+    (:func:`nistpf.inventory.read.check_archive`: its size, its ZIP directory, no DTD, the used
+    ranges, the text its shared strings expand to, each shared-string number), and anything
+    openpyxl raises on what passed (malformed XML, a damaged part, a part missing) is a
+    :class:`RegisterError` too: one line naming the file, the cause and what to do."""
     path = Path(path)
+    _check(path)
     with warnings.catch_warnings():
         # Excel and LibreOffice add extensions openpyxl does not read (and we need not).
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-        records, columns, headers, closed = _read(path)
+        try:
+            records, columns, headers, closed = _read(path)
+        except RegisterError:
+            raise
+        except _PARSE_ERRORS as error:
+            raise _unparsable(path, error) from None
     cells = _cell_notes(path, records) + _cell_notes(path, closed)
     for record in (*records, *closed):
         for key in [k for k in record if k.startswith("_")]:
@@ -212,6 +226,80 @@ def _read(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list[
         values.close()
         typed.close()
     return records, columns, headers, closed
+
+
+# What the register's check says to do, by the code of the refusal, where the inventory's own
+# advice (export the inventory again, delete what is not the inventory) does not fit.
+_REGISTER_FIXES = {
+    "zip-bomb": "do not open it; ask the client to send the register again",
+    "xml-entities": "do not open it; ask the client to send the register again",
+    "too-large": "open it in Excel or LibreOffice, delete what is not the register, and save it "
+    "again, or ask the client to send the register again",
+    "damaged": "open it in Excel or LibreOffice and save it again, or ask the client to send the "
+    "register again",
+    "bad-shared-string": "open it in Excel or LibreOffice and save it again",
+    "not-a-workbook": "pass the gap register as the Excel workbook (.xlsx) nistpf wrote and the "
+    "client edited",
+    "empty-file": "ask the client to send the register again",
+}
+
+
+def _check(path: Path) -> None:
+    """Hold the register at ``path`` to the bounds every workbook a client sends is held to
+    (:func:`~nistpf.inventory.read.check_archive`, as openpyxl reads it: an ``.xlsx``, every
+    part openpyxl parses whole held to ``MAX_WHOLE_PART_BYTES``); a refusal is a
+    :class:`RegisterError` with its problem and what to do about a register."""
+    if not path.exists():
+        raise RegisterError(path, "no such file")
+    if path.is_dir():
+        raise RegisterError(path, "is a folder, not a gap register (.xlsx)")
+    try:
+        check_archive(path, reader="openpyxl")
+    except Unreadable as refused:
+        raise RegisterError(path, _register_words(refused)) from None
+    except OSError as error:
+        raise RegisterError(path, f"cannot be read: {error.strerror or error}") from None
+
+
+def _register_words(refused: Unreadable) -> str:
+    return f"{refused.problem} ({_REGISTER_FIXES.get(refused.code, refused.hint)})"
+
+
+# What openpyxl raises on a workbook whose XML or ZIP data is wrong in a way the check before it
+# does not look for: the XML parsers' errors (ElementTree's ParseError and lxml's
+# XMLSyntaxError are SyntaxErrors; defusedxml's refusals ValueErrors), int() of a cell's text,
+# a shared string past the last (IndexError), a part the package names but does not hold
+# (KeyError), damaged compressed data, and attributes missing where openpyxl expects them.
+_PARSE_ERRORS = (
+    SyntaxError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+)
+
+
+def _unparsable(path: Path, error: BaseException) -> RegisterError:
+    """The one line for what openpyxl raised while reading the register at ``path``."""
+    if isinstance(error, IndexError):
+        found = shared_string_error(path)
+        if found is not None:
+            return RegisterError(path, _register_words(found))
+    detail = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+    if isinstance(error, SyntaxError):
+        cause = f"its XML is malformed ({detail})"
+    elif isinstance(error, zipfile.BadZipFile | zlib.error | EOFError):
+        cause = f"its compressed data is damaged ({detail})"
+    elif isinstance(error, KeyError):
+        cause = f"a part it refers to is missing ({detail})"
+    else:
+        cause = f"{type(error).__name__}: {detail}"
+    return RegisterError(path, f"cannot be read: {cause} ({_REGISTER_FIXES['damaged']})")
 
 
 def _open(path: Path, *, data_only: bool):

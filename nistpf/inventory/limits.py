@@ -21,6 +21,14 @@ with 23 MB of sheet XML and 350,000 used cells, far inside every one of them.
     lives inside one part.
 ``MAX_TOTAL_BYTES`` (256 MB)
     The declared uncompressed size of all parts together: the most XML a load will ever inflate.
+``MAX_WHOLE_PART_BYTES`` (4 MB)
+    The declared uncompressed size of a part parsed whole into a tree rather than streamed:
+    the workbook part, the relationships and the Excel Table parts nistpf reads itself (Python's
+    parser takes about 7 bytes of memory for each byte: a 128 MB workbook part of defined names
+    would be 900 MiB), and, for the gap register read back by openpyxl, every XML part but its
+    sheets and shared strings (openpyxl builds an object for every style: a 60 MB
+    ``styles.xml``, 1.8 MB on disk, took it 1.5 GiB and 35 s). Such parts of nistpf's own
+    register are under 20 KB; a workbook part of 4 MB holds some 50,000 defined names.
 ``MAX_RATIO`` (100 to 1) above ``RATIO_FLOOR_BYTES`` (8 MB)
     A part that inflates more than 100 times its compressed size *and* to more than 8 MB is a zip
     bomb. Real sheet XML compresses 8-15 to 1; small parts (a 1 KB ``workbook.xml`` of spaces)
@@ -106,6 +114,7 @@ MAX_COLUMNS = 1_000
 MAX_CELLS = 5_000_000
 MAX_CELL_CHARS = 32_767
 MAX_TEXT_CHARS = 100_000_000
+MAX_WHOLE_PART_BYTES = 4 * MB
 
 # Every reader of a file a client sends, and what holds it to the bounds above.
 BOUNDED_READERS = {

@@ -278,12 +278,15 @@ class CheckedArchive:
     shared_strings: int = 0
 
 
-def check_archive(path: str | Path, *, kinds: tuple[str, ...] = ("xlsx", "ods")) -> CheckedArchive:
+def check_archive(path: str | Path, *, reader: str = "calamine") -> CheckedArchive:
     """Hold the workbook at ``path`` to every bound of :mod:`nistpf.inventory.limits` before
     anything parses it, and refuse what no parser should be given: the file's size, that it is
-    a ZIP package of one of ``kinds`` (``"xlsx"``: an ``.xlsx``/``.xlsm``, ``"ods"``), its ZIP
-    directory (the number of parts, each part's declared size and compression ratio, encrypted
-    parts), one streaming pass over every part (no DTD; each sheet's last row and column
+    a ZIP package ``reader`` reads (``"calamine"``: an ``.xlsx``/``.xlsm`` or an ``.ods``;
+    ``"openpyxl"``: an ``.xlsx``/``.xlsm``), its ZIP directory (the number of parts, each part's
+    declared size and compression ratio, encrypted parts, ``MAX_WHOLE_PART_BYTES`` for each
+    part parsed whole: with calamine the workbook part, the relationships and the table parts
+    nistpf parses itself, with openpyxl every XML part but the worksheets and the shared
+    strings), one streaming pass over every part (no DTD; each sheet's last row and column
     holding a value; the text its cells expand to, ``MAX_TEXT_CHARS``) and, in an ``.xlsx``,
     each cell that refers to a shared string by a number neither calamine nor openpyxl reads as
     written (``t="s"`` with ``-1``, ``abc``, ``1.0``, 20 digits or more: calamine reads them as
@@ -315,7 +318,7 @@ def check_archive(path: str | Path, *, kinds: tuple[str, ...] = ("xlsx", "ods"))
             kind = _zip_kind(archive, path)
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
-        if kind not in kinds:
+        if kind == "ods" and reader == "openpyxl":
             raise Unreadable(
                 "this is an OpenDocument spreadsheet (.ods); only an Excel workbook (.xlsx) is "
                 "read here",
@@ -324,6 +327,7 @@ def check_archive(path: str | Path, *, kinds: tuple[str, ...] = ("xlsx", "ods"))
             )
         _check_suffix(path, kind)
         _check_declared_sizes(archive)
+        _check_whole_parts(archive, reader)
         try:
             if kind == "ods":
                 for info in archive.infolist():
@@ -331,14 +335,14 @@ def check_archive(path: str | Path, *, kinds: tuple[str, ...] = ("xlsx", "ods"))
                 tables = _check_ods(archive)
                 text = _check_ods_text(tables)
                 return CheckedArchive(kind, tables=tables, text_chars=text)
-            return _check_xlsx(archive)
+            return _check_xlsx(archive, reader)
         except DefusedXmlException as error:  # a DTD past the first block the scan searched
             raise _entities("content.xml" if kind == "ods" else "") from error
         except _BROKEN_ZIP as error:
             raise _damaged(error) from error
 
 
-def _check_xlsx(archive: zipfile.ZipFile) -> CheckedArchive:
+def _check_xlsx(archive: zipfile.ZipFile, reader: str) -> CheckedArchive:
     """:func:`check_archive` for an Office Open XML workbook. The workbook, its relationships
     and ``[Content_Types].xml`` are scanned for a DTD before they are parsed; then the shared
     strings (their count and each one's size), then every other part, each sheet's hidden
@@ -352,6 +356,8 @@ def _check_xlsx(archive: zipfile.ZipFile) -> CheckedArchive:
     }
     parts = _sheet_parts(archive)
     table = _shared_strings(archive, types, scans)
+    streamed = {*parts.values(), *([table.part] if table else [])}
+    _check_whole_parts(archive, reader, streamed=streamed)
     flags = {part: SheetFlags() for part in parts.values()}
     refs = {part: _StringRefs(name, table) for name, part in parts.items()} if table else {}
     for info in archive.infolist():
@@ -692,6 +698,36 @@ def _check_declared_sizes(archive: zipfile.ZipFile) -> None:
             f"the workbook is {megabytes(total)} uncompressed; nistpf reads workbooks of at most "
             f"{megabytes(limits.MAX_TOTAL_BYTES)}"
         )
+
+
+def _check_whole_parts(
+    archive: zipfile.ZipFile, reader: str, streamed: set[str] | None = None
+) -> None:
+    """Refuse a part over ``MAX_WHOLE_PART_BYTES`` (declared size) that is parsed whole rather
+    than streamed. Before the sheets are known (``streamed`` None): the workbook part, the
+    relationships and ``[Content_Types].xml``; then, with openpyxl, every other XML part but
+    the worksheets and the shared strings (``streamed``), and with calamine the table parts
+    (nistpf parses them; calamine streams the rest)."""
+    for info in archive.infolist():
+        name = info.filename.lower()
+        if info.file_size <= limits.MAX_WHOLE_PART_BYTES:
+            continue
+        if streamed is None:
+            whole = name in ("xl/workbook.xml", _TYPES.lower()) or name.endswith(".rels")
+        elif reader == "openpyxl":
+            whole = info.filename not in streamed and name.endswith((".xml", ".rels", ".vml"))
+        else:
+            whole = name.startswith("xl/tables/")
+        if whole:
+            raise _too_large(
+                f"the workbook's part {info.filename} is {megabytes(info.file_size)} "
+                f"uncompressed; nistpf reads at most {megabytes(limits.MAX_WHOLE_PART_BYTES)} "
+                "in a part that is parsed whole rather than read as it streams",
+                "delete the defined names it does not need (Formulas > Name Manager), or copy "
+                "the sheets into a new workbook, and save again"
+                if name == "xl/workbook.xml"
+                else "",
+            )
 
 
 @dataclass
@@ -1317,7 +1353,7 @@ class _StringRefs:
             end = chunk.find(b">", found.start())
             tag = chunk[begin : end + 1 if end >= 0 else len(chunk)]
             value = _LOOSE_VALUE.match(chunk, end + 1) if end >= 0 else None
-            if value is not None:
+            if value is not None and not value.group(1).isdigit():
                 what = (
                     f"refers to shared string {_shown(value.group(1))}, which is not a string's "
                     "number"
@@ -1351,8 +1387,11 @@ class _StringRefs:
         )
 
 
-# What a shared-string cell of an odd form holds, when it holds one <v> (the refusal shows it)
-_LOOSE_VALUE = re.compile(rb"\s*<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]{0,40})<")
+# What a shared-string cell of an odd form holds, when that is one <v> (the refusal shows it)
+_LOOSE_VALUE = re.compile(
+    rb"\s*<(?:[\w.-]+:)?v(?:\s[^>]*)?>(.{0,40}?)</(?:[\w.-]+:)?v\s*>\s*</(?:[\w.-]+:)?c\s*>",
+    re.DOTALL,
+)
 
 
 def _reference(tag: bytes) -> str:
