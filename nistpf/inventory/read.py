@@ -1234,11 +1234,12 @@ class _RefPatterns:
     """The searches for a sheet's shared-string cells, spelled with the sheet's prefix."""
 
     close: bytes  # a cell's end tag, </c>
-    opened: bytes  # the form Excel writes, up to the number: t="s"><v>
-    # that form not followed by a number of at most 19 digits (any longer one overflows
-    # calamine's index, which then reads string 0) and the cell's end
+    # the form Excel writes, up to the number: "s"><v> (the type's value, then the number)
+    opened: bytes
+    # a value "s" not followed by that form: a number of at most 19 digits (a longer one
+    # overflows calamine's index, which then reads string 0) and the cell's end
     odd: re.Pattern
-    # that form's number (the second pass)
+    # the number of each cell of that form (the second pass)
     fast: re.Pattern
     # any cell whose type is t="s", with its number when it holds one plain <v>, "" when it
     # holds none (a blank cell to both readers)
@@ -1251,9 +1252,9 @@ def _ref_patterns(prefix: bytes) -> _RefPatterns:
     v_open, v_close, c_close = b"<" + p + b"v>", b"</" + p + b"v>", b"</" + p + b"c>"
     return _RefPatterns(
         close=b"</" + prefix + b"c>",
-        opened=b't="s"><' + prefix + b"v>",
-        odd=re.compile(rb't="s">' + v_open + rb"(?!\d{0,19}" + v_close + c_close + rb")"),
-        fast=re.compile(rb't="s">' + v_open + rb"(\d*)" + v_close + c_close),
+        opened=b'"s"><' + prefix + b"v>",
+        odd=re.compile(rb'"s"(?!>' + v_open + rb"\d{0,19}" + v_close + c_close + rb")"),
+        fast=re.compile(rb'"s">' + v_open + rb"(\d*)" + v_close + c_close),
         cell=re.compile(
             rb"<" + p + rb"c\s(?:[^>]*?\s)?t\s*=\s*[\"']s[\"'][^>]*?(?:/>|>\s*(?:<" + p
             + rb"v\s*/>|" + v_open + rb"(\d*)</" + p + rb"v\s*>)?\s*</" + p + rb"c\s*>)"
@@ -1268,7 +1269,13 @@ class _StringRefs:
     string's size), and, ``exact``, every cell by its own string. Refuses a shared-string cell
     whose number calamine and openpyxl would not read as written: not a plain number (``-1``,
     ``abc``, `` 1 ``), 20 digits or more, or (when read one by one) past the last string; and a
-    part in UTF-16, whose cells the scan cannot see (calamine reads such a sheet as empty)."""
+    part in UTF-16, whose cells the scan cannot see (calamine reads such a sheet as empty).
+
+    The blocks are counted where they stand (no copy), up to the last cell's end; what follows
+    it is carried, and counted with the next block's start up to its first cell's end, so no
+    cell is split. A block in which every value ``"s"`` is in the form Excel writes, and no
+    type is single-quoted or a character reference, is counted by a few searches; any other
+    cell by cell."""
 
     def __init__(self, sheet: str, table: _StringTable, *, exact: bool = False) -> None:
         self.sheet = sheet
@@ -1291,38 +1298,48 @@ class _StringRefs:
                 )
             root = _ROOT.search(buffer)
             self.patterns = _ref_patterns((root.group(1) + b":") if root and root.group(1) else b"")
+        close = self.patterns.close
+        start = 0
         if self.carry:
-            buffer, self.carry = self.carry + buffer, b""
-        if b'"s"' not in buffer and b"'s'" not in buffer and b"&#" not in buffer:
+            head = buffer.find(close)
+            if head < 0 and len(self.carry) + len(buffer) < _CARRY_BYTES:
+                self.carry += buffer
+                return
+            start = len(buffer) if head < 0 else head + len(close)
+            joined, self.carry = self.carry + buffer[:start], b""
+            self._count(joined, 0, len(joined))
+        if all(buffer.find(mark, start) < 0 for mark in (b'"s"', b"'s'", b"&#")):
             return  # no type attribute here can be "s"
-        end = buffer.rfind(self.patterns.close)
-        if end < 0 and len(buffer) < _CARRY_BYTES:
-            self.carry = buffer
-            return
-        if end >= 0:
-            end += len(self.patterns.close)
-            buffer, self.carry = buffer[:end], buffer[end:]
-        self._count(buffer)
+        end = buffer.rfind(close, start)
+        if end < 0:
+            if len(buffer) - start < _CARRY_BYTES:
+                self.carry = buffer[start:]
+                return
+            end = len(buffer)
+        else:
+            end += len(close)
+        self._count(buffer, start, end)
+        self.carry = buffer[end:]
 
     def finish(self) -> None:
         if self.carry:
-            self._count(self.carry)
+            self._count(self.carry, 0, len(self.carry))
             self.carry = b""
 
-    def _count(self, chunk: bytes) -> None:
+    def _count(self, chunk: bytes, start: int, end: int) -> None:
+        """Count the cells of ``chunk[start:end]``, which ends where a cell ends."""
         patterns = self.patterns
-        opened = chunk.count(patterns.opened)
         if (
-            chunk.count(b'"s"') == opened
-            and b"'s'" not in chunk
-            and b"&#" not in chunk
-            and not patterns.odd.search(chunk)
+            patterns.odd.search(chunk, start, end) is None
+            and chunk.find(b"'s'", start, end) < 0
+            and chunk.find(b"&#", start, end) < 0
         ):
             if self.exact:
-                self._add(patterns.fast.findall(chunk), chunk)
+                self._add(patterns.fast.findall(chunk, start, end), chunk[start:end])
             else:
-                self.refs += opened
+                self.refs += chunk.count(patterns.opened, start, end)
             return
+        chunk = chunk[start:end]
         numbers = patterns.cell.findall(chunk)
         if len(numbers) != len(_SHARED_TYPE.findall(chunk)):
             raise self._odd_cell(chunk)
