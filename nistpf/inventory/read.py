@@ -12,7 +12,11 @@ it as blank) — is found by scanning the sheet's XML, only for sheets that may 
 
 Every source is held to the bounds of :mod:`nistpf.inventory.limits` before it is parsed: the
 file's size, the ZIP directory's declared sizes, and a streaming scan of every XML part that
-refuses a DTD and finds each sheet's last row and column holding a value.
+refuses a DTD, finds each sheet's last row and column holding a value, bounds the text its cells
+expand to (a shared string copied into every cell that refers to it, a repeated ``.ods`` cell
+into every cell it stands for) and refuses a shared-string number a reader would read as another
+string. For a workbook that is :func:`check_archive`, which the gap register's reader
+(:func:`nistpf.export.register_edits.read_register_edits`) goes through too.
 """
 
 from __future__ import annotations
