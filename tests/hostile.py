@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -477,6 +478,17 @@ def empty_file(folder: Path) -> Path:
     path = folder / "empty.xlsx"
     path.write_bytes(b"")
     return path
+
+
+def csv_that_is_a_pipe(folder: Path) -> Path:
+    """A named pipe (FIFO) given as the inventory: opening it would wait for a writer for ever."""
+    path = folder / "inventory.csv"
+    os.mkfifo(path)
+    return path
+
+
+def workbook_that_is_a_device(folder: Path) -> Path:
+    return Path("/dev/zero")  # endless bytes: refused before it is opened
 
 
 def csv_in_cp1252(folder: Path) -> Path:
@@ -1016,6 +1028,8 @@ CASES: dict[str, Case] = {
     "too_many_parts": Case(too_many_parts, "too-large"),
     "file_over_the_size_limit": Case(file_over_the_size_limit, "too-large"),
     "empty_file": Case(empty_file, "empty-file"),
+    "csv_that_is_a_pipe": Case(csv_that_is_a_pipe, "not-a-file"),
+    "workbook_that_is_a_device": Case(workbook_that_is_a_device, "not-a-file"),
     "csv_in_cp1252": Case(csv_in_cp1252, codes=("not-utf8",)),
     "csv_in_utf16_with_bom": Case(csv_in_utf16_with_bom),
     "csv_in_utf16_with_an_odd_byte": Case(csv_in_utf16_with_an_odd_byte, codes=("bad-utf16",)),

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import posixpath
 import re
+import stat
 import zipfile
 import zlib
 from array import array
@@ -121,11 +122,33 @@ def read_source(source: Any, report: Report) -> RawBook:
 
     if path.is_dir():
         return csvsource.read_csv_folder(path, report)
+    kind = _special_kind(path)
+    if kind:
+        # Opening a pipe waits for a writer that may never come: refused before it is opened.
+        raise Unreadable(
+            f"it is not a file but {kind}",
+            "pass an .xlsx or .ods workbook, a CSV file or a folder of CSV files; save what the "
+            "pipe or device gives into a file first",
+            "not-a-file",
+        )
     _check_file_size(path)
     if path.suffix.lower() == ".csv":
         _refuse_workbook_named_csv(path)
         return csvsource.read_csv_files([path], path.name, report)
     return _read_workbook(path)
+
+
+def _special_kind(path: Path) -> str:
+    """What ``path`` is when it is neither a regular file nor a folder ("a pipe (FIFO)", "a
+    device", "a socket"), else ""."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def _too_large(problem: str, hint: str = "") -> Unreadable:
