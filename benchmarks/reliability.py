@@ -29,6 +29,11 @@ def _value(module: ModuleType | None, name: str) -> object:
     return getattr(module, name, None) if module is not None else None
 
 
+def _count(module: ModuleType | None, name: str) -> int | None:
+    value = _value(module, name)
+    return len(value) if value is not None else None
+
+
 def figures() -> dict[str, object]:
     hostile = _module("tests.hostile")
     hostile_test = _module("tests.test_hostile")
@@ -36,6 +41,13 @@ def figures() -> dict[str, object]:
     loss = _module("tests.test_no_data_loss")
     injection = _module("tests.test_injection")
     limits = _module("nistpf.inventory.limits")
+    paths = _module("tests.hostile_paths")
+    registers = _module("tests.hostile_registers")
+    offline = _module("tests.test_browser_offline")
+    csv_safe = _module("nistpf.io.csv_safe")
+    mapping = _module("nistpf.inventory.mapping")
+    store_schema = _module("nistpf.store_schema")
+    images = _module("nistpf.export.images")
     cases = _value(hostile, "CASES")
     examples = [_value(prop, "DATAFRAME_EXAMPLES"), _value(prop, "WORKBOOK_EXAMPLES")]
     return {
@@ -58,6 +70,26 @@ def figures() -> dict[str, object]:
         )
         or None,
         "hostile file names sanitised": len(_value(injection, "NASTY_NAMES") or ()) or None,
+        "  inventory cases refused with one line": (
+            sum(1 for c in cases.values() if c.unreadable) if cases is not None else None
+        ),
+        "  inventory cases loaded with a warning or error row": (
+            sum(1 for c in cases.values() if not c.unreadable) if cases is not None else None
+        ),
+        "hostile gap registers (--carry-over)": _count(registers, "REGISTER_CASES"),
+        "readers held to bounds (inventory kinds, register)": _count(limits, "BOUNDED_READERS"),
+        "  mapping file bounds": _count(mapping, "MAPPING_BOUNDS"),
+        "  store bounds": _count(store_schema, "STORE_BOUNDS"),
+        "hostile path cases": _count(paths, "CASES"),
+        "kinds of read path protected from outputs": _count(paths, "PATHS_PROTECTED"),
+        "OS failure cases, one line": _count(paths, "OS_FAILURES"),
+        "store refusals through the CLI": _count(paths, "STORE_REFUSALS"),
+        "names shown escaped": _count(paths, "NAMES_SHOWN_SAFELY"),
+        "CSV writers neutralised": _count(csv_safe, "CSV_WRITERS"),
+        "browser switches (network services off)": _count(images, "BROWSER_SWITCHES"),
+        "name lookups the browser test allows": _value(offline, "LOOKUPS_ALLOWED"),
+        "max text characters the cells expand to": _value(limits, "MAX_TEXT_CHARS"),
+        "max part parsed whole (bytes)": _value(limits, "MAX_WHOLE_PART_BYTES"),
         "max input file size (bytes)": _value(limits, "MAX_FILE_BYTES"),
         "max uncompressed sheet part (bytes)": _value(limits, "MAX_PART_BYTES"),
         "max uncompressed workbook (bytes)": _value(limits, "MAX_TOTAL_BYTES"),
