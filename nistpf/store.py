@@ -46,8 +46,7 @@ from nistpf.inventory.model import (
 )
 from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES, fold
 from nistpf.inventory.values import Bad, read_date
-from nistpf.io.atomic import write_text
-from nistpf.io.csv_safe import csv_text
+from nistpf.io.csv_safe import write_csv
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
 
@@ -934,9 +933,9 @@ class Store:
         atomically, through :func:`nistpf.io.csv_safe.csv_text`: a text cell a spreadsheet
         would run as a formula gets a ``'`` in front (the ``old`` and ``new`` columns hold JSON
         text, so a logged ``-1`` is written ``'-1``); ``seq`` and ``assessment`` stay numbers.
-        Returns ``path``."""
-        write_text(Path(path), csv_text(self.log(number)))
-        return Path(path)
+        The file is UTF-8 with a byte-order mark, so that Excel and LibreOffice read it as
+        UTF-8 (:func:`nistpf.io.csv_safe.write_csv`). Returns ``path``."""
+        return write_csv(Path(path), self.log(number))
 
     # -- applying ----------------------------------------------------------------------------
     def apply(self, inventory: Inventory, number: int | None = None) -> Inventory:

@@ -10,6 +10,7 @@ LibreOffice, which shows what a spreadsheet makes of it."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -29,7 +30,7 @@ from nistpf.cli import main
 from nistpf.errors import InventoryError
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.report import format_report
-from nistpf.io.csv_safe import CSV_WRITERS, csv_text, neutral_text, neutralise
+from nistpf.io.csv_safe import CSV_WRITERS, csv_text, neutral_text, neutralise, write_csv
 from nistpf.store import open_store
 from tests.inventory_files import valid_sheets, write_csv_folder
 
@@ -52,9 +53,11 @@ def cells(text: str) -> list[list[str]]:
 
 
 def read(path: Path) -> str:
-    """The text of ``path`` as written (a carriage return in a cell stays one)."""
-    with path.open(encoding="utf-8", newline="") as stream:
-        return stream.read()
+    """The text of the CSV file ``path`` as written (a carriage return in a cell stays one),
+    after the UTF-8 byte-order mark every CSV file nistpf writes starts with."""
+    raw = path.read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8), path
+    return raw[len(codecs.BOM_UTF8) :].decode("utf-8")
 
 
 def assert_inert(rows: list[list[str]]) -> None:
@@ -372,3 +375,20 @@ def test_libreoffice_opens_the_csv_outputs_as_text_split_on_commas_or_semicolons
             assert formulas == [], (name, separator)
         texts = {value for value, kind in opened["report"] if kind == "s"}
         assert ("'" + PAYLOADS[0] in texts) == (separator == ",")  # ";" splits it at a comma
+
+
+def test_a_csv_file_starts_with_the_utf8_mark_and_reads_back_as_written(tmp_path, hostile_store):
+    """Every CSV file nistpf writes starts with the UTF-8 byte-order mark — Excel opens a
+    double-clicked CSV as UTF-8 only with it, and in the system's ANSI code page without it
+    ("organization’s" becomes "organizationâ€™s") — and the mark is not part of the first
+    header for pandas or for Python's csv module with ``utf-8-sig``."""
+    text = "The organization’s role; Müller → ✓"
+    written = write_csv(tmp_path / "t.csv", pd.DataFrame({"id": ["A"], "text": [text]}))
+    log = hostile_store.export_log(tmp_path / "log.csv")
+    tables = write_framework_tables(_Framework(), tmp_path / "tables")
+    for path in (written, log, *tables):
+        assert path.read_bytes().startswith(codecs.BOM_UTF8), path
+    assert pd.read_csv(written).to_dict("records") == [{"id": "A", "text": text}]
+    assert pd.read_csv(log).columns[0] == "seq"
+    with tables[0].open(encoding="utf-8-sig", newline="") as stream:
+        assert next(csv.reader(stream))[0] == "level"

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import numbers
 import re
+from pathlib import Path
 
 import pandas as pd
 
+from nistpf.io.atomic import atomic_open
 from nistpf.io.xlsx import FORMULA_STARTS
 
 QUOTE = "'"
@@ -126,3 +128,17 @@ def csv_text(frame: pd.DataFrame) -> str:
         return text
     text = safe.to_csv(index=False, lineterminator="\r\n")
     return _QUOTED_OR_ROW_END.sub(lambda found: found.group(1) or "\n", text)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as :func:`csv_text` to the file ``path``, atomically, in UTF-8 with a
+    byte-order mark: Excel (opening the file by double-click) and LibreOffice's default import
+    read a CSV without one in the system's legacy code page, which turns ``’`` into ``â€™``
+    and ``Müller`` into ``MÃ¼ller``; with the mark both read UTF-8, and Python's ``utf-8-sig``
+    and pandas read it as any UTF-8 file. (CSV written to standard output has no mark: it
+    goes to other programs, for which the mark would be part of the first header.) Returns
+    ``path``."""
+    path = Path(path)
+    with atomic_open(path, "w", encoding="utf-8-sig", newline="") as stream:
+        stream.write(csv_text(frame))
+    return path
