@@ -175,7 +175,12 @@ class StoreDatabaseError(StoreError, sqlite3.OperationalError):
     def of(cls, path: Path, error: sqlite3.Error, timeout: float) -> StoreDatabaseError:
         text = _one_line(error)
         lower = text.lower()
-        if "locked" in lower or "busy" in lower:
+        if "full" in lower or ("i/o error" in lower and _nearly_full(path)):
+            message = (
+                f"{path} cannot be written: no space left on the device (SQLite: {text}); free "
+                "some space, or choose another folder"
+            )
+        elif "locked" in lower or "busy" in lower:
             message = (
                 f"{path} is busy: another program held it for more than {timeout:g} s "
                 f"(SQLite: {text}); close what else uses it (another notebook) and try again"
@@ -189,11 +194,6 @@ class StoreDatabaseError(StoreError, sqlite3.OperationalError):
             message = (
                 f"cannot open {path} (SQLite: {text}): check that it was not moved or deleted "
                 "and that its folder can be written"
-            )
-        elif "full" in lower:
-            message = (
-                f"{path} cannot be written: no space left on the device (SQLite: {text}); free "
-                "some space, or choose another folder"
             )
         elif "malformed" in lower or "not a database" in lower or "corrupt" in lower:
             message = f"{path} is damaged (SQLite: {text}): restore it from a backup"
@@ -412,7 +412,13 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
         # into memory to measure it; a BLOB's length is known without reading it.
         db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, READ_LIMIT_BYTES)
         longest = _longest(db, columns)
-    except sqlite3.OperationalError as error:  # locked, cannot open
+    except sqlite3.OperationalError as error:  # locked, cannot open, no room for its index
+        if "i/o error" in str(error).lower() and _nearly_full(path):
+            # a store with a -wal file is read through a shared-memory index made beside it
+            raise StoreAccessError(
+                f"cannot read {path}: no space left on the device for SQLite's index beside "
+                f"it (SQLite: {_one_line(error)}); free some space"
+            ) from None
         raise StoreAccessError(
             f"cannot read {path} (SQLite: {_one_line(error)}): close what else uses it and try "
             "again"
@@ -719,6 +725,16 @@ def _names(names) -> str:
     shown = [n if str(n).isprintable() else repr(n) for n in sorted(names, key=str)]
     more = f", … ({len(shown)} in all)" if len(shown) > 10 else ""
     return ", ".join(shown[:10]) + more
+
+
+def _nearly_full(path: Path) -> bool:
+    """Has the device holding ``path`` less than 64 KiB free? SQLite reports a write that
+    found no room as a "disk I/O error" as often as "database or disk is full" (a -wal or -shm
+    file it cannot grow); on a device this full, the space is the cause."""
+    try:
+        return shutil.disk_usage(Path(path).parent).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _one_line(text: object) -> str:

@@ -5,6 +5,7 @@ refused in one line and left exactly as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -748,3 +749,35 @@ def test_a_store_made_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, si
         assert "\n" not in str(caught.value)
         assert str(disk / "x.nistpf") in str(caught.value)  # the store, not a temporary name
         assert list(disk.iterdir()) == []
+
+
+def test_a_store_on_a_disk_that_filled_up_is_one_line_naming_the_space(tmp_path, capsys):
+    """A store made when there was room, on a device that has since filled up: the next
+    command is refused in one line that names the space as the cause (SQLite says only "disk
+    I/O error", which read as another program holding the store), and the store is unchanged."""
+    if not is_root() and not os.environ.get("CI"):
+        pytest.skip("mounting a small file system needs root")
+    with place("full", tmp_path) as disk:
+        subprocess.run(["mount", "-o", "remount,size=400k", str(disk)], check=True)
+        store = open_store(disk / "eng.nistpf")
+        store.set_engagement_name("Acme")
+        before = (disk / "eng.nistpf").read_bytes()
+        with contextlib.suppress(OSError), (disk / "filler").open("wb") as filler:
+            filler.write(b"\0" * (1 << 20))  # fills the device: ENOSPC part way
+        for command in (
+            ["follow-up", str(disk / "eng.nistpf"), "Follow-up 2027"],
+            [
+                "report",
+                str(nistpf.sample_path()),
+                "--store",
+                str(disk / "eng.nistpf"),
+                "--html",
+                str(tmp_path / "r.html"),
+            ],
+        ):
+            assert main(command) == 2, command
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1, err
+            assert err.startswith("nistpf: "), err
+            assert "no space left on the device" in err, err
+        assert (disk / "eng.nistpf").read_bytes() == before
