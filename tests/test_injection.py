@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+import shutil
 import zipfile
 from itertools import cycle
 from pathlib import Path
@@ -287,3 +288,29 @@ def test_exports_named_after_a_hostile_inventory_stay_in_their_folder(tmp_path):
     written = step._write("report", tmp_path / "acme" / "outputs")
     assert Path(written).parent == tmp_path / "acme" / "outputs"
     assert Path(written).name == "con-report.html"  # letters kept, the path and dots gone
+
+
+def test_a_bidi_control_in_the_inventory_name_is_shown_escaped_in_every_deliverable(tmp_path):
+    """An inventory file named with a right-to-left override ("acme\u202exslx.exe.xlsx",
+    which a reader sees as "acmeexe.xlsx…" reversed) is named with the control escaped in the
+    register (Summary and Method), the HTML report's footer and the deck's sources, so the
+    name cannot reorder the text after it (the SHA-256 showed reversed in the report)."""
+    from openpyxl import load_workbook
+
+    from nistpf.export.deck import source_notes
+
+    path = tmp_path / "acme\u202exslx.exe.xlsx"
+    shutil.copyfile(nistpf.sample_path(), path)
+    assessment = nistpf.assess(nistpf.load_inventory(path))
+    escaped = "acme\\u202exslx.exe.xlsx"
+    register = nistpf.write_gap_register(assessment, tmp_path / "r.xlsx")
+    book = load_workbook(register)
+    cells = [c.value for ws in book for row in ws.iter_rows() for c in row if c.value]
+    named = [v for v in cells if isinstance(v, str) and "xslx.exe" in v]
+    assert len(named) >= 2, named  # the Summary's Input and the Method's File
+    assert all(escaped in v for v in named), named
+    html = nistpf.write_report(assessment, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "\u202e" not in html
+    assert escaped in html
+    notes = dict(source_notes(assessment))
+    assert notes["Input"] == escaped

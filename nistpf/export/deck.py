@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from nistpf.assessment import Assessment, Completeness, leaders, named, tie_phrase
-from nistpf.errors import NistpfError, OutputNotWritableError
+from nistpf.errors import NistpfError, OutputNotWritableError, shown
 from nistpf.export import images, method_text
 from nistpf.export.report import key_messages
 from nistpf.io.atomic import atomic_open, check_destination
@@ -290,7 +290,7 @@ def source_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
             f"NIST Privacy Framework {a.framework.version}"
             + (f" ({publication})" if publication else ""),
         ),
-        ("Input", _line(inv.source) or "DataFrames"),
+        ("Input", shown(inv.source) if inv.source else "DataFrames"),
         ("SHA-256", inv.sha256 or "not recorded (the inventory was not read from a file)"),
         ("nistpf", __version__),
         (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nistpf.assessment import Assessment
+from nistpf.errors import shown
 from nistpf.export import method_text
 from nistpf.export.excel_sheets import (
     CROSSWALKS,
@@ -105,7 +106,7 @@ def method_sheet(a: Assessment) -> Sheet:
     ]
     systems = inv.systems
     input_rows = [
-        ("File", inv.source),
+        ("File", shown(inv.source)),
         ("SHA-256", inv.sha256 or "not a file (DataFrames)"),
         ("Systems", f"{len(systems)} ({len(a.systems['system'].unique())} in scope)"),
         ("Controls", str(len(inv.controls))),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nistpf.assessment import Assessment
+from nistpf.errors import shown
 from nistpf.inventory.model import FLOW_COLUMNS
 from nistpf.io.register_columns import (  # noqa: F401 - the register modules import them here
     DEFAULT_STATUS,
@@ -642,7 +643,7 @@ def summary_sheet(a: Assessment, register: pd.DataFrame, closed: pd.DataFrame | 
         ("Framework", f"{fw.title} ({fw.manifest.get('publication', '')})".replace(" ()", "")),
         ("Framework version", fw.version),
         ("Scale", f"{a.scale.name}: {a.scale.describe()}"),
-        ("Input", inv.source),
+        ("Input", shown(inv.source)),
         ("Evidence", f"{a.completeness.sentence} (source 'no evidence' on the Profile sheet)"),
         ("Gap Register", f"{len(register)} Subcategories with a gap or a finding"),
         ("Data-flow findings", f"{len(a.findings)} (see the Data Flows sheet)"),

@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named
-from nistpf.errors import OutputNotWritableError
+from nistpf.errors import OutputNotWritableError, shown
 from nistpf.export import charts, method_text, theme
 from nistpf.io.atomic import check_destination, write_text
 from nistpf.io.paths import Use, check_paths, source_uses
@@ -492,7 +492,7 @@ def _footer(a: Assessment) -> str:
     parts = [
         ("nistpf", f"nistpf {_version()}"),
         ("framework", f"NIST Privacy Framework {a.framework.version}"),
-        ("input", f"input {inv.source}"),
+        ("input", f"input {shown(inv.source)}"),
         ("sha256", f"SHA-256 {sha}"),
     ]
     spans = " · ".join(f'<span data-field="{k}">{_e(v)}</span>' for k, v in parts)
