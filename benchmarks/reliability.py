@@ -77,7 +77,11 @@ def figures() -> dict[str, object]:
             sum(1 for c in cases.values() if not c.unreadable) if cases is not None else None
         ),
         "hostile gap registers (--carry-over)": _count(registers, "REGISTER_CASES"),
-        "readers held to bounds (inventory kinds, register)": _count(limits, "BOUNDED_READERS"),
+        "readers held to bounds (inventory kinds, register; with mapping and store)": (
+            _count(limits, "BOUNDED_READERS") + (mapping is not None) + (store_schema is not None)
+            if _count(limits, "BOUNDED_READERS") is not None
+            else None
+        ),
         "  mapping file bounds": _count(mapping, "MAPPING_BOUNDS"),
         "  store bounds": _count(store_schema, "STORE_BOUNDS"),
         "hostile path cases": _count(paths, "CASES"),

@@ -279,7 +279,8 @@ class _Loader:
     def _other_file(self, sheet_name: str, sheet_mapping: Any) -> RawSheet | None:
         """The sheet a mapping takes from another file (``file = "controls.xlsx"``): relative to
         the source's folder (the source itself when it is a folder) or absolute, read under the
-        same bounds as the source; its sheet is ``source``, or the file's one CSV. A workbook's
+        same bounds as the source; its sheet is ``source``, or a CSV file's one sheet (whatever
+        ``source`` says: the mapping's schema requires it all the same). A workbook's
         sheet is named ``file: sheet`` in the report, so two workbooks' sheets are told apart."""
         file = sheet_mapping.file
         path = Path(file).expanduser()
