@@ -12,7 +12,9 @@ Before a command writes anything it checks every output: against every path it r
 against its other outputs (:func:`nistpf.io.paths.check_paths`), and that each can be written;
 so a refusal leaves nothing written. Every message is one line per problem, with the names in it
 shown safely (:func:`nistpf.errors.shown`): a line break or a bidirectional control in a file
-name is escaped, never printed.
+name is escaped, never printed. A fix that is a choice names the command's option ("pass
+--force"), where the same error raised to a Python caller names the keyword ("pass
+force=True"): :meth:`nistpf.errors.NistpfError.cli_message`.
 """
 
 from __future__ import annotations
@@ -351,7 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(error: NistpfError) -> None:
     """Print ``error`` on standard error: one line, ``nistpf: <message>``, with the names in it
-    shown safely; a mapping file's mistakes one line each (:class:`MappingError` lists them)."""
+    shown safely and a fix that is a choice naming the option (``--force``), not the Python
+    keyword (:meth:`~nistpf.errors.NistpfError.cli_message`); a mapping file's mistakes one
+    line each (:class:`MappingError` lists them)."""
     first, *rest = _message_lines(error)
     print(f"nistpf: {shown(first)}", file=sys.stderr)
     for line in rest:
@@ -363,7 +367,7 @@ def _message_lines(error: NistpfError) -> list[str]:
     mistakes, whose message is its mistakes joined by line breaks. They are split where the
     mistakes end, not at every line break, so a line break inside a name stays in its line
     (and is escaped there)."""
-    text = str(error)
+    text = error.cli_message()
     if not isinstance(error, MappingError) or len(error.problems) < 2:
         return [text]
     lines = []

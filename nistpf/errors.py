@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -113,6 +114,14 @@ class NistpfError(Exception):
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
 
+    def cli_message(self) -> str:
+        """The message as the ``nistpf`` command prints it. The same as ``str(error)``, except
+        for an error whose fix is a choice the caller makes: ``str(error)`` names the keyword a
+        Python caller passes (``pass force=True``), this the command's option (``pass
+        --force``). Such an error carries both parts (``keyword``, ``option``), so one class
+        serves both callers."""
+        return str(self)
+
 
 class UnknownVersionError(NistpfError, ValueError):
     """A Privacy Framework version that nistpf does not ship."""
@@ -162,13 +171,28 @@ class UnknownCrosswalkError(NistpfError, KeyError):
 
 
 class OutputExistsError(NistpfError, FileExistsError):
-    """A file nistpf would write exists already; nistpf replaces files only when asked to."""
+    """A file nistpf would write exists already; nistpf replaces files only when asked to.
+
+    The fix is the choice to replace it: ``keyword`` as a Python caller passes it (default
+    ``force=True``: "x.xlsx exists; pass force=True to replace it") and ``option`` as the
+    command takes it (``--force``, printed by :meth:`cli_message`: "x.xlsx exists; pass --force
+    to replace it")."""
 
     code = "output-exists"
 
-    def __init__(self, path: object):
+    def __init__(self, path: object, *, keyword: str = "force=True", option: str = "--force"):
         self.path = path
-        super().__init__(f"{shown(path)} exists; pass force=True (--force) to replace it")
+        self.keyword = keyword
+        self.option = option
+        self._python = self._message(keyword)
+        super().__init__(self._python)
+
+    def _message(self, fix: str) -> str:
+        return f"{shown(self.path)} exists; pass {fix} to replace it"
+
+    def cli_message(self) -> str:
+        # A subclass that words its message itself keeps its words.
+        return self._message(self.option) if str(self) == self._python else str(self)
 
 
 class InventoryError(NistpfError, ValueError):
@@ -319,11 +343,32 @@ class OutputNotWritableError(NistpfError, OSError):
 
 class RegisterError(NistpfError, ValueError):
     """A gap register that cannot be read back: missing, not a workbook, or without a Gap
-    Register sheet and its header row."""
+    Register sheet and its header row.
+
+    A problem whose fix is to replace the file anyway ends "pass <keyword>", the keyword as a
+    Python caller passes it (``keyword="overwrite=True"``); :meth:`cli_message` ends "pass
+    <option>" instead, the option as the command takes it (``option="--overwrite"``). A
+    ``problem`` ending in both at once, "pass overwrite=True (--overwrite)", is taken apart
+    into the two."""
 
     code = "register-unreadable"
 
-    def __init__(self, path: object, problem: str):
+    def __init__(self, path: object, problem: str, *, keyword: str = "", option: str = ""):
+        both = None if keyword else _BOTH_SPELLINGS.search(problem)
+        if both:
+            problem, keyword, option = problem[: both.start()] + f"pass {both[1]}", *both.groups()
         self.path = path
         self.problem = problem
+        self.keyword = keyword
+        self.option = option
         super().__init__(f"{shown(path)}: {problem}")
+
+    def cli_message(self) -> str:
+        ending = f"pass {self.keyword}"
+        if not self.option or not self.problem.endswith(ending):
+            return str(self)
+        return f"{shown(self.path)}: {self.problem[: -len(ending)]}pass {self.option}"
+
+
+# "pass overwrite=True (--overwrite)" at the end of a problem: the keyword and the option.
+_BOTH_SPELLINGS = re.compile(r"pass ([A-Za-z_]\w*=True) \((--[a-z][a-z-]*)\)$")

@@ -16,7 +16,7 @@ import pytest
 
 import nistpf
 from nistpf.cli import main
-from nistpf.errors import BlankInventoryError
+from nistpf.errors import BlankInventoryError, OutputExistsError, RegisterError
 from nistpf.export.images import CHARTS
 
 
@@ -387,3 +387,56 @@ def test_a_register_written_over_the_input_workbook_gives_that_reason(tmp_path, 
         assert "Gap Register" not in err
         assert err.count("\n") == 1
     assert source.read_bytes() == before
+
+
+# -- a fix that is a choice: the option from the command, the keyword from Python -------------
+
+
+def test_an_existing_template_names_force_as_the_option_and_as_the_keyword(tmp_path, capsys):
+    path = tmp_path / "inventory.xlsx"
+    path.write_bytes(b"the client's copy")
+    code, out, err = run(capsys, "template", str(path))
+    assert code == 2
+    assert out == ""
+    assert err == f"nistpf: {path} exists; pass --force to replace it\n"
+    with pytest.raises(OutputExistsError) as caught:
+        nistpf.write_template(path)
+    assert str(caught.value) == f"{path} exists; pass force=True to replace it"
+    assert caught.value.cli_message() == f"{path} exists; pass --force to replace it"
+    assert path.read_bytes() == b"the client's copy"
+
+
+def test_a_file_at_the_register_path_that_is_no_register_names_overwrite_so(tmp_path, capsys):
+    from tests.hostile_paths import workbook
+
+    source = workbook(tmp_path)
+    notes = tmp_path / "notes.xlsx"
+    notes.write_text("the consultant's notes, not a register", encoding="utf-8")
+    code, out, err = run(capsys, "assess", str(source), "-o", str(notes))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"nistpf: {notes}: ")
+    assert err.endswith("; write elsewhere, or pass --overwrite\n")
+    assert "overwrite=True" not in err
+    from nistpf.export.excel import write_gap_register
+
+    with pytest.raises(RegisterError) as caught:
+        write_gap_register(nistpf.assess(nistpf.load_inventory(source)), notes)
+    assert str(caught.value).endswith("; write elsewhere, or pass overwrite=True")
+    assert "--overwrite" not in str(caught.value)
+    assert caught.value.cli_message() == err.removeprefix("nistpf: ").removesuffix("\n")
+    assert notes.read_text(encoding="utf-8") == "the consultant's notes, not a register"
+
+
+def test_a_register_error_carries_the_keyword_and_the_option():
+    both = RegisterError("r.xlsx", "no Gap Register sheet; write elsewhere, or pass x=True (--x)")
+    assert str(both) == "r.xlsx: no Gap Register sheet; write elsewhere, or pass x=True"
+    assert both.cli_message() == "r.xlsx: no Gap Register sheet; write elsewhere, or pass --x"
+    assert (both.keyword, both.option) == ("x=True", "--x")
+    given = RegisterError("r.xlsx", "empty; pass overwrite=True", keyword="overwrite=True",
+                          option="--overwrite")  # fmt: skip
+    assert str(given) == "r.xlsx: empty; pass overwrite=True"
+    assert given.cli_message() == "r.xlsx: empty; pass --overwrite"
+    plain = RegisterError("r.xlsx", "no such file")
+    assert str(plain) == plain.cli_message() == "r.xlsx: no such file"
