@@ -8,13 +8,16 @@ nistpf error into a one-line message and an exit code:
   the input cannot be read at all, or the operating system refused a read or a write
   (permission, no space left, a name too long).
 
-Before a command writes anything it checks every output: against every path it reads and
-against its other outputs (:func:`nistpf.io.paths.check_paths`), and that each can be written;
-so a refusal leaves nothing written. Every message is one line per problem, with the names in it
-shown safely (:func:`nistpf.errors.shown`): a line break or a bidirectional control in a file
-name is escaped, never printed. A fix that is a choice names the command's option ("pass
---force"), where the same error raised to a Python caller names the keyword ("pass
-force=True"): :meth:`nistpf.errors.NistpfError.cli_message`.
+Before a command writes anything it checks every output: against every path it reads —
+nistpf's own installed files among them, for every command — and against its other outputs
+(:func:`nistpf.io.paths.check_paths`), and that each can be written, a regular file or none yet
+(:func:`nistpf.io.atomic.check_destination`: never a device, a pipe or a socket); so a refusal
+leaves nothing written. An output that is a symbolic link writes the file it points to. Every
+message is one line per problem, with the names in it shown safely
+(:func:`nistpf.errors.shown`): a line break or a bidirectional control in a file name is
+escaped, never printed. A fix that is a choice names the command's option ("pass --force"),
+where the same error raised to a Python caller names the keyword ("pass force=True"):
+:meth:`nistpf.errors.NistpfError.cli_message`.
 """
 
 from __future__ import annotations
@@ -49,9 +52,16 @@ from nistpf.errors import (
 from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.mapping import MappingError, bundled_mappings, load_mapping
 from nistpf.inventory.report import format_report
-from nistpf.io.atomic import check_destination
+from nistpf.io.atomic import check_destination, shown_folder
 from nistpf.io.csv_safe import csv_text
-from nistpf.io.paths import Use, check_paths, source_uses
+from nistpf.io.paths import (
+    Use,
+    check_paths,
+    file_kind,
+    installed_uses,
+    source_uses,
+    store_uses,
+)
 from nistpf.sample import sample_path
 from nistpf.scoring import NO_EVIDENCE_SETTINGS
 from nistpf.store import EmptyStoreError, open_store
@@ -411,7 +421,8 @@ def _demo(args: argparse.Namespace) -> int:
     }
     writes = [Use(out / name, role) for name, role in files.items()]  # in the order written
     writes += [Use(out / "images" / f"{chart}.png", "the PNG chart images") for chart in CHARTS]
-    check_paths([_own_data(), Use(sample_path(), "nistpf's bundled sample")], writes)
+    check_paths(installed_uses(), writes)
+    _check_demo_folder(out, writes)
     inventory = nistpf.load_inventory(sample_path())
     assessment = nistpf.assess(inventory)
     print(framework_summary(fw))
@@ -448,8 +459,22 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_demo_folder(out: Path, writes: list[Use]) -> None:
+    """Refuse, before the sample is read, a demo folder that is something else than a folder,
+    and a file of the demo's there already that may not be replaced (a device, a pipe, a
+    read-only file: :func:`check_destination`); files not there yet are checked as written."""
+    kind = file_kind(out) or ("a file" if out.exists() else "")
+    if kind and kind != "a folder":
+        raise OutputNotWritableError(
+            out, f"it is {kind}, not a folder; name a folder for the demo's files"
+        )
+    for use in writes:
+        if os.path.lexists(use.path):
+            check_destination(use.path)
+
+
 def _template(args: argparse.Namespace) -> int:
-    check_paths([_own_data()], [Use(args.path, "the inventory template")])
+    _prepare(installed_uses(), [Use(args.path, "the inventory template")])
     written = nistpf.write_template(args.path, force=args.force)  # its failures: one line
     print(f"wrote {shown(written)}")
     return EXIT_OK
@@ -460,7 +485,7 @@ def _template(args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace) -> int:
     # (new_engagement checks its files against the notebooks and sample it copies.)
-    check_paths([_own_data()], [Use(args.folder, "the engagement folder", folder=True)])
+    check_paths(installed_uses(), [Use(args.folder, "the engagement folder", folder=True)])
     paths = new_engagement(args.folder, name=args.name, sample=args.sample)
     print(f"wrote {shown(paths['inventory'])}")
     print(f"wrote {shown(paths['store'])}")
@@ -539,21 +564,17 @@ def _deliverable(args: argparse.Namespace, assessment: nistpf.Assessment, kind: 
 
 
 def _reads(args: argparse.Namespace) -> list[Use]:
-    """Every path ``assess`` or ``report`` reads, with its role: SOURCE (the file, or the
-    folder and each of its files), the mapping file and the files its ``file =`` entries name,
-    and the store. (``report``'s register carried over is added by ``_report``.)"""
-    reads = [_own_data(), *source_uses(args.source)]
+    """Every path ``assess`` or ``report`` reads, with its role: nistpf's own installed files
+    (:func:`nistpf.io.paths.installed_uses`), SOURCE (the file, or the folder and each of its
+    files), the mapping file and the files its ``file =`` entries name, and the store with the
+    files SQLite keeps beside it (:func:`nistpf.io.paths.store_uses`). (``report``'s register
+    carried over is added by ``_report``.)"""
+    reads = [*installed_uses(), *source_uses(args.source)]
     if args.mapping is not None:
         reads += _mapping_uses(args.mapping, args.source)
     if args.store:
-        reads.append(Use(args.store, "the engagement store"))
+        reads += store_uses(args.store)
     return reads
-
-
-def _own_data() -> Use:
-    """nistpf's own data (``nistpf/data``: the Privacy Framework versions, the scoring rules,
-    the header words), which every command reads: nothing the CLI writes lands in it."""
-    return Use(Path(nistpf.__file__).resolve().parent / "data", "nistpf's own data", folder=True)
 
 
 def _mapping_uses(mapping: Path, source: Path) -> list[Use]:
@@ -593,14 +614,22 @@ def _prepare(reads: list[Use], writes: list[Use]) -> None:
 
 
 def _check_folder(folder: Path) -> None:
-    """Refuse an image folder that is a file, or that is or would be made in a folder nistpf
-    cannot write."""
+    """Refuse an image folder that is a file (or a device, a pipe, a socket), or that is or
+    would be made in a folder nistpf cannot write."""
     try:
         place = next((p for p in (folder, *folder.parents) if p.exists()), Path.cwd())
         if not place.is_dir():
-            raise OutputNotWritableError(folder, f"{shown(place)} is a file, not a folder")
+            where = "it" if place == folder else shown(place)
+            raise OutputNotWritableError(
+                folder,
+                f"{where} is {file_kind(place) or 'a file'}, not a folder; name a folder for "
+                "the images",
+            )
         if not os.access(place, os.W_OK | os.X_OK):
-            raise OutputNotWritableError(folder, f"the folder {shown(place)} is read-only")
+            raise OutputNotWritableError(
+                folder,
+                f"the folder {shown_folder(place)} is read-only; choose a folder you can write to",
+            )
     except OutputNotWritableError:
         raise
     except OSError as error:  # a folder on the way that cannot be searched, a link loop
@@ -731,7 +760,7 @@ def _map(args: argparse.Namespace) -> int:
     from nistpf.inventory.draft import draft_mapping, write_draft
 
     if args.output is not None:  # (write_draft checks the source itself as well)
-        reads = [_own_data(), *source_uses(args.source)]
+        reads = [*installed_uses(), *source_uses(args.source)]
         check_paths(reads, [Use(args.output, "the drafted mapping")])
     try:
         if args.output is None:

@@ -33,7 +33,7 @@ from nistpf.errors import InventoryError, NistpfError, OutputNotWritableError, o
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.template import write_template
 from nistpf.io.atomic import write_text
-from nistpf.io.paths import Use, check_paths
+from nistpf.io.paths import Use, bundled_notebooks_dir, check_paths, file_kind
 from nistpf.safe_names import safe_filename
 from nistpf.sample import sample_path
 from nistpf.scoring import DEFAULTS, SettingsError, assess
@@ -65,8 +65,9 @@ class NotAnEngagementError(NistpfError, FileNotFoundError):
 
 
 def notebooks_dir() -> Path:
-    """The guided notebooks shipped with nistpf (an installed wheel's, or the checkout's)."""
-    return _PACKAGED if _PACKAGED.is_dir() else _REPOSITORY
+    """The guided notebooks shipped with nistpf (an installed wheel's, or the checkout's;
+    :func:`nistpf.io.paths.bundled_notebooks_dir`, which the path checks protect)."""
+    return bundled_notebooks_dir()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,9 +259,14 @@ def new_engagement(
     and the cause (a store error, its own one line)."""
     folder = Path(folder)
     try:
-        taken = folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+        kind = file_kind(folder) or ("a file" if folder.exists() else "")
+        taken = kind == "a folder" and any(folder.iterdir())
     except OSError as error:
         raise OutputNotWritableError.from_os_error(folder, error) from None
+    if kind and kind != "a folder":
+        raise EngagementExistsError(
+            f"{shown(folder)} is {kind}, not a folder; choose a new folder for the engagement"
+        )
     if taken:
         raise EngagementExistsError(
             f"{shown(folder)} already exists and is not empty; choose a new folder for the "

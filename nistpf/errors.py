@@ -316,9 +316,10 @@ class OutputsCollideError(NistpfError, ValueError):
 
 class OutputNotWritableError(NistpfError, OSError):
     """A file nistpf cannot write: its folder is missing or read-only, the file is locked
-    (open in Excel or LibreOffice) or read-only, or the operating system refused the write
-    (permission, no space left, a name too long: :meth:`from_os_error`). ``reason`` says
-    which."""
+    (open in Excel or LibreOffice) or read-only, it is no regular file (a folder, a device, a
+    named pipe, a socket), or the operating system refused the write (permission, no space
+    left, a name too long: :meth:`from_os_error`). ``reason`` says which, and ends with the
+    fix: "the folder /srv/out is read-only; choose a folder you can write to"."""
 
     code = "output-not-writable"
 

@@ -1,15 +1,19 @@
 """One check that nothing a command writes is something it reads, or another of its outputs.
 
 A command lists what it reads — the inventory file, or every file of a CSV folder; the column
-mapping and the files its ``file =`` entries name; the engagement store; the register carried
-over; the bundled sample and notebooks — and what it will write (each output file, each chart
-image of an image folder), each with its role in words, and calls :func:`check_paths` before it
-writes anything. The CLI does so for every command; the library writers do so for the inputs
-they know (the inventory an assessment was read from, a register to carry over).
+mapping and the files its ``file =`` entries name; the engagement store and the files SQLite
+keeps beside it (:func:`store_uses`); the register carried over; nistpf's own installed files,
+which every command reads (:func:`installed_uses`) — and what it will write (each output file,
+each chart image of an image folder), each with its role in words, and calls
+:func:`check_paths` before it writes anything. The CLI does so for every command; the library
+writers do so for the inputs they know (the inventory an assessment was read from, a register
+to carry over, nistpf's own files).
 
 Two paths are the same file when their resolved paths are equal (``./``, ``..`` and symbolic
 links followed) or, for files that exist, when ``(st_dev, st_ino)`` are equal (a hard link, a
-second mount of one folder). A folder read as a whole (a CSV source folder) is protected with
+second mount of one folder). An output that is a symbolic link is written where the link
+points (:func:`nistpf.io.atomic.atomic_open`), so it is that target, resolved, that is compared
+with what the command reads. A folder read as a whole (a CSV source folder) is protected with
 everything inside it: nistpf writes nothing into the client's folder, not even a new file
 beside theirs, because a new ``.csv`` there would be read as a sheet next time.
 
@@ -25,6 +29,7 @@ nistpf.errors.OutputIsInputError: eng.nistpf is the engagement store, which this
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +39,17 @@ from nistpf.errors import NAME_MAX, OutputIsInputError, OutputsCollideError, sho
 __all__ = [
     "NAME_MAX",
     "Use",
+    "bundled_data_dir",
+    "bundled_notebooks_dir",
     "check_paths",
+    "file_kind",
     "fit_name",
+    "installed_uses",
     "name_max",
     "name_size",
     "same_file",
     "source_uses",
+    "store_uses",
 ]
 
 _WORKBOOKS = (".xlsx", ".xlsm", ".ods")
@@ -80,6 +90,116 @@ def source_uses(source: str | os.PathLike[str] | None, role: str | None = None) 
         except OSError:
             continue
     return uses
+
+
+# The files SQLite keeps beside a store while it is open or was cut short, and what each is.
+# Another file at one of these names would be taken for the store's own (and a write-ahead log
+# or journal that is not the store's deleted or rolled into it) the next time it is opened.
+STORE_SIDE_FILES = (
+    ("-wal", "write-ahead log"),
+    ("-shm", "shared-memory index"),
+    ("-journal", "rollback journal"),
+)
+
+
+def store_uses(store: str | os.PathLike[str], role: str = "the engagement store") -> list[Use]:
+    """What opening the store at ``store`` reads: the store (``role``) and the files SQLite
+    keeps beside it (:data:`STORE_SIDE_FILES`: ``<store>-wal``, ``-shm``, ``-journal``; roles
+    "the engagement store's write-ahead log" and so on), beside the path as given and, for a
+    store reached through a symbolic link, beside the file it points to as well (where SQLite
+    puts them)."""
+    path = Path(store)
+    uses = [Use(path, role)]
+    bases = [path]
+    if _resolved(path) != Path(os.path.abspath(path)):
+        bases.append(_resolved(path))
+    for base in bases:
+        for suffix, what in STORE_SIDE_FILES:
+            uses.append(Use(base.with_name(base.name + suffix), f"{role}'s {what}"))
+    return uses
+
+
+# -- nistpf's own installed files --------------------------------------------------------------
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # the nistpf package folder
+_SAMPLE = "cx-sample"  # the bundled sample's name (nistpf.sample.SAMPLE)
+
+
+def bundled_data_dir() -> Path:
+    """The folder of the bundled sample and mappings: ``nistpf/_data`` in an installed wheel,
+    the checkout's ``data/`` otherwise (the same folder as :func:`nistpf.sample.data_dir`)."""
+    packaged = _PACKAGE / "_data"
+    return packaged if (packaged / f"{_SAMPLE}.xlsx").exists() else _PACKAGE.parent / "data"
+
+
+def bundled_notebooks_dir() -> Path:
+    """The folder of the guided notebooks and their Voilà settings: ``nistpf/_notebooks`` in
+    an installed wheel, the checkout's ``notebooks/`` otherwise."""
+    packaged = _PACKAGE / "_notebooks"
+    return packaged if packaged.is_dir() else _PACKAGE.parent / "notebooks"
+
+
+def installed_uses() -> list[Use]:
+    """nistpf's own installed files, which every command reads and none may write: nistpf's
+    data (``nistpf/data``: the Privacy Framework, its rules and words; a folder, protected with
+    all it holds), the bundled sample (the workbook, and its CSV folder as a whole), each
+    bundled mapping, each guided notebook, their Voilà settings (``voila.json``) and the
+    notebooks folder itself, and, last, the package folder ``nistpf/`` with all it holds (in
+    a wheel, the sample and notebooks are inside it). Listed most specific first, so a clash
+    names the file rather than the package."""
+    data = bundled_data_dir()
+    notebooks = bundled_notebooks_dir()
+    uses = [
+        Use(_PACKAGE / "data", "nistpf's own data", folder=True),
+        Use(data / f"{_SAMPLE}.xlsx", "nistpf's bundled sample"),
+        Use(data / _SAMPLE, "nistpf's bundled CSV sample", folder=True),
+    ]
+    uses += [
+        Use(path, f"nistpf's bundled mapping {path.name}")
+        for path in _listed(data / "mappings", "*.toml")
+    ]
+    uses += [
+        Use(path, f"nistpf's bundled notebook {path.name}")
+        for path in _listed(notebooks, "*.ipynb")
+    ]
+    uses += [
+        Use(notebooks / "voila.json", "nistpf's bundled Voilà settings"),
+        Use(notebooks, "nistpf's bundled notebooks folder"),
+        Use(_PACKAGE, "nistpf's package folder", folder=True),
+    ]
+    return uses
+
+
+def _listed(folder: Path, pattern: str) -> list[Path]:
+    try:
+        return sorted(folder.glob(pattern))
+    except OSError:
+        return []
+
+
+# -- what a path is --------------------------------------------------------------------------
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(path: str | os.PathLike[str]) -> str:
+    """What is at ``path``, in words, when it is not a regular file: ``"a folder"``, ``"a
+    character device"`` (``/dev/null``), ``"a block device"``, ``"a named pipe (FIFO)"``,
+    ``"a socket"``; ``""`` for a regular file, nothing at all, or a path that cannot be looked
+    at. Symbolic links are followed (what a write through one would land on)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISREG(mode):
+        return ""
+    return next((words for test, words in _KINDS if test(mode)), "a special file")
 
 
 def _input_role(path: Path) -> str:
