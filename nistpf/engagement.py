@@ -23,16 +23,26 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
+import io
 import json
-import shutil
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 from nistpf.assessment import Assessment
-from nistpf.errors import InventoryError, NistpfError, OutputNotWritableError, os_cause, shown
+from nistpf.errors import (
+    BundledFileError,
+    InventoryError,
+    NistpfError,
+    OutputNotWritableError,
+    os_cause,
+    os_reason,
+    shown,
+)
 from nistpf.inventory import Inventory, load_inventory
 from nistpf.inventory.template import write_template
-from nistpf.io.atomic import write_text
+from nistpf.io.atomic import write_bytes, write_text
 from nistpf.io.paths import Use, bundled_notebooks_dir, check_paths, file_kind
 from nistpf.safe_names import safe_filename
 from nistpf.sample import sample_path
@@ -256,7 +266,10 @@ def new_engagement(
     All or nothing: when a step fails (a read-only place, a full disk, a name too long), what
     this call made is removed — the files it wrote, the folders it created, and only those —
     and the failure is one :class:`~nistpf.errors.OutputNotWritableError` line naming the path
-    and the cause (a store error, its own one line)."""
+    and the cause (a store error, its own one line). nistpf's own files it copies (the
+    notebooks, their Voilà settings, the sample) are read, and checked, before anything is
+    made: one that cannot be read or is damaged is a :class:`~nistpf.errors.BundledFileError`
+    ("nistpf's bundled notebook … cannot be read (…): reinstall nistpf")."""
     folder = Path(folder)
     try:
         kind = file_kind(folder) or ("a file" if folder.exists() else "")
@@ -280,6 +293,9 @@ def new_engagement(
     if sample:
         reads.append(Use(sample_path(), "nistpf's bundled sample"))
     check_paths(reads, [Use(folder / n, f"the engagement's {n}") for n in names])
+    copies = {n.name: _bundled_notebook(n) for n in notebooks}
+    settings_bytes = _bundled_json(settings, "Voilà settings")
+    sample_bytes = _bundled_workbook(sample_path(), "sample") if sample else b""
     made = _folders_to_make(folder)
     current = folder
     try:
@@ -291,16 +307,17 @@ def new_engagement(
         store.set_engagement_name(name or folder.resolve().name)
         current = folder / INVENTORY_NAME
         if sample:
-            inventory = Path(shutil.copyfile(sample_path(), current))
+            write_bytes(current, sample_bytes)
+            inventory = current
         else:
             inventory = write_template(current)
-        for notebook in notebooks:
-            current = folder / notebook.name
-            write_text(current, engagement_notebook(notebook.read_text(encoding="utf-8")))
+        for name, text in copies.items():
+            current = folder / name
+            write_text(current, text)
         # Voilà's settings for presenting notebook 04: outputs rendered as the cells run, which
         # is how plotly's renderer gets the output model it writes the chart's image into.
         current = folder / VOILA_SETTINGS
-        shutil.copyfile(settings, current)
+        write_bytes(current, settings_bytes)
     except BaseException as error:
         _undo(folder, names, made)
         if isinstance(error, OSError) and not isinstance(error, NistpfError):
@@ -315,6 +332,60 @@ def new_engagement(
             ) from None
         raise
     return {"inventory": inventory, "notebooks": folder, "store": store.path}
+
+
+def _bundled_notebook(path: Path) -> str:
+    """The engagement's copy of the bundled notebook at ``path`` (:func:`engagement_notebook`);
+    a :class:`~nistpf.errors.BundledFileError` when it cannot be read or is no notebook."""
+    try:
+        return engagement_notebook(_bundled_bytes(path, "notebook").decode("utf-8"))
+    except UnicodeDecodeError:
+        cause = "not UTF-8 text"
+    except json.JSONDecodeError as error:
+        cause = f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+    except ValueError as error:  # engagement_notebook's: no parameters line to rewrite
+        cause = str(error)
+    except (KeyError, TypeError, AttributeError):
+        cause = "not a notebook: no list of cells"
+    raise BundledFileError("notebook", path, cause) from None
+
+
+def _bundled_json(path: Path, what: str) -> bytes:
+    """The bytes of nistpf's bundled JSON file at ``path``, checked to be JSON."""
+    data = _bundled_bytes(path, what)
+    try:
+        json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BundledFileError(what, path, "not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        cause = f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        raise BundledFileError(what, path, cause) from None
+    return data
+
+
+def _bundled_workbook(path: Path, what: str) -> bytes:
+    """The bytes of nistpf's bundled workbook at ``path``, checked to be a whole zip archive
+    (an .xlsx is one: every member's checksum is read, about 50 KB for the sample)."""
+    data = _bundled_bytes(path, what)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+        raise BundledFileError(what, path, "not a workbook: no zip archive") from None
+    with archive:
+        try:
+            damaged = archive.testzip()
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+            raise BundledFileError(what, path, f"a part is damaged: {error}") from None
+    if damaged is not None:
+        raise BundledFileError(what, path, f"its part {shown(damaged)} is damaged")
+    return data
+
+
+def _bundled_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise BundledFileError(what, path, os_reason(error)) from None
 
 
 def _folders_to_make(folder: Path) -> list[Path]:

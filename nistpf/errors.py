@@ -102,6 +102,14 @@ def os_cause(error: OSError, path: object = None) -> str:
     return f"{cause}; {fix}" if fix else cause
 
 
+def os_reason(error: OSError) -> str:
+    """What an :class:`OSError` means in words, without the fix :func:`os_cause` adds (for a
+    message whose fix is its own): ``"no such file or folder"``."""
+    if error.errno in _OS_CAUSES:
+        return _OS_CAUSES[error.errno][0]
+    return error.strerror or str(error)
+
+
 class NistpfError(Exception):
     """Base class of every error nistpf raises on purpose.
 
@@ -373,3 +381,20 @@ class RegisterError(NistpfError, ValueError):
 
 # "pass overwrite=True (--overwrite)" at the end of a problem: the keyword and the option.
 _BOTH_SPELLINGS = re.compile(r"pass ([A-Za-z_]\w*=True) \((--[a-z][a-z-]*)\)$")
+
+
+class BundledFileError(NistpfError, RuntimeError):
+    """One of nistpf's own installed files — a guided notebook, the Voilà settings, the
+    bundled sample — cannot be read or is damaged: the installation is broken, and the fix is
+    to reinstall. ``path`` is the file, ``what`` what it is ("notebook"), ``cause`` why it
+    cannot be read, in words."""
+
+    code = "bundled-file-unreadable"
+
+    def __init__(self, what: str, path: object, cause: str):
+        self.what = what
+        self.path = path
+        self.cause = cause
+        super().__init__(
+            f"nistpf's bundled {what} {shown(path)} cannot be read ({cause}): reinstall nistpf"
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import unicodedata
 from pathlib import Path
@@ -17,6 +18,7 @@ from nistpf import engagement
 from nistpf.cli import main
 from nistpf.engagement import deliverable_name, new_engagement
 from nistpf.errors import (
+    BundledFileError,
     OutputIsInputError,
     OutputNotWritableError,
     OutputsCollideError,
@@ -399,6 +401,45 @@ def test_nistpfs_own_files_are_those_it_ships(tmp_path):
         with pytest.raises(OutputIsInputError, match="nistpf's"):
             check_destination(path)
     check_destination(tmp_path / "report.html")
+
+
+def _bundled_copy(tmp_path: Path, monkeypatch) -> Path:
+    copy = tmp_path / "bundled"
+    shutil.copytree(NOTEBOOKS, copy)
+    monkeypatch.setattr(engagement, "notebooks_dir", lambda: copy)
+    return copy
+
+
+@pytest.mark.parametrize("damage", ["notebook", "voila", "sample"])
+def test_new_stops_on_a_damaged_bundled_file_with_nothing_made(
+    damage, tmp_path, monkeypatch, capsys
+):
+    copy = _bundled_copy(tmp_path, monkeypatch)
+    if damage == "notebook":
+        path, what = copy / "01_quickstart.ipynb", "notebook"
+        path.write_text("", encoding="utf-8")
+        reason = "not valid JSON: Expecting value at line 1, column 1"
+    elif damage == "voila":
+        path, what = copy / "voila.json", "Voilà settings"
+        path.unlink()
+        reason = "no such file or folder"
+    else:
+        path, what = tmp_path / "cx-sample.xlsx", "sample"
+        path.write_bytes(b"PK\x03\x04 cut short")
+        monkeypatch.setattr(engagement, "sample_path", lambda: path)
+        reason = "not a workbook: no zip archive"
+    folder = tmp_path / "practice"
+    assert main(["new", str(folder), "--sample"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"nistpf: nistpf's bundled {what} {path} cannot be read ({reason}): reinstall nistpf\n"
+    )
+    assert not folder.exists()
+    with pytest.raises(BundledFileError) as caught:
+        new_engagement(folder, sample=True)
+    assert caught.value.code == "bundled-file-unreadable"
+    assert caught.value.path == path
 
 
 def test_a_folder_in_a_message_is_as_typed_or_the_current_one_in_full(tmp_path, monkeypatch):
