@@ -1042,7 +1042,10 @@ def test_missing_folder_is_a_one_line_error(sample, tmp_path):
     with pytest.raises(OutputNotWritableError) as caught:
         write_gap_register(sample, path)
     message = one_line(caught.value)
-    assert message == f"cannot write {path}: the folder {path.parent} does not exist"
+    assert message == (
+        f"cannot write {path}: the folder {path.parent} does not exist; create it first, or "
+        "write elsewhere"
+    )
     assert caught.value.code == "output-not-writable"
     assert isinstance(caught.value, NistpfError)
     assert isinstance(caught.value, OSError)

@@ -178,7 +178,7 @@ def test_refuses_to_overwrite_unless_forced(tmp_path):
     path.write_bytes(b"old")
     with pytest.raises(OutputExistsError) as caught:
         write_template(path)
-    assert str(caught.value) == f"{path} exists; pass force=True (--force) to replace it"
+    assert str(caught.value) == f"{path} exists; pass force=True to replace it"
     assert caught.value.code == "output-exists"
     assert isinstance(caught.value, FileExistsError)
     assert path.read_bytes() == b"old"
@@ -352,7 +352,7 @@ def test_cli_refuses_an_existing_file_in_one_line(tmp_path, capsys):
     assert main(["template", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == f"nistpf: {path} exists; pass force=True (--force) to replace it\n"
+    assert captured.err == f"nistpf: {path} exists; pass --force to replace it\n"
     assert path.read_bytes() == b"old"
     assert main(["template", str(path), "--force"]) == 0
     assert path.read_bytes()[:2] == b"PK"
@@ -381,3 +381,15 @@ def test_cli_reports_an_unwritable_path_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"nistpf: cannot write {folder}: ")
     assert err.count("\n") == 1
+
+
+def test_write_template_never_replaces_nistpfs_own_sample():
+    """From Python too (the CLI checks its outputs itself), ``force=True`` replaces a file the
+    consultant named, never nistpf's bundled sample."""
+    from nistpf.errors import OutputIsInputError
+
+    sample = nistpf.sample_path()
+    before = sample.read_bytes()
+    with pytest.raises(OutputIsInputError, match="bundled sample"):
+        write_template(sample, force=True)
+    assert sample.read_bytes() == before

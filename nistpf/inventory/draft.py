@@ -72,11 +72,7 @@ class DraftExistsError(OutputExistsError):
     """The draft's output file exists already; it is replaced only with ``--overwrite``."""
 
     def __init__(self, path: object):
-        super().__init__(path)
-        self.args = (f"{path} exists; pass --overwrite to replace it",)
-
-    def __str__(self) -> str:
-        return self.args[0]
+        super().__init__(path, keyword="overwrite=True", option="--overwrite")
 
 
 # -- the words -------------------------------------------------------------------------------

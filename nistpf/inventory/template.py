@@ -41,6 +41,7 @@ from nistpf.framework import framework as load_framework
 from nistpf.inventory import schema
 from nistpf.inventory.schema import Column, Sheet
 from nistpf.io.atomic import atomic_open
+from nistpf.io.paths import Use, check_paths, installed_uses
 from nistpf.io.xlsx import (
     DATE_FORMAT,
     FONT_NAME,
@@ -112,6 +113,9 @@ def write_template(
     ``path``) is an OutputNotWritableError naming the cause.
     """
     path = Path(path)
+    # Never one of nistpf's own files (its sample, notebooks, data); a device or a pipe is
+    # refused by atomic_open. Missing folders are made, so the folder is not checked here.
+    check_paths(installed_uses(), [Use(path, "the inventory template")])
     try:
         exists = path.exists()  # a name too long for the file system fails here already
     except OSError as error:
