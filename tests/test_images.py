@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -497,3 +498,37 @@ def test_a_full_disk_keeps_the_images_there_were(assessment, tmp_path, monkeypat
         assert "no space left on the device" in str(caught.value)
         assert os.listdir(folder) == ["heatmap.png"]
         assert (folder / "heatmap.png").read_bytes() == b"the previous image"
+
+
+def test_an_image_name_taken_by_a_pipe_is_one_line_and_the_pipe_stays(
+    assessment, tmp_path, no_browser
+):
+    """A named pipe where an image goes is refused before the browser starts (a write would
+    replace it, or an open of it wait for a reader for ever) and is left as it was."""
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    os.mkfifo(folder / "heatmap.png")
+    with pytest.raises(OutputNotWritableError) as caught:
+        write_images(assessment, folder)
+    assert str(caught.value).startswith(
+        f"cannot write {folder / 'heatmap.png'}: it is a named pipe"
+    )
+    assert stat.S_ISFIFO(os.lstat(folder / "heatmap.png").st_mode)
+    assert os.listdir(folder) == ["heatmap.png"]
+
+
+def test_an_image_that_is_a_symbolic_link_is_written_through_it(assessment, tmp_path, monkeypatch):
+    """An image name that is a symbolic link (to a shared folder's copy) gets the new image in
+    the file it points to; the link stays a link."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "heatmap.png").write_bytes(b"last year's image")
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "heatmap.png").symlink_to(shared / "heatmap.png")
+    monkeypatch.setattr(images, "find_browser", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(images, "render", lambda jobs, **kwargs: [b"new image" for _ in jobs])
+    write_images(assessment, folder)
+    assert (folder / "heatmap.png").is_symlink()
+    assert (shared / "heatmap.png").read_bytes() == b"new image"
+    assert sorted(os.listdir(shared)) == ["heatmap.png"]  # no temporary file left beside it

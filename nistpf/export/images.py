@@ -47,6 +47,8 @@ from kaleido.errors import (
 from nistpf.assessment import Assessment
 from nistpf.errors import BrowserMissingError, ImageExportError, OutputNotWritableError, shown
 from nistpf.export import charts
+from nistpf.io.atomic import write_target
+from nistpf.io.paths import Use, check_paths, file_kind, installed_uses
 
 
 class Chart(NamedTuple):
@@ -382,10 +384,17 @@ def _check_writable(folder: Path, targets: Iterable[Path]) -> None:
     """Raise :class:`~nistpf.errors.OutputNotWritableError` when an image's name in ``folder``
     is taken by a folder, or when a file cannot be made in ``folder`` (one is made and removed:
     ``os.access`` says yes to root in a read-only folder and knows nothing of read-only disks)."""
+    targets = list(targets)
+    check_paths(installed_uses(), [Use(t, "a chart image") for t in targets])
     for target in targets:
-        if target.is_dir():
+        kind = file_kind(target)  # through a symbolic link: what the write would land on
+        if kind == "a folder":
             raise OutputNotWritableError(
                 target, "it is a folder; move it away or choose another folder for the images"
+            )
+        if kind:
+            raise OutputNotWritableError(
+                target, f"it is {kind}, not a file; move it away or choose another folder"
             )
     try:
         handle, probe = tempfile.mkstemp(dir=folder, prefix=".nistpf-write-test-")
@@ -403,6 +412,11 @@ def _write_files(files: Mapping[Path, bytes]) -> None:
     staged: list[tuple[str, Path]] = []
     try:
         for target, data in files.items():
+            # an image that is a symbolic link: the file it points to is written, the link kept
+            try:
+                target = write_target(target)
+            except OSError as error:
+                raise OutputNotWritableError.from_os_error(target, error) from error
             try:
                 staged.append((_stage(target, data), target))
             except OSError as error:
