@@ -89,6 +89,8 @@ def figures() -> dict[str, object]:
         "OS failure cases, one line": _count(paths, "OS_FAILURES"),
         "store refusals through the CLI": _count(paths, "STORE_REFUSALS"),
         "names shown escaped": _count(paths, "NAMES_SHOWN_SAFELY"),
+        "outputs that are no regular file, refused": _count(paths, "NOT_REGULAR_FILES"),
+        "writes through a symbolic link": _count(paths, "THROUGH_SYMLINKS"),
         "CSV writers neutralised": _count(csv_safe, "CSV_WRITERS"),
         "browser switches (network services off)": _count(images, "BROWSER_SWITCHES"),
         "name lookups the browser test allows": _value(offline, "LOOKUPS_ALLOWED"),
