@@ -47,6 +47,7 @@ from nistpf.errors import (
     OutputNotWritableError,
     UnreadableInventoryError,
     os_cause,
+    os_reason,
     shown,
 )
 from nistpf.export.tables import write_framework_tables
@@ -357,8 +358,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         # The last safety net: a failure of the operating system that no writer turned into
         # its own message (every nistpf writer does) is still one line, never a traceback.
-        print(f"nistpf: {os_failure(error)}", file=sys.stderr)
+        print(f"nistpf: {os_failure(error, _inputs(args))}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """The paths the command reads, as given (SOURCE, the mapping, the store, the register
+    carried over)."""
+    names = ("source", "mapping", "store", "carry_over")
+    return [v for k in names if isinstance(v := getattr(args, k, None), Path)]
 
 
 def _fail(error: NistpfError) -> None:
@@ -389,14 +397,35 @@ def _message_lines(error: NistpfError) -> list[str]:
     return [*lines, text] if text else lines
 
 
-def os_failure(error: OSError) -> str:
+def os_failure(error: OSError, inputs: Sequence[Path] = ()) -> str:
     """An :class:`OSError` as the one line the CLI prints: the path it names and the cause in
     words with the fix (:func:`nistpf.errors.os_cause`): ``"eng/report.html: no space left on
-    the device; free some space, or write to another disk"``."""
+    the device; free some space, or write to another disk"``. A failure on one of ``inputs``
+    (the paths the command reads), or inside an input folder, is a failure to read it
+    (``"cannot read x.xlsx: permission denied; ask for access to it, or copy it somewhere you
+    can read it"``); one naming no file is put on the command's first input, which it was
+    reading."""
     where = error.filename if error.filename is not None else error.filename2
     if where is None:
+        if inputs:
+            return f"cannot read {shown(inputs[0])}: {os_reason(error)}"
         return os_cause(error)
-    return f"{shown(os.fsdecode(where))}: {os_cause(error, where)}"
+    path = Path(os.fsdecode(where))
+    if any(_within(path, given) for given in inputs):
+        return (
+            f"cannot read {shown(path)}: {os_reason(error)}; ask for access to it, or copy it "
+            "somewhere you can read it"
+        )
+    return f"{shown(path)}: {os_cause(error, where)}"
+
+
+def _within(path: Path, given: Path) -> bool:
+    """Is ``path`` the file ``given`` names, or inside the folder it names?"""
+    try:
+        path, given = path.absolute(), given.absolute()
+    except OSError:
+        return False
+    return path == given or given in path.parents
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -773,7 +802,10 @@ def _map(args: argparse.Namespace) -> int:
     except NistpfError:  # an existing file, the source itself, a read-only folder: one line
         raise
     except OSError as error:
-        print(f"nistpf: cannot write {shown(args.output)}: {os_cause(error)}", file=sys.stderr)
+        if args.output is None or _within(Path(os.fsdecode(error.filename or "")), args.source):
+            print(f"nistpf: {os_failure(error, [args.source])}", file=sys.stderr)
+        else:
+            print(f"nistpf: cannot write {shown(args.output)}: {os_cause(error)}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {shown(written)}")
     print(

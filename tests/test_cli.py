@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import nistpf
+from nistpf import cli
 from nistpf.cli import main
 from nistpf.errors import BlankInventoryError, OutputExistsError, RegisterError
 from nistpf.export.images import CHARTS
@@ -440,3 +441,44 @@ def test_a_register_error_carries_the_keyword_and_the_option():
     assert given.cli_message() == "r.xlsx: empty; pass --overwrite"
     plain = RegisterError("r.xlsx", "no such file")
     assert str(plain) == plain.cli_message() == "r.xlsx: no such file"
+
+
+@pytest.mark.parametrize("command", ["validate", "assess", "map"])
+def test_an_input_that_cannot_be_read_is_one_line_saying_so(command, tmp_path, capsys, monkeypatch):
+    """A permission refused on the inventory is a failure to *read* it, with a fix for that
+    (not "choose a folder you can write to", nor "cannot write None" from map)."""
+    import errno
+
+    from nistpf.inventory import draft
+
+    source = tmp_path / "client.xlsx"
+    source.write_bytes(b"")
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(source))
+
+    monkeypatch.setattr(cli.nistpf, "load_inventory", refused)
+    monkeypatch.setattr(draft, "draft_mapping", refused)
+    code, _out, err = run(capsys, command, str(source))
+    assert code == 2
+    assert err == (
+        f"nistpf: cannot read {source}: permission denied; ask for access to it, or copy it "
+        "somewhere you can read it\n"
+    )
+
+
+def test_an_os_failure_naming_no_file_names_the_input_being_read(tmp_path, capsys, monkeypatch):
+    """A failure the system reports without a file name (EINVAL reading /proc/self/pagemap
+    through a link) still names the file the command was reading."""
+    import errno
+
+    source = tmp_path / "pm.csv"
+    source.write_bytes(b"")
+
+    def invalid(*args, **kwargs):
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(cli.nistpf, "load_inventory", invalid)
+    code, _out, err = run(capsys, "validate", str(source))
+    assert code == 2
+    assert err == f"nistpf: cannot read {source}: Invalid argument\n"
