@@ -58,6 +58,7 @@ from tests.hostile_paths import (
     place,
     socket_file,
 )
+from tests.inventory_files import valid_sheets, write_csv_folder
 
 # Measured on a 2-core machine: the whole file, 7 s (57 cases and the unit tests; the slowest
 # case, the first to draft a mapping, 1.8 s, every other under 0.5 s; a refusal of an output that
@@ -615,3 +616,32 @@ def test_an_os_error_no_writer_turned_into_a_message_is_still_one_line(monkeypat
         "nistpf: /srv/shared\\nx/t.xlsx: permission denied; choose a folder you can write to, "
         "or ask for access\n"
     )
+
+
+def test_an_output_through_a_bind_mount_of_the_csv_folder_is_inside_it(tmp_path, capsys):
+    """The CSV source folder reached by a bind mount resolves to another path, but it is the
+    same folder (device and inode): nothing may be written into it that way either (a new
+    .csv there would be read as a sheet next time)."""
+    import subprocess
+
+    if not is_root() and not os.environ.get("CI"):
+        pytest.skip("a bind mount needs root")
+    source = tmp_path / "client"
+    source.mkdir()
+    write_csv_folder(source, valid_sheets())
+    before = sorted(os.listdir(source))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    subprocess.run(["mount", "--bind", str(source), str(mirror)], check=True)
+    try:
+        for command in (
+            ["report", str(source), "--html", str(mirror / "report.html")],
+            ["map", str(source), "-o", str(mirror / "new.toml")],
+        ):
+            assert main(command) == 2, command
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1, err
+            assert f"is inside the source folder {source}" in err, err
+    finally:
+        subprocess.run(["umount", str(mirror)], check=True)
+    assert sorted(os.listdir(source)) == before

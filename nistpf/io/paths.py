@@ -267,6 +267,13 @@ def _clash(write: Use, read: Use) -> str | None:
         target, folder = _resolved(write.path), _resolved(read.path)
         if target == folder or folder in target.parents:
             return "inside"
+        # The folder reached by another path that resolves elsewhere (a bind mount of it): the
+        # same folder is the same (device, inode), whatever path leads to it.
+        identity = _identity(read.path)
+        if identity is not None and any(
+            _identity(place) == identity for place in (target, *target.parents)
+        ):
+            return "inside"
         return None
     return _same(write.path, read.path)
 
