@@ -23,6 +23,7 @@ where the same error raised to a Python caller names the keyword ("pass force=Tr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -459,6 +460,10 @@ def _demo(args: argparse.Namespace) -> int:
     print(inventory_summary(inventory))
     print()
     print(assessment_summary(assessment))
+    # All or nothing, as for new: when a write fails (a full disk), the files this run made
+    # and the folders it created are removed again; files there before are whole either way.
+    there = {use.path for use in writes if os.path.lexists(use.path)}
+    folders = [f for f in (out / "images", out, *out.parents) if not os.path.lexists(f)]
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = [
@@ -475,11 +480,22 @@ def _demo(args: argparse.Namespace) -> int:
             ]
         except BrowserMissingError as error:
             skipped = f"skipped the slide deck and chart images: {error}"
-    except OutputNotWritableError:
+    except BaseException as error:
+        for use in writes:
+            if use.path not in there:
+                with contextlib.suppress(OSError):
+                    use.path.unlink()
+        for folder in folders:  # innermost first; only if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(error, OutputNotWritableError):
+            raise OutputNotWritableError(
+                error.path, f"{error.reason} (the demo's files made by this run were removed)"
+            ) from None
+        if isinstance(error, OSError):
+            print(f"nistpf: cannot write into {shown(out)}: {os_cause(error)}", file=sys.stderr)
+            return EXIT_USAGE
         raise
-    except OSError as error:
-        print(f"nistpf: cannot write into {shown(out)}: {os_cause(error)}", file=sys.stderr)
-        return EXIT_USAGE
     print()
     for path in written:
         print(f"wrote {shown(path)}")

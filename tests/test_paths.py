@@ -645,3 +645,22 @@ def test_an_output_through_a_bind_mount_of_the_csv_folder_is_inside_it(tmp_path,
     finally:
         subprocess.run(["umount", str(mirror)], check=True)
     assert sorted(os.listdir(source)) == before
+
+
+@pytest.mark.parametrize("size", ["200k", "1m"])
+def test_demo_on_a_full_disk_keeps_nothing_it_made(tmp_path, capsys, size):
+    """The demo stopped by a full disk removes the files this run made and the folders it
+    created, and keeps a file that was there before (here a note of the consultant's)."""
+    import subprocess
+
+    if not is_root() and not os.environ.get("CI"):
+        pytest.skip("mounting a small file system needs root")
+    with place("full", tmp_path) as disk:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(disk)], check=True)
+        (disk / "notes.txt").write_text("mine")
+        assert main(["demo", "-o", str(disk / "out")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert "no space left on the device" in err, err
+        assert sorted(os.listdir(disk)) == ["notes.txt"]
+        assert (disk / "notes.txt").read_text() == "mine"
