@@ -47,6 +47,7 @@ from nistpf.inventory.model import (
 from nistpf.inventory.schema import METHODS, PRIORITIES, TIER_ATTRIBUTES, fold
 from nistpf.inventory.values import Bad, read_date
 from nistpf.io.csv_safe import write_csv
+from nistpf.io.paths import Use, check_paths, store_uses
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
 
@@ -934,7 +935,11 @@ class Store:
         would run as a formula gets a ``'`` in front (the ``old`` and ``new`` columns hold JSON
         text, so a logged ``-1`` is written ``'-1``); ``seq`` and ``assessment`` stay numbers.
         The file is UTF-8 with a byte-order mark, so that Excel and LibreOffice read it as
-        UTF-8 (:func:`nistpf.io.csv_safe.write_csv`). Returns ``path``."""
+        UTF-8 (:func:`nistpf.io.csv_safe.write_csv`). Returns ``path``. Raises
+        :class:`~nistpf.errors.OutputIsInputError` (nothing written) when ``path`` is the store
+        itself or one of the files SQLite keeps beside it (``-wal``, ``-shm``, ``-journal``),
+        which the CSV would replace."""
+        check_paths(store_uses(self.path), [Use(Path(path), "the log export")])
         return write_csv(Path(path), self.log(number))
 
     # -- applying ----------------------------------------------------------------------------

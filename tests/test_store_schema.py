@@ -781,3 +781,24 @@ def test_a_store_on_a_disk_that_filled_up_is_one_line_naming_the_space(tmp_path,
             assert err.startswith("nistpf: "), err
             assert "no space left on the device" in err, err
         assert (disk / "eng.nistpf").read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
+def test_export_log_over_its_own_store_or_side_file_is_refused(tmp_path, real_store, suffix):
+    """The log's CSV written at the store's own name would replace the store (and at a side
+    file's, be taken for its journal): refused in one line before anything is written."""
+    from nistpf.errors import OutputIsInputError
+
+    path = tmp_path / "engagement.nistpf"
+    path.write_bytes(real_store)
+    store = open_store(path, create=False)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    target = tmp_path / f"engagement.nistpf{suffix}"
+    with pytest.raises(OutputIsInputError) as caught:
+        store.export_log(target)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(str(target))
+    assert "which this command reads" in message
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert open_store(path, create=False).log()["field"].tolist()  # still a store, log whole
