@@ -382,6 +382,8 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
     columns: dict[str, frozenset[str]] = {}
     longest: dict[tuple[str, str], tuple[int, int, int]] = {}
     row = None
+    foreign: list[tuple[str, str, str]] = []
+    wrong: tuple[str, str, int, str, str] | None = None
     try:
         db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
     except sqlite3.Error as error:
@@ -412,6 +414,12 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
         # into memory to measure it; a BLOB's length is known without reading it.
         db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, READ_LIMIT_BYTES)
         longest = _longest(db, columns)
+        foreign = _foreign_objects(db)
+        whole = FIRST_TABLES.issubset(columns) and all(
+            _columns()[t] <= columns[t] for t in columns
+        )  # what lacks a table or a column is refused for that, below
+        if whole and not foreign and not [n for n in longest if not n[1]]:
+            wrong = _wrong_values(db, columns)
     except sqlite3.OperationalError as error:  # locked, cannot open, no room for its index
         if "i/o error" in str(error).lower() and _nearly_full(path):
             # a store with a -wal file is read through a shared-memory index made beside it
@@ -454,6 +462,22 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
             lacking = _names(needed - columns[table])
             raise _damaged(path, f"its {table} table lacks the column(s) {lacking}")
     _check_lengths(path, longest)
+    if foreign:
+        kind, name, table = foreign[0]
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        on = "" if kind == "view" else f" on {_names([table])}"
+        raise _damaged(
+            path,
+            f"it holds the {kind} {_names([name])}{on}{more}, not made by "
+            f"nistpf, which would run SQL when the store is read or written",
+        )
+    if wrong is not None:
+        table, column, rowid, value, rule = wrong
+        raise _damaged(
+            path,
+            f"its {table} table's {column} column holds {value} in row {rowid}, where nistpf "
+            f"writes {rule}",
+        )
     return version
 
 
@@ -530,6 +554,147 @@ def _check_lengths(path: Path, longest: dict[tuple[str, str], tuple[int, int, in
                 f"{where} holds a value of {size:,} bytes; nistpf writes at most "
                 f"{bound * UTF8_BYTES:,}",
             )
+
+
+def _normal_sql(sql: object) -> str | None:
+    """An object's SQL as :func:`_foreign_objects` compares it: whitespace runs as one space
+    (a version-1 store wrote its log triggers over two lines)."""
+    return None if sql is None else " ".join(str(sql).split())
+
+
+@functools.cache
+def _own_objects() -> frozenset[tuple[str, str, str, str | None]]:
+    """The indexes, triggers and views nistpf makes (:data:`nistpf.store._SCHEMA`, the log's
+    guard included), as ``(type, name, table, SQL)`` rows of ``sqlite_master``: read from
+    the schema written into an in-memory database, so SQLite's own wording of each."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(_store._SCHEMA)
+        return frozenset(
+            (str(t), str(n), str(b), _normal_sql(q))
+            for t, n, b, q in db.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type != 'table'"
+            )
+        )
+    finally:
+        db.close()
+
+
+def _foreign_objects(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """The indexes, triggers and views of the store that nistpf did not make, as ``(type,
+    name, table)``, sorted: a trigger runs its SQL when nistpf writes to its table (a join
+    of the log with itself five times, ``zeroblob(450e6)``: a hang, gigabytes of memory), a
+    view or an index on an expression when it is read. nistpf makes only the log's index and
+    its append-only triggers (:func:`_own_objects`); a store holding anything else, or one of
+    those with other SQL, was changed by another program. Read from ``sqlite_master``, whose
+    text nothing runs."""
+    own = _own_objects()
+    found = []
+    for kind, name, table, sql in db.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type != 'table'"
+    ):
+        if (str(kind), str(name), str(table), _normal_sql(sql)) not in own:
+            found.append((str(kind), str(name), str(table)))
+    return sorted(found)
+
+
+def _level_bounds() -> tuple[str, str]:
+    """SQL for the lowest and highest level of an assessment's scale (``a.scale``, by
+    name, as :func:`nistpf.scales.scale` reads it), and of all built-in scales for a name that
+    is none of them (which opening the assessment refuses in its own words)."""
+    from nistpf.scales import BUILT_IN
+
+    low = " ".join(f"WHEN '{k}' THEN {int(v.minimum)}" for k, v in BUILT_IN.items())
+    high = " ".join(f"WHEN '{k}' THEN {int(v.maximum)}" for k, v in BUILT_IN.items())
+    lowest = min(v.minimum for v in BUILT_IN.values())
+    highest = max(v.maximum for v in BUILT_IN.values())
+    key = "lower(trim(a.scale))"
+    return (
+        f"(SELECT CASE {key} {low} ELSE {int(lowest)} END FROM assessments a "
+        "WHERE a.id = t.assessment)",
+        f"(SELECT CASE {key} {high} ELSE {int(highest)} END FROM assessments a "
+        "WHERE a.id = t.assessment)",
+    )
+
+
+def _value_rules() -> dict[str, list[tuple[str, str, str]]]:
+    """By table: ``(column, SQL true of a value nistpf could not have saved there, what it
+    saves)``. The bounds are the setters' (:mod:`nistpf.store`): a level or a target within
+    the assessment's scale (:meth:`~nistpf.store.Store.set_rating`,
+    :meth:`~nistpf.store.Store.set_profile`), a Tier 1-4 (:meth:`~nistpf.store.Store.set_tier`),
+    a yes/no as 0 or 1, an assessment by its number; every other column (but the workbook's
+    copy, a BLOB) text without a NUL character, or NULL where the schema allows it."""
+    low, high = _level_bounds()
+    level = (
+        f"(typeof(\"{{c}}\") NOT IN ('real', 'integer', 'null') OR \"{{c}}\" < {low} "
+        f'OR "{{c}}" > {high})'
+    )
+    yes_no = "(typeof(\"{c}\") NOT IN ('integer', 'null') OR \"{c}\" NOT IN (0, 1))"
+    number = "typeof(\"{c}\") NOT IN ('integer', 'null')"
+    rules = {
+        ("ratings", "current"): (level, "a level of the assessment's scale, or nothing"),
+        ("profile", "target"): (level, "a level of the assessment's scale, or nothing"),
+        ("profile", "in_profile"): (yes_no, "1 or 0 (yes or no), or nothing"),
+        ("scope", "in_scope"): (yes_no, "1 or 0 (yes or no)"),
+        ("tiers", "tier"): (
+            "(typeof(\"{c}\") NOT IN ('integer', 'null') OR \"{c}\" NOT IN (1, 2, 3, 4))",
+            "a Tier, 1, 2, 3 or 4, or nothing",
+        ),
+        ("log", "seq"): (number, "a whole number"),
+        ("assessments", "id"): (number, "a whole number"),
+    }
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for table, names in sorted(_columns().items()):
+        for name in sorted(names):
+            if (table, name) in rules:
+                sql, words = rules[table, name]
+            elif name == "assessment":
+                sql, words = number, "an assessment's number"
+            elif (table, name) == ("workbooks", "content"):
+                continue  # bytes, checked with the lengths
+            else:
+                sql = "(typeof(\"{c}\") NOT IN ('text', 'null') OR instr(\"{c}\", char(0)) > 0)"
+                words = "text without a NUL character"
+            found.setdefault(table, []).append((name, sql.replace("{c}", name), words))
+    return found
+
+
+def _wrong_values(
+    db: sqlite3.Connection, columns: dict[str, frozenset[str]]
+) -> tuple[str, str, int, str, str] | None:
+    """The first value of the store nistpf could not have saved (:func:`_value_rules`), as
+    ``(table, column, rowid, the value shown, what nistpf writes there)``, or None. One
+    ``SELECT`` per table, stopping at the first row found; names come from nistpf's schema
+    only. Run after the lengths are checked, so no value read is longer than nistpf writes."""
+    for table, rules in _value_rules().items():
+        rules = [r for r in rules if r[0] in columns.get(table, ())]
+        if not rules:
+            continue
+        tests = [sql for _, sql, _ in rules]
+        row = db.execute(
+            f'SELECT rowid, {", ".join(tests)} FROM "{table}" AS t '
+            f"WHERE {' OR '.join(tests)} LIMIT 1"
+        ).fetchone()
+        if row is None:
+            continue
+        for index, (name, _, words) in enumerate(rules):
+            if row[index + 1]:
+                kind, value = db.execute(
+                    f'SELECT typeof("{name}"), "{name}" FROM "{table}" WHERE rowid = ?',
+                    (row[0],),
+                ).fetchone()
+                return table, name, int(row[0]), _shown_value(kind, value), words
+    return None
+
+
+def _shown_value(kind: str, value: object) -> str:
+    """A stored value for a message: its SQLite type and, shortened, the value."""
+    if kind == "blob":
+        return f"a BLOB of {len(value):,} bytes"
+    text = repr(value if kind != "text" else str(value))
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{kind} {text}"
 
 
 @functools.cache

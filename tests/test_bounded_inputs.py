@@ -391,6 +391,160 @@ STORE_CASES = {
         ),
     ),
 }
+# What another program may leave in a store that nistpf would run or read as a number: a
+# trigger, view or index nistpf does not make, a value of the wrong type or out of the bounds
+# the setters keep (a level within the assessment's scale, tiers: 0-4; a Tier 1-4), a NUL.
+FOREIGN = (
+    "it holds the {what}, not made by nistpf, which would run SQL when the store is read or written"
+)
+VALUE = "its {where} column holds {value} in row {row}, where nistpf writes {rule}"
+LEVEL = "a level of the assessment's scale, or nothing"
+TEXT = "text without a NUL character"
+PROFILE_ROW = (
+    "INSERT INTO profile (rowid, assessment, pf_id, target, priority, in_profile, rationale) "
+    "VALUES (7, 1, 'ID-P', 3, 'High', 1, 'client data')"
+)
+
+
+def _sql_all(*statements: str) -> Callable[[Path, bytes], Path]:
+    """A real store changed by several SQL statements, in order."""
+
+    def make(path: Path, real: bytes) -> Path:
+        for statement in statements:
+            _sql(statement)(path, real)
+            real = path.read_bytes()
+        return path
+
+    return make
+
+
+def _damage(what: str) -> str:
+    return DAMAGED.replace("{what}", what)
+
+
+STORE_CASES |= {
+    "trigger-on-engagement-not-made-by-nistpf": (
+        _sql(
+            "CREATE TRIGGER zz AFTER INSERT ON engagement BEGIN "
+            "SELECT hex(zeroblob(450000000)); END"
+        ),
+        DamagedStoreError,
+        _damage(FOREIGN.format(what="trigger zz on engagement")),
+    ),
+    "log-guard-with-other-sql": (
+        _sql_all(
+            "DROP TRIGGER log_is_append_only_update",
+            "CREATE TRIGGER log_is_append_only_update BEFORE UPDATE ON log BEGIN "
+            "SELECT count(*) FROM log a, log b, log c, log d, log e; END",
+        ),
+        DamagedStoreError,
+        _damage(FOREIGN.format(what="trigger log_is_append_only_update on log")),
+    ),
+    "view-not-made-by-nistpf": (
+        _sql("CREATE VIEW every_log AS SELECT * FROM log a, log b, log c"),
+        DamagedStoreError,
+        _damage(FOREIGN.format(what="view every_log")),
+    ),
+    "index-on-an-expression-not-made-by-nistpf": (
+        _sql("CREATE INDEX zz ON ratings (hex(zeroblob(1000)))"),
+        DamagedStoreError,
+        _damage(FOREIGN.format(what="index zz on ratings")),
+    ),
+    "level-as-text": (
+        _sql("UPDATE ratings SET current = 'abc'"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(where="ratings table's current", value="text 'abc'", row=1, rule=LEVEL)
+        ),
+    ),
+    "level-as-blob": (
+        _sql("UPDATE ratings SET current = x'0102'"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(
+                where="ratings table's current", value="a BLOB of 2 bytes", row=1, rule=LEVEL
+            )
+        ),
+    ),
+    "level-of-1e308": (
+        _sql("UPDATE ratings SET current = 1e308"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(where="ratings table's current", value="real 1e+308", row=1, rule=LEVEL)
+        ),
+    ),
+    "level-infinite": (
+        _sql("UPDATE ratings SET current = 9e999"),
+        DamagedStoreError,
+        _damage(VALUE.format(where="ratings table's current", value="real inf", row=1, rule=LEVEL)),
+    ),
+    "level-of-minus-1": (
+        _sql("UPDATE ratings SET current = -1"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(where="ratings table's current", value="real -1.0", row=1, rule=LEVEL)
+        ),
+    ),
+    "level-of-5-on-the-tiers-scale": (  # the sample's scale is tiers, 0-4; cmmi's 5
+        _sql("UPDATE ratings SET current = 5"),
+        DamagedStoreError,
+        _damage(VALUE.format(where="ratings table's current", value="real 5.0", row=1, rule=LEVEL)),
+    ),
+    "target-as-text": (
+        _sql_all(PROFILE_ROW, "UPDATE profile SET target = 'high'"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(where="profile table's target", value="text 'high'", row=7, rule=LEVEL)
+        ),
+    ),
+    "tier-as-text": (
+        _sql(
+            "INSERT INTO tiers (rowid, assessment, attribute, tier) "
+            "VALUES (7, 1, 'Governance', 'x')"
+        ),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(
+                where="tiers table's tier",
+                value="text 'x'",
+                row=7,
+                rule="a Tier, 1, 2, 3 or 4, or nothing",
+            )
+        ),
+    ),
+    "tier-of-5": (
+        _sql(
+            "INSERT INTO tiers (rowid, assessment, attribute, tier) VALUES (7, 1, 'Governance', 5)"
+        ),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(
+                where="tiers table's tier",
+                value="integer 5",
+                row=7,
+                rule="a Tier, 1, 2, 3 or 4, or nothing",
+            )
+        ),
+    ),
+    "nul-in-workbook-name": (
+        _sql("UPDATE workbooks SET name = 'x' || char(0) || 'y.xlsx'"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(
+                where="workbooks table's name", value="text 'x\\x00y.xlsx'", row=1, rule=TEXT
+            )
+        ),
+    ),
+    "blob-as-engagement-name": (
+        _sql("INSERT INTO engagement (rowid, key, value) VALUES (99, 'zz', x'41')"),
+        DamagedStoreError,
+        _damage(
+            VALUE.format(
+                where="engagement table's value", value="a BLOB of 1 bytes", row=99, rule=TEXT
+            )
+        ),
+    ),
+}
 
 
 def fingerprint(path: Path) -> tuple:
