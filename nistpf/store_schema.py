@@ -29,7 +29,13 @@ must be regular files (a pipe or a device is refused before it is opened) of at 
 :data:`~nistpf.inventory.limits.MAX_FILE_BYTES` for a workbook's copy,
 :data:`~nistpf.store.MAX_TEXT_CHARS` for every other field), which one SQL pass per table
 checks at open, before any value reaches Python; a longer one is damage (written by something
-else), refused in one line.
+else), refused in one line. So is, counted and checked by SQL at open before nistpf reads a row:
+a table of more rows than :data:`MAX_STORE_ROWS` (the log: :data:`MAX_LOG_ROWS`); a trigger,
+view or index nistpf does not make (SQL that would run when nistpf reads or writes the store: a
+trigger that joins the log with itself hangs, one that makes a 450 MB BLOB fills memory); and
+a value nistpf could not have saved — a level or target that is not a number within the
+assessment's scale (text, a BLOB, 1e308, infinity, -1), a Tier other than 1-4, a yes/no other
+than 0 or 1, text that is a BLOB or holds a NUL character.
 """
 
 from __future__ import annotations
@@ -83,6 +89,24 @@ READ_LIMIT_BYTES = MAX_LOG_JSON_CHARS * UTF8_BYTES
 longest log JSON nistpf writes, at four bytes a character. A longer one (a 100 MB text) is
 refused by SQLite itself without being read into memory; a workbook's copy, a BLOB, is measured
 without being read."""
+MAX_STORE_ROWS = 2_000_000
+"""The most rows a table of a store may hold (the log: :data:`MAX_LOG_ROWS`), counted at open
+before any row is read. A large engagement holds about 10,000 ratings an assessment, and a
+follow-up copies the ratings, profile and Tiers of the one before; one assessment can hold at
+most a rating per row of the inventory's Responses sheet, which the reader bounds at
+:data:`~nistpf.inventory.limits.MAX_ROWS` (200,000): 2,000,000 is ten assessments at that
+limit, or two hundred of a large engagement. A store of 3,000,000 ratings took 225 s and
+3.1 GiB to read."""
+MAX_LOG_ROWS = 20_000_000
+"""The most rows the log may hold: ten for each row :data:`MAX_STORE_ROWS` allows (each save
+of a field is a log row; a row is at least about 100 bytes, so a store of
+:data:`MAX_STORE_BYTES` holds about 20 million)."""
+
+
+def _max_rows(table: str) -> int:
+    return MAX_LOG_ROWS if table == "log" else MAX_STORE_ROWS
+
+
 # Columns whose values may be longer than MAX_TEXT_CHARS, and how long: (table, column) ->
 # characters (for the workbook's copy, a BLOB: bytes).
 _LONGER = {
@@ -103,6 +127,14 @@ STORE_BOUNDS = {
     "reader's own limit), and bytes, not text",
     "reading": f"while checking, SQLite reads no value over {READ_LIMIT_BYTES:,} bytes into "
     "memory: a longer one is refused unread",
+    "rows": f"each table at most {MAX_STORE_ROWS:,} rows, the log {MAX_LOG_ROWS:,}, counted "
+    "at open before any row is read",
+    "objects": "no trigger, view or index but nistpf's own (the log's index and its "
+    "append-only triggers, compared by name and SQL): another one would run SQL when the store "
+    "is read or written",
+    "values": "every value of the type and within the bounds nistpf saves: a level or target "
+    "a number within the assessment's scale, a Tier 1-4, a yes/no 0 or 1, an assessment's "
+    "number a whole number, text text without a NUL character; checked by SQL at open",
 }
 """The bounds a store is read under, by name (for the README and the tests)."""
 
@@ -254,7 +286,10 @@ def inspect(path: Path, *, timeout: float = 30.0) -> int | None:
     Raises :class:`NotAStoreError` (a folder, not a regular file, an empty file, not an SQLite
     file, another program's SQLite database), :class:`DamagedStoreError` (cut short, a header
     that does not add up, ``quick_check`` failing, an unreadable ``schema_version``),
-    :class:`NewerStoreError` (a schema above :data:`~nistpf.store.SCHEMA_VERSION`) and
+    :class:`NewerStoreError` (a schema above :data:`~nistpf.store.SCHEMA_VERSION`),
+    :class:`DamagedStoreError` also for a store outside :data:`STORE_BOUNDS` (too many rows, a
+    value too long, of the wrong type or out of bounds, a trigger, view or index nistpf does
+    not make), and
     :class:`StoreAccessError` (cannot read it; a read-only file or folder, which a store
     cannot be, since every change is written the moment it is made)."""
     try:
@@ -383,6 +418,8 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
     longest: dict[tuple[str, str], tuple[int, int, int]] = {}
     row = None
     foreign: list[tuple[str, str, str]] = []
+    counts: dict[str, int] = {}
+    crowded: list[str] = []
     wrong: tuple[str, str, int, str, str] | None = None
     try:
         db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
@@ -413,12 +450,15 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
         # SQLite refuses to read a value over this limit (SQLITE_TOOBIG) instead of reading it
         # into memory to measure it; a BLOB's length is known without reading it.
         db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, READ_LIMIT_BYTES)
-        longest = _longest(db, columns)
+        counts = {t: int(db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in columns}
+        crowded = sorted(t for t, n in counts.items() if n > _max_rows(t))
+        if not crowded:
+            longest = _longest(db, columns)
         foreign = _foreign_objects(db)
         whole = FIRST_TABLES.issubset(columns) and all(
             _columns()[t] <= columns[t] for t in columns
         )  # what lacks a table or a column is refused for that, below
-        if whole and not foreign and not [n for n in longest if not n[1]]:
+        if whole and not crowded and not foreign and not [n for n in longest if not n[1]]:
             wrong = _wrong_values(db, columns)
     except sqlite3.OperationalError as error:  # locked, cannot open, no room for its index
         if "i/o error" in str(error).lower() and _nearly_full(path):
@@ -461,6 +501,13 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
         if table in columns and needed - columns[table]:
             lacking = _names(needed - columns[table])
             raise _damaged(path, f"its {table} table lacks the column(s) {lacking}")
+    if crowded:
+        table = crowded[0]
+        raise _damaged(
+            path,
+            f"its {table} table holds {counts[table]:,} rows; a store nistpf writes holds at "
+            f"most {_max_rows(table):,}",
+        )
     _check_lengths(path, longest)
     if foreign:
         kind, name, table = foreign[0]

@@ -526,6 +526,16 @@ STORE_CASES |= {
             )
         ),
     ),
+    "scope-of-2000001-rows": (
+        _sql(
+            "INSERT INTO scope WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 2000001) SELECT 1, i, 1 FROM n"
+        ),
+        DamagedStoreError,
+        _damage(
+            "its scope table holds 2,000,001 rows; a store nistpf writes holds at most 2,000,000"
+        ),
+    ),
     "nul-in-workbook-name": (
         _sql("UPDATE workbooks SET name = 'x' || char(0) || 'y.xlsx'"),
         DamagedStoreError,
@@ -644,7 +654,18 @@ def test_nistpf_saves_no_text_longer_than_it_reads_back(tmp_path, store_bytes, c
 
 
 def test_the_store_bounds_are_listed():
-    assert set(STORE_BOUNDS) == {"kind", "size", "text", "log", "workbooks", "reading"}
+    assert set(STORE_BOUNDS) == {
+        "kind",
+        "size",
+        "text",
+        "log",
+        "workbooks",
+        "reading",
+        "rows",
+        "objects",
+        "values",
+    }
+    assert "2,000,000 rows, the log 20,000,000" in STORE_BOUNDS["rows"]
     assert "2,000,000,000 bytes" in STORE_BOUNDS["size"]
     assert "32,767 characters" in STORE_BOUNDS["text"]
     assert f"{READ_LIMIT_BYTES:,} bytes" in STORE_BOUNDS["reading"]
