@@ -513,6 +513,12 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
         kind, name, table = foreign[0]
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
         on = "" if kind == "view" else f" on {_names([table])}"
+        if kind == "table":
+            raise _damaged(
+                path,
+                f"its {_names([name])} table is not defined as nistpf makes it{more}: SQL in its "
+                "definition would run when the store is read or written",
+            )
         raise _damaged(
             path,
             f"it holds the {kind} {_names([name])}{on}{more}, not made by "
@@ -611,35 +617,35 @@ def _normal_sql(sql: object) -> str | None:
 
 @functools.cache
 def _own_objects() -> frozenset[tuple[str, str, str, str | None]]:
-    """The indexes, triggers and views nistpf makes (:data:`nistpf.store._SCHEMA`, the log's
+    """The tables, indexes and triggers nistpf makes (:data:`nistpf.store._SCHEMA`, the log's
     guard included), as ``(type, name, table, SQL)`` rows of ``sqlite_master``: read from
-    the schema written into an in-memory database, so SQLite's own wording of each."""
+    the schema written into an in-memory database, so SQLite's own wording of each. Every
+    version of nistpf wrote its tables in these words (whitespace aside)."""
     db = sqlite3.connect(":memory:")
     try:
         db.executescript(_store._SCHEMA)
         return frozenset(
             (str(t), str(n), str(b), _normal_sql(q))
-            for t, n, b, q in db.execute(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type != 'table'"
-            )
+            for t, n, b, q in db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
         )
     finally:
         db.close()
 
 
 def _foreign_objects(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    """The indexes, triggers and views of the store that nistpf did not make, as ``(type,
-    name, table)``, sorted: a trigger runs its SQL when nistpf writes to its table (a join
-    of the log with itself five times, ``zeroblob(450e6)``: a hang, gigabytes of memory), a
-    view or an index on an expression when it is read. nistpf makes only the log's index and
-    its append-only triggers (:func:`_own_objects`); a store holding anything else, or one of
-    those with other SQL, was changed by another program. Read from ``sqlite_master``, whose
-    text nothing runs."""
+    """The indexes, triggers and views of the store that nistpf did not make, and its own
+    tables defined otherwise, as ``(type, name, table)``, sorted: a trigger runs its SQL when
+    nistpf writes to its table (a join of the log with itself five times,
+    ``zeroblob(450e6)``: a hang, gigabytes of memory), a view or an index on an expression
+    when it is read, a table's CHECK, DEFAULT or generated column when a row is written or
+    read. nistpf makes only its tables, the log's index and its append-only triggers
+    (:func:`_own_objects`); a store holding anything else, or one of those with other SQL, was
+    changed by another program. Read from ``sqlite_master``, whose text nothing runs."""
     own = _own_objects()
     found = []
-    for kind, name, table, sql in db.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type != 'table'"
-    ):
+    for kind, name, table, sql in db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"):
+        if kind == "table" and name not in _columns() and name != "sqlite_sequence":
+            continue  # another program's table: nistpf never reads it
         if (str(kind), str(name), str(table), _normal_sql(sql)) not in own:
             found.append((str(kind), str(name), str(table)))
     return sorted(found)

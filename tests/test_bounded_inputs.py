@@ -418,6 +418,25 @@ def _sql_all(*statements: str) -> Callable[[Path, bytes], Path]:
     return make
 
 
+def _ratings_with_a_check(path: Path, real: bytes) -> Path:
+    """A real store whose ratings table another program made again with a CHECK that runs SQL
+    each time a row is written (here a small BLOB; a hostile one makes 450 MB)."""
+    path.write_bytes(real)
+    db = sqlite3.connect(path, isolation_level=None)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'ratings'").fetchone()
+    check = "current REAL CHECK (length(hex(zeroblob(1000))) > 0),"
+    assert "current REAL," in sql
+    db.executescript(
+        "BEGIN;"
+        + sql.replace("ratings", "ratings_new", 1).replace("current REAL,", check)
+        + ";INSERT INTO ratings_new SELECT * FROM ratings; DROP TABLE ratings;"
+        "ALTER TABLE ratings_new RENAME TO ratings; COMMIT;"
+    )
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.close()
+    return path
+
+
 def _damage(what: str) -> str:
     return DAMAGED.replace("{what}", what)
 
@@ -439,6 +458,14 @@ STORE_CASES |= {
         ),
         DamagedStoreError,
         _damage(FOREIGN.format(what="trigger log_is_append_only_update on log")),
+    ),
+    "ratings-table-with-a-check-not-made-by-nistpf": (
+        _ratings_with_a_check,
+        DamagedStoreError,
+        _damage(
+            "its ratings table is not defined as nistpf makes it: SQL in its definition would "
+            "run when the store is read or written"
+        ),
     ),
     "view-not-made-by-nistpf": (
         _sql("CREATE VIEW every_log AS SELECT * FROM log a, log b, log c"),
