@@ -31,8 +31,9 @@ must be regular files (a pipe or a device is refused before it is opened) of at 
 checks at open, before any value reaches Python; a longer one is damage (written by something
 else), refused in one line. So is, counted and checked by SQL at open before nistpf reads a row:
 a table of more rows than :data:`MAX_STORE_ROWS` (the log: :data:`MAX_LOG_ROWS`); a trigger,
-view or index nistpf does not make (SQL that would run when nistpf reads or writes the store: a
-trigger that joins the log with itself hangs, one that makes a 450 MB BLOB fills memory); and
+view or index nistpf does not make, or one of its tables defined otherwise (SQL that would run
+when nistpf reads or writes the store: a trigger that joins the log with itself hangs, one that
+makes a 450 MB BLOB fills memory); and
 a value nistpf could not have saved — a level or target that is not a number within the
 assessment's scale (text, a BLOB, 1e308, infinity, -1), a Tier other than 1-4, a yes/no other
 than 0 or 1, text that is a BLOB or holds a NUL character.
@@ -130,8 +131,8 @@ STORE_BOUNDS = {
     "rows": f"each table at most {MAX_STORE_ROWS:,} rows, the log {MAX_LOG_ROWS:,}, counted "
     "at open before any row is read",
     "objects": "no trigger, view or index but nistpf's own (the log's index and its "
-    "append-only triggers, compared by name and SQL): another one would run SQL when the store "
-    "is read or written",
+    "append-only triggers), and nistpf's tables as nistpf defines them, compared by name and "
+    "SQL: another one would run SQL when the store is read or written",
     "values": "every value of the type and within the bounds nistpf saves: a level or target "
     "a number within the assessment's scale, a Tier 1-4, a yes/no 0 or 1, an assessment's "
     "number a whole number, text text without a NUL character; checked by SQL at open",
