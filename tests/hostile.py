@@ -991,6 +991,60 @@ def ods_untyped_value_repeated_over_99_million_cells(folder: Path) -> Path:
     return crafted_ods(folder / "untyped.ods", valid_ods_tables(Notes=ods_row([cell], 99_000)))
 
 
+def _sheets_on_one_part(path: Path, sheets: dict[str, str], shared: Sequence[str]) -> Path:
+    """An .xlsx of ``sheets`` (as :func:`crafted_workbook`) whose sheets named ``shared`` are
+    all read from the first one's part: their relationships point at one target, as no Excel
+    writes."""
+    crafted_workbook(path, sheets)
+    numbers = [list(sheets).index(name) + 1 for name in shared]
+    with zipfile.ZipFile(path) as archive:
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+    for number in numbers[1:]:
+        rels = rels.replace(
+            f'Target="worksheets/sheet{number}.xml"', f'Target="worksheets/sheet{numbers[0]}.xml"'
+        )
+    return _rewrite(path, {"xl/_rels/workbook.xml.rels": rels.encode()})
+
+
+def two_sheets_on_one_part(folder: Path) -> Path:
+    """Two Notes sheets read from one part: calamine reads the part once for each sheet while
+    the bounds count it once, so 120 such sheets on a part of a million cells (a 2 MB file)
+    were 120 million cells, and the process aborted at 3.6 GiB."""
+    grid = sheet_xml([["note", "n"], ["kept", 1]])
+    return _sheets_on_one_part(
+        folder / "one-part.xlsx", valid_xml_sheets(Notes=grid, Notes2=grid), ["Notes", "Notes2"]
+    )
+
+
+def two_sheets_with_one_name(folder: Path) -> Path:
+    """Two sheets named Notes on two parts: calamine reads the first part for both (the second
+    sheet's cells are lost, the first's read twice: the same bomb as one part for many
+    sheets)."""
+    path = crafted_workbook(
+        folder / "one-name.xlsx",
+        valid_xml_sheets(Notes=sheet_xml([["a"]]), Other=sheet_xml([["b"]])),
+    )
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml").replace(b'name="Other"', b'name="Notes"')
+    return _rewrite(path, {"xl/workbook.xml": workbook})
+
+
+def workbook_part_named_elsewhere(folder: Path) -> Path:
+    """[Content_Types].xml names /xl/real.bin as the main workbook part: openpyxl reads that
+    part (its sheets, its defined names), calamine and the checks xl/workbook.xml."""
+    path = crafted_workbook(folder / "decoy.xlsx", valid_xml_sheets())
+    with zipfile.ZipFile(path) as archive:
+        types = archive.read("[Content_Types].xml").replace(
+            b'PartName="/xl/workbook.xml"', b'PartName="/xl/real.bin"'
+        )
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    return _rewrite(
+        path,
+        {"[Content_Types].xml": types, "xl/real.bin": workbook, "xl/_rels/real.bin.rels": rels},
+    )
+
+
 CASES: dict[str, Case] = {
     "entity_bomb_in_sheet_xml": Case(entity_bomb_in_sheet_xml, "xml-entities"),
     "entity_bomb_in_shared_strings": Case(entity_bomb_in_shared_strings, "xml-entities"),
@@ -1091,4 +1145,7 @@ CASES: dict[str, Case] = {
     "ods_untyped_value_repeated_over_99_million_cells": Case(
         ods_untyped_value_repeated_over_99_million_cells, "too-large", bomb=True
     ),
+    "two_sheets_on_one_part": Case(two_sheets_on_one_part, "damaged"),
+    "two_sheets_with_one_name": Case(two_sheets_with_one_name, "damaged"),
+    "workbook_part_named_elsewhere": Case(workbook_part_named_elsewhere, "damaged"),
 }

@@ -12,6 +12,7 @@ saves it (its text in shared strings), which every mutation starts from.
 from __future__ import annotations
 
 import functools
+import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tests.hostile import (
     _replace_member,
     _rewrite,
     _shared_string_grid,
+    _sheets_on_one_part,
     crafted_ods,
     crafted_workbook,
     excel_saved_workbook,
@@ -243,6 +245,85 @@ def opendocument_spreadsheet(folder: Path) -> Path:
     return crafted_ods(folder / "register.ods", valid_ods_tables())
 
 
+def sheets_sharing_one_part(folder: Path) -> Path:
+    """The Gap Register and a second sheet read from one part (calamine and openpyxl read it
+    once for each sheet; the bounds count it once)."""
+    sheets = {name: sheet_xml(rows) for name, rows in REGISTER.items()}
+    sheets["Copy"] = sheets["Gap Register"]
+    return _sheets_on_one_part(folder / "one-part.xlsx", sheets, ["Gap Register", "Copy"])
+
+
+def workbook_part_named_elsewhere(folder: Path) -> Path:
+    """[Content_Types].xml names /xl/real.bin as the main workbook part, whose relationships
+    send the Gap Register to another sheet part, where the owner cell refers to shared string
+    -1 (the last, to openpyxl). The checks read xl/workbook.xml and its sheet, which is clean:
+    the owner was carried over as the last string typed."""
+    path = excel_saved_register(folder / "decoy.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        types = archive.read("[Content_Types].xml").replace(
+            b'PartName="/xl/workbook.xml"', b'PartName="/xl/real.bin"'
+        )
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels").replace(
+            b"worksheets/sheet1.xml", b"worksheets/sheet9.xml"
+        )
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    owner = b'<c r="C2" t="s"><v>8</v></c>'  # Dana Whitlock, the ninth string first met
+    assert owner in sheet
+    return _rewrite(
+        path,
+        {
+            "[Content_Types].xml": types,
+            "xl/real.bin": workbook,
+            "xl/_rels/real.bin.rels": rels,
+            "xl/worksheets/sheet9.xml": sheet.replace(owner, b'<c r="C2" t="s"><v>-1</v></c>'),
+        },
+    )
+
+
+CHARTSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet"
+
+
+def _with_chartsheet(path: Path, part: str, size: int) -> Path:
+    """:data:`REGISTER` with a chartsheet at ``part`` of ``size`` bytes of empty elements (what
+    openpyxl parses whole, an object for each)."""
+    inline_register(path)
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml").replace(
+            b"</sheets>", b'<sheet name="Chart" sheetId="9" r:id="rIdC"/></sheets>'
+        )
+        rels = archive.read("xl/_rels/workbook.xml.rels").replace(
+            b"</Relationships>",
+            f'<Relationship Id="rIdC" Type="{CHARTSHEET}" Target="/{part}"/>'
+            "</Relationships>".encode(),
+        )
+    head = f'{DECL}<chartsheet xmlns="{MAIN}">'.encode()
+    tail = b"</chartsheet>"
+    body = b"<a/>" * ((size - len(head) - len(tail)) // 4)
+    return _rewrite(
+        path,
+        {"xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": rels, part: head + body + tail},
+    )
+
+
+def chartsheet_over_the_whole_part_limit(folder: Path) -> Path:
+    """A 5 MB chartsheet: openpyxl parses a chartsheet whole (a 120 MB one, 55 MB on disk, took
+    it 2.3 GiB and 35 s); the checks took it for a streamed sheet."""
+    return _with_chartsheet(folder / "chart.xlsx", "xl/chartsheets/sheet1.xml", 5_000_000)
+
+
+def chartsheet_part_not_named_xml(folder: Path) -> Path:
+    """The same chartsheet in a part named .bin: parsed whole all the same."""
+    return _with_chartsheet(folder / "chart-bin.xlsx", "xl/chartsheets/sheet1.bin", 5_000_000)
+
+
+def register_that_is_a_pipe(folder: Path) -> Path:
+    """A named pipe (FIFO) given as the register: opening it would wait for a writer for ever."""
+    path = folder / "register.xlsx"
+    os.mkfifo(path)
+    return path
+
+
 PASSWORD = "Tallowby-2026"
 
 
@@ -318,4 +399,17 @@ REGISTER_CASES: dict[str, RegisterCase] = {
     "empty_file": RegisterCase(empty_file, "empty"),
     "opendocument_spreadsheet": RegisterCase(opendocument_spreadsheet, "OpenDocument"),
     "encrypted_register": RegisterCase(encrypted_register, "encrypted"),
+    "sheets_sharing_one_part": RegisterCase(
+        sheets_sharing_one_part, "sheets 'Gap Register' and 'Copy' are both read from the part"
+    ),
+    "workbook_part_named_elsewhere": RegisterCase(
+        workbook_part_named_elsewhere, "names /xl/real.bin as its main workbook part"
+    ),
+    "chartsheet_over_the_whole_part_limit": RegisterCase(
+        chartsheet_over_the_whole_part_limit, "xl/chartsheets/sheet1.xml is 5.0 MB uncompressed"
+    ),
+    "chartsheet_part_not_named_xml": RegisterCase(
+        chartsheet_part_not_named_xml, "xl/chartsheets/sheet1.bin is 5.0 MB uncompressed"
+    ),
+    "register_that_is_a_pipe": RegisterCase(register_that_is_a_pipe, "a pipe (FIFO)"),
 }

@@ -54,7 +54,8 @@ from nistpf.inventory.structure import (
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 # The parts that say where the sheets are, read (after their own scan) before the others.
-_WORKBOOK_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels"})
+_WORKBOOK_PART = "xl/workbook.xml"
+_WORKBOOK_PARTS = frozenset({_WORKBOOK_PART, "xl/_rels/workbook.xml.rels"})
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -329,6 +330,14 @@ def check_archive(path: str | Path, *, reader: str = "calamine") -> CheckedArchi
     ``wrong-extension``, ``empty-file``). A missing file is an ``OSError``: callers say so in
     their own words first."""
     path = Path(path)
+    kind = _special_kind(path)
+    if kind:
+        # Opening a pipe waits for a writer that may never come: refused before it is opened.
+        raise Unreadable(
+            f"it is not a file but {kind}",
+            "save what the pipe or device gives into a file first, and pass that file",
+            "not-a-file",
+        )
     _check_file_size(path)
     _sniff(path)
     _check_directory_size(path)
@@ -381,9 +390,13 @@ def _check_xlsx(archive: zipfile.ZipFile, reader: str) -> CheckedArchive:
         info.filename: _scan_part(archive, info, also=(types,) if info.filename == _TYPES else ())
         for info in first
     }
+    _check_workbook_part(types)
     parts = _sheet_parts(archive)
     table = _shared_strings(archive, types, scans)
-    streamed = {*parts.values(), *([table.part] if table else [])}
+    # openpyxl parses a chartsheet whole; it streams the worksheets and the shared strings
+    charts = _sheet_parts(archive, chartsheets=True) if reader == "openpyxl" else {}
+    worksheets = set(parts.values()) - set(charts.values())
+    streamed = {*worksheets, *([table.part] if table else [])}
     _check_whole_parts(archive, reader, streamed=streamed)
     flags = {part: SheetFlags() for part in parts.values()}
     refs = {part: _StringRefs(name, table) for name, part in parts.items()} if table else {}
@@ -742,7 +755,11 @@ def _check_whole_parts(
         if streamed is None:
             whole = name in ("xl/workbook.xml", _TYPES.lower()) or name.endswith(".rels")
         elif reader == "openpyxl":
-            whole = info.filename not in streamed and name.endswith((".xml", ".rels", ".vml"))
+            # a part is parsed whole by what refers to it, whatever its name (a chartsheet, or
+            # a chart it shows, named .bin): any part that is XML counts
+            whole = info.filename not in streamed and (
+                name.endswith((".xml", ".rels", ".vml")) or _looks_like_xml(archive, info)
+            )
         else:
             whole = name.startswith("xl/tables/")
         if whole:
@@ -755,6 +772,16 @@ def _check_whole_parts(
                 if name == "xl/workbook.xml"
                 else "",
             )
+
+
+def _looks_like_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Might a part be XML, whatever its name: its first bytes, after a byte-order mark and
+    white space, are ``<``, or hold a NUL (UTF-16)? An image or a VBA project is not."""
+    with archive.open(info) as stream:
+        head = stream.read(64)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]:
+        return True
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"<")
 
 
 @dataclass
@@ -1038,11 +1065,15 @@ def _blank(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet name → its XML part, from the workbook and its relationships. A target is
-    matched to the archive's part names without regard to case, as python-calamine matches it
-    (``/XL/worksheets/sheet1.xml`` is ``xl/worksheets/sheet1.xml``). Raises :class:`Unreadable`
-    for a sheet whose part is not in the archive."""
+def _sheet_parts(archive: zipfile.ZipFile, *, chartsheets: bool = False) -> dict[str, str]:
+    """Worksheet name → its XML part, from the workbook and its relationships (``chartsheets``:
+    only the sheets whose relationship is a chartsheet's, which openpyxl parses whole). A
+    target is matched to the archive's part names without regard to case, as python-calamine
+    matches it (``/XL/worksheets/sheet1.xml`` is ``xl/worksheets/sheet1.xml``). Raises
+    :class:`Unreadable` for a sheet whose part is not in the archive, and for two sheets of one
+    name or on one part, which Excel never writes: calamine reads the part once for each sheet,
+    so a 2 MB file of 120 sheets on one part of a million cells would be 120 million cells,
+    while the bounds count each part once."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     try:
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -1051,25 +1082,45 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     if workbook is None or rels is None:
         return {}
     targets = {
-        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_PKG_REL_NS}Relationship")
+        rel.get("Id"): (rel.get("Target", ""), rel.get("Type", ""))
+        for rel in rels.iter(f"{_PKG_REL_NS}Relationship")
     }
     names = archive_names(archive)
     parts = {}
+    sheet_of: dict[str, str] = {}  # part → the sheet read from it
+    named = set()
     sheets = (sheet for ns in MAIN_NAMESPACES for sheet in workbook.iter(f"{ns}sheet"))
     for sheet in sheets:
         ids = (sheet.get(f"{ns}id") for ns in REL_NAMESPACES)
-        target = targets.get(next(filter(None, ids), None), "")
-        if target:
-            path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-            part = names.get(posixpath.normpath(path).lower())
-            if part is None:
-                raise Unreadable(
-                    f"sheet {sheet.get('name')!r} is listed in the workbook, but its part "
-                    f"{posixpath.normpath(path)} is not in the file",
-                    "open it in Excel, repair it if asked, and save it again",
-                    "damaged",
+        target, kind = targets.get(next(filter(None, ids), None), ("", ""))
+        if not target:
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        part = names.get(posixpath.normpath(path).lower())
+        name = sheet.get("name")
+        if part is None:
+            raise Unreadable(
+                f"sheet {name!r} is listed in the workbook, but its part "
+                f"{posixpath.normpath(path)} is not in the file",
+                "open it in Excel, repair it if asked, and save it again",
+                "damaged",
+            )
+        if part in sheet_of or name in named:
+            raise Unreadable(
+                (
+                    f"sheets {sheet_of[part]!r} and {name!r} are both read from the part {part}"
+                    if part in sheet_of
+                    else f"the workbook lists two sheets named {name!r}"
                 )
-            parts[sheet.get("name")] = part
+                + ", which Excel never writes; nistpf cannot check such a workbook before "
+                "reading it",
+                "open it in Excel or LibreOffice, repair it if asked, and save it again",
+                "damaged",
+            )
+        sheet_of[part] = name
+        named.add(name)
+        if not chartsheets or "chartsheet" in kind:
+            parts[name] = part
     return parts
 
 
@@ -1136,20 +1187,39 @@ _SAVE_AGAIN = "open it in Excel or LibreOffice and save it again"
 class _ContentTypes:
     """Fed ``[Content_Types].xml`` block by block: the part it names as the shared strings, as
     openpyxl finds it (the first ``Override`` with the shared-strings content type; ``None``
-    when there is none)."""
+    when there is none), and every part it names as a main workbook part (``workbooks``: an
+    ``Override`` whose content type ends ``main+xml``, the first of which openpyxl reads as the
+    workbook)."""
 
     def __init__(self) -> None:
         self.strings: str | None = None
+        self.workbooks: list[str] = []
 
     def feed(self, buffer: bytes) -> None:
-        if self.strings is not None or _STRINGS_TYPE not in buffer:
+        if _STRINGS_TYPE not in buffer and b"main+xml" not in buffer.lower():
             return
         for tag in _OVERRIDE.findall(buffer):
-            if _STRINGS_TYPE in tag:
-                name = _PART_NAME.search(tag)
-                value = (name.group(1) or name.group(2) or b"") if name else b""
+            name = _PART_NAME.search(tag)
+            value = (name.group(1) or name.group(2) or b"") if name else b""
+            if b"main+xml" in tag.lower():
+                self.workbooks.append(value.decode("utf-8", "replace"))
+            elif self.strings is None and _STRINGS_TYPE in tag:
                 self.strings = value.decode("utf-8", "replace")
-                return
+
+
+def _check_workbook_part(types: _ContentTypes) -> None:
+    """Refuse a workbook whose ``[Content_Types].xml`` names another main workbook part than
+    ``/xl/workbook.xml``: openpyxl reads the part named there (with its own relationships,
+    sheets and defined names), calamine and the checks ``xl/workbook.xml``, so a decoy would
+    be checked and the other part read unchecked."""
+    for part in types.workbooks:
+        if part != "/" + _WORKBOOK_PART:
+            raise Unreadable(
+                f"the workbook's [Content_Types].xml names {part or '(nothing)'} as its main "
+                f"workbook part, but it is {_WORKBOOK_PART}: the two would be read differently",
+                _SAVE_AGAIN,
+                "damaged",
+            )
 
 
 class _StringTable:
