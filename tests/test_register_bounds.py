@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -448,3 +449,53 @@ def test_an_ods_text_bound_names_the_sheet_holding_the_most(tmp_path):
     assert error.code == "too-large"
     # 1,000 characters and a paragraph a cell, 100 columns, 1,100 rows
     assert "(110,110,000 in sheet 'Notes')" in error.problem
+
+
+# -- parts the checks and the readers must see alike -------------------------------------------
+
+
+def test_the_decoy_workbook_part_was_what_openpyxl_read(tmp_path):
+    """What the refusal prevents: openpyxl reads the workbook part [Content_Types].xml names,
+    whose Gap Register is another sheet part, where the owner refers to string -1: Dana
+    Whitlock became the last string typed ("next quarter")."""
+    import openpyxl
+
+    path = REGISTER_CASES["workbook_part_named_elsewhere"].build(tmp_path)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert next(book["Gap Register"].iter_rows(min_row=2, values_only=True))[2] == "next quarter"
+    with pytest.raises(RegisterError) as caught:
+        read_register_edits(path)
+    assert "names /xl/real.bin as its main workbook part" in one_line(caught.value)
+
+
+def test_a_small_chartsheet_and_a_large_image_do_not_refuse_a_register(tmp_path):
+    """The whole-part bound holds a chartsheet and any part that is XML, not a picture: a
+    register with a 1 KB chartsheet and a 5 MB image (not XML, which openpyxl does not parse)
+    reads as written."""
+    from tests.hostile_registers import _with_chartsheet
+
+    path = _with_chartsheet(tmp_path / "chart.xlsx", "xl/chartsheets/sheet1.xml", 1_000)
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * (5_000_000 // 256)
+    with zipfile.ZipFile(path, "a") as archive:
+        # as Excel writes a chartsheet, with its relationships (openpyxl needs them)
+        archive.writestr(
+            "xl/chartsheets/_rels/sheet1.xml.rels",
+            f'{DECL}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'relationships"/>',
+        )
+        archive.writestr("xl/media/image1.png", picture)
+        archive.writestr("xl/media/image2.bin", picture)
+    assert len(picture) > limits.MAX_WHOLE_PART_BYTES
+    assert list(read_register_edits(path)["owner"]) == EXPECTED_OWNERS
+
+
+def test_sheets_on_one_part_are_refused_naming_both(tmp_path):
+    path = CASES["two_sheets_on_one_part"].build(tmp_path)
+    error = refusal(path)
+    assert (error.code, error.problem) == (
+        "damaged",
+        "sheets 'Notes' and 'Notes2' are both read from the part xl/worksheets/sheet4.xml, which "
+        "Excel never writes; nistpf cannot check such a workbook before reading it",
+    )
+    other = CASES["two_sheets_with_one_name"].build(tmp_path)
+    assert refusal(other).problem.startswith("the workbook lists two sheets named 'Notes', ")
