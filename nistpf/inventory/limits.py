@@ -80,6 +80,14 @@ the sheet, the cell, what it holds and how many strings there are; so does a num
 last string (an error in both readers, which name no cell). ``[Content_Types].xml`` may not name
 another shared strings part than ``xl/sharedStrings.xml`` (openpyxl reads the one it names,
 calamine the other), and a worksheet part may not be UTF-16 (calamine reads it as empty).
+Each bound counts a sheet's part once, so two sheets may not be read from one part, nor two
+sheets share a name (calamine reads the part once for each: 120 sheets on one part of a million
+cells, a 2 MB file, aborted the process at 3.6 GiB); and ``[Content_Types].xml`` may not name
+another main workbook part than ``xl/workbook.xml`` (openpyxl reads the part named there, with
+its own sheets and defined names, which the checks would not have seen). Excel writes none of
+these. For the register, a chartsheet counts as a part parsed whole (openpyxl builds it as a
+tree), and so does any part that is XML whatever its name (a chartsheet named ``.bin``). A pipe,
+device or socket is refused before it is opened, as an inventory or as a register.
 
 A CSV file is held to ``MAX_FILE_BYTES``, ``MAX_ROWS`` and ``MAX_COLUMNS`` too, and to
 ``MAX_CELLS`` (its records × its widest record, summed over a folder's files), checked record by

@@ -319,7 +319,12 @@ def check_archive(path: str | Path, *, reader: str = "calamine") -> CheckedArchi
     each cell that refers to a shared string by a number neither calamine nor openpyxl reads as
     written (``t="s"`` with ``-1``, ``abc``, ``1.0``, 20 digits or more: calamine reads them as
     the first string, openpyxl ``-1`` as the last). A number past the last string is an error
-    in both readers; :func:`shared_string_error` names its cell when one reports it.
+    in both readers; :func:`shared_string_error` names its cell when one reports it. It also
+    refuses, before opening it, a pipe, device or socket (opening a pipe waits for a writer);
+    two sheets read from one part, or two sheets of one name (calamine reads the part once for
+    each sheet, the bounds count it once); and a ``[Content_Types].xml`` naming another main
+    workbook part than ``xl/workbook.xml`` (openpyxl would read that part, unchecked). With
+    openpyxl a chartsheet, and any part that is XML whatever its name, counts as parsed whole.
 
     Both readers of client files go through it: the inventory reader (then python-calamine)
     and the gap register read back by ``--carry-over``
@@ -327,7 +332,7 @@ def check_archive(path: str | Path, *, reader: str = "calamine") -> CheckedArchi
     :class:`CheckedArchive`; raises :class:`Unreadable` naming the bound broken or what is wrong
     (its ``code``: ``too-large``, ``zip-bomb``, ``xml-entities``, ``damaged``,
     ``bad-shared-string``, ``encrypted``, ``not-a-workbook``, ``old-xls``, ``xlsb``,
-    ``wrong-extension``, ``empty-file``). A missing file is an ``OSError``: callers say so in
+    ``wrong-extension``, ``empty-file``, ``not-a-file``). A missing file is an ``OSError``: callers say so in
     their own words first."""
     path = Path(path)
     kind = _special_kind(path)
