@@ -332,8 +332,8 @@ def check_archive(path: str | Path, *, reader: str = "calamine") -> CheckedArchi
     :class:`CheckedArchive`; raises :class:`Unreadable` naming the bound broken or what is wrong
     (its ``code``: ``too-large``, ``zip-bomb``, ``xml-entities``, ``damaged``,
     ``bad-shared-string``, ``encrypted``, ``not-a-workbook``, ``old-xls``, ``xlsb``,
-    ``wrong-extension``, ``empty-file``, ``not-a-file``). A missing file is an ``OSError``: callers say so in
-    their own words first."""
+    ``wrong-extension``, ``empty-file``, ``not-a-file``). A missing file is an ``OSError``:
+    callers say so in their own words first."""
     path = Path(path)
     kind = _special_kind(path)
     if kind:
