@@ -411,5 +411,5 @@ REGISTER_CASES: dict[str, RegisterCase] = {
     "chartsheet_part_not_named_xml": RegisterCase(
         chartsheet_part_not_named_xml, "xl/chartsheets/sheet1.bin is 5.0 MB uncompressed"
     ),
-    "register_that_is_a_pipe": RegisterCase(register_that_is_a_pipe, "a pipe (FIFO)"),
+    "register_that_is_a_pipe": RegisterCase(register_that_is_a_pipe, "pipe (FIFO)"),
 }

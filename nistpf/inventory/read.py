@@ -26,7 +26,6 @@ import functools
 import hashlib
 import posixpath
 import re
-import stat
 import zipfile
 import zlib
 from array import array
@@ -51,6 +50,7 @@ from nistpf.inventory.structure import (
     read_structure,
     tag_blocks,
 )
+from nistpf.io.paths import file_kind
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 # The parts that say where the sheets are, read (after their own scan) before the others.
@@ -123,15 +123,11 @@ def read_source(source: Any, report: Report) -> RawBook:
 
     if path.is_dir():
         return csvsource.read_csv_folder(path, report)
-    kind = _special_kind(path)
-    if kind:
-        # Opening a pipe waits for a writer that may never come: refused before it is opened.
-        raise Unreadable(
-            f"it is not a file but {kind}",
-            "pass an .xlsx or .ods workbook, a CSV file or a folder of CSV files; save what the "
-            "pipe or device gives into a file first",
-            "not-a-file",
-        )
+    _refuse_special(
+        path,
+        "pass an .xlsx or .ods workbook, a CSV file or a folder of CSV files; save what the pipe "
+        "or device gives into a file first",
+    )
     _check_file_size(path)
     if path.suffix.lower() == ".csv":
         _refuse_workbook_named_csv(path)
@@ -139,17 +135,13 @@ def read_source(source: Any, report: Report) -> RawBook:
     return _read_workbook(path)
 
 
-def _special_kind(path: Path) -> str:
-    """What ``path`` is when it is neither a regular file nor a folder ("a pipe (FIFO)", "a
-    device", "a socket"), else ""."""
-    mode = path.stat().st_mode
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return ""
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device"
+def _refuse_special(path: Path, hint: str) -> None:
+    """Refuse ``path`` when it is not a regular file (a named pipe, a device, a socket, a
+    folder: :func:`nistpf.io.paths.file_kind`) before it is opened: opening a pipe waits for a
+    writer that may never come, and a device never ends."""
+    kind = file_kind(path)
+    if kind:
+        raise Unreadable(f"it is not a file but {kind}", hint, "not-a-file")
 
 
 def _too_large(problem: str, hint: str = "") -> Unreadable:
@@ -335,14 +327,9 @@ def check_archive(path: str | Path, *, reader: str = "calamine") -> CheckedArchi
     ``wrong-extension``, ``empty-file``, ``not-a-file``). A missing file is an ``OSError``:
     callers say so in their own words first."""
     path = Path(path)
-    kind = _special_kind(path)
-    if kind:
-        # Opening a pipe waits for a writer that may never come: refused before it is opened.
-        raise Unreadable(
-            f"it is not a file but {kind}",
-            "save what the pipe or device gives into a file first, and pass that file",
-            "not-a-file",
-        )
+    _refuse_special(
+        path, "save what the pipe or device gives into a file first, and pass that file"
+    )
     _check_file_size(path)
     _sniff(path)
     _check_directory_size(path)
