@@ -458,7 +458,11 @@ def zip_with_encrypted_parts(folder: Path) -> Path:
 
 
 def too_many_parts(folder: Path) -> Path:
-    path = crafted_workbook(folder / "parts.xlsx", valid_xml_sheets())
+    return with_too_many_parts(crafted_workbook(folder / "parts.xlsx", valid_xml_sheets()))
+
+
+def with_too_many_parts(path: Path) -> Path:
+    """``path``'s archive with 10,001 empty parts added: one more than a workbook may list."""
     with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
         for i in range(10_001):
             archive.writestr(f"xl/media/p{i}", b"")

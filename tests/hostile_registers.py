@@ -32,9 +32,11 @@ from tests.hostile import (
     crafted_ods,
     crafted_workbook,
     excel_saved_workbook,
+    file_over_the_size_limit,
     shared_strings_xml,
     sheet_xml,
     valid_ods_tables,
+    with_too_many_parts,
 )
 
 # The client's columns as nistpf writes them, and three Subcategories with what a client types.
@@ -151,20 +153,7 @@ def external_entity_in_the_sheet(folder: Path) -> Path:
 
 
 def too_many_parts(folder: Path) -> Path:
-    path = inline_register(folder / "parts.xlsx")
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
-        for i in range(10_001):
-            archive.writestr(f"xl/media/p{i}", b"")
-    return path
-
-
-def file_over_the_size_limit(folder: Path) -> Path:
-    """A sparse 201 MB file: refused by its size before a byte is read."""
-    path = folder / "huge.xlsx"
-    with path.open("wb") as stream:
-        stream.write(b"PK\x03\x04")
-        stream.truncate(201_000_000)
-    return path
+    return with_too_many_parts(inline_register(folder / "parts.xlsx"))
 
 
 def text_amplification(folder: Path) -> Path:
