@@ -8,6 +8,7 @@ at import time, so a clone without it collects the whole suite and skips just th
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ def shared_path(*parts: str) -> Path:
             )
         pytest.skip(f"needs {shown} beside the repository, and this checkout has none")
     return path
+
+
+def soffice(why: str) -> str:
+    """LibreOffice's ``soffice``, which a test needs for ``why``: skipped where it is missing,
+    except in CI (.ci/run installs libreoffice-calc), where a missing LibreOffice fails it."""
+    found = shutil.which("soffice")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail(f"needs soffice (libreoffice-calc) {why}")
+        pytest.skip(f"needs soffice (libreoffice-calc) {why}")
+    return found
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,9 +14,7 @@ import codecs
 import contextlib
 import csv
 import io
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from nistpf.export.tables import write_framework_tables
 from nistpf.inventory.report import format_report
 from nistpf.io.csv_safe import CSV_WRITERS, csv_text, neutral_text, neutralise, write_csv
 from nistpf.store import open_store
+from tests import conftest
 from tests.inventory_files import valid_sheets, write_csv_folder
 
 PAYLOADS = (
@@ -303,16 +302,9 @@ def test_framework_format_csv_writes_a_payload_as_text(monkeypatch, capsys):
 
 # -- what a spreadsheet makes of it ----------------------------------------------------------
 
-SOFFICE_MISSING = "needs soffice (libreoffice-calc) to open the CSV as a spreadsheet would"
-
 
 def soffice() -> str:
-    found = shutil.which("soffice")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail(SOFFICE_MISSING)
-        pytest.skip(SOFFICE_MISSING)
-    return found
+    return conftest.soffice("to open the CSV as a spreadsheet would")
 
 
 def opened_by_libreoffice(paths: list[Path], separator: str, folder: Path) -> dict[str, list]:

@@ -3,9 +3,7 @@ the ZIP packages nistpf refuses by name (.xlsb, Word, OpenDocument text, iWork).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 import zipfile
@@ -22,6 +20,7 @@ from nistpf.cli import main
 from nistpf.inventory import ods, read
 from nistpf.inventory.report import Report
 from nistpf.inventory.structure import TablePart, cell_range
+from tests import conftest
 from tests.conftest import shared_path
 from tests.hostile import (
     CASES,
@@ -527,18 +526,11 @@ def test_libreoffice_error_codes_exported_to_csv_are_errors_with_their_meaning(t
 
 # -- OpenDocument database ranges: the Excel Tables of an .ods ---------------------------------
 
-# LibreOffice, which saves an Excel Table as a database range; skipped where it is missing,
-# except in CI (.ci/run installs libreoffice-calc), where a missing LibreOffice fails the test.
-SOFFICE_MISSING = "needs soffice (libreoffice-calc) to save a workbook as .ods"
+# LibreOffice saves an Excel Table as a database range.
 
 
 def soffice() -> str:
-    found = shutil.which("soffice")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail(SOFFICE_MISSING)
-        pytest.skip(SOFFICE_MISSING)
-    return found
+    return conftest.soffice("to save a workbook as .ods")
 
 
 def save_as_ods(source: Path, folder: Path) -> Path:
