@@ -51,6 +51,17 @@ def soffice(why: str) -> str:
     return found
 
 
+def dot(why: str) -> str:
+    """Graphviz's ``dot``, which a test needs for ``why``: skipped where it is missing, except
+    in CI (.ci/run installs graphviz), where a missing ``dot`` fails it."""
+    found = shutil.which("dot")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail(f"needs dot (graphviz) {why}")
+        pytest.skip(f"needs dot (graphviz) {why}")
+    return found
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "shared: needs ../shared beside the repository (added from the fixtures used)"
