@@ -43,7 +43,14 @@ Systems sheet's type; ``""`` for an external or unknown endpoint). Booleans, nev
 - ``third_party``: the third_party cell is yes; ``shared``: external_destination or third_party;
 - ``source_known``, ``destination_known``: the endpoint is a system of the Systems sheet
   (in scope or not); ``unknown_system``: an endpoint is neither a system nor external;
-- ``internal``: source and destination are the same (a flow inside one system).
+- ``internal``: source and destination are the same (a flow inside one system);
+- ``tracking``: a category records behaviour, a device or a location (Fides ``user.behavior``,
+  ``user.device``, ``user.location``, ``user.unique_id``: what tracking builds on);
+  ``financial``: a category is under ``user.financial`` or ``user.payment``; ``children``: a
+  category is ``user.childrens`` or names children;
+- of the systems the flow touches (its endpoints in the Systems sheet): ``customer_facing``
+  (one has a channel), ``critical`` (one has criticality High), ``records_100k`` and
+  ``records_1m`` (one holds at least 100,000 / 1,000,000 records).
 
 List columns, for messages and reports only (not usable in conditions): ``data_categories``
 and ``sensitive_categories``.
@@ -89,7 +96,8 @@ TEXT_FACTS = ("flow_id", "source", "destination", "stage", "minimization", "purp
 BOOL_FACTS = ("personal", "sensitive", "unencrypted", "encryption_unknown", "no_purpose",
               "no_consent_basis", "no_retention", "no_owner", "minimised", "external_source",
               "external_destination", "third_party", "shared", "source_known",
-              "destination_known", "unknown_system", "internal")
+              "destination_known", "unknown_system", "internal", "tracking", "financial",
+              "children", "customer_facing", "critical", "records_100k", "records_1m")
 # fmt: on
 LIST_FACTS = ("data_categories", "sensitive_categories")
 FACT_COLUMNS = [*TEXT_FACTS, *BOOL_FACTS, *LIST_FACTS]
@@ -353,11 +361,51 @@ def flow_facts(inventory: Inventory) -> pd.DataFrame:
             "unknown_system": (~source_known & ~external_source)
             | (~destination_known & ~external_destination),
             "internal": source == destination,
+            "tracking": [any(c.casefold().startswith(_TRACKING) for c in cs) for cs in categories],
+            "financial": [
+                any(c.casefold().startswith(_FINANCIAL) for c in cs) for cs in categories
+            ],
+            "children": [any(_CHILDREN.search(c) for c in cs) for cs in categories],
+            **_endpoint_facts(source, destination, systems),
             "data_categories": pd.Series(categories, dtype=object),
             "sensitive_categories": pd.Series(sensitive, dtype=object),
         }
     )
     return facts.astype(dict.fromkeys(BOOL_FACTS, bool))[FACT_COLUMNS]
+
+
+_TRACKING = ("user.behavior", "user.device", "user.location", "user.unique_id")
+_FINANCIAL = ("user.financial", "user.payment")
+_CHILDREN = re.compile(r"user\.childrens|\bchild(ren)?('s)?\b|\bkids?\b|\bminors?\b", re.IGNORECASE)
+
+
+def _has_any(value: object) -> bool:
+    if isinstance(value, tuple | list):
+        return bool(value)
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _endpoint_facts(source: pd.Series, destination: pd.Series, systems: pd.DataFrame) -> dict:
+    """Facts of the systems a flow touches: either endpoint that is in the Systems sheet."""
+    ids = systems["system_id"]
+    channels = dict(zip(ids, systems["channels"].map(_has_any), strict=True))
+    critical = dict(zip(ids, systems["criticality"].eq("High").fillna(False), strict=True))
+    records = dict(
+        zip(ids, pd.to_numeric(systems["records"], errors="coerce").fillna(0), strict=True)
+    )
+
+    def either(table: dict, test) -> list[bool]:
+        return [
+            bool(test(table.get(s, 0))) or bool(test(table.get(d, 0)))
+            for s, d in zip(source, destination, strict=True)
+        ]
+
+    return {
+        "customer_facing": either(channels, bool),
+        "critical": either(critical, bool),
+        "records_100k": either(records, lambda n: n >= 100_000),
+        "records_1m": either(records, lambda n: n >= 1_000_000),
+    }
 
 
 def _text(column: pd.Series) -> pd.Series:

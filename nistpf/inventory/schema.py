@@ -55,6 +55,9 @@ STATUSES = (
 CRITICALITIES = ("High", "Medium", "Low")
 PRIORITIES = ("High", "Moderate", "Low")
 STAGES = ("collection", "transfer", "storage", "use", "sharing", "disposal")
+# NISTIR 8062's data actions that are not life-cycle stages of their own; a DataFlows row may name
+# them as its stage (nistpf/data/data_actions.csv maps every stage to its NISTIR 8062 data action).
+NISTIR_STAGES = ("logging", "generation", "transformation")
 MINIMIZATIONS = ("none", "masked", "tokenized", "pseudonymized", "aggregated")
 METHODS = ("examine", "interview", "test")
 TIER_ATTRIBUTES = (
@@ -409,9 +412,15 @@ FLOWS = Sheet(
             "choice",
             "Data life-cycle stage",
             synonyms=("lifecycle stage", "life cycle stage", "data action"),
-            choices=STAGES,
+            choices=STAGES + NISTIR_STAGES,
             aliases={
                 "collect": "collection",
+                "retention": "storage",
+                "retain": "storage",
+                "log": "logging",
+                "generate": "generation",
+                "derivation": "generation",
+                "transform": "transformation",
                 "transmission": "transfer",
                 "store": "storage",
                 "processing": "use",
