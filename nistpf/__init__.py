@@ -38,6 +38,10 @@ __version__ = "0.1.0"
 # The writers pull in openpyxl, plotly, python-pptx and kaleido; they load on first use, so that
 # `import nistpf` and quick commands stay fast.
 _LAZY = {
+    "trace": "nistpf.flows.trace",
+    "pram": ("nistpf.flows.pram", "analyse"),
+    "read_pram_edits": "nistpf.export.pram_workbook",
+    "write_pram_workbook": "nistpf.export.pram_workbook",
     "write_deck": "nistpf.export.deck",
     "write_gap_register": "nistpf.export.excel",
     "write_images": "nistpf.export.images",
@@ -50,7 +54,8 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name] if isinstance(_LAZY[name], tuple) else (_LAZY[name], name)
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'nistpf' has no attribute {name!r}")
 
 
@@ -85,12 +90,16 @@ __all__ = [
     "normalize_id",
     "open_engagement",
     "open_store",
+    "pram",
+    "read_pram_edits",
     "read_register_edits",
     "sample_path",
+    "trace",
     "versions",
     "write_deck",
     "write_gap_register",
     "write_images",
+    "write_pram_workbook",
     "write_report",
     "write_template",
 ]

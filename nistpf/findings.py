@@ -47,7 +47,9 @@ Systems sheet's type; ``""`` for an external or unknown endpoint). Booleans, nev
 - ``tracking``: a category records behaviour, a device or a location (Fides ``user.behavior``,
   ``user.device``, ``user.location``, ``user.unique_id``: what tracking builds on);
   ``financial``: a category is under ``user.financial`` or ``user.payment``; ``children``: a
-  category is ``user.childrens`` or names children;
+  category is ``user.childrens`` or names children; ``stigmatizing``: a sensitive category
+  that is not financial (health, biometric, precise location, children's, government ID: what
+  NIST's PRAM catalog calls data that can stigmatise);
 - of the systems the flow touches (its endpoints in the Systems sheet): ``customer_facing``
   (one has a channel), ``critical`` (one has criticality High), ``records_100k`` and
   ``records_1m`` (one holds at least 100,000 / 1,000,000 records).
@@ -97,7 +99,8 @@ BOOL_FACTS = ("personal", "sensitive", "unencrypted", "encryption_unknown", "no_
               "no_consent_basis", "no_retention", "no_owner", "minimised", "external_source",
               "external_destination", "third_party", "shared", "source_known",
               "destination_known", "unknown_system", "internal", "tracking", "financial",
-              "children", "customer_facing", "critical", "records_100k", "records_1m")
+              "children", "stigmatizing", "customer_facing", "critical", "records_100k",
+              "records_1m")
 # fmt: on
 LIST_FACTS = ("data_categories", "sensitive_categories")
 FACT_COLUMNS = [*TEXT_FACTS, *BOOL_FACTS, *LIST_FACTS]
@@ -268,6 +271,17 @@ def _grammar_problem(node: ast.AST) -> str | None:
     )
 
 
+def condition_problem(condition: str) -> str | None:
+    """Why ``condition`` is outside the condition grammar (module docstring), or None: the check
+    every rules file of flow facts uses (data-flow findings, NIST PRAM rules)."""
+    return _condition_problem(" ".join(str(condition).splitlines()))
+
+
+def holds(facts: pd.DataFrame, condition: str) -> np.ndarray:
+    """Where a checked ``condition`` holds over :func:`flow_facts`, one bool per flow."""
+    return _holds(facts, " ".join(str(condition).splitlines()))
+
+
 def _unknown_column(name: str) -> str:
     close = difflib.get_close_matches(name, [*BOOL_FACTS, *TEXT_FACTS], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -366,6 +380,9 @@ def flow_facts(inventory: Inventory) -> pd.DataFrame:
                 any(c.casefold().startswith(_FINANCIAL) for c in cs) for cs in categories
             ],
             "children": [any(_CHILDREN.search(c) for c in cs) for cs in categories],
+            "stigmatizing": [
+                any(not c.casefold().startswith(_FINANCIAL) for c in found) for found in sensitive
+            ],
             **_endpoint_facts(source, destination, systems),
             "data_categories": pd.Series(categories, dtype=object),
             "sensitive_categories": pd.Series(sensitive, dtype=object),
