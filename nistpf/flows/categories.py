@@ -76,6 +76,11 @@ def is_key(text: str) -> bool:
     )
 
 
+def is_category(key: str) -> bool:
+    """Is ``key`` a data category of the Fides taxonomy?"""
+    return _fold(key) in _labels()
+
+
 def key_of(text: str) -> tuple[str | None, bool]:
     """``(key, by_name)``: the Fides key ``text`` stands for — itself when written as a key,
     the key whose taxonomy name it is (``by_name`` True), or None for a plain label."""

@@ -203,7 +203,15 @@ def _written_categories(flows: pd.DataFrame) -> list[str]:
 
 def _known_category(query: str, written: list[str]) -> str:
     text = str(query).strip()
-    if text and any(cats.match(text, c) for c in written):
+    key, _ = cats.key_of(text)
+    # A key must name a category: the taxonomy's, or one the flows write (or a parent of one),
+    # so that a misspelt child of a listed parent (user.contact.emial) is not taken for it.
+    named = (
+        key is None
+        or cats.is_category(key)
+        or any(c.casefold() == key or c.casefold().startswith(key + ".") for c in written)
+    )
+    if text and named and any(cats.match(text, c) for c in written):
         return text
     close = difflib.get_close_matches(text, written, n=3, cutoff=0.5)
     hint = f"; close matches: {', '.join(close)}" if close else ""
@@ -276,7 +284,7 @@ def _paths(matched: list[tuple[dict, str]], max_paths: int) -> tuple[list[list],
             walk(path, visited | {hop[0]["destination"]})
             path.pop()
 
-    pending = list(starts)
+    pending = starts or matched[:1]
     while pending:
         for hop in pending:
             record = hop[0]
