@@ -302,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="Privacy Framework version (default: the newest final one)",
     )
     fw.set_defaults(run=_framework)
+
+    from nistpf.cli_flows import add_commands
+
+    add_commands(commands, _source_options)
     return parser
 
 

@@ -1,0 +1,254 @@
+"""The ``nistpf trace`` and ``nistpf pram`` commands: where customer data goes, and the NIST
+PRAM privacy risk of each data action. One library call each (:func:`nistpf.trace`,
+:func:`nistpf.pram`, :func:`nistpf.write_pram_workbook`, :func:`nistpf.read_pram_edits`); the
+options and messages follow :mod:`nistpf.cli`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import nistpf
+from nistpf.errors import NistpfError, shown
+from nistpf.io.csv_safe import csv_text
+from nistpf.io.paths import Use
+from nistpf.numbers import fixed
+
+TOP_DATA_ACTIONS = 10  # how many data actions `nistpf pram` prints
+
+
+def add_commands(commands, source_options) -> None:
+    """Add ``trace`` and ``pram`` to the CLI's sub-commands (``source_options`` adds SOURCE,
+    --mapping and, for pram, --store and --assessment, as for every command that loads)."""
+    trace = commands.add_parser(
+        "trace",
+        help="trace where customer data goes: every path of a data category",
+        description=(
+            "Load SOURCE and print every path each customer-data category takes through the "
+            "stack, hop by hop, from where it is collected to where it is disposed of or "
+            "leaves the company, with each hop's stage (and NISTIR 8062 data action), "
+            "purpose, protections, consent basis, retention, owner and findings, then the "
+            "gaps: paths never disposed of, data reaching an external party or an AI system, "
+            "hops with no owner, categories collected but used nowhere."
+        ),
+    )
+    source_options(trace, store=False)
+    trace.add_argument(
+        "--category",
+        metavar="C",
+        help="one data category: a Fides key (user.contact covers user.contact.email), a Fides "
+        "name or a label as the DataFlows sheet writes it (default: every category)",
+    )
+    trace.add_argument("--system", metavar="S", help="only the paths through system S")
+    trace.add_argument(
+        "--format",
+        choices=("text", "csv", "json"),
+        default="text",
+        help="text (default), csv (one row per hop) or json (every table)",
+    )
+    trace.set_defaults(run=_trace)
+
+    pram = commands.add_parser(
+        "pram",
+        help="weigh each data action's privacy risk (NIST PRAM) and write NIST's worksheets",
+        description=(
+            "Load SOURCE (with the store's PRAM edits when --store is given), weigh the privacy "
+            "risk of every data action by NIST's Privacy Risk Assessment Methodology and print "
+            "the riskiest. -o writes the PRAM workbook in NIST's worksheet layout, with Excel "
+            "formulas, for the consultant to review; --read-edits reads a reviewed workbook "
+            "back and saves its likelihoods, impacts, selected controls and reasons in the "
+            "store."
+        ),
+    )
+    source_options(pram)
+    pram.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="the PRAM workbook (.xlsx) to write"
+    )
+    pram.add_argument(
+        "--force", action="store_true", help="replace FILE if it exists (default: refuse)"
+    )
+    pram.add_argument(
+        "--read-edits",
+        type=Path,
+        metavar="FILE",
+        help="a reviewed PRAM workbook whose edits are saved in --store",
+    )
+    pram.add_argument("--who", metavar="NAME", help="who made the edits (for the store's log)")
+    pram.add_argument(
+        "--explain", metavar="DATA_ACTION", help="show the arithmetic of one data action"
+    )
+    pram.set_defaults(run=_pram)
+
+
+# -- trace -----------------------------------------------------------------------------------
+def _trace(args: argparse.Namespace) -> int:
+    from nistpf.cli import EXIT_INPUT, EXIT_OK, EXIT_UNREADABLE, _fail
+    from nistpf.errors import InventoryError, UnreadableInventoryError
+    from nistpf.inventory.report import format_report
+
+    try:
+        inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
+    except UnreadableInventoryError as error:
+        _fail(error)
+        return EXIT_UNREADABLE
+    except InventoryError as error:
+        sys.stdout.write(format_report(error.issues))
+        print(f"{shown(error.source)}: not traced; fix the errors above (nistpf validate)")
+        return EXIT_INPUT
+    result = nistpf.trace(inventory, data_category=args.category, system=args.system)
+    if args.format == "csv":
+        sys.stdout.write(csv_text(_hops_with_endings(result)))
+    elif args.format == "json":
+        tables = {
+            name: _records(getattr(result, name))
+            for name in ("categories", "paths", "hops", "gaps")
+        }
+        json.dump(tables, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(trace_text(result))
+    return EXIT_OK
+
+
+def _hops_with_endings(result) -> pd.DataFrame:
+    endings = result.paths.set_index("path")["ending"]
+    table = result.hops.copy()
+    table.insert(2, "ending", table["path"].map(endings))
+    table["findings"] = table["findings"].map("; ".join)
+    return table
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    def plain(value):
+        if isinstance(value, tuple):
+            return list(value)
+        if value is None or (not isinstance(value, list | str) and pd.isna(value)):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    return [{k: plain(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def trace_text(result) -> str:
+    """The trace as the consultant reads it on screen: per category a line of counts, each path
+    as ``start → system (flow stage) → …`` with where it ends, then the gaps."""
+    lines: list[str] = []
+    hops = result.hops
+    for row in result.categories.itertuples(index=False):
+        sensitive = ", sensitive" if row.sensitive else ""
+        lines.append(
+            f"{shown(row.category)} ({shown(row.label)}{sensitive}): {row.paths} paths over "
+            f"{row.flows} flows, {row.systems} systems, {row.external_parties} external "
+            f"parties; {row.disposed} disposed of"
+        )
+        paths = result.paths[result.paths["category"] == row.category]
+        for path in paths.itertuples(index=False):
+            steps = hops[hops["path"] == path.path]
+            chain = [shown(path.start)]
+            for hop in steps.itertuples(index=False):
+                chain.append(f"{shown(hop.destination)} ({hop.flow_id} {hop.action})")
+            lines.append(f"  {path.path}: {' → '.join(chain)} — {path.ending}")
+        gaps = result.gaps[result.gaps["category"] == row.category]
+        for gap in gaps.itertuples(index=False):
+            lines.append(f"  gap, {gap.kind}: {shown(gap.message)}")
+        lines.append("")
+    if result.truncated:
+        lines.append(
+            f"note: paths listed only in part for {', '.join(map(shown, result.truncated))} "
+            "(too many to list); trace one system with --system"
+        )
+    return "\n".join(lines) + ("\n" if lines and lines[-1] else "")
+
+
+# -- pram ------------------------------------------------------------------------------------
+def _pram(args: argparse.Namespace) -> int:
+    from nistpf.cli import EXIT_OK, _load_and_assess, _prepare, _reads
+
+    reads = _reads(args)
+    if args.read_edits:
+        if not args.store:
+            raise PramCommandError(
+                "--read-edits saves the workbook's edits in an engagement store: give --store"
+            )
+        reads.append(Use(args.read_edits, "the reviewed PRAM workbook"))
+    writes = [Use(args.output, "the PRAM workbook")] if args.output else []
+    _prepare(reads, writes)
+    assessment = _load_and_assess(args)
+    if isinstance(assessment, int):
+        return assessment
+    if args.read_edits:
+        saved = _save_edits(args, assessment)
+        print(f"saved {saved} PRAM edits from {shown(args.read_edits)} in {shown(args.store)}")
+        assessment = _load_and_assess(args)
+        if isinstance(assessment, int):
+            return assessment
+    result = nistpf.pram(assessment)
+    if args.explain:
+        try:
+            print(result.explain(args.explain))
+        except KeyError as error:
+            raise PramCommandError(str(error.args[0])) from None
+        return EXIT_OK
+    print(pram_text(result))
+    for row in result.orphans.itertuples(index=False):
+        print(
+            f"nistpf: note: the edit of {shown(row.data_action)} / {row.problem} applies to "
+            f"nothing: {row.reason}",
+            file=sys.stderr,
+        )
+    if args.output:
+        from nistpf.export.pram_workbook import write_pram_workbook
+
+        written = write_pram_workbook(assessment, args.output, force=args.force)
+        print(f"\nwrote {shown(written)}")
+    return EXIT_OK
+
+
+def _save_edits(args: argparse.Namespace, assessment) -> int:
+    from nistpf.export.pram_workbook import read_pram_edits
+    from nistpf.store import open_store
+
+    edits = read_pram_edits(args.read_edits, assessment)
+    store = open_store(args.store, create=False)
+    number = store.latest() if args.assessment is None else args.assessment
+    numbers = ("likelihood", "noncompliance", "direct_business", "reputational",
+               "internal_culture", "other")  # fmt: skip
+    for row in edits.to_dict("records"):
+        given = {k: float(row[k]) for k in numbers if not pd.isna(row[k])}
+        text = {k: row[k] for k in ("selected_controls", "rationale", "reason") if row[k]}
+        store.set_pram_edit(
+            number, row["data_action"], row["problem"], **given, **text, who=args.who
+        )
+    return len(edits)
+
+
+def pram_text(result) -> str:
+    """The riskiest data actions, one line each, and the system risk."""
+    actions = result.data_actions.sort_values(["rank", "data_action"], kind="stable")
+    lines = [
+        f"NIST PRAM: {len(result.data_actions)} data actions, {len(result.problems)} problems "
+        f"for individuals; system risk {fixed(result.total, 0)}",
+        "",
+        "rank  risk   share  data action",
+    ]
+    for row in actions.head(TOP_DATA_ACTIONS).itertuples(index=False):
+        if row.risk <= 0:
+            break
+        flag = "  (top outlier)" if row.outlier else ""
+        lines.append(
+            f"{row.rank:>4}  {fixed(row.risk, 0):>5}  {fixed(100 * row.percent, 1):>5}%  "
+            f"{row.data_action}: {shown(row.name)}{flag}"
+        )
+    lines.append("")
+    lines.append("nistpf pram SOURCE --explain DATA_ACTION shows the arithmetic of one.")
+    return "\n".join(lines)
+
+
+class PramCommandError(NistpfError, ValueError):
+    """A ``nistpf pram`` invocation that cannot run as given."""
+
+    code = "pram-usage"

@@ -1,0 +1,98 @@
+"""``nistpf trace`` and ``nistpf pram`` as a consultant runs them on the sample."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+import nistpf
+from nistpf.cli import main
+
+
+@pytest.fixture(scope="module")
+def sample() -> str:
+    return str(nistpf.sample_path())
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_trace_prints_each_path_hop_by_hop_and_the_gaps(capsys, sample):
+    code, out, err = run(capsys, "trace", sample, "--category", "user.financial.credit_card")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("user.financial.credit_card (Credit Card Information, sensitive)")
+    p2 = (
+        "  P2: external:Customers → CCS-01 (F-005 collection) → BPO-01 (F-030 disclosure) → "
+        "AIA-01 (F-021 use) — never disposed"
+    )
+    p3 = "  P3: external:Customers → CCS-01 (F-005 collection) → CCS-01 (F-033 disposal) — disposed"
+    assert p2 in lines
+    assert p3 in lines
+    assert sum(line.startswith("  gap, never disposed:") for line in lines) == 3
+    assert sum(line.startswith("  gap, AI system:") for line in lines) == 1
+
+
+def test_trace_csv_is_one_row_per_hop_with_where_the_path_ends(capsys, sample):
+    code, out, _ = run(
+        capsys, "trace", sample, "--category", "user.financial.credit_card", "--format", "csv"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    # Paths of 2, 3, 2 and 2 hops (tests/test_trace.py CARD_PATHS).
+    assert [r["flow_id"] for r in rows] == [
+        "F-003", "F-025", "F-005", "F-030", "F-021", "F-005", "F-033", "F-011", "F-025",
+    ]  # fmt: skip
+    assert {r["ending"] for r in rows if r["path"] == "P3"} == {"disposed"}
+    assert rows[3]["findings"].split("; ")[:1] == ["R01:F-030"]
+
+
+def test_trace_json_holds_every_table(capsys, sample):
+    code, out, _ = run(capsys, "trace", sample, "--system", "AIA-01", "--format", "json")
+    assert code == 0
+    tables = json.loads(out)
+    assert set(tables) == {"categories", "paths", "hops", "gaps"}
+    for path in tables["paths"]:
+        hops = [h for h in tables["hops"] if h["path"] == path["path"]]
+        assert any("AIA-01" in (h["source"], h["destination"]) for h in hops)
+
+
+def test_trace_of_an_unknown_category_is_one_line(capsys, sample):
+    code, out, err = run(capsys, "trace", sample, "--category", "user.contact.emial")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "close matches: user.contact.email" in err
+
+
+def test_pram_prints_the_riskiest_data_actions(capsys, sample):
+    code, out, err = run(capsys, "pram", sample)
+    assert code == 0, err
+    p = nistpf.pram(nistpf.load_inventory(sample))
+    first = p.data_actions.sort_values("risk", ascending=False).iloc[0]
+    assert out.splitlines()[0] == (
+        f"NIST PRAM: 35 data actions, {len(p.problems)} problems for individuals; "
+        f"system risk {int(p.total)}"
+    )
+    top = out.splitlines()[3]
+    assert top.split()[:2] == ["1", str(int(first["risk"]))]
+    assert first["data_action"] in top
+
+
+def test_pram_explain_and_its_mistakes(capsys, sample):
+    code, out, _ = run(capsys, "pram", sample, "--explain", "F-030:disclosure")
+    assert code == 0
+    assert out.startswith("F-030:disclosure: Disclosure from CCS-01")
+    assert "Risk of the data action = " in out
+    code, _, err = run(capsys, "pram", sample, "--explain", "F-030:disclosur")
+    assert code == 2
+    assert "close matches: F-030:disclosure" in err
+    code, _, err = run(capsys, "pram", sample, "--read-edits", "x.xlsx")
+    assert code == 2
+    assert "give --store" in err
