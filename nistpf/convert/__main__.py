@@ -1,4 +1,5 @@
-"""``python -m nistpf.convert REFERENCE_DIR [--out DIR]``: rebuild the shipped framework data."""
+"""``python -m nistpf.convert REFERENCE_DIR [--out DIR]``: rebuild the shipped framework data
+(``pf-1.0/``) and NIST's Privacy Risk Assessment Methodology data (``pram/``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from nistpf.convert.build import DEFAULT_OUT, convert
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m nistpf.convert",
-        description="Convert NIST's Privacy Framework workbooks into nistpf's tidy CSV data.",
+        description=(
+            "Convert NIST's Privacy Framework workbooks and its Privacy Risk Assessment "
+            "Methodology (PRAM) files into nistpf's tidy CSV data."
+        ),
     )
     parser.add_argument(
-        "reference", type=Path, help="folder holding nist/ (NIST's workbooks) and the Tiers table"
+        "reference",
+        type=Path,
+        help="folder holding nist/ (NIST's workbooks), nist/pram/ and the Tiers table",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"data folder (default: {DEFAULT_OUT})"

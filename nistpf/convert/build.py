@@ -82,13 +82,21 @@ def build(reference_dir: Path) -> dict[str, str]:
 
 
 def convert(reference_dir: Path, out_dir: Path = DEFAULT_OUT) -> list[Path]:
-    """Convert the workbooks in ``reference_dir`` and write the version folder under
-    ``out_dir`` (``out_dir/pf-1.0/``). Returns the paths written."""
-    files = build(reference_dir)
-    folder = Path(out_dir) / f"pf-{PUBLICATION['version']}"
+    """Convert the workbooks in ``reference_dir`` and write the version folder and the NIST
+    PRAM folder under ``out_dir`` (``out_dir/pf-1.0/``, ``out_dir/pram/``). Everything is
+    converted before anything is written. Returns the paths written."""
+    # Imported here: the PRAM converter reuses this module's to_csv_text and sha256.
+    from nistpf.convert.pram import FOLDER as PRAM_FOLDER
+    from nistpf.convert.pram import build_pram
+
+    folders = {
+        f"pf-{PUBLICATION['version']}": build(reference_dir),
+        PRAM_FOLDER: build_pram(reference_dir),
+    }
     written = []
-    for relative, text in files.items():
-        path = folder / relative
-        write_text(path, text)
-        written.append(path)
+    for name, files in folders.items():
+        for relative, text in files.items():
+            path = Path(out_dir) / name / relative
+            write_text(path, text)
+            written.append(path)
     return written
