@@ -1,10 +1,12 @@
 """The engagement store: one SQLite file per engagement that never loses a rating.
 
 It holds the engagement's assessments (name, date, the inventory's file name and SHA-256, the
-scale), and for each the assessor's ratings, Target Profile edits, the organisation's Tiers and
-the client's register edits. Every change is saved the moment it is made, in one transaction
-with an append-only log row (who, when, what, old value, new value, note), so a kernel restart
-or a closed laptop loses nothing, and reopening restores the latest state.
+scale), and for each the assessor's ratings, Target Profile edits, the organisation's Tiers, the
+client's register edits and the consultant's NIST PRAM edits (a likelihood, impact factors,
+selected controls and the reason, per data action and problem for individuals). Every change
+is saved the moment it is made, in one transaction with an append-only log row (who, when,
+what, old value, new value, note), so a kernel restart or a closed laptop loses nothing, and
+reopening restores the latest state.
 
 Two notebooks, or a notebook and the command line, can write to one store at once, and no
 update is lost: SQLite's write-ahead log lets readers go on while a writer writes; each change
@@ -39,6 +41,8 @@ import pandas as pd
 from nistpf.errors import NistpfError
 from nistpf.framework import framework as load_framework
 from nistpf.inventory.model import (
+    PRAM_EDIT_COLUMNS,
+    PRAM_EDIT_NUMBERS,
     PROFILE_COLUMNS,
     RESPONSE_COLUMNS,
     TIER_COLUMNS,
@@ -51,7 +55,7 @@ from nistpf.io.paths import Use, check_paths, store_uses
 from nistpf.io.register_columns import EDIT_COLUMNS
 from nistpf.scales import scale as load_scale
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this nistpf writes: a new store is made at it, an older store is migrated to it
 when opened (:mod:`nistpf.store_schema` lists the versions and what each migration does), and a
 store of a newer one is refused."""
@@ -121,6 +125,21 @@ CREATE TABLE IF NOT EXISTS register_edits (
     comments TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (assessment, subcategory)
 );
+CREATE TABLE IF NOT EXISTS pram_edits (
+    assessment INTEGER NOT NULL REFERENCES assessments(id),
+    data_action TEXT NOT NULL,
+    problem TEXT NOT NULL,
+    likelihood REAL,
+    noncompliance REAL,
+    direct_business REAL,
+    reputational REAL,
+    internal_culture REAL,
+    other REAL,
+    selected_controls TEXT NOT NULL DEFAULT '',
+    rationale TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assessment, data_action, problem)
+);
 -- The workbook each assessment read, by SHA-256: an assessment followed up keeps scoring the
 -- workbook it was made with, whatever the client sends for the next one.
 CREATE TABLE IF NOT EXISTS workbooks (
@@ -164,6 +183,7 @@ _ENTITIES = {
     "tier": ("tiers", ("attribute",), ("tier", "evidence")),
     "scope": ("scope", ("system",), ("in_scope",)),
     "register": ("register_edits", ("subcategory",), tuple(EDIT_COLUMNS[1:])),
+    "pram": ("pram_edits", ("data_action", "problem"), tuple(PRAM_EDIT_COLUMNS[2:])),
 }
 
 
@@ -171,7 +191,23 @@ _ENTITIES = {
 _STAMPS = ("date",)
 
 # Fields that hold a number (or a yes/no): blank is NULL; every other field's blank is "".
-_NUMBERS = frozenset({"current", "target", "in_profile", "tier", "in_scope"})
+_NUMBERS = frozenset({"current", "target", "in_profile", "tier", "in_scope", *PRAM_EDIT_NUMBERS})
+
+PRAM_PROBLEMS = (
+    "Dignity Loss",
+    "Discrimination",
+    "Economic Loss",
+    "Loss of Autonomy",
+    "Loss of Liberty",
+    "Physical Harm",
+    "Loss of Trust",
+)
+"""NIST's problems for individuals (NIST PRAM, Catalog of Problematic Data Actions and
+Problems, February 2019), spelled as NIST spells them; Loss of Autonomy, Loss of Liberty and
+Physical Harm are NIST's Loss of Self Determination."""
+PRAM_SCORES = (1.0, 10.0)
+"""The lowest and highest likelihood and organisational impact factor (NIST PRAM worksheet 3,
+Likelihood and Impact tabs: "Determine on a scale from 1-10")."""
 
 
 class _Keep:
@@ -577,13 +613,13 @@ class Store:
         who: str | None = None,
     ) -> int:
         """Start a follow-up assessment (e.g. next year's) from ``previous`` (default: the
-        latest): a new assessment with the previous one's Target Profile, scope decisions and
-        Tiers, and no ratings yet; the previous one stays as it is, for comparison
-        (:func:`nistpf.compare`). Returns the new assessment's number. It is one transaction:
-        a crash or another process's change never leaves half a follow-up, and what is
+        latest): a new assessment with the previous one's Target Profile, scope decisions, Tiers and
+        NIST PRAM edits (:meth:`set_pram_edit`), and no ratings yet; the previous one stays as it
+        is, for comparison (:func:`nistpf.compare`). Returns the new assessment's number. It is one
+        transaction: a crash or another process's change never leaves half a follow-up, and what is
         carried over is the previous assessment as it is when the follow-up starts.
-        :class:`EmptyStoreError` when the store holds no assessment; StoreError for an
-        unknown ``previous``, a name already taken or a date that is not YYYY-MM-DD."""
+        :class:`EmptyStoreError` when the store holds no assessment; StoreError for an unknown
+        ``previous``, a name already taken or a date that is not YYYY-MM-DD."""
         content = _workbook_bytes(inventory) if inventory is not None else None
         with self._transaction() as db:
             if previous is None:
@@ -601,7 +637,7 @@ class Store:
             created = f"follow-up of assessment {before} ({run['name']})"
             number = self._add_assessment(db, record, content, who, created)
             note = f"carried from assessment {before}"
-            for entity in ("profile", "scope", "tier"):
+            for entity in ("profile", "scope", "tier", "pram"):
                 table, keys, fields = _ENTITIES[entity]
                 columns = ", ".join((*keys, *fields))
                 rows = db.execute(
@@ -868,6 +904,74 @@ class Store:
         values = {k: "" if v is None else str(v) for k, v in fields.items()}
         self._change("register", number, (sub,), values, who, note)
 
+    def set_pram_edit(
+        self,
+        number: int,
+        data_action: str,
+        problem: str,
+        *,
+        likelihood: float | None = KEEP,
+        noncompliance: float | None = KEEP,
+        direct_business: float | None = KEEP,
+        reputational: float | None = KEEP,
+        internal_culture: float | None = KEEP,
+        other: float | None = KEEP,
+        selected_controls: str = KEEP,
+        rationale: str = KEEP,
+        reason: str = KEEP,
+        who: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Save the consultant's NIST PRAM edit of ``problem`` (a problem for individuals) for
+        ``data_action`` (its id, e.g. ``"F-001:collection"``): the ``likelihood`` and the five
+        organisational impact factors ``noncompliance, direct_business, reputational,
+        internal_culture, other`` that override the rules' (NIST PRAM worksheet 3, Likelihood
+        and Impact tabs: each 1-10, whole or decimal; None clears the override), the
+        ``selected_controls`` and their ``rationale`` (worksheet 4) and the ``reason`` for the
+        override (text; None is ""). Only the fields given change (:data:`KEEP`, the default,
+        keeps the stored value, a concurrent change included), in one transaction with a log
+        row per field changed (entity ``pram``, key ``[data_action, problem]``).
+
+        ``problem`` is one of :data:`PRAM_PROBLEMS`, case and spacing forgiven, and is stored
+        as NIST spells it. Raises StoreError for a blank data action, another problem, a
+        number that is not one from 1 to 10, no field given, an unknown assessment, and for an
+        override without a reason: a likelihood or impact factor is saved only with a reason,
+        given now or already stored for the row (checked under the write lock), and a stored
+        reason is not cleared while an override stands."""
+        action = "" if data_action is None else str(data_action).strip()
+        if not action:
+            raise StoreError("a PRAM edit needs its data action, e.g. 'F-001:collection'")
+        found = pram_problem(problem)
+        given = _given(
+            likelihood=likelihood,
+            noncompliance=noncompliance,
+            direct_business=direct_business,
+            reputational=reputational,
+            internal_culture=internal_culture,
+            other=other,
+        )
+        given |= _given(selected_controls=selected_controls, rationale=rationale, reason=reason)
+        fields = _ENTITIES["pram"][2]
+        if not given:
+            raise StoreError(f"nothing to save for {found} in {action}: give {', '.join(fields)}")
+        values = {f: _pram_value(f, v) for f, v in given.items()}
+        with self._transaction() as db:
+            self._assessment_in(db, number)  # an unknown assessment: StoreError says so
+            row = db.execute(
+                f"SELECT {', '.join(fields)} FROM pram_edits "
+                "WHERE assessment = ? AND data_action = ? AND problem = ?",
+                (int(number), action, found),
+            ).fetchone()
+            after = {**(dict(zip(fields, row, strict=True)) if row else {}), **values}
+            overridden = [f for f in PRAM_EDIT_NUMBERS if after.get(f) is not None]
+            asked = "reason" in values or any(values.get(f) is not None for f in PRAM_EDIT_NUMBERS)
+            if asked and overridden and not str(after.get("reason") or "").strip():
+                raise StoreError(
+                    f"the {', '.join(overridden)} of {found} in {action} override the rules' and "
+                    "need a reason: give reason=..., e.g. reason='client interview 3 March'"
+                )
+            self._change("pram", number, (action, found), values, who, note, db=db)
+
     # -- reading -----------------------------------------------------------------------------
     def ratings(self, number: int) -> pd.DataFrame:
         """The saved ratings, shaped like the Responses sheet (a blank system: organisation)."""
@@ -922,6 +1026,21 @@ class Store:
             (int(number),),
         )
 
+    def pram_edits(self, number: int) -> pd.DataFrame:
+        """The consultant's NIST PRAM edits of assessment ``number`` (:meth:`set_pram_edit`),
+        by data action and problem: columns :data:`~nistpf.inventory.model.PRAM_EDIT_COLUMNS`,
+        ``likelihood`` and the five impact factors float 1-10 (NaN: not overridden), the text
+        "" when none. A row whose every field was cleared is left out."""
+        table = self._read(
+            f"SELECT {', '.join(PRAM_EDIT_COLUMNS)} FROM pram_edits WHERE assessment = ? "
+            "ORDER BY data_action, problem",
+            (int(number),),
+        )
+        table = table.astype(dict.fromkeys(PRAM_EDIT_NUMBERS, float))
+        text = [c for c in PRAM_EDIT_COLUMNS[2:] if c not in PRAM_EDIT_NUMBERS]
+        blank = table[PRAM_EDIT_NUMBERS].isna().all(axis=1) & (table[text] == "").all(axis=1)
+        return table[~blank].reset_index(drop=True)
+
     def log(self, number: int | None = None) -> pd.DataFrame:
         """The append-only change log (``seq, at, who, assessment, entity, key, field, old, new,
         note``), oldest first; for one assessment or all."""
@@ -949,7 +1068,8 @@ class Store:
         replaces the sheet's row for the same key, a cleared rating removes it. Ratings are
         keyed by Subcategory and system ID, so they carry over to a corrected workbook; what
         applies to nothing in it (:meth:`orphans`) is left out and listed as warning rows of
-        ``issues`` (sheet "Store"). The About date stays the inventory's unless the consultant
+        ``issues`` (sheet "Store"). ``pram_edits`` are the store's NIST PRAM edits
+        (:meth:`pram_edits`). The About date stays the inventory's unless the consultant
         set the assessment's date (:meth:`set_assessment_date`, a follow-up's ``date``)."""
         number = self.latest() if number is None else int(number)
         run = self.assessment(number)
@@ -1053,6 +1173,7 @@ class Store:
                 {"tier": "Int64"},
             ),
             scale=run["scale"],
+            pram_edits=self.pram_edits(number),
         )
 
 
@@ -1120,6 +1241,39 @@ def tier_attribute(name: object) -> str:
             f"{name!r} is not a Tier attribute; use one of {', '.join(TIER_ATTRIBUTES)}"
         )
     return found
+
+
+_PROBLEM_NAMES = {fold(p): p for p in PRAM_PROBLEMS}
+
+
+def pram_problem(name: object) -> str:
+    """One of NIST's seven problems for individuals (:data:`PRAM_PROBLEMS`, NIST PRAM catalog)
+    as NIST spells it, case and spacing forgiven (``"loss of  trust"`` → ``Loss of Trust``);
+    anything else is a StoreError naming the seven."""
+    found = _PROBLEM_NAMES.get(fold(str(name)))
+    if found is None:
+        raise StoreError(
+            f"{name!r} is not one of NIST's problems for individuals (NIST PRAM catalog); use "
+            f"one of {', '.join(PRAM_PROBLEMS)}"
+        )
+    return found
+
+
+def _pram_value(field: str, value: Any) -> Any:
+    """``value`` as the store keeps it in the PRAM edit's ``field`` (:func:`_field_value`); a
+    likelihood or impact factor that is not a number from 1 to 10 (NIST PRAM worksheet 3) is
+    a StoreError."""
+    if field in PRAM_EDIT_NUMBERS and isinstance(value, bool):
+        raise StoreError(f"{field} {value!r} is not a number; give one from 1 to 10")
+    kept = _field_value(field, value)
+    low, high = PRAM_SCORES
+    if field in PRAM_EDIT_NUMBERS and kept is not None and not low <= kept <= high:
+        raise StoreError(
+            f"{field} {value!r} is outside 1-10 (NIST PRAM worksheet 3 scores a likelihood and "
+            "each organisational impact factor from 1 to 10): give a number from 1 to 10, or "
+            "None to clear the override"
+        )
+    return kept
 
 
 def _in_nist_order(tiers: pd.DataFrame) -> pd.DataFrame:

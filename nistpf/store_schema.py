@@ -11,6 +11,10 @@ in the code):
 2. An index of the log by ``(assessment, entity, key)`` (the log is read by assessment and
    key); the ``scope`` and ``workbooks`` tables where a version-1 store lacks them; and the
    ``schema_version`` row where a store has none.
+3. The ``pram_edits`` table: the consultant's NIST PRAM edits per data action × problem for
+   individuals (a likelihood and the five organisational impact factors of PRAM worksheet 3,
+   1-10 or NULL; worksheet 4's selected controls and rationale; the reason for the override).
+   A store of version 3 or later that lacks it is refused as damaged.
 
 Opening a store (:func:`inspect`, then :func:`create` or :func:`migrate`) reads before it
 writes. A file that is not a store — not an SQLite file, empty, cut short, damaged, another
@@ -36,7 +40,8 @@ when nistpf reads or writes the store: a trigger that joins the log with itself 
 makes a 450 MB BLOB fills memory); and
 a value nistpf could not have saved — a level or target that is not a number within the
 assessment's scale (text, a BLOB, 1e308, infinity, -1), a Tier other than 1-4, a yes/no other
-than 0 or 1, text that is a BLOB or holds a NUL character.
+than 0 or 1, a PRAM likelihood or impact factor other than a number from 1 to 10, text that is
+a BLOB or holds a NUL character.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from typing import TYPE_CHECKING
 from nistpf import store as _store
 from nistpf.errors import shown
 from nistpf.inventory.limits import MAX_FILE_BYTES
+from nistpf.inventory.model import PRAM_EDIT_NUMBERS
 from nistpf.store import MAX_TEXT_CHARS, StoreError
 
 if TYPE_CHECKING:
@@ -69,6 +75,8 @@ SIBLINGS = ("-wal", "-shm", "-journal")  # files SQLite keeps beside a database
 FIRST_TABLES = frozenset(
     {"engagement", "assessments", "ratings", "profile", "tiers", "register_edits", "log"}
 )
+# Tables a store has from a schema version on (its migration makes them): version -> names.
+TABLES_SINCE = {3: frozenset({"pram_edits"})}
 _UNCHANGED = "nistpf has not changed it"
 
 MAX_STORE_BYTES = 2_000_000_000
@@ -134,8 +142,9 @@ STORE_BOUNDS = {
     "append-only triggers), and nistpf's tables as nistpf defines them, compared by name and "
     "SQL: another one would run SQL when the store is read or written",
     "values": "every value of the type and within the bounds nistpf saves: a level or target "
-    "a number within the assessment's scale, a Tier 1-4, a yes/no 0 or 1, an assessment's "
-    "number a whole number, text text without a NUL character; checked by SQL at open",
+    "a number within the assessment's scale, a Tier 1-4, a yes/no 0 or 1, a PRAM likelihood or "
+    "impact factor a number from 1 to 10 or nothing, an assessment's number a whole number, "
+    "text text without a NUL character; checked by SQL at open",
 }
 """The bounds a store is read under, by name (for the README and the tests)."""
 
@@ -268,6 +277,27 @@ def _to_2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS log_by_key ON log (assessment, entity, key)")
 
 
+def _to_3(db: sqlite3.Connection) -> None:
+    # The DDL as it was when version 3 was made (see :func:`_to_2`).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS pram_edits (
+            assessment INTEGER NOT NULL REFERENCES assessments(id),
+            data_action TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            likelihood REAL,
+            noncompliance REAL,
+            direct_business REAL,
+            reputational REAL,
+            internal_culture REAL,
+            other REAL,
+            selected_controls TEXT NOT NULL DEFAULT '',
+            rationale TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (assessment, data_action, problem)
+        )"""
+    )
+
+
 # The version a step reaches -> the step; :func:`migrate` runs them in order.
 MIGRATIONS: dict[int, Migration] = {
     2: Migration(
@@ -275,6 +305,12 @@ MIGRATIONS: dict[int, Migration] = {
         "an index of the log by assessment, entity and key; the scope and workbooks tables "
         "where the store lacked them",
         _to_2,
+    ),
+    3: Migration(
+        3,
+        "the pram_edits table: the consultant's NIST PRAM edits (likelihood, impact factors, "
+        "selected controls, rationale and the reason) per data action and problem",
+        _to_3,
     ),
 }
 
@@ -496,6 +532,9 @@ def _read_version(path: Path, head: bytes, timeout: float) -> int | None:
     if version < 1:
         raise _damaged(path, f"its schema_version is {version}, and versions start at 1")
     missing = FIRST_TABLES - set(tables)
+    for since, names in TABLES_SINCE.items():
+        if version >= since:
+            missing |= names - set(tables)
     if missing:
         raise _damaged(path, f"it lacks the table{'s' * (len(missing) > 1)} {_names(missing)}")
     for table, needed in _columns().items():
@@ -673,17 +712,31 @@ def _level_bounds() -> tuple[str, str]:
 
 def _value_rules() -> dict[str, list[tuple[str, str, str]]]:
     """By table: ``(column, SQL true of a value nistpf could not have saved there, what it
-    saves)``. The bounds are the setters' (:mod:`nistpf.store`): a level or a target within
-    the assessment's scale (:meth:`~nistpf.store.Store.set_rating`,
-    :meth:`~nistpf.store.Store.set_profile`), a Tier 1-4 (:meth:`~nistpf.store.Store.set_tier`),
-    a yes/no as 0 or 1, an assessment by its number; every other column (but the workbook's
-    copy, a BLOB) text without a NUL character, or NULL where the schema allows it."""
+    saves)``. The bounds are the setters' (:mod:`nistpf.store`): a level or a target within the
+    assessment's scale (:meth:`~nistpf.store.Store.set_rating`,
+    :meth:`~nistpf.store.Store.set_profile`), a Tier 1-4 (:meth:`~nistpf.store.Store.set_tier`), a
+    yes/no as 0 or 1, a PRAM likelihood or impact factor 1-10
+    (:meth:`~nistpf.store.Store.set_pram_edit`), an assessment by its number; every other column
+    (but the workbook's copy, a BLOB) text without a NUL character, or NULL where the schema allows
+    it."""
     low, high = _level_bounds()
     level = (
         f"(typeof(\"{{c}}\") NOT IN ('real', 'integer', 'null') OR \"{{c}}\" < {low} "
         f'OR "{{c}}" > {high})'
     )
     yes_no = "(typeof(\"{c}\") NOT IN ('integer', 'null') OR \"{c}\" NOT IN (0, 1))"
+    low_score, high_score = (int(b) for b in _store.PRAM_SCORES)
+    score = (
+        f"(typeof(\"{{c}}\") NOT IN ('real', 'integer', 'null') OR \"{{c}}\" < {low_score} "
+        f'OR "{{c}}" > {high_score})'
+    )
+    pram = {
+        ("pram_edits", name): (
+            score,
+            f"a number from {low_score} to {high_score} (NIST PRAM worksheet 3), or nothing",
+        )
+        for name in PRAM_EDIT_NUMBERS
+    }
     number = "typeof(\"{c}\") NOT IN ('integer', 'null')"
     rules = {
         ("ratings", "current"): (level, "a level of the assessment's scale, or nothing"),
@@ -696,6 +749,7 @@ def _value_rules() -> dict[str, list[tuple[str, str, str]]]:
         ),
         ("log", "seq"): (number, "a whole number"),
         ("assessments", "id"): (number, "a whole number"),
+        **pram,
     }
     found: dict[str, list[tuple[str, str, str]]] = {}
     for table, names in sorted(_columns().items()):

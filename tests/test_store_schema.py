@@ -205,7 +205,7 @@ def test_a_version_1_store_is_migrated_in_place_with_its_data_unchanged(tmp_path
 
     store = open_store(path, create=False)
 
-    assert version(path) == "2" == str(SCHEMA_VERSION)
+    assert version(path) == "3" == str(SCHEMA_VERSION)
     assert ["assessment", "entity", "key"] in indexed_columns(path, "log")
     with sqlite3.connect(path) as db:
         plan = db.execute(
@@ -218,19 +218,22 @@ def test_a_version_1_store_is_migrated_in_place_with_its_data_unchanged(tmp_path
         after = rows(path, table)
         if table == "engagement":
             assert sorted(after) == sorted(
-                [("schema_version", "2"), ("name", "Acme 2026"), ("client", "Acme Ltd")]
+                [("schema_version", "3"), ("name", "Acme 2026"), ("client", "Acme Ltd")]
             )
         elif table == "log":
             assert after[:3] == before["log"]
-            assert len(after) == 4
+            assert len(after) == 5  # one row per version: 1 to 2, 2 to 3
         else:
             assert after == before[table], table
-    seq, at, who, assessment, entity, key, field, old, new, note = rows(path, "log")[3]
-    assert (seq, assessment, entity, key, field) == (4, None, "engagement", "[]", "schema_version")
-    assert (json.loads(old), json.loads(new)) == (1, 2)
-    assert who
-    assert at.startswith("20")
-    assert "schema 1 to 2" in note
+    for index, (start, end) in enumerate([(1, 2), (2, 3)], start=3):
+        seq, at, who, assessment, entity, key, field, old, new, note = rows(path, "log")[index]
+        assert (seq, assessment, entity, key) == (index + 1, None, "engagement", "[]")
+        assert field == "schema_version"
+        assert (json.loads(old), json.loads(new)) == (start, end)
+        assert who
+        assert at.startswith("20")
+        assert f"schema {start} to {end}" in note
+    assert "pram_edits" in tables(path)
     # Read through the store as before, and the tables the first version-1 stores lacked work.
     ratings = store.ratings(1)
     assert ratings[["system", "current"]].values.tolist() == [["", 2.0], ["CRM-01", 3.0]]
@@ -241,17 +244,18 @@ def test_a_version_1_store_is_migrated_in_place_with_its_data_unchanged(tmp_path
     assert store.scope(1)[["system", "in_scope"]].values.tolist() == [["CRM-01", False]]
     # Opened again: nothing more to do, nothing logged again.
     open_store(path)
-    assert len(rows(path, "log")) == 5  # the migration's row and the scope change's
+    assert len(rows(path, "log")) == 6  # the migrations' rows and the scope change's
 
 
 def test_a_store_without_a_schema_version_row_is_read_as_version_1_and_gets_one(tmp_path):
     path = tmp_path / "engagement.nistpf"
     build_v1(path, version_row=False)
     open_store(path)
-    assert version(path) == "2"
-    last = rows(path, "log")[-1]
+    assert version(path) == "3"
+    first, last = rows(path, "log")[-2:]
     # The version the store was read as is the old value, though no row recorded it.
-    assert last[4:9] == ("engagement", "[]", "schema_version", "1", "2")
+    assert first[4:9] == ("engagement", "[]", "schema_version", "1", "2")
+    assert last[4:9] == ("engagement", "[]", "schema_version", "2", "3")
 
 
 def test_a_failing_migration_is_rolled_back_and_the_store_stays_at_its_version(
@@ -282,31 +286,32 @@ def test_a_failing_migration_is_rolled_back_and_the_store_stays_at_its_version(
     # Once the cause is gone, it migrates.
     monkeypatch.setitem(store_schema.MIGRATIONS, 2, real)
     open_store(path)
-    assert version(path) == "2"
+    assert version(path) == "3"
 
 
 def test_migrations_run_in_order_each_in_its_own_transaction(tmp_path, monkeypatch):
     path = tmp_path / "engagement.nistpf"
     build_v1(path)
-    monkeypatch.setattr(nistpf.store, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(nistpf.store, "SCHEMA_VERSION", 4)
 
-    def to_3(db):
-        # Runs after step 2 committed: the index is there, and the version row says 2.
+    def to_4(db):
+        # Runs after step 3 committed: its table is there, and the version row says 3.
         assert db.execute("SELECT value FROM engagement WHERE key = 'schema_version'").fetchone()
-        db.execute("CREATE TABLE three (x)")
-        raise ValueError("step 3 broke")
+        assert db.execute("SELECT count(*) FROM pram_edits").fetchone() == (0,)
+        db.execute("CREATE TABLE four (x)")
+        raise ValueError("step 4 broke")
 
-    monkeypatch.setitem(store_schema.MIGRATIONS, 3, Migration(3, "a third", to_3))
-    with pytest.raises(MigrationError, match="from schema 2 to 3 failed"):
+    monkeypatch.setitem(store_schema.MIGRATIONS, 4, Migration(4, "a fourth", to_4))
+    with pytest.raises(MigrationError, match="from schema 3 to 4 failed"):
         open_store(path)
-    assert version(path) == "2"  # step 2 committed on its own
-    assert "three" not in tables(path)
-    assert [r[7:9] for r in rows(path, "log")[3:]] == [("1", "2")]
-
-    monkeypatch.setitem(store_schema.MIGRATIONS, 3, Migration(3, "a third", lambda db: None))
-    open_store(path)
-    assert version(path) == "3"
+    assert version(path) == "3"  # steps 2 and 3 committed on their own
+    assert "four" not in tables(path)
     assert [r[7:9] for r in rows(path, "log")[3:]] == [("1", "2"), ("2", "3")]
+
+    monkeypatch.setitem(store_schema.MIGRATIONS, 4, Migration(4, "a fourth", lambda db: None))
+    open_store(path)
+    assert version(path) == "4"
+    assert [r[7:9] for r in rows(path, "log")[3:]] == [("1", "2"), ("2", "3"), ("3", "4")]
 
 
 def _open(path: str, start) -> None:
@@ -325,8 +330,8 @@ def test_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path):
     for process in openers:
         process.join(60)
         assert process.exitcode == 0
-    assert version(path) == "2"
-    assert [r[6] for r in rows(path, "log")].count("schema_version") == 1
+    assert version(path) == "3"
+    assert [r[6] for r in rows(path, "log")].count("schema_version") == 2  # 1 to 2, 2 to 3
 
 
 def test_a_new_store_is_made_at_the_current_version(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -70,10 +70,40 @@ RESPONSE_COLUMNS = [
 ]
 TIER_COLUMNS = ["attribute", "tier", "evidence", "excel_row"]
 ABOUT_COLUMNS = ["field", "value"]
+# The consultant's NIST PRAM edits (engagement store): one row per data action × problem for
+# individuals; a likelihood and the five organisational impact factors of worksheet 3, the
+# selected controls and rationale of worksheet 4, and the reason for the override.
+PRAM_EDIT_NUMBERS = [
+    "likelihood",
+    "noncompliance",
+    "direct_business",
+    "reputational",
+    "internal_culture",
+    "other",
+]
+PRAM_EDIT_COLUMNS = [
+    "data_action",
+    "problem",
+    *PRAM_EDIT_NUMBERS,
+    "selected_controls",
+    "rationale",
+    "reason",
+]
 
 
 def empty_issues() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in ISSUE_COLUMNS})
+
+
+def empty_pram_edits() -> pd.DataFrame:
+    """No NIST PRAM edits: the columns of :data:`PRAM_EDIT_COLUMNS`, the numbers float (NaN
+    when not overridden), the text object ("" when none)."""
+    return pd.DataFrame(
+        {
+            column: pd.Series(dtype=float if column in PRAM_EDIT_NUMBERS else object)
+            for column in PRAM_EDIT_COLUMNS
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,13 @@ class Inventory:
     - ``flows``: one row per data flow; unknown endpoints are kept as written (a warning).
     - ``profile``, ``responses``, ``tiers``: the optional sheets; ``about``: ``field, value``.
     - ``issues``: the validation report (warnings only, on a loaded inventory).
+    - ``pram_edits``: the consultant's NIST PRAM edits from the engagement store
+      (:meth:`nistpf.store.Store.apply`; empty as loaded), one row per data action × problem
+      for individuals, columns :data:`PRAM_EDIT_COLUMNS`: ``likelihood`` and the five
+      organisational impact factors ``noncompliance, direct_business, reputational,
+      internal_culture, other`` (NIST PRAM worksheet 3, Likelihood and Impact tabs: 1-10
+      each; float, NaN when not overridden), ``selected_controls`` and ``rationale``
+      (worksheet 4) and the ``reason`` for the override (text, "" when none).
     - ``excel_row`` on every table is where the row stands in the source (Excel's numbering,
       or the record number in a CSV file), so every later message can point at it.
     Columns the template does not know are kept, after the tidy ones, under their own headers.
@@ -111,6 +148,7 @@ class Inventory:
     framework_version: str
     scale: str
     path: Path | None = None  # the file or folder read (None for DataFrames)
+    pram_edits: pd.DataFrame = field(default_factory=empty_pram_edits)
 
     def __repr__(self) -> str:
         return (
