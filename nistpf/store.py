@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from nistpf import pram_catalog
 from nistpf.errors import NistpfError
 from nistpf.framework import framework as load_framework
 from nistpf.inventory.model import (
@@ -193,19 +194,13 @@ _STAMPS = ("date",)
 # Fields that hold a number (or a yes/no): blank is NULL; every other field's blank is "".
 _NUMBERS = frozenset({"current", "target", "in_profile", "tier", "in_scope", *PRAM_EDIT_NUMBERS})
 
-PRAM_PROBLEMS = (
-    "Dignity Loss",
-    "Discrimination",
-    "Economic Loss",
-    "Loss of Autonomy",
-    "Loss of Liberty",
-    "Physical Harm",
-    "Loss of Trust",
-)
+PRAM_PROBLEMS = pram_catalog.PROBLEMS
 """NIST's problems for individuals (NIST PRAM, Catalog of Problematic Data Actions and
-Problems, February 2019), spelled as NIST spells them; Loss of Autonomy, Loss of Liberty and
-Physical Harm are NIST's Loss of Self Determination."""
+Problems, February 2019; :mod:`nistpf.pram_catalog`), spelled as NIST spells them."""
 PRAM_SCORES = (1.0, 10.0)
+PRAM_LIKELIHOODS = (0.0, 10.0)
+"""A likelihood may also be 0: NIST PRAM worksheet 3 (Likelihood tab) scores 0 a summary issue
+that alleviates, rather than raises, the concern."""
 """The lowest and highest likelihood and organisational impact factor (NIST PRAM worksheet 3,
 Likelihood and Impact tabs: "Determine on a scale from 1-10")."""
 
@@ -1260,18 +1255,20 @@ def pram_problem(name: object) -> str:
 
 
 def _pram_value(field: str, value: Any) -> Any:
-    """``value`` as the store keeps it in the PRAM edit's ``field`` (:func:`_field_value`); a
-    likelihood or impact factor that is not a number from 1 to 10 (NIST PRAM worksheet 3) is
-    a StoreError."""
+    """``value`` as the store keeps it in the PRAM edit's ``field`` (:func:`_field_value`); an
+    impact factor that is not a number from 1 to 10, or a likelihood not from 0 to 10 (NIST
+    PRAM worksheet 3), is a StoreError."""
+    low, high = PRAM_LIKELIHOODS if field == "likelihood" else PRAM_SCORES
+    span = f"{low:g} to {high:g}"
     if field in PRAM_EDIT_NUMBERS and isinstance(value, bool):
-        raise StoreError(f"{field} {value!r} is not a number; give one from 1 to 10")
+        raise StoreError(f"{field} {value!r} is not a number; give one from {span}")
     kept = _field_value(field, value)
-    low, high = PRAM_SCORES
     if field in PRAM_EDIT_NUMBERS and kept is not None and not low <= kept <= high:
         raise StoreError(
-            f"{field} {value!r} is outside 1-10 (NIST PRAM worksheet 3 scores a likelihood and "
-            "each organisational impact factor from 1 to 10): give a number from 1 to 10, or "
-            "None to clear the override"
+            f"{field} {value!r} is outside {low:g}-{high:g} (NIST PRAM worksheet 3 scores each "
+            "organisational impact factor from 1 to 10, a likelihood from 0, for a concern "
+            f"that does not arise, to 10): give a number from {span}, or None to clear the "
+            "override"
         )
     return kept
 

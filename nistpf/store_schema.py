@@ -725,15 +725,17 @@ def _value_rules() -> dict[str, list[tuple[str, str, str]]]:
         f'OR "{{c}}" > {high})'
     )
     yes_no = "(typeof(\"{c}\") NOT IN ('integer', 'null') OR \"{c}\" NOT IN (0, 1))"
-    low_score, high_score = (int(b) for b in _store.PRAM_SCORES)
-    score = (
-        f"(typeof(\"{{c}}\") NOT IN ('real', 'integer', 'null') OR \"{{c}}\" < {low_score} "
-        f'OR "{{c}}" > {high_score})'
-    )
+
+    def score(low: float, high: float) -> tuple[str, str]:
+        test = (
+            f"(typeof(\"{{c}}\") NOT IN ('real', 'integer', 'null') OR \"{{c}}\" < {low:g} "
+            f'OR "{{c}}" > {high:g})'
+        )
+        return test, f"a number from {low:g} to {high:g} (NIST PRAM worksheet 3), or nothing"
+
     pram = {
-        ("pram_edits", name): (
-            score,
-            f"a number from {low_score} to {high_score} (NIST PRAM worksheet 3), or nothing",
+        ("pram_edits", name): score(
+            *(_store.PRAM_LIKELIHOODS if name == "likelihood" else _store.PRAM_SCORES)
         )
         for name in PRAM_EDIT_NUMBERS
     }

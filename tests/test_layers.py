@@ -10,7 +10,7 @@ import nistpf
 
 PACKAGE = Path(nistpf.__file__).parent
 # The layers above the exporters: they use them.
-ABOVE = {"export", "ui", "cli.py", "__main__.py"}
+ABOVE = {"export", "ui", "cli.py", "cli_flows.py", "__main__.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -347,3 +347,26 @@ def test_the_shipped_rules_name_every_problematic_data_action():
         "Unwarranted Restriction",
     }
     assert all(rules["rationale"].str.len() > 20)
+
+
+# -- the tie-in to the Privacy Framework (NIST's PF 1.0 → PRAM mapping) -----------------------
+def test_pram_evidence_follows_nists_pf_to_pram_mapping():
+    changes = edits(
+        {"data_action": "F-1:transfer", "problem": "Economic Loss", "likelihood": 5,
+         "reason": "r", "selected_controls": "TLS 1.3"},
+    )  # fmt: skip
+    p = analyse(inventory(*FLOWS), rules=RULES, impact_rules=IMPACT, edits=changes)
+    evidence = p.pf_evidence().set_index("subcategory")
+    # NIST maps ID.IM-P1..P4, P6..P8 and ID.RA-P1 to worksheet 2, ID.RA-P4 to worksheet 3 and
+    # the catalog, ID.RA-P5 to worksheet 4; ID.IM-P5 and ID.RA-P3 to no worksheet.
+    assert {"ID.IM-P5", "ID.RA-P3"}.isdisjoint(evidence.index)
+    assert evidence.loc["ID.IM-P8", "evidence"].startswith("5 data actions inventoried")
+    # Problems: F-1 2, F-2 1, F-3 2, F-5 2 = 7; one edited; one with selected controls.
+    assert evidence.loc["ID.RA-P4", "evidence"] == (
+        "7 problems for individuals weighed by likelihood and impact; 1 reviewed by the "
+        "consultant (PRAM worksheet 3)"
+    )
+    assert evidence.loc["ID.RA-P5", "evidence"].startswith("1 of 7 problems have selected")
+    text = p.explain("id.ra-p5")
+    assert text.startswith("ID.RA-P5 — NIST's mapping of PF 1.0 to the PRAM: Worksheet 4.")
+    assert "raises no level itself" in text

@@ -207,23 +207,26 @@ def test_an_override_needs_a_reason_unless_the_row_has_one(store, sample):
     assert store.pram_edits(run)["reason"].tolist() == ["breach last year"]
 
 
-SCALE = (
-    "is outside 1-10 (NIST PRAM worksheet 3 scores a likelihood and each organisational impact "
-    "factor from 1 to 10): give a number from 1 to 10, or None to clear the override"
+WHY = (
+    "(NIST PRAM worksheet 3 scores each organisational impact factor from 1 to 10, a likelihood "
+    "from 0, for a concern that does not arise, to 10)"
 )
+SCALE = f"is outside 1-10 {WHY}: give a number from 1 to 10, or None to clear the override"
+LIKELIHOODS = f"is outside 0-10 {WHY}: give a number from 0 to 10, or None to clear the override"
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"likelihood": 0}, f"likelihood 0 {SCALE}"),
-        ({"likelihood": 11}, f"likelihood 11 {SCALE}"),
+        ({"likelihood": -1}, f"likelihood -1 {LIKELIHOODS}"),
+        ({"likelihood": 11}, f"likelihood 11 {LIKELIHOODS}"),
+        ({"other": 0}, f"other 0 {SCALE}"),
         ({"internal_culture": 10.01}, f"internal_culture 10.01 {SCALE}"),
         ({"other": -3}, f"other -3 {SCALE}"),
         ({"reputational": float("inf")}, f"reputational inf {SCALE}"),
         ({"direct_business": "99"}, f"direct_business '99' {SCALE}"),
         ({"likelihood": "high"}, "likelihood 'high' is not a number; give one, e.g. 2"),
-        ({"likelihood": True}, "likelihood True is not a number; give one from 1 to 10"),
+        ({"likelihood": True}, "likelihood True is not a number; give one from 0 to 10"),
         (
             {"reason": "x" * (MAX_TEXT_CHARS + 1), "likelihood": 2},
             "reason is 32,768 characters long; a store keeps at most 32,767",
@@ -247,10 +250,10 @@ def test_values_that_do_not_fit_are_refused_with_a_clear_message(store, sample, 
 def test_the_bounds_themselves_are_taken(store, sample):
     run = store.new_assessment("Baseline", sample)
     store.set_pram_edit(
-        run, ACTION, "Physical Harm", likelihood=1, other=10, reputational=5.5, reason="r"
+        run, ACTION, "Physical Harm", likelihood=0, other=10, reputational=1, reason="r"
     )
     assert store.pram_edits(run)[["likelihood", "reputational", "other"]].values.tolist() == [
-        [1.0, 5.5, 10.0]
+        [0.0, 1.0, 10.0]
     ]
 
 
@@ -378,7 +381,7 @@ def damage(path: Path, *statements: str) -> None:
     ("statement", "shown"),
     [
         ("UPDATE pram_edits SET likelihood = 99", "real 99.0"),  # REAL affinity: 99.0
-        ("UPDATE pram_edits SET likelihood = 0.5", "real 0.5"),
+        ("UPDATE pram_edits SET likelihood = -0.5", "real -0.5"),
         ("UPDATE pram_edits SET likelihood = 'high'", "text 'high'"),
         ("UPDATE pram_edits SET likelihood = 9e999", "real inf"),
     ],
@@ -395,7 +398,7 @@ def test_a_store_holding_a_likelihood_nistpf_cannot_save_is_refused_on_open(
         open_store(path, create=False)
     assert str(caught.value) == (
         f"{path} is damaged (its pram_edits table's likelihood column holds {shown} in row 1, "
-        f"where nistpf writes a number from 1 to 10 (NIST PRAM worksheet 3), or nothing): "
+        f"where nistpf writes a number from 0 to 10 (NIST PRAM worksheet 3), or nothing): "
         f"{UNCHANGED}"
     )
     assert path.read_bytes() == original

@@ -56,27 +56,8 @@ from nistpf.flows.trace import data_action
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.numbers import fixed
+from nistpf.pram_catalog import PROBLEMATIC_DATA_ACTIONS, PROBLEMS, pf_to_pram
 
-PROBLEMATIC_DATA_ACTIONS = (
-    "Appropriation",
-    "Distortion",
-    "Induced Disclosure",
-    "Insecurity",
-    "Re-identification",
-    "Stigmatization",
-    "Surveillance",
-    "Unanticipated Revelation",
-    "Unwarranted Restriction",
-)
-PROBLEMS = (
-    "Dignity Loss",
-    "Discrimination",
-    "Economic Loss",
-    "Loss of Autonomy",
-    "Loss of Liberty",
-    "Physical Harm",
-    "Loss of Trust",
-)
 FACTORS = ("noncompliance", "direct_business", "reputational", "internal_culture", "other")
 # NIST's names of the cost factors (worksheet 3, Impact).
 FACTOR_NAMES = dict(
@@ -160,9 +141,20 @@ class Pram:
     def explain(self, data_action_id: str) -> str:
         """The arithmetic of one data action, as a consultant reads it: each problem's
         likelihood × (five cost factors = impact) = risk, the rules and edits behind them, the
-        sum, the percent of system risk and the rank. Raises KeyError naming close ids."""
+        sum, the percent of system risk and the rank. Given a Privacy Framework Subcategory
+        ID instead (``ID.RA-P4``), what this PRAM evidences for it (:meth:`pf_evidence`).
+        Raises KeyError naming close ids."""
         table = self.data_actions
         match = table[table["data_action"] == data_action_id]
+        evidence = self.pf_evidence().set_index("subcategory")
+        key = str(data_action_id).strip().upper()
+        if match.empty and key in evidence.index:
+            return (
+                f"{key} — NIST's mapping of PF 1.0 to the PRAM: {evidence.at[key, 'worksheet']}. "
+                f"This PRAM: {evidence.at[key, 'evidence']}. It is the assessor's analysis, not "
+                "the organisation's practice, so it raises no level itself: cite it as evidence "
+                "when rating the outcome."
+            )
         if match.empty:
             import difflib
 
@@ -206,8 +198,6 @@ class Pram:
         nistpf's PRAM is the assessor's analysis, not the organisation's practice, so it never
         raises a level itself: it is the evidence an assessor cites when rating these outcomes
         (``Store.set_rating``)."""
-        from nistpf.pram_catalog import pf_to_pram
-
         mapping = pf_to_pram()
         problems = self.problems
         reviewed = int((problems["source"] == "edited").sum())
@@ -667,32 +657,29 @@ def _top(risks: pd.Series, n: int) -> pd.Series:
 
 
 def _rollup(actions: pd.DataFrame, by: str, inventory: Inventory) -> pd.DataFrame:
-    """Risk per system (``systems``), external party or data category."""
+    """Risk per system (``systems``), external party or data category: every data action
+    counts for each key it touches; ``highest`` is the first riskiest one in flow order."""
     total = float(actions["risk"].sum())
-    keys: dict[str, list[int]] = {}
-    for index, value in enumerate(actions[by]):
-        members = value if isinstance(value, tuple) else ((value,) if value else ())
-        for key in members:
-            keys.setdefault(key, []).append(index)
-    rows = []
-    problems_count = actions["problem_count"]
-    for key, members in keys.items():
-        part = actions.iloc[members]
-        risk = float(part["risk"].sum())
-        best = part.sort_values("risk", ascending=False, kind="stable").iloc[0]
-        rows.append(
-            {
-                "key": key,
-                "data_actions": len(part),
-                "problems": int(problems_count.iloc[members].sum()),
-                "risk": risk,
-                "percent": risk / total if total else 0.0,
-                "highest": best["data_action"] if best["risk"] > 0 else "",
-            }
-        )
     name = {"systems": "system", "external_party": "party", "categories": "category"}[by]
-    table = pd.DataFrame(rows, columns=["key", *ROLLUP_COLUMNS]).rename(columns={"key": name})
-    table = table.sort_values(["risk", name], ascending=[False, True], kind="stable")
+    table = actions[[by, "data_action", "risk", "problem_count"]].explode(by)
+    table = table[table[by].notna() & (table[by] != "")].rename(columns={by: name})
+    groups = table.groupby(name, sort=False)
+    riskiest = table.sort_values("risk", ascending=False, kind="stable").drop_duplicates(name)
+    riskiest = riskiest.set_index(name)
+    rollup = pd.DataFrame(
+        {
+            "data_actions": groups.size(),
+            "problems": groups["problem_count"].sum().astype(int),
+            "risk": groups["risk"].sum().astype(float),
+        }
+    )
+    rollup["percent"] = rollup["risk"] / total if total else 0.0
+    highest = riskiest["data_action"].where(riskiest["risk"] > 0, "")
+    rollup["highest"] = highest.reindex(rollup.index).fillna("")
+    rollup.index.name = name
+    rollup = rollup.reset_index().sort_values(
+        ["risk", name], ascending=[False, True], kind="stable"
+    )
     if by == "categories":
-        table.insert(1, "label", [cats.label(c) for c in table[name]])
-    return table.set_index(name)
+        rollup.insert(1, "label", [cats.label(c) for c in rollup[name]])
+    return rollup.set_index(name)[[*(["label"] if by == "categories" else []), *ROLLUP_COLUMNS]]

@@ -145,11 +145,13 @@ def trace(
     queries = written if data_category is None else [_known_category(data_category, written)]
     records = flows.to_dict("records")
     hops, paths, gaps, summary, truncated = [], [], [], [], []
+    listed = [_listed(record["data_categories"]) for record in records]
     for query in queries:
+        # Each written category is matched once per query, not once per flow that lists it.
+        kind_of = {c: cats.match(query, c) for c in written}
         matched = []
-        for record in records:
-            kinds = [cats.match(query, c) for c in _listed(record["data_categories"])]
-            kinds = [k for k in kinds if k]
+        for record, categories in zip(records, listed, strict=True):
+            kinds = [k for c in categories if (k := kind_of.get(c.strip()))]
             if kinds:
                 matched.append((record, _best(kinds)))
         journeys, cut = _paths(matched, max_paths)
