@@ -518,12 +518,13 @@ def _problems(facts, actions, rule_table, impact_table) -> tuple[pd.DataFrame, p
         for i in range(len(actions))
     ]
     points = _impact_points(facts, impact_table)
+    ids = actions["data_action"].tolist()
     rows, basis = [], []
     for (index, problem), row in sorted(
         found.items(), key=lambda kv: (kv[0][0], PROBLEMS.index(kv[0][1]))
     ):
         factors, used = _factors(points, index, problem)
-        da = actions.at[index, "data_action"]
+        da = ids[index]
         basis.extend({"data_action": da, "problem": problem, **u} for u in used)
         rows.append(
             {
