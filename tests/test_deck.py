@@ -27,10 +27,13 @@ SECTIONS = [
     "SYSTEMS",
     "TOP GAPS",
     "DATA FLOWS",
+    "WHERE CUSTOMER DATA GOES",
+    "THE RISKIEST DATA ACTIONS",
     "ROADMAP",
     "APPENDIX: METHOD",
 ]
-CHART_SLIDES = {3, 4, 6}  # 1-based slide numbers that show a chart
+# 1-based slide numbers that show a chart picture: the data-flow diagram (7) needs Graphviz's dot.
+CHART_SLIDES = {3, 4, 6} | ({7} if shutil.which("dot") else set())
 SCRIPT = "<script>alert('x')</script>"
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -156,8 +159,8 @@ def tied_at_the_top(a: nistpf.Assessment) -> tuple[str, str]:
 # -- structure -----------------------------------------------------------------------------------
 
 
-def test_eight_slides_on_16_9(deck):
-    assert len(deck.slides) == 8
+def test_ten_slides_on_16_9(deck):
+    assert len(deck.slides) == 10
     assert (deck.slide_width, deck.slide_height) == (Emu(12192000), Emu(6858000))
     assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, abs=1e-3)
     assert deck.slide_width.inches == pytest.approx(13.333, abs=1e-3)
@@ -167,7 +170,7 @@ def test_slides_come_in_order(deck):
     sections = [shape(slide, "section").text_frame.text for slide in list(deck.slides)[1:]]
     assert sections == SECTIONS
     pages = [shape(slide, "page").text_frame.text for slide in list(deck.slides)[1:]]
-    assert pages == [f"{n} / 8" for n in range(2, 9)]
+    assert pages == [f"{n} / 10" for n in range(2, 11)]
 
 
 def test_titles_state_the_point(deck, assessment):
@@ -203,9 +206,9 @@ def test_titles_state_the_point(deck, assessment):
         f"{len(findings)} data-flow findings on {findings['flow_id'].nunique()} of "
         f"{len(a.inventory.flows)} flows; {high} High severity"
     )
-    assert titles[6].startswith("Roadmap: close ")
-    assert titles[6].endswith("; owners to be assigned")
-    assert titles[7].startswith("Method:")
+    assert titles[8].startswith("Roadmap: close ")
+    assert titles[8].endswith("; owners to be assigned")
+    assert titles[9].startswith("Method:")
 
 
 # -- numbers -------------------------------------------------------------------------------------
@@ -293,7 +296,7 @@ def test_findings_by_severity(deck, assessment):
 
 
 def test_roadmap_groups_gaps_by_priority(deck, assessment):
-    slide = deck.slides[6]
+    slide = deck.slides[8]
     gaps = ranked(assessment)
     for priority in ("High", "Moderate", "Low"):
         group = gaps[gaps["priority"] == priority]
@@ -311,7 +314,7 @@ def test_roadmap_groups_gaps_by_priority(deck, assessment):
 
 def test_roadmap_carries_register_edits_over(hostile_deck, hostile, edits):
     _, deck = hostile_deck
-    slide = deck.slides[6]
+    slide = deck.slides[8]
     rows = {}
     for priority in ("high", "moderate", "low"):
         for row in table_rows(slide, f"roadmap-{priority}")[1:]:
@@ -341,7 +344,7 @@ def test_roadmap_carries_register_edits_over(hostile_deck, hostile, edits):
 
 
 def test_method_appendix(deck, assessment):
-    slide = deck.slides[7]
+    slide = deck.slides[9]
     method = shape(slide, "method").text_frame.text
     sources = shape(slide, "sources").text_frame.text
     assert assessment.scale.describe() in method
@@ -468,7 +471,7 @@ def test_a_write_failing_midway_leaves_the_previous_deck_and_no_temporary_file(
     assert os.listdir(tmp_path) == [target.name]
     # The next write, with nothing failing, replaces it with a whole deck.
     write_deck(assessment, target)
-    assert len(Presentation(str(target)).slides) == 8
+    assert len(Presentation(str(target)).slides) == 10
     assert os.listdir(tmp_path) == [target.name]
 
 

@@ -1,5 +1,5 @@
 """The leadership deck: an editable 16:9 PowerPoint file (python-pptx) that tells the
-assessment's story in eight slides.
+assessment's story in ten slides.
 
 1. title — client, engagement, date;
 2. executive summary — overall current, target, gap and coverage, three key messages;
@@ -7,14 +7,22 @@ assessment's story in eight slides.
 4. heat map of systems;
 5. top gaps — a table of the ten largest gaps by gap points;
 6. data-flow map — Sankey chart and findings by severity;
-7. roadmap — gaps grouped by priority with owners and due dates (carried over from a register);
-8. method appendix — scale, weights, formulas, framework version, input file and its hash.
+7. where customer data goes — the data-flow diagram (Graphviz, :mod:`nistpf.flows.diagram`),
+   arrows coloured by NIST PRAM risk per flow; without Graphviz's dot, the journeys' gaps as text
+   (:func:`nistpf.trace`);
+8. the riskiest data actions — NIST PRAM (worksheet 3): likelihood × impact of every data action
+   × problem for individuals as a native scatter chart, and the top outliers as a table
+   (:func:`nistpf.pram`);
+9. roadmap — gaps grouped by priority with owners and due dates (carried over from a register);
+10. method appendix — scale, weights, formulas, framework version, input file and its hash.
 
 Every title states the point the slide makes, computed from the Assessment; every number is the
 Assessment's, rounded to two decimals (coverage as a percentage). Text and tables are native
 PowerPoint objects a consultant can edit; the charts are pictures rendered by kaleido in one
-browser session. Without a browser the deck is not written: :class:`BrowserMissingError`
-says how to install one (a deck with holes where the charts belong would be worse).
+browser session, except the PRAM risk chart, a native PowerPoint chart. Without a browser the
+deck is not written: :class:`BrowserMissingError` says how to install one (a deck with holes
+where the charts belong would be worse). Without Graphviz the deck is still written: the
+diagram's slide says Graphviz is needed and lists the journeys' gaps instead.
 
 This module decides *what* the deck says (pure functions over the Assessment);
 :mod:`nistpf.export.deck_slides` lays it out.
@@ -42,10 +50,14 @@ from nistpf.assessment import Assessment, Completeness, leaders, named, tie_phra
 from nistpf.errors import NistpfError, OutputNotWritableError, shown
 from nistpf.export import images, method_text
 from nistpf.export.report import key_messages
+from nistpf.flows.pram import OUTLIERS, Pram
+from nistpf.flows.pram import analyse as pram_of
+from nistpf.flows.trace import GAP_KINDS, Trace, trace
+from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.io.atomic import atomic_open, check_destination
 from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.io.register_columns import EDIT_COLUMNS
-from nistpf.numbers import fixed
+from nistpf.numbers import exact, fixed, percent
 
 TO_BE_ASSIGNED = "to be assigned"
 PRIORITIES = ("High", "Moderate", "Low")
@@ -54,6 +66,17 @@ TOP_GAPS = 10
 OUTCOME_LIMIT = 150  # characters of an outcome in the top gaps table: two lines of a cell
 # The charts the deck shows, by their name in nistpf.export.images.CHARTS.
 DECK_CHARTS = ("radar-function", "heatmap", "flow-map")
+DIAGRAM = "flow-diagram"  # the data-flow diagram's picture, drawn by Graphviz's dot
+GAP_LINES = 18  # journey gaps listed on the diagram slide when there is no diagram
+OUTLIER_ROWS = 8  # top outliers in the risk slide's table
+# How each ending of a traced path reads (nistpf.flows.trace.ENDINGS, in its order).
+ENDING_WORDS = {
+    "disposed": "disposed of",
+    "leaves the company": "leave the company",
+    "never disposed": "never disposed of",
+}
+GRAPHVIZ_MISSING = "Install Graphviz (apt-get install graphviz / brew install graphviz)"
+RISK_POINT_COLUMNS = ("data_action", "problem", "likelihood", "impact", "risk", "outlier")
 
 
 def write_deck(
@@ -101,7 +124,13 @@ def write_deck(
     pictures = images.render_png(
         deck_slides.prepare_figures(figures), sizes=deck_slides.PICTURE_SIZES
     )
-    presentation = deck_slides.build(story, pictures)
+    pictures = dict(pictures)
+    missing = {}
+    try:
+        pictures[DIAGRAM] = diagram_png(a)
+    except NistpfError as error:  # no dot, or dot failed: the slide says so, never no deck
+        missing[DIAGRAM] = str(error)
+    presentation = deck_slides.build(story, pictures, missing=missing)
     try:
         with atomic_open(path, "wb") as stream:
             presentation.save(stream)
@@ -135,6 +164,12 @@ class Story:
     high_flows: tuple[str, ...]
     roadmap: pd.DataFrame  # priority, subcategory, gap, gap_points, owner, due_date, …
     roadmap_counts: Mapping[str, int]
+    reach_note: str  # how the traced paths end, for the diagram slide's caption
+    gap_kinds: pd.DataFrame  # kind, gaps (count per GAP_KINDS)
+    gap_lines: tuple[str, ...]  # the journeys' gaps, sensitive categories first, cut to fit
+    risk_points: pd.DataFrame  # data_action, problem, likelihood, impact, risk, outlier
+    outliers: tuple[tuple[str, ...], ...]  # table rows: header, then the top outliers
+    risk_note: str  # the PRAM arithmetic and the system risk, for the slide's caption
     method: tuple[tuple[str, str], ...]  # (label, text) pairs
     sources: tuple[tuple[str, str], ...]
     titles: tuple[str, ...]
@@ -165,6 +200,8 @@ def tell(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> Story:
     flows = inv.flows
     flagged = sorted(set(findings["flow_id"]))
     high_flows = tuple(_flow_line(flows, flow_id) for flow_id in sorted(set(high["flow_id"])))
+    traced = trace(inv, findings=findings)
+    pram = pram_of(a)
 
     titles = (
         f"{client}: NIST Privacy Framework {version} assessment",
@@ -178,6 +215,8 @@ def tell(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> Story:
         _systems_title(systems),
         _gaps_title(top, functions, gaps, a.completeness),
         _flows_title(findings, len(flagged), len(flows), len(high)),
+        _reach_title(traced),
+        _risk_title(pram),
         _roadmap_title(roadmap_table, roadmap_counts),
         "Method: every number comes from one scoring engine and can be traced to the inventory",
     )
@@ -200,6 +239,12 @@ def tell(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> Story:
         high_flows=high_flows,
         roadmap=roadmap_table,
         roadmap_counts=roadmap_counts,
+        reach_note=reach_note(traced),
+        gap_kinds=gap_kinds(traced),
+        gap_lines=gap_lines(traced),
+        risk_points=pram.problems[list(RISK_POINT_COLUMNS)].reset_index(drop=True),
+        outliers=outlier_rows(pram),
+        risk_note=_risk_note(pram),
         method=method_notes(a),
         sources=source_notes(a),
         titles=titles,
@@ -265,6 +310,87 @@ def roadmap(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> pd.Data
             values = [v or TO_BE_ASSIGNED for v in values]
         table[column] = values
     return table
+
+
+def diagram_png(a: Assessment) -> bytes:
+    """The data-flow diagram of ``a``'s inventory as PNG bytes: every flow between systems and
+    external parties (:func:`nistpf.flows.diagram.flow_diagram`), arrows coloured by NIST PRAM
+    risk per flow (``Pram.flow_risk``: NIST PRAM, worksheet 3, risk per data action). Raises
+    :class:`~nistpf.flows.diagram.GraphvizMissingError` without Graphviz's ``dot``, and
+    :class:`~nistpf.flows.diagram.DiagramRenderError` when ``dot`` fails (both
+    :class:`~nistpf.errors.NistpfError`)."""
+    from nistpf.flows import diagram
+
+    graph = diagram.flow_diagram(a.inventory, findings=a.findings, flow_risk=pram_of(a).flow_risk)
+    return diagram.render(graph, "png")
+
+
+def reach_note(traced: Trace) -> str:
+    """How the traced paths (one data category's route from where it enters to its last
+    system) end: disposed of, leaving the company, never disposed of; and how to read the
+    diagram."""
+    counts = traced.paths["ending"].value_counts()
+    ends = ", ".join(f"{int(counts.get(e, 0))} {shown}" for e, shown in ENDING_WORDS.items())
+    return (
+        f"{len(traced.paths)} paths of {len(traced.categories)} data categories from where "
+        f"they enter to their last system: {ends}. Arrows coloured by NIST PRAM risk per flow; "
+        "dashed arrows dispose of data."
+    )
+
+
+def gap_kinds(traced: Trace) -> pd.DataFrame:
+    """``kind, gaps``: the journeys' gaps counted by kind (every one of ``GAP_KINDS``)."""
+    counts = traced.gaps["kind"].value_counts()
+    return pd.DataFrame(
+        {"kind": list(GAP_KINDS), "gaps": [int(counts.get(k, 0)) for k in GAP_KINDS]}
+    )
+
+
+def gap_lines(traced: Trace, limit: int = GAP_LINES) -> tuple[str, ...]:
+    """The journeys' gap messages for a slide: sensitive categories' gaps first (then the
+    trace's order), at most ``limit`` lines, the last one saying how many more there are."""
+    gaps = traced.gaps
+    if gaps.empty:
+        return ()
+    categories = traced.categories
+    sensitive = set(categories.loc[categories["sensitive"].astype(bool), "category"])
+    order = gaps.assign(_s=~gaps["category"].isin(sensitive)).sort_values("_s", kind="stable")
+    lines = [_line(m) for m in order["message"]]
+    if len(lines) > limit:
+        rest = len(lines) - (limit - 1)
+        lines = [*lines[: limit - 1], f"+ {rest} more: nistpf.trace(inventory).gaps lists them all"]
+    return tuple(lines)
+
+
+def outlier_rows(pram: Pram, limit: int = OUTLIER_ROWS) -> tuple[tuple[str, ...], ...]:
+    """The top outliers (NIST PRAM worksheet 3, Risk Prioritization: the problems whose risk is
+    among the five highest, ties included) as table rows: a header, then ``data action,
+    problem, likelihood, impact, risk`` highest risk first, at most ``limit`` rows and a last
+    row saying how many more."""
+    rows: list[tuple[str, ...]] = [("Data action", "Problem", "Likelihood", "Impact", "Risk")]
+    top = pram.outliers
+    for row in top.head(limit).itertuples(index=False):
+        rows.append(
+            (
+                row.data_action,
+                row.problem,
+                exact(row.likelihood),
+                exact(row.impact),
+                exact(row.risk),
+            )
+        )
+    if len(top) > limit:
+        rows.append((f"+ {len(top) - limit} more top outliers", "", "", "", ""))
+    return tuple(rows)
+
+
+def _risk_note(pram: Pram) -> str:
+    actions = pram.data_actions
+    return (
+        "NIST PRAM worksheet 3: risk = likelihood (1–10) × impact (the sum of five cost "
+        f"factors, each 1–10). System risk {exact(pram.total)} over {len(actions)} data "
+        f"action{_s(len(actions))}; the top {OUTLIERS} outliers, ties included, in vermillion."
+    )
 
 
 def method_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
@@ -419,6 +545,57 @@ def _flows_title(findings: pd.DataFrame, flagged: int, flows: int, high: int) ->
     return (
         f"{len(findings)} data-flow finding{_s(len(findings))} on {flagged} of {flows} "
         f"flow{_s(flows)}; {high} High severity"
+    )
+
+
+def _endpoint(endpoint: object) -> str:
+    return _line(endpoint).removeprefix(EXTERNAL_PREFIX)
+
+
+def _reach_title(traced: Trace) -> str:
+    """``traced``: every category's journeys."""
+    paths = traced.paths
+    if paths.empty:
+        return "No customer data category is traced: the flows record none"
+    hops = traced.hops
+    parties = {d for d in hops["destination"] if str(d).startswith(EXTERNAL_PREFIX)}
+    never = int((paths["ending"] == "never disposed").sum())
+    reached = (
+        f"Customer data reaches {len(parties)} external part{'y' if len(parties) == 1 else 'ies'}"
+        if parties
+        else "Customer data stays inside the company"
+    )
+    return (
+        f"{reached}; {never} of its {len(paths)} path{_s(len(paths))} "
+        f"{'is' if never == 1 else 'are'} never disposed of"
+    )
+
+
+def _risk_title(pram: Pram) -> str:
+    actions = pram.data_actions
+    if actions.empty:
+        return "No data actions: the inventory records no data flows"
+    if not pram.total > 0:
+        return f"No PRAM rule finds a problem for individuals in the {len(actions)} data actions"
+    top = actions[actions["rank"] == 1]
+    first = top.iloc[0]
+    outliers = pram.outliers
+    share = percent(first["percent"], 1)
+    tail = (
+        f"; {len(outliers)} problem{_s(len(outliers))} on "
+        f"{outliers['data_action'].nunique()} data action{_s(outliers['data_action'].nunique())}"
+        " are the top outliers"
+    )
+    if len(top) > 1:
+        ids = named(list(top["data_action"]), "data actions")
+        return (
+            f"{ids} tie for the most privacy risk, {exact(first['risk'])} each ({share} of "
+            f"{exact(pram.total)})" + tail
+        )
+    return (
+        f"{first['data_action']} ({_endpoint(first['source'])} → "
+        f"{_endpoint(first['destination'])}) carries the most privacy risk: "
+        f"{exact(first['risk'])} of {exact(pram.total)} ({share})" + tail
     )
 
 

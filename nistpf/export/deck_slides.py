@@ -1,4 +1,4 @@
-"""The leadership deck's layout: eight 16:9 slides built with python-pptx from a
+"""The leadership deck's layout: ten 16:9 slides built with python-pptx from a
 :class:`~nistpf.export.deck.Story` and the chart pictures.
 
 Every piece of text is a native text frame or table cell, set as plain text (python-pptx writes
@@ -24,7 +24,7 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from nistpf.export import theme
-from nistpf.export.deck import PRIORITIES, Story, shorten
+from nistpf.export.deck import DIAGRAM, GRAPHVIZ_MISSING, PRIORITIES, Story, shorten
 from nistpf.numbers import fixed, percent
 
 # 16:9 widescreen, as PowerPoint's own default: 13.333 × 7.5 in.
@@ -47,6 +47,7 @@ ROADMAP_ROWS = 8
 OWNER_LIMIT = 34  # characters of an owner in a roadmap cell (two lines); the notes hold it all
 HEATMAP_ROWS = 15  # systems on the heat map slide, weakest first
 HIGH_FLOW_LINES = 7
+SERIES = ("Problems for individuals", "Top outliers")  # the risk chart's two series
 
 # Where each chart goes (left, top, width, height in inches) and how many CSS pixels it gets
 # per inch there: the picture is rendered at exactly the frame's aspect ratio, so it fills it;
@@ -97,8 +98,12 @@ def _keep_weakest(fig: go.Figure, rows: int) -> None:
             trace.update(z=list(trace.z)[:rows], y=list(trace.y)[:rows])
 
 
-def build(story: Story, pictures: Mapping[str, bytes]) -> Any:
-    """The deck as a python-pptx ``Presentation`` (not yet saved)."""
+def build(
+    story: Story, pictures: Mapping[str, bytes], *, missing: Mapping[str, str] | None = None
+) -> Any:
+    """The deck as a python-pptx ``Presentation`` (not yet saved). ``missing``: why a picture
+    that may be absent is (the data-flow diagram without Graphviz), by picture name."""
+    missing = dict(missing or {})
     prs = Presentation()
     prs.slide_width = SLIDE_WIDTH
     prs.slide_height = SLIDE_HEIGHT
@@ -109,6 +114,8 @@ def build(story: Story, pictures: Mapping[str, bytes]) -> Any:
         ("Systems", _heatmap_slide),
         ("Top gaps", _gaps_slide),
         ("Data flows", _flows_slide),
+        ("Where customer data goes", _diagram_slide),
+        ("The riskiest data actions", _risk_slide),
         ("Roadmap", _roadmap_slide),
         ("Appendix: method", _method_slide),
     )
@@ -119,7 +126,10 @@ def build(story: Story, pictures: Mapping[str, bytes]) -> Any:
         if number > 1:
             _heading(slide, section, title)
             _footer(slide, story, number, len(sections))
-        draw(slide, story, pictures)
+        if draw is _diagram_slide:
+            _diagram_slide(slide, story, pictures, missing.get(DIAGRAM, ""))
+        else:
+            draw(slide, story, pictures)
     return prs
 
 
@@ -184,14 +194,7 @@ def _summary_slide(slide, story: Story, pictures) -> None:
         color=MUTED,
         name="evidence",
     )
-    _text(
-        slide,
-        (MARGIN, 6.55, CONTENT_WIDTH, 0.35),
-        [story.scale_text],
-        size=11,
-        color=MUTED,
-        name="scale",
-    )
+    _note(slide, story.scale_text, "scale")
 
 
 def _radar_slide(slide, story: Story, pictures) -> None:
@@ -238,14 +241,8 @@ def _heatmap_slide(slide, story: Story, pictures) -> None:
         if count > HEATMAP_ROWS
         else "weakest system on top"
     )
-    _text(
-        slide,
-        (MARGIN, 6.55, CONTENT_WIDTH, 0.35),
-        [f"Mean level of each system per Function, {shown} · {story.scale_text}"],
-        size=11,
-        color=MUTED,
-        name="heatmap-caption",
-    )
+    caption = f"Mean level of each system per Function, {shown} · {story.scale_text}"
+    _note(slide, caption, "heatmap-caption")
 
 
 def _gaps_slide(slide, story: Story, pictures) -> None:
@@ -272,15 +269,10 @@ def _gaps_slide(slide, story: Story, pictures) -> None:
         row_height=0.42,
         wrap_columns={1},
     )
-    _text(
+    _note(
         slide,
-        (MARGIN, 6.55, CONTENT_WIDTH, 0.35),
-        [
-            "Gap = max(0, target − current); gap points = gap × priority weight. Every gap is "
-            "in the gap register with its systems, controls and findings."
-        ],
-        size=11,
-        color=MUTED,
+        "Gap = max(0, target − current); gap points = gap × priority weight. Every gap is "
+        "in the gap register with its systems, controls and findings.",
     )
 
 
@@ -323,6 +315,78 @@ def _flows_slide(slide, story: Story, pictures) -> None:
         size=12,
         name="high-flows",
     )
+
+
+def _diagram_slide(slide, story: Story, pictures, why: str = "") -> None:
+    _note(slide, story.reach_note, "diagram-caption", height=0.45)
+    png = pictures.get(DIAGRAM)
+    if png:
+        _picture(slide, png, (MARGIN, CONTENT_TOP, CONTENT_WIDTH, 4.85), name="flow-diagram")
+        return
+    box = (MARGIN, CONTENT_TOP, CONTENT_WIDTH, 0.65)
+    lines = ["Graphviz is needed to draw the data-flow diagram.", why or GRAPHVIZ_MISSING]
+    shape = _text(slide, box, lines, size=12, color=MUTED, name="diagram-missing")
+    _style_paragraph(shape.text_frame.paragraphs[0], size=14, bold=True, color=ACCENT)
+    rows = [["Gap in the journeys", "Gaps"]]
+    rows += [[g.kind, str(g.gaps)] for g in story.gap_kinds.itertuples(index=False)]
+    _table(slide, rows, (MARGIN, CONTENT_TOP + 0.75, 3.6), [2.6, 1.0], size=12, name="gap-kinds")
+    box = (MARGIN + 3.9, CONTENT_TOP + 0.75, CONTENT_WIDTH - 3.9, 4.0)
+    _text(slide, box, list(story.gap_lines) or ["no gaps"], size=11, name="journey-gaps")
+
+
+def _risk_slide(slide, story: Story, pictures) -> None:
+    from pptx.chart.data import XyChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    points = story.risk_points
+    box = (MARGIN, CONTENT_TOP, 6.6, 4.85)
+    if points.empty:
+        _text(slide, box, ["No problem for individuals to plot"], size=14, color=MUTED)
+    else:  # one point per data action × problem: x = impact, y = likelihood
+        data = XyChartData()
+        for label, group in (
+            (SERIES[0], points[~points["outlier"]]),
+            (SERIES[1], points[points["outlier"]]),
+        ):
+            if len(group):
+                series = data.add_series(label)
+                for impact, likelihood in zip(group["impact"], group["likelihood"], strict=True):
+                    series.add_data_point(float(impact), float(likelihood))
+        frame = slide.shapes.add_chart(XL_CHART_TYPE.XY_SCATTER, *_inches(box), data)
+        frame.name = "risk-chart"
+        _style_scatter(frame.chart)
+    left = MARGIN + box[2] + 0.3
+    width = 13.333 - MARGIN - left
+    _text(slide, (left, CONTENT_TOP, width, 0.4), ["Top outliers"], size=14, bold=True)
+    box = (left, CONTENT_TOP + 0.45, width)
+    widths = [1.6, 1.45, 0.95, 0.75, 0.65]
+    _table(slide, story.outliers, box, widths, size=10, name="outliers-table", row_height=0.36)
+    _note(slide, story.risk_note, "risk-caption", height=0.45)
+
+
+def _style_scatter(chart) -> None:
+    """Axes on NIST's scales (impact 0–50: five factors of 1–10; likelihood 0–10), markers only,
+    the top outliers in vermillion, text in :data:`FONT`."""
+    from pptx.enum.chart import XL_LEGEND_POSITION, XL_MARKER_STYLE
+
+    chart.font.name, chart.font.size = FONT, Pt(11)
+    chart.has_legend = True
+    chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
+    for series in chart.plots[0].series:
+        color = theme.SEVERITY_COLORS["High"] if series.name == SERIES[1] else theme.BLUE
+        series.marker.style, series.marker.size = XL_MARKER_STYLE.CIRCLE, 9
+        series.marker.format.fill.solid()
+        series.marker.format.fill.fore_color.rgb = RGBColor.from_string(color.lstrip("#"))
+        series.marker.format.line.color.rgb = WHITE
+    for axis, title, top, unit in (
+        (chart.value_axis, "Likelihood (1–10)", 10, 2),
+        (chart.category_axis, "Impact (sum of five cost factors, 5–50)", 50, 10),
+    ):
+        axis.minimum_scale, axis.maximum_scale, axis.major_unit = 0, top, unit
+        axis.has_major_gridlines = True
+        axis.major_gridlines.format.line.color.rgb = PANEL
+        axis.has_title = True
+        _set_text(axis.axis_title.text_frame, [title], size=11)
 
 
 def _roadmap_slide(slide, story: Story, pictures) -> None:
@@ -396,6 +460,12 @@ def _method_slide(slide, story: Story, pictures) -> None:
 
 
 # -- drawing helpers -----------------------------------------------------------------------------
+
+
+def _note(slide, text: str, name: str | None = None, *, height: float = 0.35):
+    """A muted caption across the foot of the content area (two lines need ``height`` 0.45)."""
+    box = (MARGIN, 6.55, CONTENT_WIDTH, height)
+    return _text(slide, box, [text], size=11, color=MUTED, name=name)
 
 
 def _heading(slide, section: str, title: str) -> None:
@@ -578,7 +648,7 @@ def _table(
     return table
 
 
-def _picture(slide, png: bytes, box) -> None:
+def _picture(slide, png: bytes, box, *, name: str = "chart") -> None:
     """``png`` fitted into ``box`` (its aspect ratio kept) and centred there."""
     left, top, width, height = box
     px_width, px_height = png_size(png)
@@ -591,7 +661,7 @@ def _picture(slide, png: bytes, box) -> None:
         Inches(w),
         Inches(h),
     )
-    picture.name = "chart"
+    picture.name = name
 
 
 def png_size(png: bytes) -> tuple[int, int]:
