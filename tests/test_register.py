@@ -31,7 +31,17 @@ from nistpf.export.register_edits import read_register_edits
 from nistpf.synth import synthetic_inventory
 from tests.inventory_files import healthy_flow, small_inventory
 
-SHEETS = ["Summary", "Gap Register", "Profile", "Systems", "Data Flows", "Validation", "Method"]
+SHEETS = [
+    "Summary",
+    "Gap Register",
+    "Profile",
+    "Systems",
+    "Data Flows",
+    "Data journeys",
+    "Privacy risk (PRAM)",
+    "Validation",
+    "Method",
+]
 GAP_HEADERS = [
     "Subcategory",
     "Outcome",

@@ -16,10 +16,14 @@ from plotly.offline import get_plotlyjs
 import nistpf
 from nistpf.export.charts import ranked_gaps
 from nistpf.export.report import build_report_html, key_messages, write_report
+from nistpf.flows import diagram
 from nistpf.io import atomic
 
 PAYLOAD = "<script>alert(1)</script>"
-CHART_IDS = ["radar", "heatmap", "top-gaps", "coverage", "flow-map", "sunburst"]
+# The Sankey flow map stands in for the data-flow diagram where Graphviz's dot is missing.
+CHART_IDS = ["radar", "heatmap", "top-gaps", "coverage", "sunburst", "pram-heatmap"] + (
+    [] if diagram.dot_available() else ["flow-map"]
+)
 RESOURCE_ATTRIBUTES = {"src", "href", "data", "action", "poster", "srcset", "background"}
 
 
@@ -140,7 +144,9 @@ def test_plotly_js_is_embedded_exactly_once_and_mathjax_not_at_all(report, page)
 
 
 def test_every_section_is_there(page):
-    assert {"title", "summary", "charts", "gaps", "tiers", "findings", "method"} <= page.ids
+    assert {
+        "title", "summary", "charts", "gaps", "flows", "risk", "tiers", "findings", "method"
+    } <= page.ids  # fmt: skip
     assert {f"figure-{c}" for c in CHART_IDS} <= page.ids
     assert {f"chart-{c}" for c in CHART_IDS} <= page.ids
     assert {"functions-table", "gaps-table", "tiers-table", "findings-table"} <= page.ids
@@ -148,6 +154,8 @@ def test_every_section_is_there(page):
         "Executive summary",
         "Charts",
         "Top gaps",
+        "Where customer data goes",
+        "The riskiest data actions",
         "Implementation Tiers",
         "Data-flow findings",
         "Method",

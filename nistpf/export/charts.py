@@ -6,6 +6,7 @@ writes a file (the report and image exporters do that). The values plotted are t
 Assessment's own numbers, unrounded, so a chart always agrees with the gap register; titles
 state the finding the chart shows ("Control-P is 2.2 levels below target"), rounded from those
 same numbers. All figures share the ``nistpf`` template (:mod:`nistpf.export.theme`).
+``pram_heatmap`` (NIST PRAM likelihood × impact) is :mod:`nistpf.export.pram_chart`'s.
 
 Text that comes from the inventory (system names, flow purposes, finding messages) is
 HTML-escaped before it goes into a figure, because plotly renders ``<b>``-style tags in labels
@@ -31,6 +32,7 @@ from plotly.subplots import make_subplots
 
 from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named, nothing_scored
 from nistpf.export import theme
+from nistpf.export.pram_chart import pram_heatmap  # noqa: F401 - charts.pram_heatmap, NIST PRAM
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.numbers import fixed, percent
 

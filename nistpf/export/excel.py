@@ -11,7 +11,10 @@ scores, Tiers, a radar and a bar chart that Excel draws from the tables, and the
 closed since a previous register), **Gap Register** (one row per in-profile Subcategory with a
 gap or a finding, by gap points; the client fills the last five columns), **Profile** (every
 Subcategory), **Systems** (systems × Functions heat map), **Data Flows** (every flow with its
-findings), **Validation** (the inventory's warnings) and **Method** (how every figure is
+findings), **Data journeys** (every path of each sensitive data category, hop by hop, where it
+ends, the gaps, and the data-flow diagram when Graphviz is installed), **Privacy risk (PRAM)**
+(the data actions ranked by NIST PRAM risk, the top outliers), **Validation** (the inventory's
+warnings) and **Method** (how every figure is
 computed, the scale, weights, framework, input file and its SHA-256, nistpf's version, the
 data-flow rules).
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +42,7 @@ from zipfile import ZIP_DEFLATED, ZipFile
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, RadarChart, Reference
+from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import ColorScaleRule, DataBarRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -50,11 +55,13 @@ from nistpf.errors import OutputNotWritableError, RegisterError
 from nistpf.export.excel_method import method_sheet
 from nistpf.export.excel_sheets import (
     DATA_FLOWS,
+    DATA_JOURNEYS,
     DATE,
     DEFAULT_STATUS,
     EDIT_HEADERS,
     FLOW_FINDING_HEADERS,
     GAP_REGISTER,
+    PRIVACY_RISK,
     PROFILE,
     STATUSES,
     SUMMARY,
@@ -73,6 +80,7 @@ from nistpf.export.excel_sheets import (
     systems_sheet,
     validation_sheet,
 )
+from nistpf.export.flows_sheets import diagram_png, journeys_sheet, pram_sheet
 from nistpf.export.register_edits import (
     apply_edits,
     client_wrote,
@@ -106,7 +114,15 @@ MAX_LINES = 40
 # 15 points; the next chart starts 18 rows down, clear of the first even where rows are lower).
 CHART_HEIGHT = 8
 CHART_ROWS = 18
-FROZEN = {GAP_REGISTER: "B2", PROFILE: "B2", SYSTEMS: "C2", DATA_FLOWS: "B2", VALIDATION: "A2"}
+FROZEN = {
+    GAP_REGISTER: "B2",
+    PROFILE: "B2",
+    SYSTEMS: "C2",
+    DATA_FLOWS: "B2",
+    DATA_JOURNEYS: "C2",
+    PRIVACY_RISK: "C2",
+    VALIDATION: "A2",
+}
 
 
 def write_gap_register(
@@ -188,7 +204,8 @@ def build_sheets(
     carry_over: pd.DataFrame | None = None,
     edits: pd.DataFrame | None = None,
 ) -> tuple[Sheet, ...]:
-    """The register's seven sheets as data (no I/O): what every cell holds, in order.
+    """The register's nine sheets as data (no I/O but the data-flow diagram, drawn by
+    Graphviz when it is installed): what every cell holds, in order.
 
     ``carry_over`` is the client's edits of an earlier register (what
     :func:`read_register_edits` returns), as for :func:`write_gap_register`. ``edits`` is its
@@ -202,6 +219,8 @@ def build_sheets(
         profile_sheet(a),
         systems_sheet(a),
         data_flows_sheet(a),
+        journeys_sheet(a),
+        pram_sheet(a),
         validation_sheet(a),
         method_sheet(a),
     )
@@ -651,6 +670,28 @@ def _data_flows(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
     formats.add(cells, FormulaRule(formula=[f'${found}2<>""'], fill=FINDING_FILL))
 
 
+def _journeys(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    """A filter over the hops; the data-flow diagram (PNG, :func:`diagram_png`) below the
+    notes, whose last line says it is there (or that Graphviz is needed)."""
+    _filter(worksheet, sheet.table, 1 + len(sheet.table.rows))
+    png = diagram_png(a)
+    if png is not None:
+        image = Image(io.BytesIO(png))
+        worksheet.add_image(image, f"A{places['notes'][2] + 2}")
+
+
+def _pram(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
+    """A filter over the data actions; a data bar on their risk."""
+    block = sheet.table
+    last = 1 + len(block.rows)
+    _filter(worksheet, block, last)
+    risk = _letter([c.header for c in block.columns], "Risk")
+    worksheet.conditional_formatting.add(
+        f"{risk}2:{risk}{max(last, 2)}",
+        DataBarRule(start_type="num", start_value=0, end_type="max", color="F4B183"),
+    )
+
+
 def _validation(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
     _filter(worksheet, sheet.table, 1 + len(sheet.table.rows))
 
@@ -679,5 +720,7 @@ _FINISH: dict[str, Callable] = {
     PROFILE: _profile,
     SYSTEMS: _systems,
     DATA_FLOWS: _data_flows,
+    DATA_JOURNEYS: _journeys,
+    PRIVACY_RISK: _pram,
     VALIDATION: _validation,
 }

@@ -2,7 +2,9 @@
 I/O and no score computed (:mod:`nistpf.export.excel` renders them with openpyxl).
 
 A sheet is a tuple of :class:`Block` s. Table sheets (Gap Register, Profile, Systems, Data Flows,
-Validation) hold one block whose header is row 1; block sheets (Summary, Method) stack titled
+Data journeys, Privacy risk (PRAM), Validation) hold a block whose header is row 1 (Data journeys
+and Privacy risk, built in :mod:`nistpf.export.flows_sheets`, have titled blocks below it);
+block sheets (Summary, Method) stack titled
 blocks under a sheet title (:func:`layout` says where each row goes; the Method sheet is built
 in :mod:`nistpf.export.excel_method`). Values are final cell
 values — text, numbers, dates or None — so the renderer only styles and writes them.
@@ -38,7 +40,11 @@ SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, VALIDATION, METHOD = (
     "Validation",
     "Method",
 )
-SHEET_NAMES = (SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, VALIDATION, METHOD)
+DATA_JOURNEYS, PRIVACY_RISK = "Data journeys", "Privacy risk (PRAM)"  # flows_sheets.py builds them
+# fmt: off
+SHEET_NAMES = (SUMMARY, GAP_REGISTER, PROFILE, SYSTEMS, DATA_FLOWS, DATA_JOURNEYS, PRIVACY_RISK,
+               VALIDATION, METHOD)
+# fmt: on
 SUGGESTION_HEADER = "nistpf's suggestion"
 CLOSED_REASON = "Now"  # the Summary's closed block: why an outcome left the register
 # crosswalk name -> (column of the gap_register table, header)
@@ -106,15 +112,16 @@ class Sheet:
 
 def layout(sheet: Sheet) -> Iterator[tuple[str, Block | None, Sequence[object]]]:
     """Every row of ``sheet`` in order, as ``(kind, block, values)``; ``kind`` is ``title``,
-    ``block-title``, ``header``, ``row`` or ``blank``."""
+    ``block-title``, ``header``, ``row`` or ``blank``. A table sheet's blocks after its table
+    follow it, each after a blank row."""
     if sheet.is_table:
         block = sheet.table
         yield "header", block, [c.header for c in block.columns]
         for row in block.rows:
             yield "row", block, row
-        return
-    yield "title", None, [sheet.title]
-    for block in sheet.blocks:
+    else:
+        yield "title", None, [sheet.title]
+    for block in sheet.blocks[1:] if sheet.is_table else sheet.blocks:
         yield "blank", None, []
         if block.title:
             yield "block-title", block, [block.title]

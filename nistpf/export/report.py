@@ -5,8 +5,11 @@ that string atomically. The file embeds plotly.js once, inline, and every chart 
 :mod:`nistpf.export.charts`; it references nothing outside itself (no CDN, web font, image or
 MathJax), so it opens on an air-gapped laptop and can be mailed as it is. Sections: title,
 executive summary (overall scores, three key messages, scores by Function), the charts, the top
-gaps, the Implementation Tiers, the data-flow findings, the method, and a footer naming the
-nistpf version, the framework version and the input file with its SHA-256.
+gaps, where customer data goes (the data-flow diagram as inline SVG drawn by Graphviz, or the
+Sankey flow map without it, and each sensitive data category's journey), the riskiest data
+actions (the NIST PRAM heat map and top outliers; :mod:`nistpf.export.report_flows`), the
+Implementation Tiers, the data-flow findings, the method, and a footer naming the nistpf
+version, the framework version and the input file with its SHA-256.
 
 Every number is the Assessment's: levels, gaps and gap points are shown with two decimals,
 coverage as a whole percentage, and each table cell and summary figure carries the exact value
@@ -33,6 +36,7 @@ from plotly.offline import get_plotlyjs
 from nistpf.assessment import Assessment, largest_gap_phrase, leaders, named
 from nistpf.errors import OutputNotWritableError, shown
 from nistpf.export import charts, method_text, theme
+from nistpf.export.report_flows import FLOWS_TITLE, flows_section, risk_section
 from nistpf.io.atomic import check_destination, write_text
 from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.numbers import fixed, percent
@@ -66,13 +70,6 @@ CHARTS = (
         {},
         "Weighted share of systems with an implemented control (half for a partially "
         "implemented one), by Category.",
-    ),
-    (
-        "flow-map",
-        charts.flow_map,
-        {},
-        "Customer-data flows between systems and external parties; coloured links carry "
-        "data-flow findings (hover for details).",
     ),
     (
         "sunburst",
@@ -291,6 +288,8 @@ def _nav() -> str:
         ("summary", "Executive summary"),
         ("charts", "Charts"),
         ("gaps", "Top gaps"),
+        ("flows", FLOWS_TITLE),
+        ("risk", "Riskiest data actions"),
         ("tiers", "Tiers"),
         ("findings", "Data-flow findings"),
         ("method", "Method"),
@@ -516,6 +515,8 @@ def build_report_html(a: Assessment) -> str:
             _summary(a),
             _charts(a),
             _gaps(a),
+            flows_section(a, _chart_html),
+            risk_section(a, _chart_html),
             _tiers(a),
             _findings(a),
             _method(a),
@@ -603,6 +604,13 @@ td.outcome, td.definition {{ font-size: 13px; }}
 figure.chart {{ margin: 24px 0; border: 1px solid var(--rule); border-radius: 4px;
   padding: 8px; }}
 figcaption {{ color: var(--muted); font-size: 13px; padding: 4px 8px 2px; }}
+figure.diagram {{ margin: 24px 0; border: 1px solid var(--rule); border-radius: 4px;
+  padding: 8px; overflow-x: auto; }}
+figure.diagram svg {{ max-width: 100%; height: auto; display: block; margin: 0 auto; }}
+.journey {{ margin: 18px 0 26px; }}
+.journey h4 {{ font-size: 16px; margin: 0 0 4px; }}
+ul.gaps li {{ margin: 3px 0; }}
+p.note {{ color: var(--muted); font-size: 13px; }}
 footer {{ margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--rule);
   color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }}
 code {{ font-size: 13px; background: #F2F2F2; padding: 0 4px; border-radius: 3px; }}
@@ -610,9 +618,9 @@ code {{ font-size: 13px; background: #F2F2F2; padding: 0 4px; border-radius: 3px
   body {{ max-width: none; padding: 0; font-size: 11pt; }}
   nav {{ display: none; }}
   h2 {{ break-after: avoid; }}
-  figure.chart, tr, .kpi {{ break-inside: avoid; }}
-  figure.chart {{ border: none; }}
-  #charts, #gaps, #tiers, #findings, #method {{ break-before: page; }}
+  figure.chart, figure.diagram, tr, .kpi {{ break-inside: avoid; }}
+  figure.chart, figure.diagram {{ border: none; }}
+  #charts, #gaps, #flows, #risk, #tiers, #findings, #method {{ break-before: page; }}
 }}
 @page {{ size: A4; margin: 14mm; }}
 """

@@ -1,0 +1,176 @@
+"""The HTML report's data-flow sections: "Where customer data goes" (the Graphviz diagram inline,
+or the Sankey and an install line without Graphviz; the sensitive categories' journeys) and "The
+riskiest data actions" (the NIST PRAM heat map and the top outliers), offline like the rest."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import nistpf
+from nistpf.export.report import build_report_html
+from tests import conftest
+from tests.test_report_html import RESOURCE_ATTRIBUTES, Page, shown
+
+CARD = "user.financial.credit_card"
+# Worked out by hand from data/cx-sample/DataFlows.csv (see tests/test_register_journeys.py):
+# the paths of the card data, as the report writes them, and where each ends.
+CARD_JOURNEYS = {
+    ("Customers (external) → PAY-01 (F-003) → DWH-01 (F-025)", "never disposed: rests in DWH-01"),
+    (
+        "Customers (external) → CCS-01 (F-005) → BPO-01 (F-030) → AIA-01 (F-021)",
+        "never disposed: rests in AIA-01",
+    ),
+    ("Customers (external) → CCS-01 (F-005) → disposed (F-033)", "disposed at CCS-01"),
+    ("ECM-01 → PAY-01 (F-011) → DWH-01 (F-025)", "never disposed: rests in DWH-01"),
+}
+# NIST PRAM for F-030:disclosure by hand (tests/test_register_journeys.py:hand_pram_f030):
+# problem -> (likelihood, impact).
+F030 = {
+    "Economic Loss": (7, 25),
+    "Dignity Loss": (7, 24),
+    "Loss of Trust": (7, 24),
+    "Discrimination": (6, 24),
+}
+
+
+@pytest.fixture(scope="module")
+def a() -> nistpf.Assessment:
+    return nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+
+
+@pytest.fixture(scope="module")
+def report(a) -> str:
+    return build_report_html(a)
+
+
+@pytest.fixture(scope="module")
+def page(report) -> Page:
+    return Page(report)
+
+
+def section(report: str, section_id: str) -> str:
+    start = report.index(f'<section id="{section_id}">')
+    return report[start : report.index("</section>", start) + len("</section>")]
+
+
+def test_the_two_sections_follow_the_top_gaps(page):
+    headings = page.headings
+    at = headings.index("Top gaps")
+    assert headings[at + 1 : at + 3] == ["Where customer data goes", "The riskiest data actions"]
+    assert {"flows", "risk", "journeys", "figure-pram-heatmap", "outliers-table"} <= page.ids
+
+
+def test_the_diagram_is_inline_svg_when_graphviz_is_installed(report):
+    conftest.dot("to draw the data-flow diagram in the report")
+    flows = section(report, "flows")
+    figure = flows[flows.index('<figure class="diagram" id="flow-diagram">') :]
+    assert figure.startswith('<figure class="diagram" id="flow-diagram"><svg')
+    svg = figure[figure.index("<svg") : figure.index("</svg>")]
+    assert "<?xml" not in report
+    assert "<!DOCTYPE svg" not in report
+    for system in ("S_PAY_01", "S_DWH_01", "S_AIA_01"):  # flow_diagram's node IDs
+        assert f"<title>{system}</title>" in svg
+    assert "Install Graphviz" not in flows
+    assert 'id="figure-flow-map"' not in report  # the Sankey is no longer the picture
+
+
+def test_the_inline_diagram_fetches_nothing(report):
+    conftest.dot("to draw the data-flow diagram in the report")
+    flows = Page(section(report, "flows"))
+    svg_tags = [(t, attrs) for t, attrs in flows.tags if t in {"svg", "g", "a", "image", "use"}]
+    assert svg_tags
+    for tag, attrs in flows.tags:
+        for name, value in attrs.items():
+            if name.startswith("xmlns"):
+                continue  # a namespace name, never fetched
+            if name in RESOURCE_ATTRIBUTES or name.endswith(":href"):
+                assert not re.match(r"\s*(https?:)?//", value or "", re.I), (tag, name, value)
+            assert "url(http" not in (value or "").lower(), (tag, name)
+    assert not [t for t, _ in flows.tags if t in {"img", "image", "script", "iframe", "link"}]
+
+
+def test_without_graphviz_the_sankey_stays_and_says_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
+    a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
+    report = build_report_html(a)
+    flows = section(report, "flows")
+    assert "Install Graphviz for the data-flow diagram" in flows
+    assert "<svg" not in flows
+    assert 'id="figure-flow-map"' in flows
+    assert 'id="chart-flow-map"' in flows
+    assert '"type":"sankey"' in flows.replace(" ", "")
+    page = Page(report)
+    assert page.headings.count("Where customer data goes") == 1
+
+
+def test_each_sensitive_category_has_its_journey(page, report):
+    flows = section(report, "flows")
+    categories = re.findall(r'<div class="journey" data-category="([^"]+)">', flows)
+    assert set(categories) == {
+        CARD,
+        "user.location.precise",
+        "user.childrens",
+        "user.biometric.voice",
+        "user.health_and_medical",
+        "user.financial.bank_account",
+    }
+    table = f"journey-{categories.index(CARD) + 1}"
+    rows = page.rows[table]
+    assert {(shown(r["journey"]), shown(r["ending"])) for r in rows.values()} == CARD_JOURNEYS
+    card = flows[flows.index(f'data-category="{CARD}"') :]
+    card = card[: card.index("</div>")]
+    kinds = re.findall(r'<li data-field="gap" data-kind="([^"]+)">', card)
+    assert sorted(kinds) == ["AI system", "never disposed", "never disposed", "never disposed"]
+    assert "4 paths over 7 flows" in card
+
+
+def test_the_report_embeds_the_heat_map(report):
+    risk = section(report, "risk")
+    assert 'id="chart-pram-heatmap"' in risk
+    script = risk[risk.index("Plotly.newPlot") :]
+    assert '"Top outliers"' in script
+    assert '"heatmap"' in script
+
+
+def test_the_outliers_table_rows(page, a):
+    rows = page.rows["outliers-table"]
+    problems = nistpf.pram(a).problems
+    risks = sorted(problems["risk"], reverse=True)
+    cut = risks[4]
+    expected = {
+        f"{r.data_action}|{r.problem}"
+        for r in problems.itertuples(index=False)
+        if r.likelihood * r.impact >= cut
+    }
+    assert set(rows) == expected
+    for problem, (likelihood, impact) in F030.items():
+        key = f"F-030:disclosure|{problem}"
+        if likelihood * impact < cut:
+            assert key not in rows
+            continue
+        cells = rows[key]
+        assert shown(cells["data_action"]) == "F-030:disclosure"
+        assert shown(cells["problem"]) == problem
+        assert float(cells["likelihood"]["attrs"]["data-value"]) == likelihood
+        assert float(cells["impact"]["attrs"]["data-value"]) == impact
+        assert float(cells["risk"]["attrs"]["data-value"]) == likelihood * impact
+    order = [float(r["risk"]["attrs"]["data-value"]) for r in rows.values()]
+    assert order == sorted(order, reverse=True)
+    assert [int(float(r["rank"]["attrs"]["data-value"])) for r in rows.values()] == [
+        1 + sum(o > x for o in order) for x in order
+    ]
+
+
+def test_the_report_with_its_new_sections_is_still_one_offline_file(report, page):
+    for tag, attrs in page.tags:
+        for name, value in attrs.items():
+            if name in RESOURCE_ATTRIBUTES and value:
+                assert not re.match(r"\s*(https?:)?//", value, re.I), (tag, name, value)
+    assert not [attrs for tag, attrs in page.tags if tag == "script" and "src" in attrs]
+    assert not [t for t, _ in page.tags if t in {"img", "iframe", "object", "embed", "link"}]
+    # Every chart's data is in the page (no fetch): the heat map's points among them.
+    script = section(report, "risk")
+    assert '"Top outliers"' in script
+    assert '"customdata"' in script
