@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 import nistpf
@@ -174,3 +175,34 @@ def test_the_report_with_its_new_sections_is_still_one_offline_file(report, page
     script = section(report, "risk")
     assert '"Top outliers"' in script
     assert '"customdata"' in script
+
+
+def test_a_category_with_many_paths_lists_the_first_and_counts_the_rest():
+    # Card data collected into 30 systems, each keeping it: 30 paths, each never disposed.
+    systems = [f"S{n:02d}" for n in range(1, 31)]
+    sheets = {
+        "Systems": pd.DataFrame({"system_id": systems, "name": systems, "owner": "Ops"}),
+        "Controls": pd.DataFrame(
+            [["C1", "TLS", "Implemented", "PR.DS-P2", "ALL"]],
+            columns=["control_id", "name", "status", "subcategories", "applies_to"],
+        ),
+        "DataFlows": pd.DataFrame(
+            {
+                "flow_id": [f"F-{n:02d}" for n in range(1, 31)],
+                "source": "external:Customers",
+                "destination": systems,
+                "data_categories": CARD,
+                "purpose": "Payments",
+                "stage": "collection",
+                "owner": "Ops",
+            }
+        ),
+    }
+    report = build_report_html(nistpf.assess(nistpf.load_inventory(sheets)))
+    page = Page(report)
+    assert len(page.rows["journey-1"]) == 25
+    flows = section(report, "flows")
+    assert "… and 5 more paths: the gap register's Data journeys sheet lists every one." in flows
+    # 31 gaps: 30 paths never disposed, and card data collected but used nowhere; 25 listed.
+    assert "… and 6 more gaps" in flows
+    assert flows.count('data-kind="collected, used nowhere"') == 1

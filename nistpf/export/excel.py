@@ -114,6 +114,7 @@ MAX_LINES = 40
 # 15 points; the next chart starts 18 rows down, clear of the first even where rows are lower).
 CHART_HEIGHT = 8
 CHART_ROWS = 18
+DIAGRAM_WIDTH = 1400  # pixels: the data-flow diagram's width on the Data journeys sheet, at most
 FROZEN = {
     GAP_REGISTER: "B2",
     PROFILE: "B2",
@@ -677,6 +678,8 @@ def _journeys(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
     png = diagram_png(a)
     if png is not None:
         image = Image(io.BytesIO(png))
+        if image.width > DIAGRAM_WIDTH:  # shown smaller; the picture keeps every pixel
+            image.width, image.height = DIAGRAM_WIDTH, image.height * DIAGRAM_WIDTH / image.width
         worksheet.add_image(image, f"A{places['notes'][2] + 2}")
 
 

@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Callable
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from nistpf.assessment import Assessment
@@ -54,6 +55,7 @@ DIAGRAM_CAPTION = (
     "The data-flow diagram (drawn by Graphviz): systems by boundary, external parties, "
     "disposal; arrow colour and width by the NIST PRAM risk of the flow's data action."
 )
+LISTED = 25  # paths and gaps listed per category; the register lists every one
 _NUM = ' class="num"'
 _SVG_START = re.compile(r"<svg[\s>]")
 
@@ -167,6 +169,8 @@ def _journey(number: int, summary, t) -> str:
     endings = paths["ending"].value_counts()
     ends = [*hops["source"], *hops["destination"]]
     parties = list(dict.fromkeys(e.removeprefix(EXTERNAL_PREFIX) for e in ends if _outside(e)))
+    if len(parties) > LISTED:
+        parties = [*parties[:LISTED], f"{len(parties) - LISTED:,} more"]
     said = "; ".join(
         f"{int(endings[e])} {e}"
         for e in ("disposed", "leaves the company", "never disposed")
@@ -180,28 +184,50 @@ def _journey(number: int, summary, t) -> str:
         + (f"; outside parties: {', '.join(parties)}" if parties else "")
         + "."
     )
+    by_path = dict(list(hops.groupby("path", sort=False)))
     rows = []
-    for row in paths.to_dict("records"):
+    for row in paths.head(LISTED).to_dict("records"):
         rows.append(
             f'<tr data-id="{_e(row["path"])}">'
             + _text(row["path"], "path", "id")
-            + _text(chain(hops[hops["path"] == row["path"]]), "journey")
+            + _text(chain(by_path[row["path"]]), "journey")
             + _text(path_ending(row), "ending")
             + "</tr>"
         )
     table = _table(
         f"journey-{number}", [("Path", False), ("Journey", False), ("Where it ends", False)], rows
-    )
+    ) + _more(len(paths), "paths")
     listed = "".join(
         f'<li data-field="gap" data-kind="{_e(g.kind)}"><strong>{_e(g.kind)}</strong>: '
         f"{_e(g.message)}</li>"
-        for g in gaps.itertuples(index=False)
+        for g in _each_kind_first(gaps).head(LISTED).itertuples(index=False)
     )
-    gap_list = f'<ul class="gaps">{listed}</ul>' if listed else "<p>No gap on these paths.</p>"
+    gap_list = (
+        f'<ul class="gaps">{listed}</ul>{_more(len(gaps), "gaps")}'
+        if listed
+        else "<p>No gap on these paths.</p>"
+    )
     return (
         f'<div class="journey" data-category="{_e(category)}">'
         f"<h4>{_e(summary.label)} <code>{_e(category)}</code></h4><p>{_e(sentence)}</p>"
         f"{table}<p><strong>Gaps</strong></p>{gap_list}</div>"
+    )
+
+
+def _each_kind_first(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The gaps with the first of each kind ahead of the rest, so that a list cut short still
+    shows every kind of gap."""
+    first = ~gaps["kind"].duplicated()
+    return pd.concat([gaps[first], gaps[~first]])
+
+
+def _more(count: int, noun: str) -> str:
+    """The line under a list cut at :data:`LISTED` items."""
+    if count <= LISTED:
+        return ""
+    return (
+        f'<p class="note">… and {count - LISTED:,} more {noun}: the gap register\'s Data '
+        "journeys sheet lists every one.</p>"
     )
 
 
