@@ -448,3 +448,26 @@ def test_a_journey_needs_the_trace_columns(sample):
 def test_dot_available_says_whether_dot_is_on_the_path(monkeypatch):
     monkeypatch.setenv("PATH", "")
     assert dot_available() is False
+
+
+def test_flows_both_ways_are_one_arrow_with_two_heads(sample):
+    back = with_flows(
+        sample,
+        [{"flow_id": "F-036", "source": "CDP-01", "destination": "CRM-01", "stage": "transfer"}],
+    )
+    parsed = parse(flow_diagram(back).source)
+    between = [
+        (t, h, a) for t, h, a in parsed["edges"] if {t, h} == {"S_CRM_01", "S_CDP_01"}
+    ]  # fmt: skip
+    assert len(between) == 1
+    assert attr(between[0][2], "dir") == "both"
+    assert "both ways: 2 flows: F-013, F-036" in attr(between[0][2], "label") + attr(
+        between[0][2], "xlabel"
+    )
+
+
+def test_2000_systems_with_every_arrow_lay_out(enterprise):
+    # Two arrows between the same two nodes (a disposal one beside another) made dot 2.43 abort.
+    conftest.dot("to lay out every arrow between the aggregated groups")
+    svg = render(flow_diagram(enterprise, max_edges=10_000), "svg")
+    assert svg.rstrip().endswith(b"</svg>")

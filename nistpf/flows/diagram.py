@@ -18,9 +18,10 @@ external entities as plain rectangles, flows as arrows):
   to fix, drawn with a vermillion dashed outline.
 - **System type** (inner dashed boxes): within a boundary, two or more systems of one type share
   a box labelled with the type; a type with one system sits in the boundary directly.
-- **Arrow**: every flow between the same two nodes (and of the same kind, disposal or not) is one
-  arrow. Its label gives the flow IDs (up to three) or the number of flows, and the data category
-  groups carried: the Fides taxonomy's top two levels (``user.contact.email`` → "contact",
+- **Arrow**: every flow between the same two nodes is one arrow, with a head at both ends when
+  data goes both ways (two arrows between two nodes can make Graphviz 2.43's dot abort). Its
+  label gives the flow IDs (up to three) or the number of flows, and the data category groups
+  carried: the Fides taxonomy's top two levels (``user.contact.email`` → "contact",
   ``user.financial.credit_card`` → "financial", ``system.operations`` → "system operations");
   a category that is not a Fides key is shown as written, shortened.
 - **Colour** of an arrow: the worst finding severity on any of its flows (High vermillion,
@@ -29,14 +30,17 @@ external entities as plain rectangles, flows as arrows):
   worksheet 3 "Risk per Data Action", summed per flow): High when the risk is at least two thirds
   of the largest flow risk, Medium at least one third, Low above zero, none at zero or unknown.
   Heavier lines for worse bands, so the order survives a grey-scale print.
-- **Disposal** (NISTIR 8062 data action "disposal", stage ``disposal``): dashed arrows. A
-  disposal flow from a system to itself (deleted in place) is a dashed arrow to the one
-  "Disposed of" node rather than a loop.
+- **Disposal** (NISTIR 8062 data action "disposal", stage ``disposal``): an arrow whose flows
+  are all disposal is dashed. A disposal flow from a system to itself (deleted in place) is a
+  dashed arrow to the one "Disposed of" node rather than a loop.
+- **Columns** (left to right): the parties data comes from, then each system at its shortest
+  number of flows from them, then the parties data goes to and the disposal node.
 - **Aggregation**: beyond ``max_systems`` system nodes (listed systems that appear in a flow,
   plus unknown endpoints) the systems of each boundary are merged by type (or by owner), one
   node per group ("CRM × 37 systems"); arrows between groups merge the same way, with counts and
   the worst colour. Beyond ``max_parties`` external parties, the parties with the fewest flows
-  merge into one "+ N external parties" node. The graph's title line says so.
+  merge into one "+ N external parties" node. Beyond ``max_edges`` arrows, only the worst are
+  drawn (worst colour, then most flows). The graph's title lines say so.
 
 Every text from the client's workbook goes into Graphviz HTML-like labels with ``&``, ``<``,
 ``>``, quotes, backslashes, braces and bars written as character references, line breaks and
@@ -46,6 +50,7 @@ cannot end a label or start DOT statements. Node IDs are built from ``[A-Za-z0-9
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import shutil
@@ -80,30 +85,26 @@ BAND_COLORS = {"High": "#D55E00", "Medium": "#E69F00", "Low": "#C8B400", None: "
 BAND_WIDTHS = {"High": 2.8, "Medium": 2.2, "Low": 1.7, None: 1.2}
 BANDS = (*SEVERITIES, None)  # worst first
 GROUP_BY = ("type", "owner")
-MAX_SYSTEMS = 40
-MAX_PARTIES = 12
-MAX_EDGES = 60
+MAX_SYSTEMS, MAX_PARTIES, MAX_EDGES = 40, 12, 60
 FONT = "Liberation Sans,Arial,Helvetica,sans-serif"
 DISPOSAL = "DISPOSAL"
 MORE_PARTIES = "X__more"  # a party's own ID never has two underscores in a row
 NAME_LIMIT = 60  # characters of a name from the workbook; longer names end in "…"
 WRAP = 22  # characters per line of a node's name
 INSTALL = "install Graphviz: apt-get install graphviz / brew install graphviz"
+HOP_COLUMNS = ("category", "path", "step", "flow_id", "source", "destination", "stage", "action")
 
 _FIDES_KEY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
-_ENTITIES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    '"': "&quot;",
-    "'": "&#39;",
-    "\\": "&#92;",
-    "{": "&#123;",
-    "}": "&#125;",
-    "|": "&#124;",
-}
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+                           "\\": "&#92;", "{": "&#123;", "}": "&#125;", "|": "&#124;"})  # fmt: skip
 _INTERNAL_VENDORS = ("in-house", "in house", "inhouse", "internal")
 _ON_PREMISES = ("on-prem", "on prem", "onprem")
+_ENDS = {  # where a journey's path ends: node ID, title, note, colour
+    "leaves": ("END_LEAVES", "Leaves the company", "no further record", "#009E73"),
+    "kept": ("END_KEPT", "Never disposed", "no disposal flow recorded", BAND_COLORS["High"]),
+}
+
+Key = tuple[str, str]  # an arrow: its two node IDs, sorted
 
 
 class DiagramError(NistpfError, ValueError):
@@ -136,11 +137,9 @@ def system_boundary(vendor: object, hosting: object) -> str:
     internal when ``hosting`` begins with "on-prem" (any spelling: "On-premises", "on prem")
     or ``vendor`` is blank or begins with "in-house" / "internal"; otherwise vendor."""
     vendor_text, hosting_text = _plain(vendor).casefold(), _plain(hosting).casefold()
-    if hosting_text.startswith(_ON_PREMISES):
+    if hosting_text.startswith(_ON_PREMISES) or not vendor_text:
         return "internal"
-    if not vendor_text or vendor_text.startswith(_INTERNAL_VENDORS):
-        return "internal"
-    return "vendor"
+    return "internal" if vendor_text.startswith(_INTERNAL_VENDORS) else "vendor"
 
 
 def category_group(category: object) -> str:
@@ -165,68 +164,62 @@ def flow_bands(
     worse; NIST PRAM risk per flow): High at ≥ ⅔ of the largest risk, Medium at ≥ ⅓, Low above
     0, None at 0, NaN or no value. Raises :class:`DiagramError` for a ``flow_risk`` that is no
     mapping."""
-    ids = [str(f) for f in flows["flow_id"]]
+    ids = [_plain(f) for f in flows["flow_id"]]
     if flow_risk is None:
-        rank = {s: i for i, s in enumerate(SEVERITIES)}
-        worst: dict[str, str | None] = dict.fromkeys(ids)
-        if findings is not None and len(findings):
+        found: dict[str, set] = {i: set() for i in ids}
+        if findings is not None:
             for flow_id, severity in zip(findings["flow_id"], findings["severity"], strict=True):
-                key = str(flow_id)
-                if severity in rank and key in worst:
-                    current = worst[key]
-                    if current is None or rank[severity] < rank[current]:
-                        worst[key] = severity
-        return worst, "worst finding severity on the flow (nistpf findings rules)"
+                found.get(_plain(flow_id), set()).add(severity)
+        rule = "worst finding severity on the flow (nistpf findings rules)"
+        return {i: _worst(levels) for i, levels in found.items()}, rule
     if not isinstance(flow_risk, pd.Series | Mapping):
         raise DiagramError(
             f"flow_risk must be a pandas Series (or dict) of flow ID → PRAM risk, not "
             f"{type(flow_risk).__name__}; pass Pram.flow_risk"
         )
-    series = pd.Series(flow_risk, dtype=object)
-    risk = pd.to_numeric(series, errors="coerce")
-    by_id = {str(k): float(v) for k, v in risk.items() if not pd.isna(v)}
-    values = [by_id.get(i, math.nan) for i in ids]
-    top = max((v for v in values if not math.isnan(v)), default=0.0)
-    bands: dict[str, str | None] = {}
-    for flow_id, value in zip(ids, values, strict=True):
+    risk = pd.to_numeric(pd.Series(flow_risk, dtype=object), errors="coerce")
+    by_id = {_plain(k): float(v) for k, v in risk.items() if not pd.isna(v)}
+    values = {i: by_id.get(i, math.nan) for i in ids}
+    top = max((v for v in values.values() if not math.isnan(v)), default=0.0)
+
+    def band(value: float) -> str | None:
         if math.isnan(value) or value <= 0 or top <= 0:
-            bands[flow_id] = None
-        elif value >= top * 2 / 3:
-            bands[flow_id] = "High"
-        elif value >= top / 3:
-            bands[flow_id] = "Medium"
-        else:
-            bands[flow_id] = "Low"
-    cut = (
+            return None
+        return "High" if value >= top * 2 / 3 else "Medium" if value >= top / 3 else "Low"
+
+    rule = (
         f"NIST PRAM risk per flow: High ≥ {_num(top * 2 / 3)}, Medium ≥ {_num(top / 3)} "
         f"(thirds of the largest, {_num(top)}), Low > 0"
     )
-    return bands, cut
+    return {i: band(v) for i, v in values.items()}, rule
+
+
+def _worst(levels: Iterable[str | None]) -> str | None:
+    found = set(levels)
+    return next((band for band in BANDS if band in found), None)
 
 
 # -- the diagrams ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Node:
-    key: str  # the endpoint as the DataFlows sheet writes it, or a group's key
+    key: str  # the endpoint as the DataFlows sheet writes it, or "<boundary>\0<group>"
     boundary: str
     group: str  # the type (or owner) a node is boxed or aggregated by
     label: str  # an HTML-like label's inside, already escaped
-    shape: str = "box"
     style: str = "rounded,filled"
     color: str = "#444444"
-    members: int = 1
 
 
 @dataclass
 class _Edge:
-    tail: str
-    head: str
-    disposal: bool
+    ways: set[tuple[str, str]] = field(default_factory=set)  # (tail, head) of its flows
+    disposals: int = 0  # flows of the disposal stage (or data action)
     flows: list[str] = field(default_factory=list)
     groups: set[str] = field(default_factory=set)
-    steps: list[str] = field(default_factory=list)  # journey labels
+    steps: list[str] = field(default_factory=list)  # a journey's labels
+    bands: list[str | None] = field(default_factory=list)
 
 
 def flow_diagram(
@@ -248,7 +241,8 @@ def flow_diagram(
     ``flow_risk``: NIST PRAM risk per flow (``Pram.flow_risk``); given, it colours the arrows
     instead of the findings. ``max_systems``: more system nodes than this are aggregated by
     ``group_by`` (``"type"``, the default, or ``"owner"``). ``max_parties``: more external
-    parties than this are partly merged into one node.
+    parties than this are partly merged into one node. ``max_edges``: more arrows than this,
+    and only the worst are drawn (worst colour, then most flows); the title says how many.
 
     Node IDs: ``S_<id>`` listed system, ``U_<id>`` endpoint not in Systems, ``X_<party>``
     external party, ``G_<boundary>_<group>`` aggregated group, ``X__more`` the merged parties,
@@ -267,108 +261,107 @@ def flow_diagram(
         findings = evaluate_findings(inventory)
     bands, band_rule = flow_bands(flows, findings, flow_risk)
     systems = _systems(inventory)
-    endpoints = _endpoints(flows)
+    endpoints = {_plain(v) for v in (*flows["source"], *flows["destination"])}
     listed = sorted(e for e in endpoints if e in systems)
     unknown = sorted(e for e in endpoints if e not in systems and not _is_external(e))
-    parties = Counter()
-    for source, destination in zip(flows["source"], flows["destination"], strict=True):
-        for end in {_plain(source), _plain(destination)}:
-            if _is_external(end):
-                parties[end] += 1
     aggregated = len(listed) + len(unknown) > max_systems
     key = group_by or "type"
-    nodes: dict[str, _Node] = {}  # endpoint → its node
     if aggregated:
-        groups: dict[tuple[str, str], list[str]] = {}
-        for system_id in listed:
-            row = systems[system_id]
-            groups.setdefault((row["boundary"], _plain(row[key]) or f"(no {key})"), []).append(
-                system_id
-            )
-        for (bound, group), members in groups.items():
-            node = _group_node(bound, group, len(members))
-            for system_id in members:
-                nodes[system_id] = node
-        if unknown:
-            node = _group_node("unknown", "not in Systems", len(unknown))
-            for endpoint in unknown:
-                nodes[endpoint] = node
+        nodes = _groups(listed, unknown, systems, key)
     else:
-        for system_id in listed:
-            nodes[system_id] = _system_node(system_id, systems[system_id])
-        for endpoint in unknown:
-            nodes[endpoint] = _unknown_node(endpoint)
-    kept = sorted(parties, key=lambda p: (-parties[p], p))
-    limit = max(1, max_parties)
-    merged_parties = kept[limit - 1 :] if len(kept) > limit else []
-    for party in kept:
-        nodes[party] = _party_node(party)
-    if merged_parties:
-        more = _Node(
-            MORE_PARTIES,
-            "external",
-            "",
-            f"<B>+ {len(merged_parties):,} external parties</B>"
-            f"<BR/>{_small('fewer flows each; see the DataFlows sheet')}",
-            shape="box",
-            style="filled",
-            color=BOUNDARY_STYLE["external"][1],
-            members=len(merged_parties),
-        )
-        for party in merged_parties:
-            nodes[party] = more
-    ids = _node_ids(nodes.values(), systems_mode=not aggregated)
-    edges: dict[tuple[str, str, bool], _Edge] = {}
+        nodes = {s: _system_node(s, systems[s]) for s in listed}
+        nodes.update((e, _unknown_node(e)) for e in unknown)
+    parties = _parties(flows, nodes, max_parties)
+    ids = _node_ids(nodes.values())
+    edges: dict[Key, _Edge] = {}
     for flow in flows.itertuples(index=False):
         source, destination = _plain(flow.source), _plain(flow.destination)
         disposal = _plain(flow.stage).casefold() == "disposal"
         tail = ids[id(nodes[source])]
         head = DISPOSAL if disposal and source == destination else ids[id(nodes[destination])]
-        edge = edges.setdefault((tail, head, disposal), _Edge(tail, head, disposal))
+        edge = _arrow(edges, tail, head, disposal)
         edge.flows.append(_plain(flow.flow_id))
+        edge.bands.append(bands.get(_plain(flow.flow_id)))
         edge.groups.update(category_group(c) for c in _categories(flow.data_categories))
-    drawn = _heaviest(edges, bands, max_edges)
-    graph = _digraph("data_flows")
-    title = _title_lines(inventory, listed, unknown, kept, flows, aggregated, key, nodes, ids)
+    drawn = _heaviest(edges, max_edges)
+    client = _plain(inventory.about_value("client", ""))
+    title = [
+        f"Customer data flows{': ' + client if client else ''}",
+        f"{len(listed):,} systems, {len(flows):,} flows, {_count(parties, 'external party')}"
+        + (f", {_count(len(unknown), 'endpoint')} not in the Systems sheet" if unknown else ""),
+    ]
+    if aggregated:
+        groups = len({id(nodes[e]) for e in (*listed, *unknown)})
+        noun = "system type" if key == "type" else key
+        total = len(listed) + len(unknown)
+        title.append(f"Aggregated by {noun}: {total:,} systems in {groups:,} groups")
     if len(drawn) < len(edges):
         left = sum(len(e.flows) for k, e in edges.items() if k not in drawn)
         title.append(
             f"The {len(drawn):,} worst of {len(edges):,} arrows drawn (worst colour, then most "
             f"flows); {left:,} flows in the other {len(edges) - len(drawn):,} are not drawn"
         )
-    boundaries = {n.boundary for n in nodes.values()}
-    graph.attr(label=_heading(title, _legend(band_rule, boundaries)))
-    disposal = any(e.head == DISPOSAL for e in drawn.values())
-    if disposal:
-        graph.node(DISPOSAL, **_disposal_attrs())
-    column = _layout(
-        graph,
-        nodes.values(),
-        ids,
-        drawn,
-        type_boxes=not aggregated,
-        others=[DISPOSAL] if disposal else [],
-        senders={tail for tail, _, _ in edges},
-    )
+    graph = _digraph("data_flows")
+    graph.attr(label=_heading(title, _legend(band_rule, {n.boundary for n in nodes.values()})))
+    senders = {tail for edge in edges.values() for tail, _ in edge.ways}
+    column = _layout(graph, nodes.values(), ids, drawn, senders, type_boxes=not aggregated)
     for key_ in sorted(drawn):
-        edge = edges[key_]
-        bands_ = [bands.get(f) for f in edge.flows]
-        _draw_edge(graph, edge, bands_, column, compact=aggregated)
+        _draw_edge(graph, drawn[key_], column, compact=aggregated)
     return graph
 
 
-def _heaviest(
-    edges: dict[tuple[str, str, bool], _Edge], bands: Mapping[str, str | None], limit: int
-) -> dict[tuple[str, str, bool], _Edge]:
+def _groups(listed: list[str], unknown: list[str], systems: dict, key: str) -> dict[str, _Node]:
+    """One node per boundary × ``key`` value (type or owner); one for all unknown endpoints."""
+    members: dict[tuple[str, str], list[str]] = {}
+    for system_id in listed:
+        row = systems[system_id]
+        group = _plain(row.get(key)) or f"(no {key})"
+        members.setdefault((row["boundary"], group), []).append(system_id)
+    if unknown:
+        members[("unknown", "not in Systems")] = unknown
+    nodes: dict[str, _Node] = {}
+    for (bound, group), ends in members.items():
+        count = len(ends)
+        label = f"<B>{_lines(group)} × {count:,}</B><BR/>{_small(_count(count, 'system'))}"
+        node = _Node(f"{bound}\0{group}", bound, group, label)
+        if bound == "unknown":
+            node.style, node.color = "rounded,filled,dashed,bold", BAND_COLORS["High"]
+        nodes.update(dict.fromkeys(ends, node))
+    return nodes
+
+
+def _parties(flows: pd.DataFrame, nodes: dict[str, _Node], limit: int) -> int:
+    """Add the external parties to ``nodes``: beyond ``limit``, those with the fewest flows
+    share one node. Returns the number of parties."""
+    count: Counter = Counter()
+    for source, destination in zip(flows["source"], flows["destination"], strict=True):
+        count.update(e for e in {_plain(source), _plain(destination)} if _is_external(e))
+    kept = sorted(count, key=lambda p: (-count[p], p))
+    nodes.update((party, _party_node(party)) for party in kept)
+    if len(kept) > max(1, limit):
+        merged = kept[max(1, limit) - 1 :]
+        label = f"<B>+ {len(merged):,} external parties</B><BR/>{_small('fewer flows each')}"
+        more = _Node(MORE_PARTIES, "external", "", label, "filled", "#009E73")
+        nodes.update(dict.fromkeys(merged, more))
+    return len(kept)
+
+
+def _arrow(edges: dict[Key, _Edge], tail: str, head: str, disposal: bool) -> _Edge:
+    """The arrow between ``tail`` and ``head`` (either way), noting this flow's direction."""
+    edge = edges.setdefault((min(tail, head), max(tail, head)), _Edge())
+    edge.ways.add((tail, head))
+    edge.disposals += disposal
+    return edge
+
+
+def _heaviest(edges: dict[Key, _Edge], limit: int) -> dict[Key, _Edge]:
     """The ``limit`` arrows to draw when there are more: worst band first, then most flows."""
     if len(edges) <= limit:
         return edges
     rank = {band: i for i, band in enumerate(BANDS)}
 
-    def weight(key: tuple[str, str, bool]) -> tuple:
-        found = {bands.get(f) for f in edges[key].flows}
-        worst = min((rank[b] for b in found), default=rank[None])
-        return (worst, -len(edges[key].flows), key)
+    def weight(key: Key) -> tuple:
+        return (rank[_worst(edges[key].bands)], -len(edges[key].flows), key)
 
     return {key: edges[key] for key in sorted(edges, key=weight)[: max(0, limit)]}
 
@@ -391,8 +384,7 @@ def journey_diagram(
     company" (the path ends at an external party), "Never disposed" (neither; vermillion).
     Nodes and boundaries as in :func:`flow_diagram`, never aggregated. Raises
     :class:`DiagramError` when ``hops`` lacks a column."""
-    needed = ("category", "path", "step", "flow_id", "source", "destination", "stage", "action")
-    missing = [c for c in (*needed, "findings") if c not in getattr(hops, "columns", ())]
+    missing = [c for c in (*HOP_COLUMNS, "findings") if c not in getattr(hops, "columns", ())]
     if missing:
         raise DiagramError(
             f"the hops table lacks the column(s) {', '.join(missing)}; pass Trace.hops from "
@@ -401,99 +393,64 @@ def journey_diagram(
     if findings is None:
         findings = evaluate_findings(inventory)
     severity = dict(zip(findings["finding_id"].astype(str), findings["severity"], strict=True))
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
     systems = _systems(inventory)
-    frame = hops.sort_values(["path", "step"], kind="stable", key=_natural_key)
+    rows = sorted(
+        hops.to_dict("records"),
+        key=lambda r: (_natural(_plain(r["path"])), pd.to_numeric(r["step"], errors="coerce")),
+    )
     nodes: dict[str, _Node] = {}
-    for end in sorted({_plain(v) for v in (*frame["source"], *frame["destination"])}):
+    for end in sorted({_plain(r[c]) for r in rows for c in ("source", "destination")}):
         if _is_external(end):
             nodes[end] = _party_node(end)
-        elif end in systems:
-            nodes[end] = _system_node(end, systems[end])
         else:
-            nodes[end] = _unknown_node(end)
-    ids = _node_ids(nodes.values(), systems_mode=True)
-    edges: dict[tuple[str, str, bool], _Edge] = {}
-    worst: dict[tuple[str, str, bool], str | None] = {}
-    endings: dict[str, set[str]] = {}
-    for _path, rows in frame.groupby("path", sort=False):
-        rows = rows.reset_index(drop=True)
-        for row in rows.itertuples(index=False):
-            source, destination = _plain(row.source), _plain(row.destination)
-            disposal = "disposal" in (_plain(row.stage).casefold(), _plain(row.action).casefold())
-            tail = ids[id(nodes[source])]
-            head = DISPOSAL if disposal and source == destination else ids[id(nodes[destination])]
-            key = (tail, head, disposal)
-            edge = edges.setdefault(key, _Edge(tail, head, disposal))
-            flow_id = _plain(row.flow_id)
-            if flow_id not in edge.flows:
-                edge.flows.append(flow_id)
-            action, stage = _plain(row.action), _plain(row.stage)
-            step = f"step {_plain(row.step)}: {_short(action, 20) or 'flow'}"
-            if stage and stage.casefold() != action.casefold():
-                step += f" ({_short(stage, 16)})"
-            if step not in edge.steps:
-                edge.steps.append(step)
-            for finding in row.findings if isinstance(row.findings, tuple | list) else ():
-                level = severity.get(str(finding))
-                if level in rank and (
-                    worst.get(key) is None or rank[level] < rank[worst[key]]  # type: ignore[index]
-                ):
-                    worst[key] = level
-        last = rows.iloc[-1]
-        end, stage = _plain(last["destination"]), _plain(last["stage"]).casefold()
-        if stage == "disposal" or _plain(last["action"]).casefold() == "disposal":
-            if end != _plain(last["source"]):
-                endings.setdefault("disposed", set()).add(ids[id(nodes[end])])
-            else:
-                endings.setdefault("disposed", set())
-        elif _is_external(end):
-            endings.setdefault("leaves", set()).add(ids[id(nodes[end])])
-        else:
-            endings.setdefault("kept", set()).add(ids[id(nodes[end])])
-    categories = sorted({_plain(c) for c in frame["category"]} - {""})
-    name = ", ".join(categories) or "the data category"
-    heading = title if title is not None else f"Journey of {name}"
-    paths = frame["path"].nunique()
-    sub = f"{paths} path{'s' * (paths != 1)}, {len(edges)} hop{'s' * (len(edges) != 1)}"
+            nodes[end] = _system_node(end, systems[end]) if end in systems else _unknown_node(end)
+    ids = _node_ids(nodes.values())
+    edges: dict[Key, _Edge] = {}
+    last: dict[str, dict] = {}  # path → its last hop
+    for row in rows:
+        source, destination = _plain(row["source"]), _plain(row["destination"])
+        action, stage = _plain(row["action"]), _plain(row["stage"])
+        disposal = "disposal" in (stage.casefold(), action.casefold())
+        tail = ids[id(nodes[source])]
+        head = DISPOSAL if disposal and source == destination else ids[id(nodes[destination])]
+        edge = _arrow(edges, tail, head, disposal)
+        if _plain(row["flow_id"]) not in edge.flows:
+            edge.flows.append(_plain(row["flow_id"]))
+        step = f"step {_plain(row['step'])}: {_short(action, 20) or 'flow'}"
+        step += f" ({_short(stage, 16)})" if stage and stage.casefold() != action.casefold() else ""
+        if step not in edge.steps:
+            edge.steps.append(step)
+        found = row["findings"] if isinstance(row["findings"], tuple | list) else ()
+        edge.bands += [severity.get(str(f)) for f in found] or [None]
+        last[_plain(row["path"])] = {**row, "disposal": disposal, "head": head}
+    endings: dict[str, set[str]] = {"disposed": set(), "leaves": set(), "kept": set()}
+    for hop in last.values():
+        end = _plain(hop["destination"])
+        kind = "disposed" if hop["disposal"] else "leaves" if _is_external(end) else "kept"
+        if hop["head"] != DISPOSAL:
+            endings[kind].add(ids[id(nodes[end])])
+    name = ", ".join(sorted({_plain(r["category"]) for r in rows} - {""})) or "the data category"
+    heading = [
+        _short(title if title is not None else f"Journey of {name}", 120),
+        f"{_count(len(last), 'path')}, {_count(len(edges), 'hop')}",
+    ]
     graph = _digraph("journey")
-    legend = _legend("worst finding severity", {n.boundary for n in nodes.values()}, endings=True)
-    graph.attr(label=_heading([_short(heading, 120), sub], legend))
-    disposal = "disposed" in endings or any(e.head == DISPOSAL for e in edges.values())
-    if disposal:
-        graph.node(DISPOSAL, **_disposal_attrs())
-    column = _layout(
-        graph,
-        nodes.values(),
-        ids,
-        edges,
-        type_boxes=False,
-        others=[DISPOSAL] if disposal else [],
-        senders={tail for tail, _, _ in edges},
-    )
+    boundaries = {n.boundary for n in nodes.values()}
+    graph.attr(label=_heading(heading, _legend("worst finding severity", boundaries, ends=True)))
+    senders = {tail for edge in edges.values() for tail, _ in edge.ways}
+    extra = [DISPOSAL] if endings["disposed"] else []
+    column = _layout(graph, nodes.values(), ids, edges, senders, type_boxes=False, others=extra)
     for key in sorted(edges):
-        _draw_edge(graph, edges[key], [worst.get(key)], column, compact=False, journey=True)
-    ends = {
-        "leaves": ("END_LEAVES", "Leaves the company", "no further record", "#009E73"),
-        "kept": ("END_KEPT", "Never disposed", "no disposal flow recorded", BAND_COLORS["High"]),
-    }
-    for kind in ("disposed", "leaves", "kept"):
-        if kind not in endings:
-            continue
+        _draw_edge(graph, edges[key], column, compact=False, journey=True)
+    for kind, tails in endings.items():
         target = DISPOSAL
-        if kind in ends:
-            target, text, note, color = ends[kind]
-            graph.node(
-                target,
-                label=f"<<B>{text}</B><BR/>{_small(note)}>",
-                shape="box",
-                style="rounded,bold",
-                color=color,
-                fontcolor=color,
-            )
-        for tail in sorted(endings[kind]):
+        if kind in _ENDS and tails:
+            target, text, note, color = _ENDS[kind]
+            graph.node(target, label=f"<<B>{text}</B><BR/>{_small(note)}>", shape="box",
+                       style="rounded,bold", color=color, fontcolor=color)  # fmt: skip
+        for tail in sorted(tails):
             graph.edge(tail, target, style="dotted", color="#666666", arrowhead="empty")
-    if not len(frame):
+    if not rows:
         graph.node("EMPTY", label="<No flow carries this data category>", shape="plaintext")
     return graph
 
@@ -540,106 +497,81 @@ def _systems(inventory: Inventory) -> dict[str, dict]:
     return found
 
 
-def _endpoints(flows: pd.DataFrame) -> set[str]:
-    return {_plain(v) for v in (*flows["source"], *flows["destination"])}
-
-
 def _is_external(endpoint: str) -> bool:
     return endpoint.startswith(EXTERNAL_PREFIX)
 
 
 def _system_node(system_id: str, row: Mapping) -> _Node:
-    name = _lines(row.get("name") or system_id)
     kind = _plain(row.get("type"))
     detail = " · ".join(_esc(_short(t, 28)) for t in (system_id, kind) if t)
-    lines = [f"<B>{name}</B>", _small(detail, escaped=True)]
-    out_of_scope = row.get("in_scope") is False or _plain(row.get("in_scope")) == "False"
+    lines = [f"<B>{_lines(row.get('name') or system_id)}</B>", _small(detail, escaped=True)]
+    out_of_scope = _plain(row.get("in_scope")) == "False"
     if out_of_scope:
-        lines.append(_small("out of scope", color="#8C8C8C"))
+        lines.append(_small("out of scope", color=BAND_COLORS[None]))
     style = "rounded,filled,dashed" if out_of_scope else "rounded,filled"
-    return _Node(system_id, row["boundary"], kind, "<BR/>".join(lines), style=style)
+    return _Node(system_id, row["boundary"], kind, "<BR/>".join(lines), style)
 
 
 def _unknown_node(endpoint: str) -> _Node:
     label = f"<B>{_lines(endpoint or '(blank)')}</B><BR/>{_small('not in the Systems sheet')}"
-    return _Node(
-        endpoint, "unknown", "", label, style="rounded,filled,dashed,bold", color="#D55E00"
-    )
+    return _Node(endpoint, "unknown", "", label, "rounded,filled,dashed,bold", "#D55E00")
 
 
 def _party_node(endpoint: str) -> _Node:
     party = endpoint[len(EXTERNAL_PREFIX) :].strip() or "(unnamed party)"
     label = f"<B>{_lines(party)}</B><BR/>{_small('external party')}"
-    return _Node(endpoint, "external", "", label, style="filled", color="#009E73")
-
-
-def _group_node(boundary: str, group: str, count: int) -> _Node:
-    noun = "system" if count == 1 else "systems"
-    label = f"<B>{_lines(group)} × {count:,}</B><BR/>{_small(f'{count:,} {noun}')}"
-    style = "rounded,filled,dashed,bold" if boundary == "unknown" else "rounded,filled"
-    color = "#D55E00" if boundary == "unknown" else "#444444"
-    return _Node(f"{boundary}\x00{group}", boundary, group, label, style=style, color=color,
-                 members=count)  # fmt: skip
+    return _Node(endpoint, "external", "", label, "filled", "#009E73")
 
 
 def _slug(text: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "x"
     if len(slug) > 40:
-        import hashlib
-
-        slug = (
-            f"{slug[:31]}_{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-        )
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        slug = f"{slug[:31]}_{digest}"
     return slug
 
 
-def _node_ids(nodes: Iterable[_Node], *, systems_mode: bool) -> dict[int, str]:
+def _node_ids(nodes: Iterable[_Node]) -> dict[int, str]:
     """Stable DOT IDs for the distinct nodes, keyed by ``id(node)`` (see :func:`flow_diagram`)."""
-    distinct = {id(n): n for n in nodes}
-    wanted: list[tuple[str, str, int]] = []
-    for key, node in distinct.items():
+    wanted = []
+    for node in {id(n): n for n in nodes}.values():
         if node.key == MORE_PARTIES:
-            wanted.append((MORE_PARTIES, node.key, key))
+            want = MORE_PARTIES
         elif node.boundary == "external":
-            wanted.append((f"X_{_slug(node.key[len(EXTERNAL_PREFIX) :])}", node.key, key))
-        elif "\x00" in node.key:
-            bound, group = node.key.split("\x00", 1)
-            wanted.append((f"G_{bound}_{_slug(group)}", node.key, key))
-        elif node.boundary == "unknown":
-            wanted.append((f"U_{_slug(node.key)}", node.key, key))
+            want = f"X_{_slug(node.key[len(EXTERNAL_PREFIX) :])}"
+        elif "\0" in node.key:
+            bound, group = node.key.split("\0", 1)
+            want = f"G_{bound}_{_slug(group)}"
         else:
-            wanted.append((f"S_{_slug(node.key)}", node.key, key))
-    used = {DISPOSAL}
-    ids: dict[int, str] = {}
-    for want, _raw, key in sorted(wanted):
+            want = f"{'U' if node.boundary == 'unknown' else 'S'}_{_slug(node.key)}"
+        wanted.append((want, node.key, node))
+    used, ids = {DISPOSAL}, {}
+    for want, _key, node in sorted(wanted, key=lambda w: w[:2]):
         name, number = want, 1
         while name in used:
             number += 1
             name = f"{want}_{number}"
         used.add(name)
-        ids[key] = name
+        ids[id(node)] = name
     return ids
 
 
-def _columns(
-    nodes: dict[str, _Node], edges: Iterable[tuple[str, str, bool]], senders: set[str]
-) -> dict[str, int]:
+def _columns(nodes: dict[str, _Node], edges: Iterable[_Edge], senders: set[str]) -> dict[str, int]:
     """The column (dot rank, left to right) of every node ID in ``nodes`` and of
     :data:`DISPOSAL`: external parties that send data (``senders``) in column 0; a system at
     its shortest number of flows from them (a system nothing reaches starts a column-1 walk
-    of its own, those with no inbound flow first); external parties that only receive data, and the
-    disposal node, in one last column. Arrows that would go right to left (or stay in their
-    column) do not move nodes, so the diagram is as wide as its shortest paths, not its
+    of its own, those with no inbound flow first); external parties that only receive data,
+    and the disposal node, in one last column. Arrows that would go right to left (or stay in
+    their column) do not move nodes, so the diagram is as wide as its shortest paths, not its
     longest."""
     external = {i for i, n in nodes.items() if n.boundary == "external"}
     forward: dict[str, set[str]] = {}
     inbound: Counter = Counter()
     column: dict[str, int] = dict.fromkeys(sorted(external & senders), 0)
-    for tail, head, _ in edges:
-        if head in (DISPOSAL, tail) or head in external:
-            continue
-        forward.setdefault(tail, set()).add(head)
-        inbound[head] += 1
+    for tail, head in (way for edge in edges for way in edge.ways):
+        if head != DISPOSAL and head not in external and head != tail:
+            forward.setdefault(tail, set()).add(head)
+            inbound[head] += 1
 
     def walk(queue: deque) -> None:
         while queue:
@@ -650,7 +582,7 @@ def _columns(
                     queue.append(head)
 
     walk(deque(sorted(column)))
-    for start in sorted((i for i in nodes if i not in external), key=lambda i: (inbound[i] > 0, i)):
+    for start in sorted(set(nodes) - external, key=lambda i: (inbound[i] > 0, i)):
         if start not in column:
             column[start] = 1
             walk(deque([start]))
@@ -664,62 +596,36 @@ def _layout(
     graph: graphviz.Digraph,
     nodes: Iterable[_Node],
     ids: dict[int, str],
-    edge_keys: Iterable[tuple[str, str, bool]],
+    edges: Mapping[Key, _Edge],
+    senders: set[str],
     *,
     type_boxes: bool,
     others: Iterable[str] = (),
-    senders: Iterable[str] = (),
 ) -> dict[str, int]:
     """Draw the nodes in their boundary boxes (external parties in two: where data comes from,
-    where it goes to), pin each column with ``rank=same``, and return the columns."""
+    where it goes to), and the disposal node if an arrow (or ``others``) needs it; pin each
+    column with ``rank=same``; return the columns."""
     by_id = {ids[id(n)]: n for n in nodes}
-    column = _columns(by_id, edge_keys, set(senders))
+    column = _columns(by_id, edges.values(), senders)
+    drawn = set(by_id) | set(others) | {DISPOSAL for pair in edges if DISPOSAL in pair}
+    if DISPOSAL in drawn:
+        graph.node(DISPOSAL, label=f"<<B>Disposed of</B><BR/>{_small('deleted or destroyed')}>",
+                   shape="box", style="rounded,dashed,filled", fillcolor="#F2F2F2",
+                   color="#666666")  # fmt: skip
     ordered = sorted(by_id.items())
-    boxes: list[tuple[str, str, list[tuple[str, _Node]]]] = []
+    boxes = []
     for bound in BOUNDARIES:
         members = [(i, n) for i, n in ordered if n.boundary == bound]
         if bound == "external":
-            sending = [(i, n) for i, n in members if column[i] == 0]
-            receiving = [(i, n) for i, n in members if column[i] != 0]
-            boxes.append(("external_from", "External parties: data comes from", sending))
-            boxes.append(("external_to", "External parties: data goes to", receiving))
+            boxes.append(("external_from", "External parties: data comes from",
+                          [(i, n) for i, n in members if column[i] == 0]))  # fmt: skip
+            boxes.append(("external_to", "External parties: data goes to",
+                          [(i, n) for i, n in members if column[i] != 0]))  # fmt: skip
         else:
             boxes.append((bound, BOUNDARY_TITLES[bound], members))
     for name, title, members in boxes:
-        if not members:
-            continue
-        fill, outline, style = BOUNDARY_STYLE[members[0][1].boundary]
-        with graph.subgraph(name=f"cluster_{name}") as box:
-            box.attr(
-                label=f"<<B>{_esc(title)}</B>>",
-                style=style,
-                fillcolor=fill,
-                color=outline,
-                penwidth="1.6",
-                fontsize="14",
-                labeljust="l",
-                margin="10",
-            )
-            by_group: dict[str, list[tuple[str, _Node]]] = {}
-            for node_id, node in members:
-                by_group.setdefault(node.group, []).append((node_id, node))
-            for group in sorted(by_group):
-                inner = by_group[group]
-                if type_boxes and group and len(inner) > 1 and name in ("internal", "vendor"):
-                    with box.subgraph(name=f"cluster_{name}_t_{_slug(group)}") as sub:
-                        sub.attr(
-                            label=f"<{_esc(_short(group, 40))}>",
-                            style="rounded,dashed",
-                            color="#999999",
-                            fontsize="12",
-                            labeljust="l",
-                        )
-                        for node_id, node in inner:
-                            _draw_node(sub, node_id, node)
-                else:
-                    for node_id, node in inner:
-                        _draw_node(box, node_id, node)
-    drawn = set(by_id) | set(others)
+        if members:
+            _box(graph, name, title, members, type_boxes=type_boxes)
     previous: str | None = None
     for number in sorted(set(column.values())):
         same = sorted(i for i, c in column.items() if c == number and i in drawn)
@@ -734,25 +640,28 @@ def _layout(
     return column
 
 
-def _draw_node(graph: graphviz.Digraph, node_id: str, node: _Node) -> None:
-    graph.node(
-        node_id,
-        label=f"<{node.label}>",
-        shape=node.shape,
-        style=node.style,
-        fillcolor="#FFFFFF",
-        color=node.color,
-    )
-
-
-def _disposal_attrs() -> dict[str, str]:
-    return {
-        "label": f"<<B>Disposed of</B><BR/>{_small('deleted or destroyed in place')}>",
-        "shape": "box",
-        "style": "rounded,dashed,filled",
-        "fillcolor": "#F2F2F2",
-        "color": "#666666",
-    }
+def _box(graph, name: str, title: str, members: list[tuple[str, _Node]], *, type_boxes: bool):
+    """One boundary's box; inside it a dashed box per type with two or more systems."""
+    fill, outline, style = BOUNDARY_STYLE[members[0][1].boundary]
+    with graph.subgraph(name=f"cluster_{name}") as box:
+        box.attr(label=f"<<B>{_esc(title)}</B>>", style=style, fillcolor=fill, color=outline,
+                 penwidth="1.6", fontsize="14", labeljust="l", margin="10")  # fmt: skip
+        by_group: dict[str, list[tuple[str, _Node]]] = {}
+        for node_id, node in members:
+            by_group.setdefault(node.group, []).append((node_id, node))
+        for group in sorted(by_group):
+            inner = by_group[group]
+            if type_boxes and group and len(inner) > 1 and name in ("internal", "vendor"):
+                with box.subgraph(name=f"cluster_{name}_t_{_slug(group)}") as sub:
+                    sub.attr(label=f"<{_esc(_short(group, 40))}>", style="rounded,dashed",
+                             color="#999999", fontsize="12", labeljust="l")  # fmt: skip
+                    for node_id, node in inner:
+                        sub.node(node_id, label=f"<{node.label}>", shape="box", style=node.style,
+                                 fillcolor="#FFFFFF", color=node.color)  # fmt: skip
+            else:
+                for node_id, node in inner:
+                    box.node(node_id, label=f"<{node.label}>", shape="box", style=node.style,
+                             fillcolor="#FFFFFF", color=node.color)  # fmt: skip
 
 
 # -- edges ----------------------------------------------------------------------------------
@@ -761,13 +670,17 @@ def _disposal_attrs() -> dict[str, str]:
 def _draw_edge(
     graph: graphviz.Digraph,
     edge: _Edge,
-    bands: list[str | None],
     column: dict[str, int],
     *,
     compact: bool,
     journey: bool = False,
 ) -> None:
-    worst = next((b for b in BANDS if b in bands), None)
+    """One arrow: its label, colour (worst band of its flows), dashes when all its flows are
+    disposal, a head at both ends when its flows go both ways."""
+    worst = _worst(edge.bands)
+    ways = sorted(edge.ways, key=lambda w: (column[w[1]] - column[w[0]], w), reverse=True)
+    (tail, head), *others = ways  # the way that goes furthest right draws the arrow
+    disposal = edge.disposals == len(edge.flows)
     count = len(edge.flows)
     lines: list[str] = []
     if journey:
@@ -776,31 +689,32 @@ def _draw_edge(
         if len(edge.steps) > 4:
             lines.append(_esc(f"+ {len(edge.steps) - 4} more steps"))
     else:
-        head = "disposal: " if edge.disposal else ""
+        first = "disposal: " if disposal else "both ways: " if others else ""
         if count <= 3 and not compact:
             flows = ", ".join(_short(f, 16) for f in sorted(edge.flows, key=_natural))
-            head += f"{count} flows: {flows}" if count > 1 else flows
+            first += f"{count} flows: {flows}" if count > 1 else flows
         else:
-            head += f"{count:,} flow{'s' * (count != 1)}"
+            first += f"{count:,} flow{'s' * (count != 1)}"
             if worst is not None:
-                head += f" ({sum(1 for b in bands if b == worst):,} {worst})"
-        lines.append(_small(head, color=BAND_COLORS[worst]))
+                first += f" ({sum(1 for b in edge.bands if b == worst):,} {worst})"
+        lines.append(_small(first, color=BAND_COLORS[worst]))
         groups = sorted(g for g in edge.groups if g)
         if not compact or len(groups) <= 3:
             wrapped = textwrap.wrap(", ".join(groups), 24) or ["(no category)"]
             lines += [_esc(line) for line in wrapped[:4]]
-    forward = column[edge.head] > column[edge.tail]
+    forward = column[head] > column[tail]
     # A forward arrow's label takes a place of its own in the layout (never overlapping); an
     # arrow within a column or back to the left is not laid out, so its label floats (xlabel).
     text = {"label" if forward else "xlabel": f"<{'<BR/>'.join(lines)}>"}
     graph.edge(
-        edge.tail,
-        edge.head,
+        tail,
+        head,
         **text,
+        dir="both" if others else "forward",
         color=BAND_COLORS[worst],
         fontcolor="#333333",
         penwidth=str(BAND_WIDTHS[worst]),
-        style="dashed" if edge.disposal else "solid",
+        style="dashed" if disposal else "solid",
         constraint="true" if forward else "false",
     )
 
@@ -810,76 +724,38 @@ def _draw_edge(
 
 def _digraph(name: str) -> graphviz.Digraph:
     graph = graphviz.Digraph(name=name, engine="dot")
-    graph.attr(
-        rankdir="LR",
-        newrank="true",
-        fontname=FONT,
-        fontsize="13",
-        labelloc="t",
-        labeljust="l",
-        nodesep="0.25",
-        ranksep="0.45",
-        forcelabels="true",
-        pad="0.3",
-        bgcolor="white",
-    )
+    graph.attr(rankdir="LR", newrank="true", fontname=FONT, fontsize="13", labelloc="t",
+               labeljust="l", nodesep="0.25", ranksep="0.45", forcelabels="true", pad="0.3",
+               bgcolor="white")  # fmt: skip
     graph.attr("node", fontname=FONT, fontsize="13", margin="0.12,0.06")
     graph.attr("edge", fontname=FONT, fontsize="11", arrowsize="0.8")
     return graph
 
 
-def _title_lines(inventory, listed, unknown, parties, flows, aggregated, key, nodes, ids) -> list:
-    client = (
-        _plain(inventory.about_value("client", "")) if hasattr(inventory, "about_value") else ""
-    )
-    lines = [_short(f"Customer data flows{': ' + client if client else ''}", 120)]
-    facts = (
-        f"{len(listed):,} systems, {len(flows):,} flows, {len(parties):,} external part"
-        f"{'ies' if len(parties) != 1 else 'y'}"
-    )
-    if unknown:
-        facts += f", {len(unknown):,} endpoint{'s' * (len(unknown) != 1)} not in the Systems sheet"
-    lines.append(facts)
-    if aggregated:
-        groups = len({ids[id(nodes[e])] for e in (*listed, *unknown)})
-        noun = "system type" if key == "type" else key
-        lines.append(
-            f"Aggregated by {noun}: {len(listed) + len(unknown):,} systems in {groups:,} groups"
-        )
-    return lines
-
-
 def _heading(lines: list[str], legend: str) -> str:
     """The graph's label: a title (first line, large), fact lines, then the legend row."""
-    rows = [
-        f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22"><B>{_esc(_one_line(lines[0]))}</B></FONT>'
-        "</TD></TR>"
-    ]
-    rows += [f'<TR><TD ALIGN="LEFT">{_esc(_one_line(line))}</TD></TR>' for line in lines[1:]]
-    rows.append(f'<TR><TD ALIGN="LEFT">{legend}</TD></TR>')
-    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
-    return f"<{table}{''.join(rows)}</TABLE>>"
+    rows = [f'<FONT POINT-SIZE="22"><B>{_esc(_one_line(lines[0]))}</B></FONT>']
+    rows += [_esc(_one_line(line)) for line in lines[1:]] + [legend]
+    cells = "".join(f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{cells}</TABLE>>'
 
 
-def _legend(band_rule: str, boundaries: set[str], *, endings: bool = False) -> str:
+def _legend(band_rule: str, boundaries: set[str], *, ends: bool = False) -> str:
     """The legend, one row: arrow colours (and how they are cut), disposal, boundaries."""
     cells = [f'<TD ALIGN="LEFT"><B>Arrows</B> by {_esc(band_rule)}:</TD>']
-    for band in BANDS:
-        cells.append(
-            f'<TD><FONT COLOR="{BAND_COLORS[band]}"><B>━━</B></FONT> {band or "none"}</TD>'
-        )
-    cells.append("<TD>┄┄ disposal</TD>")
-    if endings:
-        cells.append("<TD>⋯▷ where a path ends</TD>")
-    swatches = []
+    cells += [
+        f'<TD><FONT COLOR="{BAND_COLORS[band]}"><B>━━</B></FONT> {band or "none"}</TD>'
+        for band in BANDS
+    ]
+    cells.append("<TD>┄┄ disposal</TD>" + ("<TD>⋯▷ where a path ends</TD>" if ends else ""))
+    cells.append('<TD WIDTH="16"></TD><TD><B>Boxes</B>:</TD>')
     for bound in BOUNDARIES:
         if bound in boundaries:
             fill, outline, _ = BOUNDARY_STYLE[bound]
             short = BOUNDARY_TITLES[bound].split(" (")[0].split(":")[0]
-            swatches.append(f'<TD BGCOLOR="{fill}" COLOR="{outline}" BORDER="1">{_esc(short)}</TD>')
-    row = "".join(cells) + '<TD WIDTH="16"></TD><TD><B>Boxes</B>:</TD>' + "".join(swatches)
+            cells.append(f'<TD BGCOLOR="{fill}" COLOR="{outline}" BORDER="1">{_esc(short)}</TD>')
     table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3">'
-    return f"{table}<TR>{row}</TR></TABLE>"
+    return f"{table}<TR>{''.join(cells)}</TR></TABLE>"
 
 
 # -- text -----------------------------------------------------------------------------------
@@ -887,13 +763,8 @@ def _legend(band_rule: str, boundaries: set[str], *, endings: bool = False) -> s
 
 def _plain(value: object) -> str:
     """A cell as text: blank for None and NaN/NA, else ``str``."""
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
     return str(value).strip()
 
 
@@ -908,8 +779,9 @@ def _short(value: object, limit: int) -> str:
 
 
 def _esc(text: str) -> str:
-    """``text`` (one line) safe inside a Graphviz HTML-like label."""
-    return "".join(_ENTITIES.get(c, c) for c in text)
+    """``text`` (one line) safe inside a Graphviz HTML-like label: markup characters, quotes,
+    backslashes, braces and bars as character references."""
+    return text.translate(_ENTITIES)
 
 
 def _lines(value: object, width: int = WRAP, limit: int = NAME_LIMIT) -> str:
@@ -923,11 +795,15 @@ def _small(text: str, *, color: str = "#555555", escaped: bool = False) -> str:
     return f'<FONT POINT-SIZE="10" COLOR="{color}">{text if escaped else _esc(text)}</FONT>'
 
 
+def _count(number: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number:,} {noun if number == 1 else plural}"
+
+
 def _categories(value: object) -> tuple[str, ...]:
     if isinstance(value, tuple | list):
         return tuple(_plain(v) for v in value)
-    text = _plain(value)
-    return tuple(p.strip() for p in re.split(r"[;,\n]+", text) if p.strip()) if text else ()
+    return tuple(p.strip() for p in re.split(r"[;,\n]+", _plain(value)) if p.strip())
 
 
 def _num(value: float) -> str:
@@ -936,9 +812,3 @@ def _num(value: float) -> str:
 
 def _natural(text: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(text)))
-
-
-def _natural_key(column: pd.Series) -> pd.Series:
-    if column.name == "step":
-        return pd.to_numeric(column, errors="coerce")
-    return column.map(lambda v: _natural(_plain(v)))
