@@ -269,8 +269,7 @@ def flow_diagram(
     if aggregated:
         nodes = _groups(listed, unknown, systems, key)
     else:
-        nodes = {s: _system_node(s, systems[s]) for s in listed}
-        nodes.update((e, _unknown_node(e)) for e in unknown)
+        nodes = {e: _endpoint_node(e, systems) for e in (*listed, *unknown)}
     parties = _parties(flows, nodes, max_parties)
     ids = _node_ids(nodes.values())
     edges: dict[Key, _Edge] = {}
@@ -398,12 +397,8 @@ def journey_diagram(
         hops.to_dict("records"),
         key=lambda r: (_natural(_plain(r["path"])), pd.to_numeric(r["step"], errors="coerce")),
     )
-    nodes: dict[str, _Node] = {}
-    for end in sorted({_plain(r[c]) for r in rows for c in ("source", "destination")}):
-        if _is_external(end):
-            nodes[end] = _party_node(end)
-        else:
-            nodes[end] = _system_node(end, systems[end]) if end in systems else _unknown_node(end)
+    ends = sorted({_plain(r[c]) for r in rows for c in ("source", "destination")})
+    nodes = {e: _endpoint_node(e, systems) for e in ends}
     ids = _node_ids(nodes.values())
     edges: dict[Key, _Edge] = {}
     last: dict[str, dict] = {}  # path → its last hop
@@ -501,6 +496,12 @@ def _is_external(endpoint: str) -> bool:
     return endpoint.startswith(EXTERNAL_PREFIX)
 
 
+def _endpoint_node(end: str, systems: dict[str, dict]) -> _Node:
+    if _is_external(end):
+        return _party_node(end)
+    return _system_node(end, systems[end]) if end in systems else _unknown_node(end)
+
+
 def _system_node(system_id: str, row: Mapping) -> _Node:
     kind = _plain(row.get("type"))
     detail = " · ".join(_esc(_short(t, 28)) for t in (system_id, kind) if t)
@@ -592,16 +593,8 @@ def _columns(nodes: dict[str, _Node], edges: Iterable[_Edge], senders: set[str])
     return column
 
 
-def _layout(
-    graph: graphviz.Digraph,
-    nodes: Iterable[_Node],
-    ids: dict[int, str],
-    edges: Mapping[Key, _Edge],
-    senders: set[str],
-    *,
-    type_boxes: bool,
-    others: Iterable[str] = (),
-) -> dict[str, int]:
+def _layout(graph, nodes: Iterable[_Node], ids: dict[int, str], edges: Mapping[Key, _Edge],
+            senders: set[str], *, type_boxes: bool, others=()) -> dict[str, int]:  # fmt: skip
     """Draw the nodes in their boundary boxes (external parties in two: where data comes from,
     where it goes to), and the disposal node if an arrow (or ``others``) needs it; pin each
     column with ``rank=same``; return the columns."""
@@ -651,30 +644,20 @@ def _box(graph, name: str, title: str, members: list[tuple[str, _Node]], *, type
             by_group.setdefault(node.group, []).append((node_id, node))
         for group in sorted(by_group):
             inner = by_group[group]
-            if type_boxes and group and len(inner) > 1 and name in ("internal", "vendor"):
-                with box.subgraph(name=f"cluster_{name}_t_{_slug(group)}") as sub:
+            typed = type_boxes and group and len(inner) > 1 and name in ("internal", "vendor")
+            with box.subgraph(name=f"cluster_{name}_t_{_slug(group)}" if typed else None) as sub:
+                if typed:
                     sub.attr(label=f"<{_esc(_short(group, 40))}>", style="rounded,dashed",
                              color="#999999", fontsize="12", labeljust="l")  # fmt: skip
-                    for node_id, node in inner:
-                        sub.node(node_id, label=f"<{node.label}>", shape="box", style=node.style,
-                                 fillcolor="#FFFFFF", color=node.color)  # fmt: skip
-            else:
                 for node_id, node in inner:
-                    box.node(node_id, label=f"<{node.label}>", shape="box", style=node.style,
+                    sub.node(node_id, label=f"<{node.label}>", shape="box", style=node.style,
                              fillcolor="#FFFFFF", color=node.color)  # fmt: skip
 
 
 # -- edges ----------------------------------------------------------------------------------
 
 
-def _draw_edge(
-    graph: graphviz.Digraph,
-    edge: _Edge,
-    column: dict[str, int],
-    *,
-    compact: bool,
-    journey: bool = False,
-) -> None:
+def _draw_edge(graph, edge: _Edge, column: dict[str, int], *, compact: bool, journey=False):
     """One arrow: its label, colour (worst band of its flows), dashes when all its flows are
     disposal, a head at both ends when its flows go both ways."""
     worst = _worst(edge.bands)
@@ -706,17 +689,10 @@ def _draw_edge(
     # A forward arrow's label takes a place of its own in the layout (never overlapping); an
     # arrow within a column or back to the left is not laid out, so its label floats (xlabel).
     text = {"label" if forward else "xlabel": f"<{'<BR/>'.join(lines)}>"}
-    graph.edge(
-        tail,
-        head,
-        **text,
-        dir="both" if others else "forward",
-        color=BAND_COLORS[worst],
-        fontcolor="#333333",
-        penwidth=str(BAND_WIDTHS[worst]),
-        style="dashed" if disposal else "solid",
-        constraint="true" if forward else "false",
-    )
+    graph.edge(tail, head, **text, dir="both" if others else "forward", color=BAND_COLORS[worst],
+               fontcolor="#333333", penwidth=str(BAND_WIDTHS[worst]),
+               style="dashed" if disposal else "solid",
+               constraint="true" if forward else "false")  # fmt: skip
 
 
 # -- the graph, its title and legend --------------------------------------------------------
