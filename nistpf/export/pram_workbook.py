@@ -1,0 +1,762 @@
+"""NIST PRAM workbook: worksheets 2, 3 and 4 of NIST's Privacy Risk Assessment Methodology
+(February 2019) for every data action, with NIST's arithmetic as live Excel formulas, and the
+consultant's edits read back.
+
+>>> import nistpf
+>>> path = nistpf.write_pram_workbook(nistpf.load_inventory(nistpf.sample_path()),
+...                                   "pram.xlsx")  # doctest: +SKIP
+>>> edits = nistpf.read_pram_edits(path)  # doctest: +SKIP
+
+Tabs, named and headed as NIST's worksheets name and head them:
+
+- **Data Action Analysis** (worksheet 2): Data Action | Data | Specific Context | Summary Issues.
+- **Likelihood** (worksheet 3): Data Actions | Summary Issues | Problematic Data Actions |
+  Potential Problems for Individuals | Likelihood — the consultant's input, 0–10.
+- **Impact** (worksheet 3): the five Organizational Impact Factors — inputs, 1–10 — and
+  ``Total Business Impact (per Potential Problem) = SUM(E:I)``.
+- **Risk** (worksheet 3): Likelihood ``=Likelihood!E``, Impact ``=Impact!J``, Risk per
+  Potential Problem ``=C*D`` and Risk per Data Action ``=SUM`` over the data action's block.
+- **Risk Prioritization** (worksheet 3): NIST's Simple Data Action Risk Prioritization Table
+  (Risk ``=Risk!F``, Percent of System Risk = risk ÷ the system risk, Rank among data actions
+  ``=RANK(B, B$..:B$.., 0)``) and the Two Dimensional Problem Prioritization Table (point labels
+  A, B, …, Z, AA, AB, …; the top five outliers' Likelihood and Impact red, by a conditional
+  format, so they follow the consultant's changes).
+- **Selected Controls** (worksheet 4): Data Actions | Potential Problems for Individuals |
+  Selected Controls | Rationale — the consultant's text.
+
+nistpf's own columns follow NIST's, to the right, headed in blue: the ``Data action ID`` that
+reads the edits back, the ``Reason for the change`` the engagement store requires of a changed
+likelihood or cost factor, and the basis nistpf used. A hidden sheet ``nistpf`` records what
+was written, so :func:`read_pram_edits` returns only what the consultant changed.
+
+Text from the client's workbook is stored as text, with Excel's quote prefix where it starts
+like a formula (:class:`nistpf.io.xlsx.CellMaker`), never as a formula.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+import python_calamine
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from nistpf.assessment import Assessment
+from nistpf.errors import NistpfError, OutputExistsError, OutputNotWritableError, shown
+from nistpf.flows.pram import FACTOR_NAMES, FACTORS, OUTLIERS, Pram, analyse
+from nistpf.inventory.model import Inventory
+from nistpf.inventory.read import Unreadable, check_archive
+from nistpf.io.atomic import atomic_open, check_destination
+from nistpf.io.paths import Use, check_paths, source_uses
+from nistpf.io.xlsx import FONT_NAME, CellMaker, storable_text
+
+# fmt: off
+try:
+    from nistpf.inventory.model import PRAM_EDIT_COLUMNS
+except ImportError:  # pragma: no cover - the store's columns, as nistpf.inventory.model has them
+    PRAM_EDIT_COLUMNS = ["data_action", "problem", "likelihood", *FACTORS, "selected_controls",
+                         "rationale", "reason"]
+
+__all__ = ["HIDDEN", "SHEETS", "PramEditError", "PramReasonError", "PramRowsError",
+           "PramWorkbookError", "point_label", "read_pram_edits", "write_pram_workbook"]
+
+# -- layout -----------------------------------------------------------------------------------
+HEADER_ROW = 6  # NIST's header row of every table (Impact: rows 5 and 6, as NIST's two rows)
+FIRST = 7  # the first data row of every table
+HIDDEN = "nistpf"  # the hidden sheet of what nistpf wrote
+MARKER = "nistpf PRAM workbook"
+FORMAT = 1
+ID = "Data action ID"
+REASON = "Reason for the change"
+FACTOR_HEADERS = [FACTOR_NAMES[f] for f in FACTORS]
+DA, DAS, ISSUES, PDAS = "Data Action", "Data Actions", "Summary Issues", "Problematic Data Actions"
+PROBLEMS, RISK = "Potential Problems for Individuals", "Risk per Potential Problem"
+# NIST's header texts (worksheets 2, 3 and 4, stripped of surrounding spaces), then nistpf's.
+SHEETS = {
+    "Data Action Analysis": ([DA, "Data", "Specific Context", ISSUES],
+                             [ID, "NISTIR 8062 data action", "Flow"]),
+    "Likelihood": ([DAS, ISSUES, PDAS, PROBLEMS, "Likelihood"],
+                   [ID, REASON, "Basis of the likelihood (nistpf rules or an earlier edit)"]),
+    "Impact": ([DAS, ISSUES, PDAS, PROBLEMS, *FACTOR_HEADERS,
+                "Total Business Impact (per Potential Problem)"],
+               [ID, REASON, "Basis of the cost factors (nistpf impact rules)"]),
+    "Risk": ([DAS, PROBLEMS, "Likelihood", "Impact", RISK, "Risk per Data Action"], [ID]),
+    "Risk Prioritization": ([DAS, "Risk", "Percent of System Risk", "Rank among data actions"],
+                            [ID]),
+    "Selected Controls": ([DAS, PROBLEMS, "Selected Controls", "Rationale"], [ID, RISK]),
+}
+TWO_D = ([DAS, PROBLEMS, "Point Label", "Likelihood", "Impact"], [RISK, ID])
+# fmt: on
+IMPACT_GROUP = "Organizational Impact Factors"  # NIST's first header row over E:I
+# Where the consultant types, per sheet: the column (1-based) of each input.
+LIKELIHOOD_COL, LIKELIHOOD_ID, LIKELIHOOD_REASON = 5, 6, 7
+IMPACT_FIRST, IMPACT_ID, IMPACT_REASON = 5, 11, 12
+CONTROLS_COL, RATIONALE_COL, CONTROLS_ID = 3, 4, 5
+TITLES = {
+    "Data Action Analysis": "PRAM Worksheet 2, Task 4: Assess System Design",
+    "Likelihood": "PRAM Worksheet 3, Task 1: Assess Likelihood",
+    "Impact": "PRAM Worksheet 3, Task 2: Assess Impact",
+    "Risk": "PRAM Worksheet 3, Task 3: Calculate Risk",
+    "Risk Prioritization": "PRAM Worksheet 3, Task 4: Prioritize Risk",
+    "Selected Controls": "PRAM Worksheet 4, Task 3: Select Controls",
+}
+GUIDANCE = {
+    "Data Action Analysis": "One row per data action (a DataFlows row, named by its NISTIR 8062 "
+    "data action): the data it processes, its specific context and the summary issues nistpf's "
+    "rules found.",
+    "Likelihood": "Likelihood: the probability, 1-10, that a data action becomes problematic "
+    "for a representative individual (0: a summary issue alleviates the concern).",
+    "Impact": "Impact: the organisation's cost, 1-10 per factor, should the problem occur; the "
+    "total is their sum.",
+    "Risk": "Risk per potential problem = likelihood x impact; risk per data action = their sum.",
+    "Risk Prioritization": "Percent of system risk = the data action's risk / the system risk; "
+    "rank 1 is the highest. Red: the top five likelihood and impact outliers.",
+    "Selected Controls": "Type the controls selected for each problem and the rationale.",
+}
+TO_EDIT = (
+    "To review: change a Likelihood (Likelihood tab, column E) or a cost factor (Impact tab, "
+    "columns E-I), give a reason in 'Reason for the change', type selected controls on the "
+    "Selected Controls tab, save and send the file back. Everything else recalculates. Do not "
+    "add, delete or sort rows."
+)
+
+_GREY = PatternFill("solid", fgColor="D9D9D9")  # NIST's header fill
+_BLUE = PatternFill("solid", fgColor="DDEBF7")  # nistpf's own columns
+_INPUT = PatternFill("solid", fgColor="FFF2CC")  # where the consultant types
+_RED = PatternFill("solid", fgColor="FF0000", bgColor="FF0000")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_STYLES = {
+    "title": {"font": Font(name=FONT_NAME, bold=True, size=14)},
+    "note": {"font": Font(name=FONT_NAME, italic=True)},
+    "nist": {"font": Font(name=FONT_NAME, bold=True), "fill": _GREY, "alignment": _WRAP},
+    "own": {"font": Font(name=FONT_NAME, bold=True), "fill": _BLUE, "alignment": _WRAP},
+    "wrap": {"alignment": _WRAP},
+    "percent": {"number_format": "0.0%", "alignment": Alignment(vertical="top")},
+    "number": {"number_format": "0", "alignment": Alignment(vertical="top")},
+    "bold": {"font": Font(name=FONT_NAME, bold=True)},
+}
+
+
+# -- errors -----------------------------------------------------------------------------------
+class PramWorkbookError(NistpfError, ValueError):
+    """A PRAM workbook that cannot be read back: missing, not a workbook, or not one nistpf
+    wrote (no hidden ``nistpf`` sheet, a NIST header deleted or moved). One line naming the
+    file, what is wrong and the fix."""
+
+    code = "pram-workbook-unreadable"
+
+    def __init__(self, path: object, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{shown(path)}: {problem}")
+
+
+class PramEditError(PramWorkbookError):
+    """A value the consultant typed that NIST's scale does not take: text, a number outside
+    0–10 (likelihood) or 1–10 (cost factor), a blank, or a formula without a readable value.
+    ``sheet``, ``row``, ``column``, ``value`` name the cell."""
+
+    code = "pram-edit-invalid"
+
+    def __init__(self, path, sheet: str, row: int, column: str, value: object, problem: str):
+        self.sheet, self.row, self.column, self.value = sheet, row, column, value
+        super().__init__(path, f"sheet {sheet!r}, row {row}, column {column}: {problem}")
+
+
+class PramReasonError(PramWorkbookError):
+    """Changed likelihoods or cost factors without a reason (the engagement store requires
+    one); the message names the rows."""
+
+    code = "pram-edit-no-reason"
+
+
+class PramRowsError(PramWorkbookError):
+    """Rows added, deleted or changed in their key (data action ID, problem)."""
+
+    code = "pram-rows-changed"
+
+
+# -- writing ----------------------------------------------------------------------------------
+def write_pram_workbook(
+    source: Assessment | Inventory | Pram, path: str | PathLike[str], *, force: bool = False
+) -> Path:
+    """Write NIST PRAM worksheets 2, 3 and 4 (NIST Privacy Risk Assessment Methodology,
+    February 2019) of ``source`` (an Assessment, an Inventory — analysed by
+    :func:`nistpf.flows.pram.analyse` — or a :class:`~nistpf.flows.pram.Pram`) to ``path``, an
+    ``.xlsx``, and return the path. Layout: the module docstring. Every sum, product, percent
+    and rank is an Excel formula over the input cells, so a consultant who changes a likelihood
+    or a cost factor in Excel or LibreOffice sees the impact totals, risks, percents and ranks
+    recalculate; on the values written they equal the engine's (``Pram.problems`` and
+    ``Pram.data_actions``).
+
+    Refuses an existing file unless ``force`` (OutputExistsError), the input workbook and
+    nistpf's own files (OutputIsInputError, :func:`nistpf.io.paths.check_paths`); a folder
+    that is missing or read-only, a file open in Excel or LibreOffice, or a write the operating
+    system refuses is an OutputNotWritableError. Written atomically: a failure leaves no file
+    or the old one."""
+    path = Path(path)
+    inventory_path = None
+    if isinstance(source, Assessment):
+        inventory_path = source.inventory.path
+    elif isinstance(source, Inventory):
+        inventory_path = source.path
+    check_paths(source_uses(inventory_path), [Use(path, "the PRAM workbook")])
+    check_destination(path, role="the PRAM workbook")
+    try:
+        exists = path.exists()
+    except OSError as error:
+        raise OutputNotWritableError.from_os_error(path, error) from None
+    if exists and not force:
+        raise OutputExistsError(path)
+    pram = source if isinstance(source, Pram) else analyse(source)
+    # Imported here: nistpf.export.excel imports the whole register and its charts.
+    from nistpf.export.excel import _discard, _save
+
+    workbook = Workbook(write_only=True)
+    try:
+        _render(pram, workbook)
+        with atomic_open(path, "wb") as stream:
+            _save(workbook, stream)
+    except OSError as error:
+        _discard(workbook)
+        raise OutputNotWritableError.from_os_error(path, error) from error
+    except BaseException:
+        _discard(workbook)
+        raise
+    return path
+
+
+@dataclass
+class _Blocks:
+    """Rows of the problem sheets: ``rows[i]`` is the sheet row of ``problems`` row i;
+    ``first``/``last``: per data action with problems, its block's first and last rows."""
+
+    rows: list[int]
+    first: dict[str, int]
+    last: dict[str, int]
+
+
+def _blocks(problems: pd.DataFrame) -> _Blocks:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    rows = []
+    for i, da in enumerate(problems["data_action"]):
+        row = FIRST + i
+        rows.append(row)
+        first.setdefault(da, row)
+        last[da] = row
+    return _Blocks(rows, first, last)
+
+
+def _render(pram: Pram, workbook: Workbook) -> None:
+    actions = pram.data_actions.reset_index(drop=True)
+    problems = pram.problems.reset_index(drop=True)
+    names = dict(zip(actions["data_action"], actions["name"], strict=True))
+    issues = dict(zip(actions["data_action"], actions["summary_issues"], strict=True))
+    blocks = _blocks(problems)
+    basis = _impact_basis(pram.impact_basis)
+    _analysis_sheet(workbook, actions)
+    _likelihood_sheet(workbook, problems, blocks, names, issues)
+    _impact_sheet(workbook, problems, blocks, names, issues, basis)
+    _risk_sheet(workbook, problems, blocks, names)
+    _prioritization_sheet(workbook, actions, problems, blocks, names)
+    _controls_sheet(workbook, problems, blocks, names)
+    _hidden_sheet(workbook, problems, blocks)
+
+
+# fmt: off
+def _sheet(workbook, title: str, widths: list[float], blank: int = 2):
+    """A sheet with NIST's task title, its guidance and how to edit (rows 1-3), ``blank``
+    empty rows before the header, column widths and panes frozen below the header."""
+    sheet = workbook.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"{'A' if title == 'Risk Prioritization' else 'B'}{FIRST}"
+    m = CellMaker(sheet, _STYLES)
+    for text, style in ((TITLES[title], "title"), (GUIDANCE[title], "note"), (TO_EDIT, "note")):
+        sheet.append([m.cell(text, style)])
+    for _ in range(blank):
+        sheet.append([])
+    return sheet, m
+
+
+def _header(m: CellMaker, nist: list[str], own: list[str]) -> list:
+    return [m.cell(h, "nist") for h in nist] + [m.cell(h, "own") for h in own]
+
+
+def _formula(m: CellMaker, text: str, style: str):
+    """A styled formula cell (openpyxl writes a string starting with ``=`` as a formula): only
+    for formulas nistpf builds from cell references, never for text from the inventory."""
+    made = Cell(m.worksheet, row=1, column=1, style_array=m._array(style, False))
+    made.value = text
+    return made
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _analysis_sheet(workbook, actions: pd.DataFrame) -> None:
+    sheet, m = _sheet(workbook, "Data Action Analysis", [45, 35, 60, 60, 20, 16, 10])
+    sheet.append(_header(m, *SHEETS["Data Action Analysis"]))
+    for row in actions.itertuples(index=False):
+        texts = (row.name, row.data, row.specific_context, row.summary_issues)
+        sheet.append([*(m.cell(t, "wrap") for t in texts), m.cell(row.data_action),
+                      m.cell(row.action), m.cell(row.flow_id)])
+
+
+def _lead(p, row: int, blocks: _Blocks, m: CellMaker, texts: dict[str, str]):
+    """The data action's text on the first row of its block (NIST merges the cells)."""
+    return m.cell(texts[p.data_action], "wrap") if blocks.first[p.data_action] == row else None
+
+
+def _problem_rows(problems: pd.DataFrame, blocks: _Blocks):
+    return zip(blocks.rows, problems.itertuples(index=False), strict=True)
+
+
+def _likelihood_sheet(workbook, problems, blocks, names, issues) -> None:
+    sheet, m = _sheet(workbook, "Likelihood", [40, 50, 24, 30, 12, 20, 30, 40])
+    sheet.append(_header(m, *SHEETS["Likelihood"]))
+    for row, p in _problem_rows(problems, blocks):
+        basis = ", ".join(p.rules)
+        if p.source == "edited":
+            basis = (f"{basis}; " if basis else "") + f"edited: {p.reason or 'no reason given'}"
+        sheet.append([_lead(p, row, blocks, m, names), _lead(p, row, blocks, m, issues),
+                      m.cell("; ".join(p.problematic_data_actions)), m.cell(p.problem),
+                      m.cell(_number(p.likelihood)), m.cell(p.data_action), None, m.cell(basis)])
+    _validation(sheet, "E", len(problems), 0, 10, "Likelihood: a number from 0 to 10")
+    _inputs(sheet, "E G", len(problems))
+
+
+def _inputs(sheet, ranges: str, count: int) -> None:
+    """Colour where the consultant types, by a conditional format that always holds: one
+    format per column, not a style per cell (plain cells are what openpyxl streams fastest)."""
+    for part in ranges.split() if count else ():
+        first, _, last = part.partition(":")
+        area = f"{first}{FIRST}:{last or first}{FIRST + count - 1}"
+        sheet.conditional_formatting.add(area, FormulaRule(formula=["TRUE"], fill=_INPUT))
+
+
+def _validation(sheet, column: str, count: int, low: int, high: int, prompt: str) -> None:
+    if count:
+        check = DataValidation(type="decimal", operator="between", formula1=str(low),
+                               formula2=str(high), allow_blank=False, showErrorMessage=True,
+                               errorTitle="NIST's scale", error=prompt)
+        check.add(f"{column}{FIRST}:{column}{FIRST + count - 1}")
+        sheet.data_validations.append(check)
+
+
+def _impact_basis(basis: pd.DataFrame) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], list[str]] = {}
+    for row in basis.itertuples(index=False):
+        found.setdefault((row.data_action, row.problem), []).append(
+            f"{FACTOR_NAMES.get(row.factor, row.factor)} +{_number(row.points)}: {row.rationale}")
+    return {key: " ".join(texts) for key, texts in found.items()}
+
+
+def _impact_sheet(workbook, problems, blocks, names, issues, basis) -> None:
+    widths = [40, 50, 24, 30, 14, 14, 14, 14, 10, 18, 20, 30, 50]
+    sheet, m = _sheet(workbook, "Impact", widths, blank=1)
+    nist, own = SHEETS["Impact"]
+    # NIST's two header rows: the factor group over E:I, the factors under it.
+    sheet.append(_header(m, [*nist[:4], IMPACT_GROUP, *[""] * 4, nist[9]], own))
+    sheet.append(_header(m, ["", "", "", "", *FACTOR_HEADERS, ""], [""] * len(own)))
+    for row, p in _problem_rows(problems, blocks):
+        sheet.append([_lead(p, row, blocks, m, names), _lead(p, row, blocks, m, issues),
+                      m.cell("; ".join(p.problematic_data_actions)), m.cell(p.problem),
+                      *(m.cell(_number(getattr(p, f))) for f in FACTORS),
+                      f"=SUM(E{row}:I{row})", m.cell(p.data_action), None,
+                      m.cell(basis.get((p.data_action, p.problem), ""))])
+    for column in "EFGHI":
+        _validation(sheet, column, len(problems), 1, 10, "Cost factor: a number from 1 to 10")
+    _inputs(sheet, "E:I L", len(problems))
+
+
+def _risk_sheet(workbook, problems, blocks, names) -> None:
+    sheet, m = _sheet(workbook, "Risk", [40, 30, 12, 12, 16, 16, 20])
+    sheet.append(_header(m, *SHEETS["Risk"]))
+    for row, p in _problem_rows(problems, blocks):
+        lead = blocks.first[p.data_action] == row
+        sheet.append([_lead(p, row, blocks, m, names), m.cell(p.problem), f"=Likelihood!E{row}",
+                      f"=Impact!J{row}", f"=C{row}*D{row}",
+                      f"=SUM(E{row}:E{blocks.last[p.data_action]})" if lead else None,
+                      m.cell(p.data_action)])
+    if len(problems):
+        end = FIRST + len(problems) - 1
+        for column in "EF":
+            sheet.conditional_formatting.add(f"{column}{FIRST}:{column}{end}", _scale())
+
+
+def _scale() -> ColorScaleRule:
+    return ColorScaleRule(start_type="min", start_color="FFFFFF", mid_type="percentile",
+                          mid_value=50, mid_color="FFEB84", end_type="max", end_color="F8696B")
+
+
+def point_label(index: int) -> str:
+    """The point label of the ``index``-th problem (0-based): A … Z, then AA, AB, … as
+    spreadsheet columns go. NIST's sample (worksheet 3, Risk Prioritization) labels its 31
+    problems A … Z, AA, BB, CC, …, a scheme that grows one letter per 26 problems; this one
+    stays short for tens of thousands."""
+    label, number = "", index + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        label = chr(65 + rest) + label
+    return label
+
+
+def _prioritization_sheet(workbook, actions, problems, blocks, names) -> None:
+    """NIST's Simple Data Action Risk Prioritization Table (A:E) and, right of it (G:M), the
+    Two Dimensional Problem Prioritization Table; the system risk in B4."""
+    widths = [40, 12, 12, 12, 20, 3, 40, 30, 10, 12, 12, 14, 20]
+    sheet, m = _sheet(workbook, "Risk Prioritization", widths, blank=0)
+    n, two_d = len(actions), list(_problem_rows(problems, blocks))
+    end = FIRST + max(n, 1) - 1
+    sheet.append([m.cell("System risk (sum of Risk)", "bold"),
+                  _formula(m, f"=SUM(B{FIRST}:B{end})", "number")])
+    sheet.append([m.cell("Simple Data Action Risk Prioritization Table", "bold"), *[None] * 5,
+                  m.cell("Two Dimensional Problem Prioritization Table (including Top 5 highest "
+                         "Likelihood and Impact outliers)", "bold")])
+    sheet.append([*_header(m, *SHEETS["Risk Prioritization"]), None, *_header(m, *TWO_D)])
+    ids, labels = actions["data_action"].tolist(), actions["name"].tolist()
+    for i in range(max(n, len(two_d))):
+        row, cells = FIRST + i, [None] * 6
+        if i < n:
+            first = blocks.first.get(ids[i])
+            cells[:5] = [m.cell(labels[i], "wrap"),
+                         _formula(m, f"=Risk!F{first}", "number") if first else m.cell(0, "number"),
+                         _formula(m, f"=IF($B$4=0,0,B{row}/$B$4)", "percent"),
+                         f"=RANK(B{row},B${FIRST}:B${end},0)", m.cell(ids[i])]
+        if i < len(two_d):
+            at, p = two_d[i]
+            cells += [_lead(p, at, blocks, m, names), m.cell(p.problem), m.cell(point_label(i)),
+                      f"=Risk!C{at}", f"=Risk!D{at}", f"=Risk!E{at}", m.cell(p.data_action)]
+        sheet.append(cells)
+    if n:
+        sheet.conditional_formatting.add(f"B{FIRST}:B{end}", _scale())
+    if two_d:  # NIST's red cells: the top five outliers, ties at the cut-off included
+        risks = f"$L${FIRST}:$L${FIRST + len(two_d) - 1}"
+        outlier = f"AND($L{FIRST}>0,$L{FIRST}>=LARGE({risks},MIN({OUTLIERS},COUNT({risks}))))"
+        rule = FormulaRule(formula=[outlier], fill=_RED, stopIfTrue=False)
+        sheet.conditional_formatting.add(f"J{FIRST}:K{FIRST + len(two_d) - 1}", rule)
+
+
+def _controls_sheet(workbook, problems, blocks, names) -> None:
+    sheet, m = _sheet(workbook, "Selected Controls", [40, 30, 50, 50, 20, 14])
+    sheet.append(_header(m, *SHEETS["Selected Controls"]))
+    for row, p in _problem_rows(problems, blocks):
+        sheet.append([_lead(p, row, blocks, m, names), m.cell(p.problem),
+                      m.cell(p.selected_controls or None), m.cell(p.rationale or None),
+                      m.cell(p.data_action), f"=Risk!E{row}"])
+    _inputs(sheet, "C:D", len(problems))
+# fmt: on
+
+
+_HIDDEN_COLUMNS = ["written", "selected_controls", "rationale"]
+_WRITTEN = ["data_action", "problem", "likelihood", *FACTORS]
+
+
+def _hidden_sheet(workbook, problems, blocks) -> None:
+    """What nistpf wrote, one row per problem: its key and numbers as one JSON array (three
+    cells a row, not ten: the workbook is written and read faster), then its texts."""
+    sheet = workbook.create_sheet(HIDDEN)
+    sheet.sheet_state = "hidden"
+    m = CellMaker(sheet, {})
+    sheet.append([MARKER, FORMAT, len(problems), FIRST])
+    sheet.append(_HIDDEN_COLUMNS)
+    columns = [problems[c].tolist() for c in _WRITTEN]
+    for i, (controls, rationale) in enumerate(
+        zip(problems["selected_controls"], problems["rationale"], strict=True)
+    ):
+        key = json.dumps([c[i] for c in columns], ensure_ascii=False)
+        sheet.append([m.cell(key), m.cell(controls or None), m.cell(rationale or None)])
+
+
+# -- reading ----------------------------------------------------------------------------------
+def read_pram_edits(
+    path: str | PathLike[str], source: Assessment | Inventory | Pram | None = None
+) -> pd.DataFrame:
+    """The consultant's edits in a PRAM workbook :func:`write_pram_workbook` wrote: a DataFrame
+    of ``PRAM_EDIT_COLUMNS`` (``data_action, problem, likelihood, noncompliance,
+    direct_business, reputational, internal_culture, other, selected_controls, rationale,
+    reason``), one row per data action × problem for individuals the consultant changed, in
+    the workbook's order. A likelihood or cost factor that differs from what nistpf wrote is
+    the number (float), else NaN; selected controls and rationale are the text when changed,
+    else ""; ``reason``: the ``Reason for the change`` of the Likelihood and Impact tabs
+    (both, joined by "; ", when both are given). What ``nistpf.pram(inventory, edits=...)``
+    and the engagement store take.
+
+    NIST's scales (PRAM worksheet 3): a likelihood is a number from 0 to 10 (0: a summary
+    issue alleviates the concern), a cost factor from 1 to 10. Text, a blank, a number outside
+    the scale, or a formula without a saved value is a :class:`PramEditError`; a changed number
+    without a reason a :class:`PramReasonError` naming the rows; rows added, deleted or with a
+    changed data action ID or problem a :class:`PramRowsError`; a file that is missing, not a
+    workbook, or not a nistpf PRAM workbook (no hidden ``nistpf`` sheet, a header changed) a
+    :class:`PramWorkbookError`. With ``source`` (the Assessment, Inventory or Pram the
+    workbook was written for), an edit of a data action that ``source`` does not have is a
+    :class:`PramRowsError`.
+
+    The file is held to the inventory's bounds before python-calamine parses it
+    (:func:`nistpf.inventory.read.check_archive`), as the inventory is; calamine reads a
+    formula's saved value (Excel and LibreOffice save one), openpyxl is opened only to name a
+    formula that has none."""
+    path = Path(path)
+    _check(path)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        try:
+            edits = _read(path)
+        except PramWorkbookError:
+            raise
+        except Exception as error:  # what a reader raises on XML or ZIP data it cannot parse
+            detail = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+            raise PramWorkbookError(
+                path, f"cannot be read ({detail}); write a fresh one with nistpf pram"
+            ) from None
+    if source is not None and len(edits):
+        pram = source if isinstance(source, Pram) else analyse(source)
+        known = set(pram.data_actions["data_action"])
+        unknown = [da for da in dict.fromkeys(edits["data_action"]) if da not in known]
+        if unknown:
+            raise PramRowsError(
+                path,
+                f"data action(s) {', '.join(unknown[:5])} are not in the "
+                "inventory: the workbook was written for another inventory or "
+                "the flows changed; write a fresh one with nistpf pram",
+            )
+    return edits
+
+
+def _check(path: Path) -> None:
+    if not path.exists():
+        raise PramWorkbookError(path, "no such file")
+    if path.is_dir():
+        raise PramWorkbookError(path, "is a folder, not a PRAM workbook (.xlsx)")
+    try:
+        check_archive(path, reader="calamine")
+    except Unreadable as refused:
+        raise PramWorkbookError(path, f"{refused.problem} ({refused.hint})") from None
+    except OSError as error:
+        raise PramWorkbookError(path, f"cannot be read: {error.strerror or error}") from None
+
+
+_NOT_OURS = (
+    "is not a PRAM workbook nistpf wrote ({why}); pass the workbook `nistpf pram` wrote, with "
+    "the consultant's changes"
+)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """The edits, read with python-calamine (cell values: numbers, text, and the values Excel
+    or LibreOffice saved for formulas); openpyxl only to word an error (a formula)."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except BaseException as error:  # a panic in calamine's Rust code is not an Exception
+        if isinstance(error, KeyboardInterrupt | SystemExit):
+            raise
+        raise PramWorkbookError(path, "cannot be read: not an Excel workbook (.xlsx)") from None
+
+    def rows(name: str) -> list[list]:
+        if name not in book.sheet_names:
+            raise PramWorkbookError(path, _NOT_OURS.format(why=f"no {name!r} sheet"))
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    written = _written(path, rows(HIDDEN))
+    likelihood = _sheet_rows(path, rows("Likelihood"), "Likelihood", 4, LIKELIHOOD_ID, written)
+    impact = _sheet_rows(path, rows("Impact"), "Impact", 4, IMPACT_ID, written)
+    controls = _sheet_rows(
+        path, rows("Selected Controls"), "Selected Controls", 2, CONTROLS_ID, written
+    )
+    changes: dict[tuple[str, str], dict] = {}
+    unexplained: list[str] = []
+    checks = [("Likelihood", likelihood, LIKELIHOOD_REASON, [(LIKELIHOOD_COL, "likelihood")])]
+    factors = [(IMPACT_FIRST + i, f) for i, f in enumerate(FACTORS)]
+    checks.append(("Impact", impact, IMPACT_REASON, factors))
+    for name, found, reason_col, numbers in checks:
+        for key, (row, cells) in found.items():
+            change = changes.setdefault(key, {})
+            reason = _text(cells, reason_col)
+            changed = False
+            for column, field in numbers:
+                value = _scaled(path, name, row, column, _cell(cells, column), field)
+                if value != written[key][field]:
+                    change[field] = value
+                    changed = True
+            if changed and not reason:
+                unexplained.append(f"{name} row {row} ({key[0]}, {key[1]})")
+            if reason:
+                change.setdefault("reason", []).append(reason)
+    for key, (_row, cells) in controls.items():
+        for column, field in ((CONTROLS_COL, "selected_controls"), (RATIONALE_COL, "rationale")):
+            text = _text(cells, column)
+            if text != written[key][field]:
+                changes.setdefault(key, {})[field] = text
+    if unexplained:
+        more = f" and {len(unexplained) - 5} more" if len(unexplained) > 5 else ""
+        raise PramReasonError(
+            path,
+            f"changed numbers without a reason: {', '.join(unexplained[:5])}{more}; type why in "
+            f"{REASON!r} on those rows (the engagement store keeps it)",
+        )
+    records = []
+    for key in written:  # the workbook's order
+        change = changes.get(key, {})
+        if set(change) <= {"reason"}:
+            continue  # a reason alone changes nothing
+        records.append(
+            {
+                "data_action": key[0],
+                "problem": key[1],
+                **{f: change.get(f, math.nan) for f in ("likelihood", *FACTORS)},
+                "selected_controls": change.get("selected_controls", ""),
+                "rationale": change.get("rationale", ""),
+                "reason": "; ".join(dict.fromkeys(change.get("reason", []))),
+            }
+        )
+    frame = pd.DataFrame(records, columns=PRAM_EDIT_COLUMNS)
+    return frame.astype(dict.fromkeys(("likelihood", *FACTORS), float))
+
+
+def _written(path: Path, rows: list[list]) -> dict[tuple[str, str], dict]:
+    """What nistpf wrote, per (data action, problem), from the hidden sheet."""
+    changed = PramWorkbookError(path, _NOT_OURS.format(why=f"the {HIDDEN!r} sheet was changed"))
+    head = rows[0] if rows else []
+    if len(rows) < 2 or head[:2] != [MARKER, FORMAT] or len(head) < 3:
+        raise PramWorkbookError(path, _NOT_OURS.format(why=f"the {HIDDEN!r} sheet is not ours"))
+    if rows[1][:3] != _HIDDEN_COLUMNS:
+        raise changed
+    written = {}
+    for values in rows[2:]:
+        if not values or values[0] in ("", None):
+            continue
+        try:
+            record = dict(zip(_WRITTEN, json.loads(values[0]), strict=True))
+        except (TypeError, ValueError):
+            raise changed from None
+        for field, column in (("selected_controls", 2), ("rationale", 3)):
+            record[field] = _text(values, column)
+        written[(str(record["data_action"]), str(record["problem"]))] = record
+    if len(written) != head[2]:
+        raise changed
+    return written
+
+
+def _expected(name: str) -> dict[int, str]:
+    """Column (1-based) -> the header nistpf wrote there (Impact: the lower of its two rows)."""
+    nist, own = SHEETS[name]
+    if name != "Impact":
+        return {i + 1: h for i, h in enumerate([*nist, *own])}
+    return {i + 1: h for i, h in enumerate([*nist[:4], *FACTOR_HEADERS, nist[9]])} | {
+        IMPACT_ID: ID,
+        IMPACT_REASON: REASON,
+    }
+
+
+def _sheet_rows(path, rows, name, problem_col, id_col, written) -> dict:
+    """``{(data action, problem): (row, cells)}`` of a table; checks NIST's and nistpf's
+    headers and that the rows are those written (sorted rows read right: the key is read)."""
+    seen: dict[int, str] = {}
+    for line in rows[HEADER_ROW - 2 : HEADER_ROW]:  # Impact's lower row wins
+        seen |= {i + 1: str(v).strip() for i, v in enumerate(line) if v not in ("", None)}
+    for column, header in _expected(name).items():
+        if seen.get(column) != header:
+            raise PramWorkbookError(
+                path,
+                f"sheet {name!r}, row {HEADER_ROW}, column {get_column_letter(column)}: header "
+                f"{header!r} expected, found {seen.get(column)!r}; columns must not be deleted, "
+                "added or renamed: restore it, or write a fresh workbook with nistpf pram",
+            )
+    found: dict[tuple[str, str], tuple[int, list]] = {}
+    for number, cells in enumerate(rows[FIRST - 1 :], start=FIRST):
+        key = (_text(cells, id_col), _text(cells, problem_col))
+        if key == ("", ""):
+            if any(v not in ("", None) for v in cells):
+                raise PramRowsError(
+                    path,
+                    f"sheet {name!r}, row {number}: a row without a data action ID; rows must "
+                    "not be added: move what it holds elsewhere",
+                )
+            continue
+        if key not in written:
+            raise PramRowsError(
+                path,
+                f"sheet {name!r}, row {number}: data action ID {key[0]!r} and problem "
+                f"{key[1]!r} are not a row nistpf wrote; rows must not be added or their data "
+                "action ID or problem changed: restore the row, or write a fresh workbook with "
+                "nistpf pram",
+            )
+        if key in found:
+            raise PramRowsError(
+                path,
+                f"sheet {name!r}, rows {found[key][0]} and {number} are both {key[0]} / "
+                f"{key[1]}; delete the copy",
+            )
+        found[key] = (number, cells)
+    missing = [k for k in written if k not in found]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise PramRowsError(
+            path,
+            f"sheet {name!r}: the row of {missing[0][0]} / {missing[0][1]} was deleted{more}; "
+            "restore it (undo), or write a fresh workbook with nistpf pram",
+        )
+    return found
+
+
+def _cell(cells: list, column: int) -> object:
+    value = cells[column - 1] if column <= len(cells) else None
+    return None if value == "" else value
+
+
+def _text(cells: list, column: int) -> str:
+    value = _cell(cells, column)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # calamine reads every number as a float
+    return "" if value is None else storable_text(str(value)).strip()
+
+
+def _scaled(path, sheet: str, row: int, column: int, value: object, field: str) -> float:
+    """A likelihood (0-10) or cost factor (1-10), as NIST's scales take it (worksheet 3)."""
+    low = 0 if field == "likelihood" else 1
+    where = f"{get_column_letter(column)} ({_expected(sheet)[column]})"
+    fix = f"type a number from {low} to 10 (NIST's {field.replace('_', ' ')} scale"
+    fix += "; 0: a summary issue alleviates the concern)" if low == 0 else ")"
+    if value is None:
+        formula = _formula_in(path, sheet, row, column)
+        if formula:
+            problem = f"{formula!r} is a formula without a saved value; type the number itself"
+            raise PramEditError(path, sheet, row, where, formula, problem)
+        raise PramEditError(path, sheet, row, where, value, f"the cell is blank; {fix}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problem = f"{str(value)[:60]!r} is not a number; {fix}"
+        raise PramEditError(path, sheet, row, where, value, problem)
+    if not (math.isfinite(value) and low <= value <= 10):
+        raise PramEditError(path, sheet, row, where, value, f"{value!r} is outside it; {fix}")
+    return float(value)
+
+
+def _formula_in(path: Path, sheet: str, row: int, column: int) -> str | None:
+    """The formula typed in a cell that calamine reads blank (a formula whose value was never
+    saved), read with openpyxl; only on this error path, where speed does not matter."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        try:
+            book = load_workbook(path, read_only=True, data_only=False)
+            try:
+                for line in book[sheet].iter_rows(min_row=row, max_row=row, max_col=column):
+                    value = line[-1].value if line else None
+                    return value if isinstance(value, str) and value.startswith("=") else None
+            finally:
+                book.close()
+        except Exception:  # the formula only words the message better
+            return None
+    return None
