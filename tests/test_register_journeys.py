@@ -382,3 +382,23 @@ def test_the_top_outliers_are_the_five_highest_risks_ties_included(book):
     assert [r["Rank"] for r in outliers] == [1 + sum(x > r for x in risks) for r in risks]
     notes = " ".join(r["text"] for r in tables["NIST PRAM"])
     assert "nistpf pram" in notes
+
+
+def test_the_summary_names_the_journeys_and_the_system_risk(book):
+    fields = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0] and r[1]}
+    hops = blocks(book["Data journeys"])["table"]
+    paths = {(r["Data category"], r["Path"]): r["Path ends"] for r in hops}
+    disposed = sum(e.startswith("disposed") for e in paths.values())
+    kept = sum(e.startswith("never disposed") for e in paths.values())
+    gaps = blocks(book["Data journeys"])["Gaps"]
+    assert fields["Data journeys"] == (
+        f"6 sensitive data categories, {len(paths)} paths ({disposed} disposed, {kept} never "
+        f"disposed), {len(gaps)} gaps (see the Data journeys sheet)"
+    )
+    actions = blocks(book["Privacy risk (PRAM)"])["table"]
+    total = sum(r["Risk"] for r in actions)
+    share = round(100 * actions[0]["Risk"] / total)
+    assert fields["Privacy risk (PRAM)"] == (
+        f"NIST PRAM system risk {total:g} over {len(actions)} data actions; the riskiest, "
+        f"{actions[0]['Data action']}, carries {share}% of it (see the Privacy risk (PRAM) sheet)"
+    )

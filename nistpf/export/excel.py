@@ -80,7 +80,7 @@ from nistpf.export.excel_sheets import (
     systems_sheet,
     validation_sheet,
 )
-from nistpf.export.flows_sheets import diagram_png, journeys_sheet, pram_sheet
+from nistpf.export.flows_sheets import diagram_png, journeys_sheet, pram_sheet, summary_rows
 from nistpf.export.register_edits import (
     apply_edits,
     client_wrote,
@@ -215,7 +215,7 @@ def build_sheets(
     register = gap_register(a)
     closed = closed_items(a, edits) if edits is not None else None
     return (
-        summary_sheet(a, register, closed),
+        summary_sheet(a, register, closed, summary_rows(a)),
         gap_register_sheet(a, apply_edits(register, edits)),
         profile_sheet(a),
         systems_sheet(a),

@@ -639,7 +639,15 @@ ROLLUP_COLUMNS = (
 )
 
 
-def summary_sheet(a: Assessment, register: pd.DataFrame, closed: pd.DataFrame | None) -> Sheet:
+def summary_sheet(
+    a: Assessment,
+    register: pd.DataFrame,
+    closed: pd.DataFrame | None,
+    more: Sequence[tuple[str, str]] = (),
+) -> Sheet:
+    """The Summary sheet: the engagement, the scale, the overall, per-Function and
+    per-Category scores, the Tiers and the outcomes closed since ``closed``'s register; ``more``
+    adds (field, value) rows to the engagement block (the data-flow sheets' headlines)."""
     inv, fw, o = a.inventory, a.framework, a.overall
     names = dict(zip(fw.core["id"], fw.core["name"], strict=True))
     about = [
@@ -654,6 +662,7 @@ def summary_sheet(a: Assessment, register: pd.DataFrame, closed: pd.DataFrame | 
         ("Evidence", f"{a.completeness.sentence} (source 'no evidence' on the Profile sheet)"),
         ("Gap Register", f"{len(register)} Subcategories with a gap or a finding"),
         ("Data-flow findings", f"{len(a.findings)} (see the Data Flows sheet)"),
+        *more,
     ]
     in_profile = int(a.subcategories["in_profile"].sum())
     blocks = [

@@ -33,7 +33,7 @@ from nistpf.export.excel_sheets import (
 )
 from nistpf.export.pram_chart import amount
 from nistpf.flows.pram import FACTOR_NAMES, FACTORS, Pram, analyse
-from nistpf.flows.trace import Trace, trace
+from nistpf.flows.trace import ENDINGS, Trace, trace
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.io.xlsx import cell_value
 from nistpf.numbers import fixed
@@ -314,6 +314,32 @@ def diagram_png(a: Assessment) -> bytes | None:
             png = None
     _PNG[a] = png
     return png
+
+
+def summary_rows(a: Assessment) -> list[tuple[str, str]]:
+    """The Summary sheet's headlines of the two data-flow sheets: the journeys' paths by how
+    they end, and the NIST PRAM system risk with the riskiest data action."""
+    t = journeys(a).trace
+    endings = t.paths["ending"].value_counts()
+    ends = ", ".join(f"{int(endings[e])} {e}" for e in ENDINGS if e in endings)
+    kind = "sensitive data categories" if journeys(a).sensitive else "data categories"
+    rows = [
+        (
+            DATA_JOURNEYS,
+            f"{len(t.categories)} {kind}, {len(t.paths)} paths"
+            + (f" ({ends})" if ends else "")
+            + f", {len(t.gaps)} gaps (see the {DATA_JOURNEYS} sheet)",
+        )
+    ]
+    p = analyse(a)
+    top = ranked_actions(p)
+    risk = f"system risk {fixed(p.total, 0)} over {len(top)} data actions"
+    if len(top) and p.total > 0:
+        first = top.iloc[0]
+        share = fixed(100 * first["percent"], 0)
+        risk += f"; the riskiest, {first['data_action']}, carries {share}% of it"
+    rows.append((PRIVACY_RISK, f"NIST PRAM {risk} (see the {PRIVACY_RISK} sheet)"))
+    return rows
 
 
 # -- PRAM --------------------------------------------------------------------------------------
