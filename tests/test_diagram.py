@@ -471,3 +471,25 @@ def test_2000_systems_with_every_arrow_lay_out(enterprise):
     conftest.dot("to lay out every arrow between the aggregated groups")
     svg = render(flow_diagram(enterprise, max_edges=10_000), "svg")
     assert svg.rstrip().endswith(b"</svg>")
+
+
+def test_a_traced_journey_draws_every_hop_and_every_ending(sample):
+    trace = nistpf.trace(sample, data_category="user.contact.email")
+    systems = set(sample.systems["system_id"])
+    parsed = parse(journey_diagram(trace.hops, sample).source)
+    drawn = {(t, h) for t, h, a in parsed["edges"] if attr(a, "style") != "dotted"}
+    hops = set()
+    for hop in trace.hops.drop_duplicates("flow_id").itertuples(index=False):
+        tail = node_id(hop.source, systems)
+        self_disposal = hop.source == hop.destination and "disposal" in (hop.stage, hop.action)
+        head = "DISPOSAL" if self_disposal else node_id(hop.destination, systems)
+        hops.add((tail, head))
+    assert drawn == hops  # each distinct hop once (no two flows share a pair here)
+    marker = {"never disposed": "END_KEPT", "leaves the company": "END_LEAVES"}
+    ends = {(node_id(p.end, systems), marker.get(p.ending, "DISPOSAL")) for p in
+            trace.paths.itertuples(index=False)}  # fmt: skip
+    everything = {(t, h) for t, h, _ in parsed["edges"]}
+    assert ends <= everything
+    assert {(t, h) for t, h in everything if h.startswith("END_")} == {
+        e for e in ends if e[1].startswith("END_")
+    }

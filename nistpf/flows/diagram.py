@@ -701,7 +701,7 @@ def _draw_edge(graph, edge: _Edge, column: dict[str, int], *, compact: bool, jou
 def _digraph(name: str) -> graphviz.Digraph:
     graph = graphviz.Digraph(name=name, engine="dot")
     graph.attr(rankdir="LR", newrank="true", fontname=FONT, fontsize="13", labelloc="t",
-               labeljust="l", nodesep="0.25", ranksep="0.45", forcelabels="true", pad="0.3",
+               labeljust="l", nodesep="0.35", ranksep="0.45", forcelabels="true", pad="0.3",
                bgcolor="white")  # fmt: skip
     graph.attr("node", fontname=FONT, fontsize="13", margin="0.12,0.06")
     graph.attr("edge", fontname=FONT, fontsize="11", arrowsize="0.8")
