@@ -206,3 +206,19 @@ def test_a_category_with_many_paths_lists_the_first_and_counts_the_rest():
     # 31 gaps: 30 paths never disposed, and card data collected but used nowhere; 25 listed.
     assert "… and 6 more gaps" in flows
     assert flows.count('data-kind="collected, used nowhere"') == 1
+
+
+def test_an_inventory_without_flows_says_so_and_draws_nothing():
+    sheets = {
+        "Systems": pd.DataFrame({"system_id": ["CRM"], "name": ["CRM"], "owner": ["Ops"]}),
+        "Controls": pd.DataFrame(
+            [["C1", "TLS", "Implemented", "PR.DS-P2", "ALL"]],
+            columns=["control_id", "name", "status", "subcategories", "applies_to"],
+        ),
+    }
+    report = build_report_html(nistpf.assess(nistpf.load_inventory(sheets)))
+    flows = section(report, "flows")
+    assert "No data flow is recorded" in flows
+    assert "<svg" not in flows
+    assert "Install Graphviz" not in flows
+    assert "No rule finds a problematic data action" in section(report, "risk")

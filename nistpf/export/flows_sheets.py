@@ -266,6 +266,8 @@ def journey_notes(a: Assessment, chosen: Journeys) -> list[str]:
     """The Data journeys sheet's notes: which categories are shown and why, any cut short, and
     the diagram (drawn below, or the Graphviz install line)."""
     t = chosen.trace
+    if not len(a.inventory.flows):
+        return ["No data flow is recorded, so there is no journey to trace and no diagram to draw."]
     names = ", ".join(t.categories["category"]) or "none"
     notes = [
         (

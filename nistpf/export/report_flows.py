@@ -28,6 +28,7 @@ from nistpf.assessment import Assessment
 from nistpf.errors import NistpfError
 from nistpf.export import charts
 from nistpf.export.flows_sheets import (
+    NO_FLOWS,
     PRAM_WORKBOOK,
     chain,
     endpoint,
@@ -116,12 +117,22 @@ def diagram_svg(a: Assessment) -> str | None:
         return None
 
 
+def _dot_installed() -> bool:
+    try:
+        from nistpf.flows import diagram
+    except ImportError:
+        return False
+    return diagram.dot_available()
+
+
 def flows_section(a: Assessment, chart_html: ChartHtml) -> str:
     """The section ``flows``: the diagram (``flow-diagram``, inline SVG) or, without
     Graphviz, the install line and the Sankey (``figure-flow-map``); then one ``journey``
     block per traced category (:func:`nistpf.export.flows_sheets.journeys`) with a sentence,
     a table of its paths (``journey-<n>``: path, the hops as a chain, where it ends) and its
     gaps."""
+    if not len(a.inventory.flows):
+        return f'<section id="flows"><h2>{_e(FLOWS_TITLE)}</h2><p>{_e(NO_FLOWS)}.</p></section>'
     intro = (
         "Every flow of customer data between the systems of the customer-experience stack and "
         "outside parties, the arrows coloured by the NIST PRAM risk of their data actions."
@@ -132,17 +143,20 @@ def flows_section(a: Assessment, chart_html: ChartHtml) -> str:
             f'<figure class="diagram" id="flow-diagram">{svg}'
             f"<figcaption>{_e(DIAGRAM_CAPTION)}</figcaption></figure>"
         )
-    elif len(a.inventory.flows):
+    else:
+        why = (
+            "Graphviz could not draw the data-flow diagram"
+            if _dot_installed()
+            else f"{INSTALL} (its dot program draws it: apt-get install graphviz, brew install "
+            "graphviz or winget install graphviz)"
+        )
         picture = (
-            f'<p class="note" id="install-graphviz">{_e(INSTALL)} (its dot program draws it: '
-            "apt-get install graphviz, brew install graphviz or winget install graphviz); "
-            "until then, the flows as a Sankey diagram:</p>"
+            f'<p class="note" id="install-graphviz">{_e(why)}; until then, the flows as a '
+            "Sankey diagram:</p>"
             f'<figure class="chart" id="figure-flow-map">'
             f"{chart_html(charts.flow_map(a), 'flow-map')}"
             f"<figcaption>{_e(FLOW_MAP_CAPTION)}</figcaption></figure>"
         )
-    else:
-        picture = "<p>The inventory records no data flow.</p>"
     chosen = journeys(a)
     t = chosen.trace
     lead = (
