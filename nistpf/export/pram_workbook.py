@@ -17,17 +17,23 @@ Tabs, named and headed as NIST's worksheets name and head them:
 - **Risk** (worksheet 3): Likelihood ``=Likelihood!E``, Impact ``=Impact!J``, Risk per
   Potential Problem ``=C*D`` and Risk per Data Action ``=SUM`` over the data action's block.
 - **Risk Prioritization** (worksheet 3): NIST's Simple Data Action Risk Prioritization Table
-  (Risk ``=Risk!F``, Percent of System Risk = risk ÷ the system risk, Rank among data actions
+  (Risk ``=Risk!F``, Percent of System Risk = risk ÷ the system risk — NIST's
+  ``B/SUM(B$..:B$..)`` with the sum once, in B4, and 0 when it is 0 — Rank among data actions
   ``=RANK(B, B$..:B$.., 0)``) and the Two Dimensional Problem Prioritization Table (point labels
   A, B, …, Z, AA, AB, …; the top five outliers' Likelihood and Impact red, by a conditional
   format, so they follow the consultant's changes).
 - **Selected Controls** (worksheet 4): Data Actions | Potential Problems for Individuals |
-  Selected Controls | Rationale — the consultant's text.
+  Selected Controls | Rationale — the consultant's text. NIST's two further columns, System
+  Requirements Met and Residual Risks, are left out: the engagement store keeps neither.
 
 nistpf's own columns follow NIST's, to the right, headed in blue: the ``Data action ID`` that
 reads the edits back, the ``Reason for the change`` the engagement store requires of a changed
 likelihood or cost factor, and the basis nistpf used. A hidden sheet ``nistpf`` records what
-was written, so :func:`read_pram_edits` returns only what the consultant changed.
+was written, so :func:`read_pram_edits` returns only what the consultant changed; it reads the
+typed cells with python-calamine (constants; for a formula typed there, the value Excel or
+LibreOffice saved). Each row is read by its key, so rows sorted by mistake still read right
+(though sorting breaks the formulas, which refer to rows); rows added or deleted, or headers
+changed, are errors.
 
 Text from the client's workbook is stored as text, with Excel's quote prefix where it starts
 like a formula (:class:`nistpf.io.xlsx.CellMaker`), never as a formula.
@@ -474,6 +480,8 @@ def _hidden_sheet(workbook, problems, blocks) -> None:
     sheet.append([MARKER, FORMAT, len(problems), FIRST])
     sheet.append(_HIDDEN_COLUMNS)
     columns = [problems[c].tolist() for c in _WRITTEN]
+    for keys in columns[:2]:  # the key as the sheets' cells hold it and are read
+        keys[:] = [storable_text(str(k)).strip() for k in keys]
     for i, (controls, rationale) in enumerate(
         zip(problems["selected_controls"], problems["rationale"], strict=True)
     ):
