@@ -66,7 +66,17 @@ def test_the_top_outliers_are_highlighted(a):
     others = next(t for t in fig.data if t.name == "Problems")
     assert outliers.marker.color != others.marker.color
     assert outliers.marker.size > others.marker.size
-    assert all(outliers.text)  # labelled on the chart
+    # Labelled on the chart, one label per spot: it names every data action there.
+    spots: dict[tuple, list[str]] = {}
+    for x, y, text, custom in zip(
+        outliers.x, outliers.y, outliers.text, outliers.customdata, strict=True
+    ):
+        spots.setdefault((x, y), []).append((text, custom[0]))
+    for found in spots.values():
+        labels = [t for t, _ in found if t]
+        assert len(labels) == 1
+        for _, action in found:
+            assert action.split(":")[0] in labels[0]
     assert all("likelihood" in h and "impact" in h for h in outliers.hovertext)
 
 

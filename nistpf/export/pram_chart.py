@@ -37,14 +37,48 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def _labels(rows) -> list[str]:
+    """One label per spot the outliers share (the first point there; the others ""): each data
+    action at it by its flow ID, with its problem, or how many problems it has there."""
+    spots: dict[tuple[float, float], dict[str, list[str]]] = {}
+    for r in rows.itertuples(index=False):
+        spot = spots.setdefault((float(r.impact), float(r.likelihood)), {})
+        spot.setdefault(r.data_action, []).append(r.problem)
+    labels, seen = [], set()
+    for r in rows.itertuples(index=False):
+        spot = (float(r.impact), float(r.likelihood))
+        if spot in seen:
+            labels.append("")
+            continue
+        seen.add(spot)
+        labels.append(
+            "<br>".join(
+                f"{_esc(action.split(':')[0])} "
+                + (_esc(found[0]) if len(found) == 1 else f"({len(found)} problems)")
+                for action, found in spots[spot].items()
+            )
+        )
+    return labels
+
+
+def _positions(rows) -> list[str]:
+    """Labels of neighbouring spots above and below in turn, so that they do not overlap."""
+    spots = [(float(x), float(y)) for x, y in zip(rows["impact"], rows["likelihood"], strict=True)]
+    place = {
+        spot: ("top center", "bottom center")[i % 2] for i, spot in enumerate(sorted(set(spots)))
+    }
+    return [place[spot] for spot in spots]
+
+
 def pram_heatmap(a: Assessment) -> go.Figure:
     """Likelihood × impact of every problem for individuals (``nistpf.pram(a).problems``), one
     point per data action × problem: x is the impact (NIST: the sum of the five cost factors,
     5–50), y the likelihood (1–10), over a background coloured by risk = x × y. Two scatter
     traces, ``Problems`` and ``Top outliers`` (NIST's "Top 5 Outliers", highlighted and
-    labelled); each point's ``customdata`` is ``[data_action, problem, risk]`` and its hover
-    text names the data action, the problem, the problematic data actions and the arithmetic.
-    A figure with a message and no point when no rule finds a problem."""
+    labelled, one label per spot they share); each point's ``customdata`` is
+    ``[data_action, problem, risk]`` and its hover text names the data action, the problem,
+    the problematic data actions and the arithmetic. A figure with a message and no point when
+    no rule finds a problem."""
     p = analyse(a)
     problems = p.problems
     names = dict(zip(p.data_actions["data_action"], p.data_actions["name"], strict=True))
@@ -112,11 +146,8 @@ def pram_heatmap(a: Assessment) -> go.Figure:
                 y=[float(v) for v in rows["likelihood"]],
                 mode="markers+text" if labelled else "markers",
                 name=name,
-                text=[
-                    f"{_esc(d.split(':')[0])} {_esc(q)}" if labelled else ""
-                    for d, q in zip(rows["data_action"], rows["problem"], strict=True)
-                ],
-                textposition="top center",
+                text=_labels(rows) if labelled else [""] * len(rows),
+                textposition=_positions(rows) if labelled else "top center",
                 textfont={"size": theme.BODY_SIZE - 2, "color": color},
                 customdata=[
                     [d, q, float(r)]
