@@ -33,7 +33,7 @@ from nistpf.export.excel_sheets import (
 )
 from nistpf.export.pram_chart import amount
 from nistpf.flows.pram import FACTOR_NAMES, FACTORS, Pram, analyse
-from nistpf.flows.trace import ENDINGS, Trace, trace
+from nistpf.flows.trace import ENDINGS, MAX_PATHS, Trace, trace
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.io.xlsx import cell_value
 from nistpf.numbers import fixed
@@ -282,7 +282,8 @@ def journey_notes(a: Assessment, chosen: Journeys) -> list[str]:
     if t.truncated:
         notes.append(
             f"Too many paths to list in full for: {', '.join(t.truncated)} (the first "
-            "500 of each are listed); nistpf trace --category lists one category's."
+            f"{MAX_PATHS} of each are listed); nistpf.trace(inventory, data_category=..., "
+            "max_paths=...) lists more of one."
         )
     png = diagram_png(a)
     if png is None:

@@ -181,6 +181,7 @@ def _journey(number: int, summary, t) -> str:
     hops = t.hops[t.hops["category"] == category]
     gaps = t.gaps[t.gaps["category"] == category]
     endings = paths["ending"].value_counts()
+    cut = category in t.truncated
     ends = [*hops["source"], *hops["destination"]]
     parties = list(dict.fromkeys(e.removeprefix(EXTERNAL_PREFIX) for e in ends if _outside(e)))
     if len(parties) > LISTED:
@@ -197,6 +198,7 @@ def _journey(number: int, summary, t) -> str:
         + (f"; reaches {_count(int(summary.ai_systems), 'AI system')}" * bool(summary.ai_systems))
         + (f"; outside parties: {', '.join(parties)}" if parties else "")
         + "."
+        + (" More paths exist than are traced here (the most per category)." * cut)
     )
     by_path = dict(list(hops.groupby("path", sort=False)))
     rows = []
