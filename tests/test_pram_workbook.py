@@ -296,6 +296,16 @@ def test_deleted_row_is_an_error(written):
         read_pram_edits(written)
 
 
+def test_a_row_copied_over_another_is_an_error(written):
+    book = openpyxl.load_workbook(written)
+    sheet = book["Impact"]
+    for column in ("D", "K"):  # the problem and the data action ID of row 7 on row 8
+        sheet[f"{column}8"] = sheet[f"{column}7"].value
+    book.save(written)
+    with pytest.raises(PramRowsError, match=r"'Impact', rows 7 and 8 are both .*delete the copy"):
+        read_pram_edits(written)
+
+
 def test_a_workbook_nistpf_did_not_write(tmp_path):
     other = tmp_path / "other.xlsx"
     book = openpyxl.Workbook()

@@ -55,6 +55,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from nistpf.assessment import Assessment
@@ -64,7 +65,7 @@ from nistpf.inventory.model import Inventory
 from nistpf.inventory.read import Unreadable, check_archive
 from nistpf.io.atomic import atomic_open, check_destination
 from nistpf.io.paths import Use, check_paths, source_uses
-from nistpf.io.xlsx import FONT_NAME, CellMaker, storable_text
+from nistpf.io.xlsx import FONT_NAME, CellMaker, row_height, storable_text, wrapped_lines
 
 # fmt: off
 try:
@@ -253,15 +254,11 @@ class _Blocks:
 
 
 def _blocks(problems: pd.DataFrame) -> _Blocks:
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    rows = []
-    for i, da in enumerate(problems["data_action"]):
-        row = FIRST + i
-        rows.append(row)
-        first.setdefault(da, row)
-        last[da] = row
-    return _Blocks(rows, first, last)
+    blocks = _Blocks(list(range(FIRST, FIRST + len(problems))), {}, {})
+    for row, da in zip(blocks.rows, problems["data_action"], strict=True):
+        blocks.first.setdefault(da, row)
+        blocks.last[da] = row
+    return blocks
 
 
 def _render(pram: Pram, workbook: Workbook) -> None:
@@ -271,12 +268,16 @@ def _render(pram: Pram, workbook: Workbook) -> None:
     issues = dict(zip(actions["data_action"], actions["summary_issues"], strict=True))
     blocks = _blocks(problems)
     basis = _impact_basis(pram.impact_basis)
+    # Lines the data action's name (40 wide) and summary issues (50 wide) wrap to.
+    name = {da: min(wrapped_lines(str(t), 40), 27) for da, t in names.items()}
+    lead = {da: max(name[da], wrapped_lines(str(issues[da]), 50)) for da in names}
+    lines = {"name": name, "lead": lead}
     _analysis_sheet(workbook, actions)
-    _likelihood_sheet(workbook, problems, blocks, names, issues)
-    _impact_sheet(workbook, problems, blocks, names, issues, basis)
-    _risk_sheet(workbook, problems, blocks, names)
-    _prioritization_sheet(workbook, actions, problems, blocks, names)
-    _controls_sheet(workbook, problems, blocks, names)
+    _likelihood_sheet(workbook, problems, blocks, names, issues, lines)
+    _impact_sheet(workbook, problems, blocks, names, issues, basis, lines)
+    _risk_sheet(workbook, problems, blocks, names, lines)
+    _prioritization_sheet(workbook, actions, problems, blocks, names, lines)
+    _controls_sheet(workbook, problems, blocks, names, lines)
     _hidden_sheet(workbook, problems, blocks)
 
 
@@ -315,10 +316,26 @@ def _number(value: float) -> float | int:
 def _analysis_sheet(workbook, actions: pd.DataFrame) -> None:
     sheet, m = _sheet(workbook, "Data Action Analysis", [45, 35, 60, 60, 20, 16, 10])
     sheet.append(_header(m, *SHEETS["Data Action Analysis"]))
-    for row in actions.itertuples(index=False):
+    for row in actions.itertuples():
         texts = (row.name, row.data, row.specific_context, row.summary_issues)
+        lines = max(wrapped_lines(str(t), w) for t, w in zip(texts, (45, 35, 60, 60), strict=True))
+        if lines > 1:
+            sheet.row_dimensions[FIRST + row.Index].height = row_height(min(lines, 27))
         sheet.append([*(m.cell(t, "wrap") for t in texts), m.cell(row.data_action),
                       m.cell(row.action), m.cell(row.flow_id)])
+
+
+def _fit(sheet, blocks: _Blocks, lines: dict[str, int], merge: str) -> None:
+    """NIST's merged cells: each ``merge`` column spans a data action's block of rows, and the
+    rows share the height its text needs (``lines``, per data action; Excel does not grow rows
+    on opening). Set before the rows are streamed, which is when openpyxl writes them."""
+    for da, first in blocks.first.items():
+        last = blocks.last[da]
+        per = -(-min(lines[da], 27) // (last - first + 1))
+        for row in range(first, last + 1) if per > 1 else ():
+            sheet.row_dimensions[row].height = row_height(per)
+        for column in merge if last > first else ():  # MultiCellRange.add is O(ranges)
+            sheet.merged_cells.ranges.add(CellRange(f"{column}{first}:{column}{last}"))
 
 
 def _lead(p, row: int, blocks: _Blocks, m: CellMaker, texts: dict[str, str]):
@@ -330,9 +347,10 @@ def _problem_rows(problems: pd.DataFrame, blocks: _Blocks):
     return zip(blocks.rows, problems.itertuples(index=False), strict=True)
 
 
-def _likelihood_sheet(workbook, problems, blocks, names, issues) -> None:
+def _likelihood_sheet(workbook, problems, blocks, names, issues, lines) -> None:
     sheet, m = _sheet(workbook, "Likelihood", [40, 50, 24, 30, 12, 20, 30, 40])
     sheet.append(_header(m, *SHEETS["Likelihood"]))
+    _fit(sheet, blocks, lines["lead"], "AB")
     for row, p in _problem_rows(problems, blocks):
         basis = ", ".join(p.rules)
         if p.source == "edited":
@@ -370,13 +388,14 @@ def _impact_basis(basis: pd.DataFrame) -> dict[tuple[str, str], str]:
     return {key: " ".join(texts) for key, texts in found.items()}
 
 
-def _impact_sheet(workbook, problems, blocks, names, issues, basis) -> None:
+def _impact_sheet(workbook, problems, blocks, names, issues, basis, lines) -> None:
     widths = [40, 50, 24, 30, 14, 14, 14, 14, 10, 18, 20, 30, 50]
     sheet, m = _sheet(workbook, "Impact", widths, blank=1)
     nist, own = SHEETS["Impact"]
     # NIST's two header rows: the factor group over E:I, the factors under it.
     sheet.append(_header(m, [*nist[:4], IMPACT_GROUP, *[""] * 4, nist[9]], own))
     sheet.append(_header(m, ["", "", "", "", *FACTOR_HEADERS, ""], [""] * len(own)))
+    _fit(sheet, blocks, lines["lead"], "AB")
     for row, p in _problem_rows(problems, blocks):
         sheet.append([_lead(p, row, blocks, m, names), _lead(p, row, blocks, m, issues),
                       m.cell("; ".join(p.problematic_data_actions)), m.cell(p.problem),
@@ -388,9 +407,10 @@ def _impact_sheet(workbook, problems, blocks, names, issues, basis) -> None:
     _inputs(sheet, "E:I L", len(problems))
 
 
-def _risk_sheet(workbook, problems, blocks, names) -> None:
+def _risk_sheet(workbook, problems, blocks, names, lines) -> None:
     sheet, m = _sheet(workbook, "Risk", [40, 30, 12, 12, 16, 16, 20])
     sheet.append(_header(m, *SHEETS["Risk"]))
+    _fit(sheet, blocks, lines["name"], "AF")
     for row, p in _problem_rows(problems, blocks):
         lead = blocks.first[p.data_action] == row
         sheet.append([_lead(p, row, blocks, m, names), m.cell(p.problem), f"=Likelihood!E{row}",
@@ -420,7 +440,7 @@ def point_label(index: int) -> str:
     return label
 
 
-def _prioritization_sheet(workbook, actions, problems, blocks, names) -> None:
+def _prioritization_sheet(workbook, actions, problems, blocks, names, lines) -> None:
     """NIST's Simple Data Action Risk Prioritization Table (A:E) and, right of it (G:M), the
     Two Dimensional Problem Prioritization Table; the system risk in B4."""
     widths = [40, 12, 12, 12, 20, 3, 40, 30, 10, 12, 12, 14, 20]
@@ -434,6 +454,11 @@ def _prioritization_sheet(workbook, actions, problems, blocks, names) -> None:
                          "Likelihood and Impact outliers)", "bold")])
     sheet.append([*_header(m, *SHEETS["Risk Prioritization"]), None, *_header(m, *TWO_D)])
     ids, labels = actions["data_action"].tolist(), actions["name"].tolist()
+    _fit(sheet, blocks, lines["name"], "G")
+    for i, da in enumerate(ids):  # the simple table's names wrap too
+        height = sheet.row_dimensions[FIRST + i].height or 0
+        if lines["name"][da] > 1:
+            sheet.row_dimensions[FIRST + i].height = max(height, row_height(lines["name"][da]))
     for i in range(max(n, len(two_d))):
         row, cells = FIRST + i, [None] * 6
         if i < n:
@@ -456,9 +481,10 @@ def _prioritization_sheet(workbook, actions, problems, blocks, names) -> None:
         sheet.conditional_formatting.add(f"J{FIRST}:K{FIRST + len(two_d) - 1}", rule)
 
 
-def _controls_sheet(workbook, problems, blocks, names) -> None:
+def _controls_sheet(workbook, problems, blocks, names, lines) -> None:
     sheet, m = _sheet(workbook, "Selected Controls", [40, 30, 50, 50, 20, 14])
     sheet.append(_header(m, *SHEETS["Selected Controls"]))
+    _fit(sheet, blocks, lines["name"], "A")
     for row, p in _problem_rows(problems, blocks):
         sheet.append([_lead(p, row, blocks, m, names), m.cell(p.problem),
                       m.cell(p.selected_controls or None), m.cell(p.rationale or None),
@@ -527,20 +553,15 @@ def read_pram_edits(
             raise
         except Exception as error:  # what a reader raises on XML or ZIP data it cannot parse
             detail = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-            raise PramWorkbookError(
-                path, f"cannot be read ({detail}); write a fresh one with nistpf pram"
-            ) from None
+            raise PramWorkbookError(path, f"cannot be read ({detail}); {_FRESH}") from None
     if source is not None and len(edits):
         pram = source if isinstance(source, Pram) else analyse(source)
         known = set(pram.data_actions["data_action"])
         unknown = [da for da in dict.fromkeys(edits["data_action"]) if da not in known]
         if unknown:
-            raise PramRowsError(
-                path,
-                f"data action(s) {', '.join(unknown[:5])} are not in the "
-                "inventory: the workbook was written for another inventory or "
-                "the flows changed; write a fresh one with nistpf pram",
-            )
+            why = "the workbook was written for another inventory or the flows changed"
+            raise PramRowsError(path, f"data action(s) {', '.join(unknown[:5])} are not in the "
+                                f"inventory: {why}; {_FRESH}")  # fmt: skip
     return edits
 
 
@@ -557,6 +578,7 @@ def _check(path: Path) -> None:
         raise PramWorkbookError(path, f"cannot be read: {error.strerror or error}") from None
 
 
+_FRESH = "write a fresh workbook with nistpf pram"
 _NOT_OURS = (
     "is not a PRAM workbook nistpf wrote ({why}); pass the workbook `nistpf pram` wrote, with "
     "the consultant's changes"
@@ -578,60 +600,48 @@ def _read(path: Path) -> pd.DataFrame:
             raise PramWorkbookError(path, _NOT_OURS.format(why=f"no {name!r} sheet"))
         return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
+    # fmt: off
     written = _written(path, rows(HIDDEN))
     likelihood = _sheet_rows(path, rows("Likelihood"), "Likelihood", 4, LIKELIHOOD_ID, written)
     impact = _sheet_rows(path, rows("Impact"), "Impact", 4, IMPACT_ID, written)
-    controls = _sheet_rows(
-        path, rows("Selected Controls"), "Selected Controls", 2, CONTROLS_ID, written
-    )
+    controls = _sheet_rows(path, rows("Selected Controls"), "Selected Controls", 2, CONTROLS_ID,
+                           written)
     changes: dict[tuple[str, str], dict] = {}
     unexplained: list[str] = []
-    checks = [("Likelihood", likelihood, LIKELIHOOD_REASON, [(LIKELIHOOD_COL, "likelihood")])]
-    factors = [(IMPACT_FIRST + i, f) for i, f in enumerate(FACTORS)]
-    checks.append(("Impact", impact, IMPACT_REASON, factors))
-    for name, found, reason_col, numbers in checks:
+    for name, found, reason_col, numbers in [
+        ("Likelihood", likelihood, LIKELIHOOD_REASON, [(LIKELIHOOD_COL, "likelihood")]),
+        ("Impact", impact, IMPACT_REASON, [(IMPACT_FIRST + i, f) for i, f in enumerate(FACTORS)]),
+    ]:
         for key, (row, cells) in found.items():
-            change = changes.setdefault(key, {})
-            reason = _text(cells, reason_col)
-            changed = False
+            change, reason, changed = changes.setdefault(key, {}), _text(cells, reason_col), False
             for column, field in numbers:
                 value = _scaled(path, name, row, column, _cell(cells, column), field)
                 if value != written[key][field]:
-                    change[field] = value
-                    changed = True
+                    change[field], changed = value, True
             if changed and not reason:
                 unexplained.append(f"{name} row {row} ({key[0]}, {key[1]})")
             if reason:
                 change.setdefault("reason", []).append(reason)
     for key, (_row, cells) in controls.items():
         for column, field in ((CONTROLS_COL, "selected_controls"), (RATIONALE_COL, "rationale")):
-            text = _text(cells, column)
-            if text != written[key][field]:
+            if (text := _text(cells, column)) != written[key][field]:
                 changes.setdefault(key, {})[field] = text
     if unexplained:
         more = f" and {len(unexplained) - 5} more" if len(unexplained) > 5 else ""
-        raise PramReasonError(
-            path,
-            f"changed numbers without a reason: {', '.join(unexplained[:5])}{more}; type why in "
-            f"{REASON!r} on those rows (the engagement store keeps it)",
-        )
-    records = []
-    for key in written:  # the workbook's order
-        change = changes.get(key, {})
-        if set(change) <= {"reason"}:
-            continue  # a reason alone changes nothing
-        records.append(
-            {
-                "data_action": key[0],
-                "problem": key[1],
-                **{f: change.get(f, math.nan) for f in ("likelihood", *FACTORS)},
-                "selected_controls": change.get("selected_controls", ""),
-                "rationale": change.get("rationale", ""),
-                "reason": "; ".join(dict.fromkeys(change.get("reason", []))),
-            }
-        )
+        raise PramReasonError(path, f"changed numbers without a reason: "
+                              f"{', '.join(unexplained[:5])}{more}; type why in {REASON!r} on "
+                              "those rows (the engagement store keeps it)")
+    records = [  # the workbook's order; a reason alone changes nothing
+        {"data_action": key[0], "problem": key[1],
+         **{f: change.get(f, math.nan) for f in ("likelihood", *FACTORS)},
+         "selected_controls": change.get("selected_controls", ""),
+         "rationale": change.get("rationale", ""),
+         "reason": "; ".join(dict.fromkeys(change.get("reason", [])))}
+        for key in written if not set(change := changes.get(key, {})) <= {"reason"}
+    ]
     frame = pd.DataFrame(records, columns=PRAM_EDIT_COLUMNS)
     return frame.astype(dict.fromkeys(("likelihood", *FACTORS), float))
+    # fmt: on
 
 
 def _written(path: Path, rows: list[list]) -> dict[tuple[str, str], dict]:
@@ -669,6 +679,7 @@ def _expected(name: str) -> dict[int, str]:
     }
 
 
+# fmt: off
 def _sheet_rows(path, rows, name, problem_col, id_col, written) -> dict:
     """``{(data action, problem): (row, cells)}`` of a table; checks NIST's and nistpf's
     headers and that the rows are those written (sorted rows read right: the key is read)."""
@@ -677,47 +688,33 @@ def _sheet_rows(path, rows, name, problem_col, id_col, written) -> dict:
         seen |= {i + 1: str(v).strip() for i, v in enumerate(line) if v not in ("", None)}
     for column, header in _expected(name).items():
         if seen.get(column) != header:
-            raise PramWorkbookError(
-                path,
-                f"sheet {name!r}, row {HEADER_ROW}, column {get_column_letter(column)}: header "
-                f"{header!r} expected, found {seen.get(column)!r}; columns must not be deleted, "
-                "added or renamed: restore it, or write a fresh workbook with nistpf pram",
-            )
+            raise PramWorkbookError(path, f"sheet {name!r}, row {HEADER_ROW}, column "
+                                    f"{get_column_letter(column)}: header {header!r} expected, "
+                                    f"found {seen.get(column)!r}; columns must not be deleted, "
+                                    f"added or renamed: restore it, or {_FRESH}")
     found: dict[tuple[str, str], tuple[int, list]] = {}
     for number, cells in enumerate(rows[FIRST - 1 :], start=FIRST):
-        key = (_text(cells, id_col), _text(cells, problem_col))
-        if key == ("", ""):
-            if any(v not in ("", None) for v in cells):
-                raise PramRowsError(
-                    path,
-                    f"sheet {name!r}, row {number}: a row without a data action ID; rows must "
-                    "not be added: move what it holds elsewhere",
-                )
-            continue
-        if key not in written:
-            raise PramRowsError(
-                path,
-                f"sheet {name!r}, row {number}: data action ID {key[0]!r} and problem "
-                f"{key[1]!r} are not a row nistpf wrote; rows must not be added or their data "
-                "action ID or problem changed: restore the row, or write a fresh workbook with "
-                "nistpf pram",
-            )
+        key, where = (_text(cells, id_col), _text(cells, problem_col)), f"sheet {name!r}, row"
+        if key == ("", "") and any(v not in ("", None) for v in cells):
+            raise PramRowsError(path, f"{where} {number}: a row without a data action ID; rows "
+                                "must not be added: move what it holds elsewhere")
+        if key != ("", "") and key not in written:
+            raise PramRowsError(path, f"{where} {number}: data action ID {key[0]!r} and problem "
+                                f"{key[1]!r} are not a row nistpf wrote; rows must not be added "
+                                "or their data action ID or problem changed: restore the row, "
+                                f"or {_FRESH}")
         if key in found:
-            raise PramRowsError(
-                path,
-                f"sheet {name!r}, rows {found[key][0]} and {number} are both {key[0]} / "
-                f"{key[1]}; delete the copy",
-            )
-        found[key] = (number, cells)
+            raise PramRowsError(path, f"{where}s {found[key][0]} and {number} are both {key[0]} "
+                                f"/ {key[1]}; delete the copy")
+        if key != ("", ""):
+            found[key] = (number, cells)
     missing = [k for k in written if k not in found]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise PramRowsError(
-            path,
-            f"sheet {name!r}: the row of {missing[0][0]} / {missing[0][1]} was deleted{more}; "
-            "restore it (undo), or write a fresh workbook with nistpf pram",
-        )
+        raise PramRowsError(path, f"sheet {name!r}: the row of {missing[0][0]} / "
+                            f"{missing[0][1]} was deleted{more}; restore it (undo), or {_FRESH}")
     return found
+# fmt: on
 
 
 def _cell(cells: list, column: int) -> object:
