@@ -387,7 +387,7 @@ def outlier_rows(pram: Pram, limit: int = OUTLIER_ROWS) -> tuple[tuple[str, ...]
 def _risk_note(pram: Pram) -> str:
     actions = pram.data_actions
     return (
-        "NIST PRAM worksheet 3: risk = likelihood (1–10) × impact (the sum of five cost "
+        "NIST PRAM worksheet 3: risk = likelihood (0–10) × impact (the sum of five cost "
         f"factors, each 1–10). System risk {exact(pram.total)} over {len(actions)} data "
         f"action{_s(len(actions))}; the top {OUTLIERS} outliers, ties included, in vermillion."
     )

@@ -379,7 +379,7 @@ def _style_scatter(chart) -> None:
         series.marker.format.fill.fore_color.rgb = RGBColor.from_string(color.lstrip("#"))
         series.marker.format.line.color.rgb = WHITE
     for axis, title, top, unit in (
-        (chart.value_axis, "Likelihood (1–10)", 10, 2),
+        (chart.value_axis, "Likelihood (0–10)", 10, 2),
         (chart.category_axis, "Impact (sum of five cost factors, 5–50)", 50, 10),
     ):
         axis.minimum_scale, axis.maximum_scale, axis.major_unit = 0, top, unit
