@@ -440,13 +440,16 @@ def _demo(args: argparse.Namespace) -> int:
     from nistpf.export.deck import write_deck
     from nistpf.export.excel import write_gap_register
     from nistpf.export.images import CHARTS, write_images
+    from nistpf.export.pram_workbook import write_pram_workbook
     from nistpf.export.report import write_report
+    from nistpf.flows.diagram import INSTALL, dot_available
 
     fw = nistpf.framework()
     out = args.output
     files = {
         "gap-register.xlsx": "the gap register",
         "report.html": "the HTML report",
+        "pram.xlsx": "the NIST PRAM workbook",
         **{
             f"pf-{fw.version}-{t}.csv": "a framework table" for t in ("core", "tiers", "crosswalks")
         },
@@ -473,6 +476,7 @@ def _demo(args: argparse.Namespace) -> int:
         written = [
             write_gap_register(assessment, out / "gap-register.xlsx"),
             write_report(assessment, out / "report.html"),
+            write_pram_workbook(assessment, out / "pram.xlsx", force=True),
             *write_framework_tables(fw, out),
             nistpf.write_template(out / "inventory-template.xlsx", force=True),
         ]
@@ -505,6 +509,8 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"wrote {shown(path)}")
     if skipped:
         print(skipped)
+    if not dot_available():
+        print(f"drew no data-flow diagram (the report shows the Sankey instead): {INSTALL}")
     return EXIT_OK
 
 

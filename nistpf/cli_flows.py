@@ -6,6 +6,8 @@ options and messages follow :mod:`nistpf.cli`."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 from pathlib import Path
@@ -183,7 +185,8 @@ def _pram(args: argparse.Namespace) -> int:
     if args.read_edits:
         saved = _save_edits(args, assessment)
         print(f"saved {saved} PRAM edits from {shown(args.read_edits)} in {shown(args.store)}")
-        assessment = _load_and_assess(args)
+        with contextlib.redirect_stdout(io.StringIO()):  # said once already
+            assessment = _load_and_assess(args)
         if isinstance(assessment, int):
             return assessment
     result = nistpf.pram(assessment)

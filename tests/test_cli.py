@@ -147,8 +147,11 @@ def test_demo_prints_the_summary_and_writes_reference_tables(capsys, tmp_path, f
     assert len(crosswalks) == sum(len(fw.crosswalk(n)) for n in fw.crosswalks())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "deck.pptx", "gap-register.xlsx", "images", "inventory-template.xlsx",
-        "pf-1.0-core.csv", "pf-1.0-crosswalks.csv", "pf-1.0-tiers.csv", "report.html",
+        "pf-1.0-core.csv", "pf-1.0-crosswalks.csv", "pf-1.0-tiers.csv", "pram.xlsx",
+        "report.html",
     ]  # fmt: skip
+    # The PRAM workbook reads back as nistpf wrote it: nothing changed yet.
+    assert nistpf.read_pram_edits(tmp_path / "out" / "pram.xlsx").empty
     assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == sorted(
         f"{name}.png" for name in CHARTS
     )

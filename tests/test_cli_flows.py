@@ -96,3 +96,53 @@ def test_pram_explain_and_its_mistakes(capsys, sample):
     code, _, err = run(capsys, "pram", sample, "--read-edits", "x.xlsx")
     assert code == 2
     assert "give --store" in err
+
+
+def test_pram_workbook_reviewed_and_read_back_into_the_store(capsys, tmp_path):
+    import shutil
+
+    import openpyxl
+
+    source = tmp_path / "inventory.xlsx"
+    shutil.copy(nistpf.sample_path(), source)
+    store_path = tmp_path / "engagement.nistpf"
+    nistpf.open_store(store_path).new_assessment("Baseline", nistpf.load_inventory(source))
+    workbook = tmp_path / "pram.xlsx"
+    code, out, err = run(
+        capsys, "pram", str(source), "--store", str(store_path), "-o", str(workbook)
+    )
+    assert code == 0, err
+    assert out.rstrip().endswith(f"wrote {workbook}")
+    code, _, err = run(capsys, "pram", str(source), "-o", str(workbook))
+    assert code == 2
+    assert "--force" in err
+    # The consultant lowers one likelihood, with a reason, and sends the file back.
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Likelihood"]
+    header = [c.value for c in sheet[6]]
+    row = next(r for r in range(7, sheet.max_row + 1) if sheet.cell(r, 6).value)
+    action = sheet.cell(row, header.index("Data action ID") + 1).value
+    problem = sheet.cell(row, 4).value
+    before = sheet.cell(row, 5).value
+    sheet.cell(row, 5).value = 1
+    sheet.cell(row, header.index("Reason for the change") + 1).value = "seen in interviews"
+    reviewed = tmp_path / "pram-reviewed.xlsx"
+    book.save(reviewed)
+    code, out, err = run(
+        capsys, "pram", str(source), "--store", str(store_path), "--read-edits", str(reviewed),
+        "--who", "lead assessor",
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"saved 1 PRAM edits from {reviewed}" in out
+    saved = nistpf.open_store(store_path).pram_edits(1)
+    assert saved[["data_action", "problem", "likelihood", "reason"]].values.tolist() == [
+        [action, problem, 1.0, "seen in interviews"]
+    ]
+    log = nistpf.open_store(store_path).log(1)
+    assert set(log.loc[log["entity"] == "pram", "who"]) == {"lead assessor"}
+    # The risk printed now is the engine's with that likelihood: it fell by (before - 1) × impact.
+    plain = nistpf.pram(nistpf.load_inventory(source))
+    impact = plain.problems.set_index(["data_action", "problem"]).loc[(action, problem), "impact"]
+    code, out, _ = run(capsys, "pram", str(source), "--store", str(store_path))
+    expected = plain.total - (before - 1) * impact
+    assert f"system risk {int(expected)}" in out
