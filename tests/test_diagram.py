@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections import Counter
 
 import pandas as pd
@@ -493,3 +494,17 @@ def test_a_traced_journey_draws_every_hop_and_every_ending(sample):
     assert {(t, h) for t, h in everything if h.startswith("END_")} == {
         e for e in ends if e[1].startswith("END_")
     }
+
+
+def test_a_layout_that_runs_too_long_is_stopped_with_one_line(tmp_path, monkeypatch):
+    # A stand-in for a dot that never finishes: render must give up at RENDER_SECONDS.
+    slow = tmp_path / "dot"
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(diagram, "RENDER_SECONDS", 0.5)
+    inventory = nistpf.load_inventory(nistpf.sample_path())
+    started = time.perf_counter()
+    with pytest.raises(diagram.DiagramRenderError, match=r"did not finish .* in 0\.5 s"):
+        diagram.render(diagram.flow_diagram(inventory), "svg")
+    assert time.perf_counter() - started < 10
