@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import time
 from collections import Counter
 
@@ -499,7 +500,7 @@ def test_a_traced_journey_draws_every_hop_and_every_ending(sample):
 def test_a_layout_that_runs_too_long_is_stopped_with_one_line(tmp_path, monkeypatch):
     # A stand-in for a dot that never finishes: render must give up at RENDER_SECONDS.
     slow = tmp_path / "dot"
-    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.write_text(f"#!/bin/sh\nexec {shutil.which('sleep')} 30\n")
     slow.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(diagram, "RENDER_SECONDS", 0.5)
