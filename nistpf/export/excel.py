@@ -102,7 +102,14 @@ from nistpf.io.xlsx import (
     wrapped_lines,
 )
 
-__all__ = ["build_sheets", "closed_items", "read_register_edits", "write_gap_register"]
+__all__ = [
+    "build_sheets",
+    "closed_items",
+    "discard_workbook",
+    "read_register_edits",
+    "save_workbook",
+    "write_gap_register",
+]
 
 EDIT_FILL = PatternFill("solid", fgColor="E2EFDA")  # the columns the client fills
 FINDING_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -166,17 +173,17 @@ def write_gap_register(
     try:
         render(sheets, assessment, workbook)
         with atomic_open(path, "wb") as stream:
-            _save(workbook, stream)
+            save_workbook(workbook, stream)
     except OSError as error:
-        _discard(workbook)
+        discard_workbook(workbook)
         raise OutputNotWritableError.from_os_error(path, error) from error
     except BaseException:
-        _discard(workbook)
+        discard_workbook(workbook)
         raise
     return path
 
 
-def _save(workbook: Workbook, stream) -> None:
+def save_workbook(workbook: Workbook, stream) -> None:
     """``workbook.save(stream)``, with the zip archive closed even when writing fails (openpyxl
     leaves it to the garbage collector, which then writes into a closed file)."""
     with ZipFile(stream, "w", ZIP_DEFLATED, allowZip64=True) as archive:
@@ -184,7 +191,7 @@ def _save(workbook: Workbook, stream) -> None:
         ExcelWriter(workbook, archive).write_data()
 
 
-def _discard(workbook: Workbook) -> None:
+def discard_workbook(workbook: Workbook) -> None:
     """Close the streams of a write-only workbook that will not be saved and remove the
     temporary files openpyxl streams its sheets into (else they stay until the process
     exits, and their generators complain when collected)."""
