@@ -38,7 +38,6 @@ from typing import Any
 
 import pandas as pd
 
-from nistpf import pram_catalog
 from nistpf.errors import NistpfError
 from nistpf.framework import framework as load_framework
 from nistpf.inventory.model import (
@@ -193,16 +192,6 @@ _STAMPS = ("date",)
 
 # Fields that hold a number (or a yes/no): blank is NULL; every other field's blank is "".
 _NUMBERS = frozenset({"current", "target", "in_profile", "tier", "in_scope", *PRAM_EDIT_NUMBERS})
-
-PRAM_PROBLEMS = pram_catalog.PROBLEMS
-"""NIST's problems for individuals (NIST PRAM, Catalog of Problematic Data Actions and
-Problems, February 2019; :mod:`nistpf.pram_catalog`), spelled as NIST spells them."""
-PRAM_SCORES = (1.0, 10.0)
-PRAM_LIKELIHOODS = (0.0, 10.0)
-"""A likelihood may also be 0: NIST PRAM worksheet 3 (Likelihood tab) scores 0 a summary issue
-that alleviates, rather than raises, the concern."""
-"""The lowest and highest likelihood and organisational impact factor (NIST PRAM worksheet 3,
-Likelihood and Impact tabs: "Determine on a scale from 1-10")."""
 
 
 class _Keep:
@@ -927,16 +916,16 @@ class Store:
         keeps the stored value, a concurrent change included), in one transaction with a log
         row per field changed (entity ``pram``, key ``[data_action, problem]``).
 
-        ``problem`` is one of :data:`PRAM_PROBLEMS`, case and spacing forgiven, and is stored
-        as NIST spells it. Raises StoreError for a blank data action, another problem, a
-        number that is not one from 1 to 10, no field given, an unknown assessment, and for an
-        override without a reason: a likelihood or impact factor is saved only with a reason,
-        given now or already stored for the row (checked under the write lock), and a stored
-        reason is not cleared while an override stands."""
-        action = "" if data_action is None else str(data_action).strip()
-        if not action:
-            raise StoreError("a PRAM edit needs its data action, e.g. 'F-001:collection'")
-        found = pram_problem(problem)
+        ``problem`` is one of :data:`~nistpf.store_pram.PRAM_PROBLEMS`, case and spacing
+        forgiven, and is stored as NIST spells it. Raises StoreError for a blank data action,
+        another problem, a number that is not one from 1 to 10, no field given, an unknown
+        assessment, and for an override without a reason: a likelihood or impact factor is
+        saved only with a reason, given now or already stored for the row (checked under the
+        write lock), and a stored reason is not cleared while an override stands. The rules are
+        :mod:`nistpf.store_pram`'s."""
+        # Imported here: nistpf.store_pram imports this module (as nistpf.store_schema does).
+        from nistpf.store_pram import save_pram_edit
+
         given = _given(
             likelihood=likelihood,
             noncompliance=noncompliance,
@@ -944,28 +933,11 @@ class Store:
             reputational=reputational,
             internal_culture=internal_culture,
             other=other,
+            selected_controls=selected_controls,
+            rationale=rationale,
+            reason=reason,
         )
-        given |= _given(selected_controls=selected_controls, rationale=rationale, reason=reason)
-        fields = _ENTITIES["pram"][2]
-        if not given:
-            raise StoreError(f"nothing to save for {found} in {action}: give {', '.join(fields)}")
-        values = {f: _pram_value(f, v) for f, v in given.items()}
-        with self._transaction() as db:
-            self._assessment_in(db, number)  # an unknown assessment: StoreError says so
-            row = db.execute(
-                f"SELECT {', '.join(fields)} FROM pram_edits "
-                "WHERE assessment = ? AND data_action = ? AND problem = ?",
-                (int(number), action, found),
-            ).fetchone()
-            after = {**(dict(zip(fields, row, strict=True)) if row else {}), **values}
-            overridden = [f for f in PRAM_EDIT_NUMBERS if after.get(f) is not None]
-            asked = "reason" in values or any(values.get(f) is not None for f in PRAM_EDIT_NUMBERS)
-            if asked and overridden and not str(after.get("reason") or "").strip():
-                raise StoreError(
-                    f"the {', '.join(overridden)} of {found} in {action} override the rules' and "
-                    "need a reason: give reason=..., e.g. reason='client interview 3 March'"
-                )
-            self._change("pram", number, (action, found), values, who, note, db=db)
+        save_pram_edit(self, number, data_action, problem, given, who=who, note=note)
 
     # -- reading -----------------------------------------------------------------------------
     def ratings(self, number: int) -> pd.DataFrame:
@@ -1026,15 +998,9 @@ class Store:
         by data action and problem: columns :data:`~nistpf.inventory.model.PRAM_EDIT_COLUMNS`,
         ``likelihood`` and the five impact factors float 1-10 (NaN: not overridden), the text
         "" when none. A row whose every field was cleared is left out."""
-        table = self._read(
-            f"SELECT {', '.join(PRAM_EDIT_COLUMNS)} FROM pram_edits WHERE assessment = ? "
-            "ORDER BY data_action, problem",
-            (int(number),),
-        )
-        table = table.astype(dict.fromkeys(PRAM_EDIT_NUMBERS, float))
-        text = [c for c in PRAM_EDIT_COLUMNS[2:] if c not in PRAM_EDIT_NUMBERS]
-        blank = table[PRAM_EDIT_NUMBERS].isna().all(axis=1) & (table[text] == "").all(axis=1)
-        return table[~blank].reset_index(drop=True)
+        from nistpf.store_pram import stored_pram_edits
+
+        return stored_pram_edits(self, number)
 
     def log(self, number: int | None = None) -> pd.DataFrame:
         """The append-only change log (``seq, at, who, assessment, entity, key, field, old, new,
@@ -1238,41 +1204,6 @@ def tier_attribute(name: object) -> str:
     return found
 
 
-_PROBLEM_NAMES = {fold(p): p for p in PRAM_PROBLEMS}
-
-
-def pram_problem(name: object) -> str:
-    """One of NIST's seven problems for individuals (:data:`PRAM_PROBLEMS`, NIST PRAM catalog)
-    as NIST spells it, case and spacing forgiven (``"loss of  trust"`` → ``Loss of Trust``);
-    anything else is a StoreError naming the seven."""
-    found = _PROBLEM_NAMES.get(fold(str(name)))
-    if found is None:
-        raise StoreError(
-            f"{name!r} is not one of NIST's problems for individuals (NIST PRAM catalog); use "
-            f"one of {', '.join(PRAM_PROBLEMS)}"
-        )
-    return found
-
-
-def _pram_value(field: str, value: Any) -> Any:
-    """``value`` as the store keeps it in the PRAM edit's ``field`` (:func:`_field_value`); an
-    impact factor that is not a number from 1 to 10, or a likelihood not from 0 to 10 (NIST
-    PRAM worksheet 3), is a StoreError."""
-    low, high = PRAM_LIKELIHOODS if field == "likelihood" else PRAM_SCORES
-    span = f"{low:g} to {high:g}"
-    if field in PRAM_EDIT_NUMBERS and isinstance(value, bool):
-        raise StoreError(f"{field} {value!r} is not a number; give one from {span}")
-    kept = _field_value(field, value)
-    if field in PRAM_EDIT_NUMBERS and kept is not None and not low <= kept <= high:
-        raise StoreError(
-            f"{field} {value!r} is outside {low:g}-{high:g} (NIST PRAM worksheet 3 scores each "
-            "organisational impact factor from 1 to 10, a likelihood from 0, for a concern "
-            f"that does not arise, to 10): give a number from {span}, or None to clear the "
-            "override"
-        )
-    return kept
-
-
 def _in_nist_order(tiers: pd.DataFrame) -> pd.DataFrame:
     """Tier rows in the order of NIST PF 1.0 section 3.2 (:data:`TIER_ATTRIBUTES`), whether
     the workbook or the store gave them; an attribute outside it keeps its place at the end."""
@@ -1413,3 +1344,17 @@ def _typed(table: pd.DataFrame, columns: list[str], types: dict[str, str]) -> pd
         else:
             table[column] = table[column].astype(object)
     return table
+
+
+_PRAM_NAMES = ("PRAM_PROBLEMS", "PRAM_SCORES", "PRAM_LIKELIHOODS", "pram_problem")
+
+
+def __getattr__(name: str) -> Any:
+    """NIST PRAM's problems, scales and :func:`~nistpf.store_pram.pram_problem`, still
+    importable from here (``from nistpf.store import PRAM_PROBLEMS``); they live in
+    :mod:`nistpf.store_pram`, which imports this module, so they are looked up when asked."""
+    if name in _PRAM_NAMES:
+        from nistpf import store_pram
+
+        return getattr(store_pram, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
