@@ -125,7 +125,9 @@ def test_a_parent_key_covers_its_children_and_a_parent_on_a_flow_is_broader(samp
     # Every flow with a user.contact.* category is on a path, F-035 (user.contact itself) too.
     expected = {
         f
-        for f, categories in zip(sample.flows["flow_id"], sample.flows["data_categories"])
+        for f, categories in zip(
+            sample.flows["flow_id"], sample.flows["data_categories"], strict=True
+        )
         if any(c == "user.contact" or c.startswith("user.contact.") for c in categories)
     }
     assert matched == expected
