@@ -276,3 +276,51 @@ def test_the_stage_column_reads_nistir_8062_words():
         ("CDP-01", "LLM-01", "Email", "transformation", "A"),
     )
     assert list(inv.flows["stage"]) == ["storage", "logging", "transformation"]
+
+
+# -- what moves on, stable path names, a system's view --------------------------------------
+def test_a_parent_path_goes_on_only_with_the_data_it_carried(sample):
+    # F-005 collects phone numbers into CCS-01, F-020 takes them to AIA-01, F-028 on to DWH-01.
+    # DWH-01's purge F-034 disposes of e-mail addresses and pseudonymous IDs, not phone
+    # numbers: the contact data of that path is never disposed of.
+    t = trace(sample, data_category="user.contact")
+    row = t.paths[t.paths["flows"].map(lambda f: f[:2] == ("F-005", "F-020"))]
+    assert list(row["flows"]) == [("F-005", "F-020", "F-028")]
+    assert list(row["ending"]) == ["never disposed"]
+    # E-mail addresses that reach DWH-01 (F-001 → F-012 → F-023) are disposed of by F-034.
+    assert ("F-001", "F-012", "F-023", "F-034") in set(t.paths["flows"])
+
+
+def test_tracing_every_category_traces_a_written_parent_by_its_own_flows(sample):
+    every = trace(sample)
+    parent = every.categories.set_index("category").loc["user.contact"]
+    # Only F-035 writes user.contact itself; its children are traced as categories of their own.
+    assert (parent["paths"], parent["flows"]) == (1, 1)
+    assert list(every.paths.loc[every.paths["category"] == "user.contact", "flows"]) == [("F-035",)]
+
+
+def test_path_names_are_the_same_in_every_view(sample):
+    card = "user.financial.credit_card"
+    alone = trace(sample, data_category=card)
+    every = trace(sample)
+    at_bpo = trace(sample, data_category=card, system="BPO-01")
+    names = dict(zip(alone.paths["path"], alone.paths["flows"], strict=True))
+    in_every = every.paths[every.paths["category"] == card]
+    assert dict(zip(in_every["path"], in_every["flows"], strict=True)) == names
+    assert list(at_bpo.paths["path"]) == ["P2"]
+    assert set(at_bpo.hops["path"]) == {"P2"}
+
+
+def test_a_systems_view_keeps_only_its_paths_gaps_and_categories(sample):
+    t = trace(sample, system="XLS-01")
+    # F-019 (TKT-01 → XLS-01) carries name, e-mail, phone, private content and health data.
+    assert set(t.categories["category"]) == {
+        "user.name",
+        "user.contact.email",
+        "user.contact.phone_number",
+        "user.content.private",
+        "user.health_and_medical",
+    }
+    assert all("F-019" in flows for flows in t.paths["flows"])
+    assert set(t.gaps["flow_id"]) == {"F-019"}  # not AIA-01's AI gaps, nor other paths'
+    assert set(t.gaps["kind"]) == {"never disposed", "no owner"}

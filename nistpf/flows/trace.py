@@ -145,32 +145,44 @@ def trace(
     queries = written if data_category is None else [_known_category(data_category, written)]
     records = flows.to_dict("records")
     hops, paths, gaps, summary, truncated = [], [], [], [], []
-    listed = [_listed(record["data_categories"]) for record in records]
+    listed = [tuple(c.strip() for c in _listed(r["data_categories"])) for r in records]
+    related = _relations(written)
     for query in queries:
         # Each written category is matched once per query, not once per flow that lists it.
-        kind_of = {c: cats.match(query, c) for c in written}
+        # Tracing every category, a parent written on a flow (user.contact) is traced by the
+        # flows that write it, not again by its children's flows, which are traced on their own.
+        kind_of = {
+            c: k
+            for c in written
+            if (k := cats.match(query, c)) and not (data_category is None and k == "narrower")
+        }
         matched = []
         for record, categories in zip(records, listed, strict=True):
-            kinds = [k for c in categories if (k := kind_of.get(c.strip()))]
-            if kinds:
-                matched.append((record, _best(kinds)))
-        journeys, cut = _paths(matched, max_paths)
+            found = [c for c in categories if c in kind_of]
+            if found:
+                matched.append(_Hop(record, _best([kind_of[c] for c in found]), frozenset(found)))
+        journeys, cut = _paths(matched, max_paths, related)
         if cut:
             truncated.append(query)
+        # Paths are numbered per category before a system narrows them, so P3 of a category is
+        # the same path in every view (the register, a trace of one category or one system).
+        numbered = [(f"P{n}", hop_list) for n, hop_list in enumerate(journeys, start=1)]
         if system is not None:
-            journeys = [
-                j for j in journeys if any(system in (r["source"], r["destination"]) for r, _ in j)
+            numbered = [
+                (name, hop_list)
+                for name, hop_list in numbered
+                if any(system in (h.record["source"], h.record["destination"]) for h in hop_list)
             ]
-        numbered = []
-        for hop_list in journeys:
-            name = f"P{len(paths) + 1}"
-            row = _path_row(name, query, hop_list, types)
-            paths.append(row)
-            numbered.append((name, hop_list))
-            for step, (record, kind) in enumerate(hop_list, start=1):
-                hops.append(_hop_row(query, name, step, record, kind, by_flow))
-        gaps.extend(_gaps(query, numbered, paths[len(paths) - len(numbered) :], types, matched))
-        summary.append(_summary(query, numbered, paths[len(paths) - len(numbered) :], types))
+            if not numbered:
+                continue
+        rows = [_path_row(name, query, hop_list, types) for name, hop_list in numbered]
+        paths.extend(rows)
+        for name, hop_list in numbered:
+            for step, hop in enumerate(hop_list, start=1):
+                hops.append(_hop_row(query, name, step, hop.record, hop.kind, by_flow))
+        on_paths = matched if system is None else [h for _, hl in numbered for h in hl]
+        gaps.extend(_gaps(query, numbered, rows, types, on_paths, matched))
+        summary.append(_summary(query, numbered, rows, types))
     return Trace(
         _frame(hops, HOP_COLUMNS),
         _frame(paths, PATH_COLUMNS),
@@ -178,6 +190,25 @@ def trace(
         _frame(summary, CATEGORY_COLUMNS),
         tuple(truncated),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _Hop:
+    """A flow on a trace: its DataFlows row, how it matched, and the categories it carries
+    that matched (what moves on along the path)."""
+
+    record: dict
+    kind: str
+    carried: frozenset
+
+
+def _relations(written: list[str]) -> dict[str, frozenset]:
+    """For each written category, the written categories that are the same data, or part of
+    it, or contain it (by the Fides hierarchy, or the same label): what a hop may hand on."""
+    return {
+        a: frozenset(b for b in written if cats.match(a, b) in ("exact", "narrower", "broader"))
+        for a in written
+    }
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -239,43 +270,47 @@ def _known_system(system: str, inventory: Inventory, flows: pd.DataFrame) -> str
     )
 
 
-def _paths(matched: list[tuple[dict, str]], max_paths: int) -> tuple[list[list], bool]:
-    """The paths over the matched flows (module docstring), at most ``max_paths``."""
-    onward: dict[str, list[tuple[dict, str]]] = {}
+def _paths(
+    matched: list[_Hop], max_paths: int, related: dict[str, frozenset]
+) -> tuple[list[list[_Hop]], bool]:
+    """The paths over the matched flows (module docstring), at most ``max_paths``. A hop goes
+    on only with data the previous hop carried (or part of it, or what contains it): a path
+    of ``user.contact`` that moved phone numbers does not end at a disposal of e-mails."""
+    onward: dict[str, list[_Hop]] = {}
     fed: set[str] = set()
     for hop in matched:
-        record = hop[0]
-        onward.setdefault(record["source"], []).append(hop)
-        if record["source"] != record["destination"]:
-            fed.add(record["destination"])
+        onward.setdefault(hop.record["source"], []).append(hop)
+        if hop.record["source"] != hop.record["destination"]:
+            fed.add(hop.record["destination"])
     starts = [
         hop
         for hop in matched
-        if hop[0]["source"].startswith(EXTERNAL_PREFIX)
-        or _stage(hop[0]) == "collection"
-        or hop[0]["source"] not in fed
+        if hop.record["source"].startswith(EXTERNAL_PREFIX)
+        or _stage(hop.record) == "collection"
+        or hop.record["source"] not in fed
     ]
-    found: list[list] = []
-    covered: set[str] = set()
+    found: list[list[_Hop]] = []
     cut = False
 
-    def walk(path: list, visited: set[str]) -> None:
+    def walk(path: list[_Hop], visited: set[str], used: set[str], carried: frozenset) -> None:
         nonlocal cut
         if len(found) >= max_paths:
             cut = True
             return
-        record = path[-1][0]
+        record = path[-1].record
         here = record["destination"]
         if _stage(record) == "disposal" or here.startswith(EXTERNAL_PREFIX):
             found.append(list(path))
             return
+        reach = frozenset().union(*(related[c] for c in carried))
         nexts = [
             hop
             for hop in onward.get(here, [])
-            if hop[0]["flow_id"] not in {r["flow_id"] for r, _ in path}
+            if hop.record["flow_id"] not in used
+            and hop.carried & reach
             and (
-                hop[0]["destination"] not in visited
-                or (hop[0]["destination"] == here and _stage(hop[0]) == "disposal")
+                hop.record["destination"] not in visited
+                or (hop.record["destination"] == here and _stage(hop.record) == "disposal")
             )
         ]
         if not nexts or len(path) >= MAX_HOPS:
@@ -283,19 +318,21 @@ def _paths(matched: list[tuple[dict, str]], max_paths: int) -> tuple[list[list],
             return
         for hop in nexts:
             path.append(hop)
-            walk(path, visited | {hop[0]["destination"]})
+            used.add(hop.record["flow_id"])
+            walk(path, visited | {hop.record["destination"]}, used, hop.carried & reach)
+            used.discard(hop.record["flow_id"])
             path.pop()
 
     pending = starts or matched[:1]
     while pending:
         for hop in pending:
-            record = hop[0]
-            walk([hop], {record["source"], record["destination"]})
-        covered = {r["flow_id"] for p in found for r, _ in p}
+            record = hop.record
+            walk([hop], {record["source"], record["destination"]}, {record["flow_id"]}, hop.carried)
         if cut:
             break
         # Flows no entry point reaches (a loop, or data that appears mid-stack) start their own.
-        rest = [hop for hop in matched if hop[0]["flow_id"] not in covered]
+        covered = {h.record["flow_id"] for p in found for h in p}
+        rest = [hop for hop in matched if hop.record["flow_id"] not in covered]
         pending = rest[:1]
     return found, cut
 
@@ -335,7 +372,7 @@ def _hop_row(query, name, step, record, kind, by_flow) -> dict:
 
 
 def _ending(hop_list: list) -> str:
-    last = hop_list[-1][0]
+    last = hop_list[-1].record
     if _stage(last) == "disposal":
         return "disposed"
     if last["destination"].startswith(EXTERNAL_PREFIX):
@@ -344,7 +381,7 @@ def _ending(hop_list: list) -> str:
 
 
 def _path_row(name: str, query: str, hop_list: list, types: dict) -> dict:
-    records = [r for r, _ in hop_list]
+    records = [h.record for h in hop_list]
     return {
         "path": name,
         "category": query,
@@ -357,7 +394,10 @@ def _path_row(name: str, query: str, hop_list: list, types: dict) -> dict:
     }
 
 
-def _gaps(query, numbered, path_rows, types, matched) -> list[dict]:
+def _gaps(query, numbered, path_rows, types, on_paths, matched) -> list[dict]:
+    """The gaps of one category: per path (never disposed, external party), per flow on the
+    paths shown (AI system, no owner), and per category (collected, used nowhere: judged on
+    every flow carrying it, whatever system the trace is narrowed to)."""
     found = []
 
     def gap(kind, path, flow_id, system, message):
@@ -373,7 +413,7 @@ def _gaps(query, numbered, path_rows, types, matched) -> list[dict]:
         )
 
     for (name, hop_list), row in zip(numbered, path_rows, strict=True):
-        last = hop_list[-1][0]
+        last = hop_list[-1].record
         if row["ending"] == "never disposed":
             gap(
                 "never disposed",
@@ -392,7 +432,12 @@ def _gaps(query, numbered, path_rows, types, matched) -> list[dict]:
                 f"{query} reaches {row['end'].removeprefix(EXTERNAL_PREFIX)}, outside the "
                 f"company, by {last['flow_id']} ({name})",
             )
-    for record, _ in matched:
+    seen: set[str] = set()
+    for hop in on_paths:
+        record = hop.record
+        if record["flow_id"] in seen:
+            continue
+        seen.add(record["flow_id"])
         destination = record["destination"]
         if types.get(destination) == "AI":
             gap(
@@ -411,12 +456,16 @@ def _gaps(query, numbered, path_rows, types, matched) -> list[dict]:
                 f"{record['flow_id']} ({record['source']} → {destination}) carries {query} "
                 "with no named owner",
             )
+    records = [h.record for h in matched]
     collected = [
-        r
-        for r, _ in matched
-        if _stage(r) == "collection" or r["source"].startswith(EXTERNAL_PREFIX)
+        r for r in records if _stage(r) == "collection" or r["source"].startswith(EXTERNAL_PREFIX)
     ]
-    if collected and not any(_stage(r) in USING_STAGES for r, _ in matched):
+    shown = {h.record["flow_id"] for _, hl in numbered for h in hl}
+    if (
+        collected
+        and not any(_stage(r) in USING_STAGES for r in records)
+        and shown & {r["flow_id"] for r in collected}
+    ):
         where = ", ".join(dict.fromkeys(r["destination"] for r in collected))
         gap(
             "collected, used nowhere",
@@ -430,7 +479,7 @@ def _gaps(query, numbered, path_rows, types, matched) -> list[dict]:
 
 
 def _summary(query, numbered, path_rows, types) -> dict:
-    records = [r for _, hop_list in numbered for r, _ in hop_list]
+    records = [h.record for _, hop_list in numbered for h in hop_list]
     endpoints = {e for r in records for e in (r["source"], r["destination"])}
     return {
         "category": query,
