@@ -143,9 +143,11 @@ def trace_text(result) -> str:
     for row in result.categories.itertuples(index=False):
         sensitive = ", sensitive" if row.sensitive else ""
         lines.append(
-            f"{shown(row.category)} ({shown(row.label)}{sensitive}): {row.paths} paths over "
-            f"{row.flows} flows, {row.systems} systems, {row.external_parties} external "
-            f"parties; {row.disposed} disposed of"
+            f"{shown(row.category)} ({shown(row.label)}{sensitive}): "
+            f"{_count(row.paths, 'path')} over {_count(row.flows, 'flow')}, "
+            f"{_count(row.systems, 'system')}, "
+            f"{_count(row.external_parties, 'external party', 'external parties')}; "
+            f"{row.disposed} disposed of"
         )
         paths = result.paths[result.paths["category"] == row.category]
         for path in paths.itertuples(index=False):
@@ -179,12 +181,26 @@ def _pram(args: argparse.Namespace) -> int:
         reads.append(Use(args.read_edits, "the reviewed PRAM workbook"))
     writes = [Use(args.output, "the PRAM workbook")] if args.output else []
     _prepare(reads, writes)
+    if args.read_edits:
+        _start_if_empty(args)
+    elif args.who:
+        raise PramCommandError("--who names who made the edits --read-edits reads: give both")
     assessment = _load_and_assess(args)
     if isinstance(assessment, int):
         return assessment
     if args.read_edits:
-        saved = _save_edits(args, assessment)
-        print(f"saved {saved} PRAM edits from {shown(args.read_edits)} in {shown(args.store)}")
+        from nistpf.cli import EXIT_INPUT, _fail
+        from nistpf.export.pram_edits import PramWorkbookError
+
+        try:
+            read, changed = _save_edits(args, assessment)
+        except PramWorkbookError as error:  # the workbook as returned has problems: exit 1
+            _fail(error)
+            return EXIT_INPUT
+        print(
+            f"read {_count(read, 'PRAM edit')} from {shown(args.read_edits)}; "
+            f"{_count(changed, 'changed', 'changed')} what {shown(args.store.name)} holds"
+        )
         with contextlib.redirect_stdout(io.StringIO()):  # said once already
             assessment = _load_and_assess(args)
         if isinstance(assessment, int):
@@ -211,13 +227,32 @@ def _pram(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _save_edits(args: argparse.Namespace, assessment) -> int:
+def _start_if_empty(args: argparse.Namespace) -> None:
+    """A store with no assessment yet gets its first, "Baseline", for the edits to belong to
+    (as the guided notebook starts one when it loads the inventory), and says so."""
+    from nistpf.store import open_store
+
+    store = open_store(args.store, create=False)
+    if not store.assessments().empty:
+        return
+    try:
+        inventory = nistpf.load_inventory(args.source, mapping=args.mapping)
+    except NistpfError:
+        return  # _load_and_assess reports why the inventory cannot be read
+    number = store.new_assessment("Baseline", inventory, who=args.who)
+    print(f"started assessment {number} (Baseline) in {shown(store.path.name)}")
+
+
+def _save_edits(args: argparse.Namespace, assessment) -> tuple[int, int]:
+    """Save the reviewed workbook's edits in the store: (edits read, rows of the store's PRAM
+    edits that changed)."""
     from nistpf.export.pram_workbook import read_pram_edits
     from nistpf.store import open_store
 
     edits = read_pram_edits(args.read_edits, assessment)
     store = open_store(args.store, create=False)
     number = store.latest() if args.assessment is None else args.assessment
+    before = store.pram_edits(number)
     numbers = ("likelihood", "noncompliance", "direct_business", "reputational",
                "internal_culture", "other")  # fmt: skip
     for row in edits.to_dict("records"):
@@ -226,7 +261,21 @@ def _save_edits(args: argparse.Namespace, assessment) -> int:
         store.set_pram_edit(
             number, row["data_action"], row["problem"], **given, **text, who=args.who
         )
-    return len(edits)
+    after = store.pram_edits(number)
+    key = ["data_action", "problem"]
+    merged = after.merge(before, on=key, how="left", suffixes=("", "_before"), indicator=True)
+    changed = int((merged["_merge"] == "left_only").sum())
+    both = merged[merged["_merge"] == "both"]
+    for column in after.columns.drop(key):
+        now, then = both[column], both[f"{column}_before"]
+        differs = ~((now == then) | (now.isna() & then.isna()))
+        changed += int(differs.sum())
+        both = both[~differs]
+    return len(edits), changed
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def pram_text(result) -> str:

@@ -106,7 +106,7 @@ def test_pram_workbook_reviewed_and_read_back_into_the_store(capsys, tmp_path):
     source = tmp_path / "inventory.xlsx"
     shutil.copy(nistpf.sample_path(), source)
     store_path = tmp_path / "engagement.nistpf"
-    nistpf.open_store(store_path).new_assessment("Baseline", nistpf.load_inventory(source))
+    nistpf.open_store(store_path).set_engagement_name("Acme")  # a store with no assessment yet
     workbook = tmp_path / "pram.xlsx"
     code, out, err = run(
         capsys, "pram", str(source), "--store", str(store_path), "-o", str(workbook)
@@ -125,6 +125,15 @@ def test_pram_workbook_reviewed_and_read_back_into_the_store(capsys, tmp_path):
     problem = sheet.cell(row, 4).value
     before = sheet.cell(row, 5).value
     sheet.cell(row, 5).value = 1
+    unexplained = tmp_path / "pram-no-reason.xlsx"
+    book.save(unexplained)
+    code, out, err = run(
+        capsys, "pram", str(source), "--store", str(store_path), "--read-edits", str(unexplained)
+    )
+    assert code == 1  # the input has problems
+    assert out.splitlines()[0] == "started assessment 1 (Baseline) in engagement.nistpf"
+    assert err.count("\n") == 1
+    assert "reason" in err
     sheet.cell(row, header.index("Reason for the change") + 1).value = "seen in interviews"
     reviewed = tmp_path / "pram-reviewed.xlsx"
     book.save(reviewed)
@@ -133,7 +142,11 @@ def test_pram_workbook_reviewed_and_read_back_into_the_store(capsys, tmp_path):
         "--who", "lead assessor",
     )  # fmt: skip
     assert code == 0, err
-    assert f"saved 1 PRAM edits from {reviewed}" in out
+    assert f"read 1 PRAM edit from {reviewed}; 1 changed what engagement.nistpf holds" in out
+    code, out, _ = run(
+        capsys, "pram", str(source), "--store", str(store_path), "--read-edits", str(reviewed)
+    )
+    assert f"read 1 PRAM edit from {reviewed}; 0 changed what engagement.nistpf holds" in out
     saved = nistpf.open_store(store_path).pram_edits(1)
     assert saved[["data_action", "problem", "likelihood", "reason"]].values.tolist() == [
         [action, problem, 1.0, "seen in interviews"]
