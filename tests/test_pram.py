@@ -100,6 +100,8 @@ def test_a_healthy_flow_has_no_problem_and_no_risk():
         ({"data_categories": "user.childrens", "third_party": "yes"}, "P16"),
         ({"stage": "generation"}, "P17"),
         ({"data_categories": "user.financial.credit_card", "third_party": "yes"}, "P18"),
+        ({"third_party": "yes"}, "P19"),
+        ({"destination": "external:Courier"}, "P19"),
     ],
 )
 def test_each_rule_holds_on_its_flow_and_not_on_a_healthy_one(flow, rule):

@@ -87,6 +87,10 @@ PROBLEM_COLUMNS = ["data_action", "problem", "problematic_data_actions", "rules"
                    "rationale", "outlier"]
 ROLLUP_COLUMNS = ["data_actions", "problems", "risk", "percent", "highest"]
 ORPHAN_COLUMNS = ["data_action", "problem", "reason"]
+NO_PROBLEM = (
+    "No rule found a problematic data action here: the risk is 0 until the consultant gives a "
+    "likelihood (PRAM workbook, Likelihood tab)."
+)
 # fmt: on
 
 
@@ -513,9 +517,7 @@ def _problems(facts, actions, rule_table, impact_table) -> tuple[pd.DataFrame, p
                 row["pdas"].append(rule["problematic_data_action"])
                 row["rules"].append(rule["id"])
     actions["summary_issues"] = [
-        " ".join(dict.fromkeys(issues.get(i, [])))
-        or "No problematic data action found by the rules."
-        for i in range(len(actions))
+        " ".join(dict.fromkeys(issues.get(i, []))) or NO_PROBLEM for i in range(len(actions))
     ]
     points = _impact_points(facts, impact_table)
     ids = actions["data_action"].tolist()
