@@ -20,8 +20,10 @@ default taxonomy (Ethyca, Apache-2.0), read once.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -129,3 +131,65 @@ def group(category: str) -> str:
         parts = key.split(".")
         return parts[1] if len(parts) > 1 else parts[0]
     return str(category).strip()
+
+
+class CategoryIndex:
+    """The categories the flows write, each folded to one name — its Fides key when it is a key
+    or a Fides name (``USER.CONTACT.EMAIL`` and "User Contact Email" are ``user.contact.email``),
+    else the label as first written — and what matches what, found through the keys' hierarchy
+    in time that grows with the categories, not with their square."""
+
+    def __init__(self, written: Iterable[str]):
+        self.names: list[str] = []  # the folded names, in first-seen order
+        self._seen: set[str] = set()
+        self._related: dict[str, frozenset] = {}
+        self._name_of: dict[str, str] = {}  # as written (stripped) -> folded name
+        self._by_key: dict[str, str] = {}
+        self._by_label: dict[str, str] = {}
+        for text in written:
+            text = str(text).strip()
+            if not text or text in self._name_of:
+                continue
+            key, _ = key_of(text)
+            if key:
+                name = self._by_key.setdefault(key, key)
+            else:
+                name = self._by_label.setdefault(_fold(text), text)
+            self._name_of[text] = name
+            if name not in self._seen:
+                self._seen.add(name)
+                self.names.append(name)
+        self._keys = sorted(self._by_key)
+
+    def name(self, text: str) -> str | None:
+        """The folded name of a category as a flow writes it (None if no flow writes it)."""
+        return self._name_of.get(str(text).strip())
+
+    def matches(self, query: str) -> dict[str, str]:
+        """The written categories (folded names) ``query`` matches, with how
+        (:data:`MATCH_KINDS`, as :func:`match` says)."""
+        key, named = key_of(query)
+        if key is None:
+            found = self._by_label.get(_fold(query))
+            return {found: "exact"} if found else {}
+        kinds: dict[str, str] = {}
+        if key in self._by_key:
+            kinds[key] = "exact"
+        start = bisect.bisect_left(self._keys, key + ".")
+        for other in self._keys[start:]:
+            if not other.startswith(key + "."):
+                break
+            kinds[other] = "narrower"
+        parts = key.split(".")
+        for depth in range(1, len(parts)):
+            parent = ".".join(parts[:depth])
+            if parent in self._by_key:
+                kinds[parent] = "broader"
+        return {k: ("label" if named else v) for k, v in kinds.items()}
+
+    def related(self, name: str) -> frozenset:
+        """The written categories that are the same data as ``name``, part of it, or contain it:
+        what a hop carrying ``name`` may hand on."""
+        if name not in self._related:
+            self._related[name] = frozenset(self.matches(name)) | {name}
+        return self._related[name]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -141,32 +142,47 @@ def trace(
     types = dict(zip(inventory.systems["system_id"], inventory.systems["type"], strict=True))
     if system is not None:
         system = _known_system(system, inventory, flows)
-    written = _written_categories(flows)
-    queries = written if data_category is None else [_known_category(data_category, written)]
     records = flows.to_dict("records")
+    index = cats.CategoryIndex(c for r in records for c in _listed(r["data_categories"]))
+    written = index.names
+    queries = written if data_category is None else [_known_category(data_category, index)]
+    listed = [
+        tuple(dict.fromkeys(index.name(c) for c in _listed(r["data_categories"]))) for r in records
+    ]
+    flows_of: dict[str, list[int]] = {}
+    for position, categories in enumerate(listed):
+        for name in categories:
+            flows_of.setdefault(name, []).append(position)
     hops, paths, gaps, summary, truncated = [], [], [], [], []
-    listed = [tuple(c.strip() for c in _listed(r["data_categories"])) for r in records]
-    related = _relations(written)
     for query in queries:
-        # Each written category is matched once per query, not once per flow that lists it.
         # Tracing every category, a parent written on a flow (user.contact) is traced by the
         # flows that write it, not again by its children's flows, which are traced on their own.
         kind_of = {
             c: k
-            for c in written
-            if (k := cats.match(query, c)) and not (data_category is None and k == "narrower")
+            for c, k in index.matches(query).items()
+            if not (data_category is None and k == "narrower")
         }
+        if data_category is None:
+            kind_of[query] = "exact"
+        positions = sorted({p for c in kind_of for p in flows_of.get(c, ())})
         matched = []
-        for record, categories in zip(records, listed, strict=True):
-            found = [c for c in categories if c in kind_of]
-            if found:
-                matched.append(_Hop(record, _best([kind_of[c] for c in found]), frozenset(found)))
-        journeys, cut = _paths(matched, max_paths, related)
+        for position in positions:
+            found = [c for c in listed[position] if c in kind_of]
+            kind = _best([kind_of[c] for c in found])
+            matched.append(_Hop(records[position], kind, frozenset(found)))
+        journeys, cut = _paths(matched, max_paths, index.related)
+        prefix = "P"
+        if cut and system is not None:
+            # Too many paths to list them all: the system's own are found among the flows that
+            # lead to it or from it, so none is lost to the cut (named S1, S2, …, since the
+            # whole list, which P-names number, was cut short).
+            journeys, cut = _paths(_around(matched, system), max_paths, index.related)
+            prefix = "S"
         if cut:
             truncated.append(query)
         # Paths are numbered per category before a system narrows them, so P3 of a category is
         # the same path in every view (the register, a trace of one category or one system).
-        numbered = [(f"P{n}", hop_list) for n, hop_list in enumerate(journeys, start=1)]
+        numbered = [(f"{prefix}{n}", hop_list) for n, hop_list in enumerate(journeys, start=1)]
         if system is not None:
             numbered = [
                 (name, hop_list)
@@ -202,15 +218,6 @@ class _Hop:
     carried: frozenset
 
 
-def _relations(written: list[str]) -> dict[str, frozenset]:
-    """For each written category, the written categories that are the same data, or part of
-    it, or contain it (by the Fides hierarchy, or the same label): what a hop may hand on."""
-    return {
-        a: frozenset(b for b in written if cats.match(a, b) in ("exact", "narrower", "broader"))
-        for a in written
-    }
-
-
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
 
@@ -225,31 +232,24 @@ def _best(kinds: list[str]) -> str:
     return min(kinds, key=cats.MATCH_KINDS.index)
 
 
-def _written_categories(flows: pd.DataFrame) -> list[str]:
-    """Every category the flows write, once each, in first-seen order."""
-    seen: dict[str, None] = {}
-    for value in flows["data_categories"]:
-        for category in _listed(value):
-            seen.setdefault(category.strip(), None)
-    return list(seen)
-
-
-def _known_category(query: str, written: list[str]) -> str:
+def _known_category(query: str, index: cats.CategoryIndex) -> str:
     text = str(query).strip()
     key, _ = cats.key_of(text)
     # A key must name a category: the taxonomy's, or one the flows write (or a parent of one),
     # so that a misspelt child of a listed parent (user.contact.emial) is not taken for it.
+    kinds = index.matches(text) if text else {}
     named = (
         key is None
         or cats.is_category(key)
-        or any(c.casefold() == key or c.casefold().startswith(key + ".") for c in written)
+        or any(k in ("exact", "narrower", "label") for k in kinds.values())
     )
-    if text and named and any(cats.match(text, c) for c in written):
+    if named and kinds:
         return text
-    close = difflib.get_close_matches(text, written, n=3, cutoff=0.5)
+    shown_text = text if len(text) <= 80 else text[:79] + "…"
+    close = difflib.get_close_matches(text[:200], index.names, n=3, cutoff=0.5)
     hint = f"; close matches: {', '.join(close)}" if close else ""
     raise UnknownCategoryError(
-        f"no data flow carries a category matching {text!r}{hint}; give a Fides key "
+        f"no data flow carries a category matching {shown_text!r}{hint}; give a Fides key "
         "(user.contact covers user.contact.email), a Fides name, or a label as the DataFlows "
         "sheet writes it"
     )
@@ -271,7 +271,7 @@ def _known_system(system: str, inventory: Inventory, flows: pd.DataFrame) -> str
 
 
 def _paths(
-    matched: list[_Hop], max_paths: int, related: dict[str, frozenset]
+    matched: list[_Hop], max_paths: int, related: Callable[[str], frozenset]
 ) -> tuple[list[list[_Hop]], bool]:
     """The paths over the matched flows (module docstring), at most ``max_paths``. A hop goes
     on only with data the previous hop carried (or part of it, or what contains it): a path
@@ -302,7 +302,7 @@ def _paths(
         if _stage(record) == "disposal" or here.startswith(EXTERNAL_PREFIX):
             found.append(list(path))
             return
-        reach = frozenset().union(*(related[c] for c in carried))
+        reach = frozenset().union(*(related(c) for c in carried))
         nexts = [
             hop
             for hop in onward.get(here, [])
@@ -335,6 +335,32 @@ def _paths(
         rest = [hop for hop in matched if hop.record["flow_id"] not in covered]
         pending = rest[:1]
     return found, cut
+
+
+def _around(matched: list[_Hop], system: str) -> list[_Hop]:
+    """The flows on some route through ``system``: those leading to it (their destination
+    reaches it) and those leading on from it (their source is reached from it)."""
+    into: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = {}
+    for hop in matched:
+        into.setdefault(hop.record["destination"], []).append(hop.record["source"])
+        out.setdefault(hop.record["source"], []).append(hop.record["destination"])
+
+    def reached(start: str, edges: dict[str, list[str]]) -> set[str]:
+        seen, queue = {start}, [start]
+        while queue:
+            for nxt in edges.get(queue.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        return seen
+
+    before, after = reached(system, into), reached(system, out)
+    return [
+        hop
+        for hop in matched
+        if hop.record["destination"] in before or hop.record["source"] in after
+    ]
 
 
 def _stage(record: dict) -> str:
@@ -431,6 +457,19 @@ def _gaps(query, numbered, path_rows, types, on_paths, matched) -> list[dict]:
                 row["end"],
                 f"{query} reaches {row['end'].removeprefix(EXTERNAL_PREFIX)}, outside the "
                 f"company, by {last['flow_id']} ({name})",
+            )
+    listed = {h.record["flow_id"] for _, hl in numbered for h in hl}
+    for hop in on_paths:  # beyond the paths listed, when there were too many to list
+        record = hop.record
+        if record["destination"].startswith(EXTERNAL_PREFIX) and record["flow_id"] not in listed:
+            gap(
+                "external party",
+                "",
+                record["flow_id"],
+                record["destination"],
+                f"{query} reaches {record['destination'].removeprefix(EXTERNAL_PREFIX)}, "
+                f"outside the company, by {record['flow_id']} (on a path not listed: too many "
+                "paths to list)",
             )
     seen: set[str] = set()
     for hop in on_paths:
