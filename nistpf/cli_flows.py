@@ -98,8 +98,12 @@ def _trace(args: argparse.Namespace) -> int:
         _fail(error)
         return EXIT_UNREADABLE
     except InventoryError as error:
-        sys.stdout.write(format_report(error.issues))
-        print(f"{shown(error.source)}: not traced; fix the errors above (nistpf validate)")
+        # On standard error, so that nothing but the trace ever lands in a CSV or JSON stream.
+        sys.stderr.write(format_report(error.issues))
+        print(
+            f"{shown(error.source)}: not traced; fix the errors above (nistpf validate)",
+            file=sys.stderr,
+        )
         return EXIT_INPUT
     result = nistpf.trace(inventory, data_category=args.category, system=args.system)
     if args.format == "csv":
@@ -179,6 +183,10 @@ def _pram(args: argparse.Namespace) -> int:
                 "--read-edits saves the workbook's edits in an engagement store: give --store"
             )
         reads.append(Use(args.read_edits, "the reviewed PRAM workbook"))
+    if args.output and args.output.suffix.casefold() != ".xlsx":
+        raise PramCommandError(
+            f"{shown(args.output)}: the PRAM workbook is an Excel workbook; name it .xlsx"
+        )
     writes = [Use(args.output, "the PRAM workbook")] if args.output else []
     _prepare(reads, writes)
     if args.read_edits:
@@ -206,7 +214,9 @@ def _pram(args: argparse.Namespace) -> int:
         if isinstance(assessment, int):
             return assessment
     result = nistpf.pram(assessment)
-    if args.explain:
+    if args.explain is not None:
+        if not args.explain.strip():
+            raise PramCommandError("--explain needs a data action (F-030:disclosure) or an ID")
         try:
             print(result.explain(args.explain))
         except KeyError as error:

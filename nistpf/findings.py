@@ -111,6 +111,10 @@ MINIMISED = ("masked", "tokenized", "pseudonymized", "aggregated")
 CAP_RANGE = (0.0, 4.0)
 SENSITIVE_KINDS = ("fides-prefix", "keyword")
 NO_CATEGORIES = "categories not recorded"
+# A condition reads as one line of a rules file: bounded so that no file can make the parser
+# recurse without end (200 nested parentheses exhaust Python's).
+MAX_CONDITION_CHARS = 1_000
+MAX_CONDITION_DEPTH = 20
 # What people write in a purpose, consent basis or owner cell when there is none.
 _NOT_RECORDED = frozenset({"", "none", "n/a", "na", "-", "unknown", "tbc", "tbd"})
 _PACKAGE_RULES = "nistpf/data/rules.csv"
@@ -232,11 +236,17 @@ def _rule_problem(cells: dict[str, str], fw: Framework) -> str | None:
 def _condition_problem(condition: str) -> str | None:
     if not condition:
         return "the condition is empty"
+    if len(condition) > MAX_CONDITION_CHARS:
+        return f"it is {len(condition):,} characters long; a condition has at most 1,000"
+    if condition.count("(") > MAX_CONDITION_DEPTH:
+        return f"it opens more than {MAX_CONDITION_DEPTH} parentheses; write a simpler condition"
     try:
         tree = ast.parse(condition, mode="eval")
+        return _grammar_problem(tree.body)
     except SyntaxError as error:
         return f"syntax error ({error.msg})"
-    return _grammar_problem(tree.body)
+    except (RecursionError, MemoryError):  # nested too deeply for Python's parser
+        return "it is nested too deeply; write a simpler condition"
 
 
 def _grammar_problem(node: ast.AST) -> str | None:

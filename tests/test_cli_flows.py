@@ -159,3 +159,19 @@ def test_pram_workbook_reviewed_and_read_back_into_the_store(capsys, tmp_path):
     code, out, _ = run(capsys, "pram", str(source), "--store", str(store_path))
     expected = plain.total - (before - 1) * impact
     assert f"system risk {int(expected)}" in out
+
+
+def test_trace_of_a_broken_inventory_keeps_its_report_out_of_the_csv(capsys, tmp_path):
+    broken = tmp_path / "broken.csv"
+    broken.write_text("nothing,here\n1,2\n", encoding="utf-8")
+    code, out, err = run(capsys, "trace", str(broken), "--format", "csv")
+    assert code in (1, 2)
+    assert out == ""
+    assert err
+
+
+def test_pram_workbook_must_be_named_xlsx(capsys, sample, tmp_path):
+    code, _, err = run(capsys, "pram", sample, "-o", str(tmp_path / "pram.csv"))
+    assert code == 2
+    assert "name it .xlsx" in err
+    assert not (tmp_path / "pram.csv").exists()

@@ -22,6 +22,7 @@ from nistpf.flows.pram import (
     load_impact_rules,
     load_pram_rules,
 )
+from nistpf.flows.pram_input import PramEditsError
 from nistpf.inventory.model import PRAM_EDIT_COLUMNS
 from tests.inventory_files import CONTROLS
 
@@ -372,3 +373,63 @@ def test_pram_evidence_follows_nists_pf_to_pram_mapping():
     text = p.explain("id.ra-p5")
     assert text.startswith("ID.RA-P5 — NIST's mapping of PF 1.0 to the PRAM: Worksheet 4.")
     assert "raises no level itself" in text
+
+
+# -- edits from any source meet the store's rules -------------------------------------------
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"likelihood": 10.5}, "likelihood 10.5 is outside 0 to 10"),
+        ({"likelihood": -1}, "likelihood -1 is outside 0 to 10"),
+        ({"likelihood": float("inf")}, "likelihood inf is outside 0 to 10"),
+        ({"likelihood": "abc"}, "likelihood 'abc' is not a number"),
+        ({"likelihood": True}, "likelihood True is not a number"),
+        ({"noncompliance": 0}, "noncompliance 0 is outside 1 to 10"),
+        ({"noncompliance": 11}, "noncompliance 11 is outside 1 to 10"),
+        ({"likelihood": 5, "reason": " "}, "likelihood override the rules' and need a reason"),
+        ({"problem": "Boredom"}, "problem 'Boredom' is not one of NIST's"),
+        ({"data_action": ""}, "the data action is blank"),
+    ],
+)
+def test_edits_off_nists_scales_are_refused_in_one_line(row, message):
+    base = {"data_action": "F-1:transfer", "problem": "Economic Loss", "likelihood": 5,
+            "reason": "r"}  # fmt: skip
+    with pytest.raises(PramEditsError) as caught:
+        analyse(inventory(*FLOWS), rules=RULES, impact_rules=IMPACT, edits=edits({**base, **row}))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_edits_forgive_the_problems_spelling_and_refuse_two_rows_for_one_key():
+    spelled = edits({"data_action": "F-2:transfer", "problem": "  loss of  TRUST ",
+                     "likelihood": 10, "reason": "r"})  # fmt: skip
+    p = analyse(inventory(*FLOWS), rules=RULES, impact_rules=IMPACT, edits=spelled)
+    assert p.data_actions.set_index("flow_id").loc["F-2", "risk"] == 80  # 10 × 8
+    twice = edits(
+        {"data_action": "F-2:transfer", "problem": "Loss of Trust", "likelihood": 9, "reason": "r"},
+        {"data_action": "F-2:transfer", "problem": "loss of trust", "likelihood": 1, "reason": "r"},
+    )
+    with pytest.raises(PramEditsError, match=r"edited twice \(rows 0 and 1\)"):
+        analyse(inventory(*FLOWS), rules=RULES, impact_rules=IMPACT, edits=twice)
+    for wrong in ([{"data_action": "F-2:transfer"}], pd.DataFrame({"x": [1]})):
+        with pytest.raises(PramEditsError):
+            analyse(inventory(*FLOWS), rules=RULES, impact_rules=IMPACT, edits=wrong)
+
+
+@pytest.mark.parametrize("points", ["nan", "inf", "-inf", "1e300", "11"])
+def test_impact_points_must_be_finite_and_on_the_scale(tmp_path, points):
+    table = IMPACT.copy()
+    table.loc[0, "points"] = points
+    path = tmp_path / "impact.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(RuleError, match=r"row 2: points .* is not a number from -10 to 10"):
+        load_impact_rules(path)
+
+
+def test_a_condition_nested_too_deeply_is_a_rule_error(tmp_path):
+    table = RULES.copy()
+    table.loc[0, "condition"] = "personal and (" * 30 + "personal" + ")" * 30
+    path = tmp_path / "rules.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(RuleError, match=r"rule X: .*more than 20 parentheses"):
+        load_pram_rules(path)

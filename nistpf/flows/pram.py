@@ -41,6 +41,7 @@ only the data actions' percents sum to 100.
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from dataclasses import dataclass
 from importlib import resources
@@ -52,6 +53,7 @@ import pandas as pd
 from nistpf.assessment import Assessment
 from nistpf.findings import RuleError, condition_problem, flow_facts, holds
 from nistpf.flows import categories as cats
+from nistpf.flows.pram_input import checked_edits
 from nistpf.flows.trace import data_action
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.schema import EXTERNAL_PREFIX
@@ -339,6 +341,11 @@ def _checked_impact(table: pd.DataFrame, source: str) -> pd.DataFrame:
                             f"{', '.join(FACTORS)}", source=source)  # fmt: skip
         try:
             points = float(cells["points"])
+            if not math.isfinite(points) or abs(points) > 10:
+                raise ValueError(
+                    f"points {cells['points']!r} is not a number from -10 to 10 (a cost factor "
+                    "is 1-10); give a finite number of points"
+                )
             problems = _names(cells["problems"], PROBLEMS, "problem")
         except ValueError as error:
             raise RuleError(where, str(error).replace("could not convert string to float",
@@ -361,12 +368,15 @@ def analyse(
     """NIST PRAM worksheets 2 and 3 for an inventory (or an Assessment's): see the module
     docstring. ``rules`` / ``impact_rules``: tables from :func:`load_pram_rules` /
     :func:`load_impact_rules`, or files; ``edits``: the consultant's edits
-    (``nistpf.inventory.model.PRAM_EDIT_COLUMNS``; default the inventory's ``pram_edits``).
+    (``nistpf.inventory.model.PRAM_EDIT_COLUMNS``; default the inventory's ``pram_edits``),
+    checked by :func:`nistpf.flows.pram_input.checked_edits`.
 
     An Assessment's PRAM with the package's rules is computed once and kept with it (every
     deliverable reads the same tables).
 
-    Raises :class:`nistpf.findings.RuleError` for a rules file that cannot be used."""
+    Raises :class:`nistpf.findings.RuleError` for a rules file that cannot be used,
+    :class:`nistpf.flows.pram_input.PramEditsError` for edits off NIST's scales or without a
+    reason."""
     cached = isinstance(source, Assessment) and rules is impact_rules is edits is None
     if cached and source in _ANALYSED:
         return _ANALYSED[source]
@@ -571,7 +581,10 @@ def _factors(points: list[tuple], index: int, problem: str) -> tuple[dict, list[
 
 def _apply_edits(problems, actions, edits, facts, impact_table, basis):
     orphans = []
-    if edits is None or len(edits) == 0:
+    if edits is None:
+        return problems, pd.DataFrame(orphans, columns=ORPHAN_COLUMNS)
+    edits = checked_edits(edits)
+    if edits.empty:
         return problems, pd.DataFrame(orphans, columns=ORPHAN_COLUMNS)
     problems = problems.copy()
     index_of = {da: i for i, da in enumerate(actions["data_action"])}
