@@ -939,7 +939,19 @@ class Store:
         )
         save_pram_edit(self, number, data_action, problem, given, who=who, note=note)
 
+    def set_pram_edits(
+        self, number: int, rows: list[dict[str, Any]], *, who: str | None = None, note: str = ""
+    ) -> None:
+        """Save several PRAM edits at once — each a dict of ``data_action``, ``problem`` and
+        the fields to change, as :meth:`set_pram_edit` takes them — in one transaction: every
+        one, or, when one is refused (its StoreError raised), none (a reviewed PRAM workbook
+        read back is saved whole or not at all)."""
+        from nistpf.store_pram import save_pram_edits
+
+        save_pram_edits(self, number, rows, who=who, note=note)
+
     # -- reading -----------------------------------------------------------------------------
+
     def ratings(self, number: int) -> pd.DataFrame:
         """The saved ratings, shaped like the Responses sheet (a blank system: organisation)."""
         table = self._read(

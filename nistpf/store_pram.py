@@ -94,6 +94,23 @@ def save_pram_edit(
     blank data action, a problem outside NIST's catalog (:func:`pram_problem`), a number
     outside NIST PRAM worksheet 3's scales (:func:`_pram_value`), no field given, an unknown
     assessment, and an override without a reason (checked under the write lock)."""
+    with store._transaction() as db:
+        _save_in(db, store, number, data_action, problem, given, who=who, note=note)
+
+
+def save_pram_edits(
+    store: Store, number: int, rows: list[dict[str, Any]], *, who: str | None, note: str
+) -> None:
+    """Save several PRAM edits — each ``{"data_action", "problem", **given}`` — in one
+    transaction: all of them, or, when one is refused (its StoreError raised), none."""
+    with store._transaction() as db:
+        for row in rows:
+            given = {k: v for k, v in row.items() if k not in ("data_action", "problem")}
+            _save_in(db, store, number, row["data_action"], row["problem"], given, who=who,
+                     note=note)  # fmt: skip
+
+
+def _save_in(db, store, number, data_action, problem, given, *, who, note) -> None:
     action = "" if data_action is None else str(data_action).strip()
     if not action:
         raise StoreError("a PRAM edit needs its data action, e.g. 'F-001:collection'")
@@ -102,22 +119,21 @@ def save_pram_edit(
     if not given:
         raise StoreError(f"nothing to save for {found} in {action}: give {', '.join(fields)}")
     values = {f: _pram_value(f, v) for f, v in given.items()}
-    with store._transaction() as db:
-        store._assessment_in(db, number)  # an unknown assessment: StoreError says so
-        row = db.execute(
-            f"SELECT {', '.join(fields)} FROM pram_edits "
-            "WHERE assessment = ? AND data_action = ? AND problem = ?",
-            (int(number), action, found),
-        ).fetchone()
-        after = {**(dict(zip(fields, row, strict=True)) if row else {}), **values}
-        overridden = [f for f in PRAM_EDIT_NUMBERS if after.get(f) is not None]
-        asked = "reason" in values or any(values.get(f) is not None for f in PRAM_EDIT_NUMBERS)
-        if asked and overridden and not str(after.get("reason") or "").strip():
-            raise StoreError(
-                f"the {', '.join(overridden)} of {found} in {action} override the rules' and "
-                "need a reason: give reason=..., e.g. reason='client interview 3 March'"
-            )
-        store._change("pram", number, (action, found), values, who, note, db=db)
+    store._assessment_in(db, number)  # an unknown assessment: StoreError says so
+    row = db.execute(
+        f"SELECT {', '.join(fields)} FROM pram_edits "
+        "WHERE assessment = ? AND data_action = ? AND problem = ?",
+        (int(number), action, found),
+    ).fetchone()
+    after = {**(dict(zip(fields, row, strict=True)) if row else {}), **values}
+    overridden = [f for f in PRAM_EDIT_NUMBERS if after.get(f) is not None]
+    asked = "reason" in values or any(values.get(f) is not None for f in PRAM_EDIT_NUMBERS)
+    if asked and overridden and not str(after.get("reason") or "").strip():
+        raise StoreError(
+            f"the {', '.join(overridden)} of {found} in {action} override the rules' and "
+            "need a reason: give reason=..., e.g. reason='client interview 3 March'"
+        )
+    store._change("pram", number, (action, found), values, who, note, db=db)
 
 
 def stored_pram_edits(store: Store, number: int) -> pd.DataFrame:

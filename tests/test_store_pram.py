@@ -421,3 +421,21 @@ def test_a_store_holding_an_overlong_reason_or_lacking_the_table_is_refused(tmp_
     with pytest.raises(DamagedStoreError) as caught:
         open_store(path, create=False)
     assert str(caught.value) == f"{path} is damaged (it lacks the table pram_edits): {UNCHANGED}"
+
+
+def test_several_edits_are_saved_together_or_not_at_all(store, sample):
+    run = store.new_assessment("Baseline", sample)
+    good = {"data_action": ACTION, "problem": "Loss of Trust", "likelihood": 3, "reason": "r"}
+    other = {"data_action": "F-002:collection", "problem": "Dignity Loss", "likelihood": 4,
+             "reason": "s"}  # fmt: skip
+    refused = {"data_action": "F-003:collection", "problem": "Boredom", "likelihood": 5}
+    with pytest.raises(StoreError, match="Boredom"):
+        store.set_pram_edits(run, [good, other, refused], who="lead")
+    assert store.pram_edits(run).empty  # the first two were not kept either
+    assert logged(store, run) == []
+    store.set_pram_edits(run, [good, other], who="lead")
+    saved = store.pram_edits(run)
+    assert saved[["data_action", "likelihood"]].values.tolist() == [
+        [ACTION, 3.0],
+        ["F-002:collection", 4.0],
+    ]
