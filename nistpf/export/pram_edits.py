@@ -67,6 +67,10 @@ SHEETS = {
 }
 TWO_D = ([DAS, PROBLEMS, "Point Label", "Likelihood", "Impact"], [RISK, ID])
 # fmt: on
+# NIST PRAM worksheet 3 scores likelihood 1–10 and lets 0 stand for a summary issue that
+# alleviates the concern; nistpf (its rules, the store, this workbook) takes 0–10. Every
+# deliverable says so in these words.
+LIKELIHOOD_SCALE = "0–10; 0: the concern does not arise; NIST's scale is 1–10"
 IMPACT_GROUP = "Organizational Impact Factors"  # NIST's first header row over E:I
 # Where the consultant types, per sheet: the column (1-based) of each input.
 LIKELIHOOD_COL, LIKELIHOOD_ID, LIKELIHOOD_REASON = 5, 6, 7
