@@ -369,6 +369,46 @@ def test_hostile_names_lay_out(sample):
 # -- rendering ------------------------------------------------------------------------------
 
 
+def test_the_compact_variant_labels_arrows_only_with_their_flow_count(sample):
+    # Two more flows from CCS-01 to BPO-01 (F-030 is the first): that arrow carries 3 flows.
+    extra = {"source": "CCS-01", "destination": "BPO-01", "stage": "transfer"}
+    more = with_flows(sample, [{**extra, "flow_id": "F-036"}, {**extra, "flow_id": "F-037"}])
+    systems = set(more.systems["system_id"])
+    pairs = Counter()  # an arrow merges the flows between two nodes either way
+    for (tail, head), count in expected_arrows(more.flows, systems).items():
+        pairs[frozenset((tail, head))] += count
+    parsed = parse(flow_diagram(more, compact=True).source)
+    assert Counter(frozenset((t, h)) for t, h, _ in parsed["edges"]) == Counter(set(pairs))
+    labels = {}
+    for tail, head, attributes in parsed["edges"]:
+        label = attr(attributes, "label") or attr(attributes, "xlabel")
+        labels[frozenset((tail, head))] = label
+        assert "F-0" not in attributes  # no flow IDs
+    assert labels[frozenset(("S_CCS_01", "S_BPO_01"))] == "<3 flows>"
+    for pair, count in pairs.items():
+        assert labels[pair] == (f"<{count} flows>" if count > 1 else ""), sorted(pair)
+    # no data category group on any arrow (F-030 carries financial, contact, biometric ...)
+    text = " ".join(a for _, _, a in parsed["edges"])
+    for group in ("financial", "contact", "biometric", "behavior", "name", "unique id"):
+        assert group not in text
+    # the full diagram does label them
+    full = parse(flow_diagram(more).source)
+    assert any("financial" in a for _, _, a in full["edges"])
+
+
+def test_the_compact_variant_has_larger_names_and_no_boxes(sample):
+    source = flow_diagram(sample, compact=True).source
+    defaults = next(line for line in source.splitlines() if line.startswith("\tnode ["))
+    assert re.search(r"\bfontsize=(\d+)", defaults).group(1) == "18"
+    assert "subgraph cluster_" not in source  # boundaries are fills, not boxes
+    parsed = parse(source)
+    # a node is filled with its boundary's colour: CRM-01 a vendor's (Salesforce, SaaS),
+    # LOY-01 internal ("In-house" vendor), Customers an external party's
+    assert attr(parsed["nodes"]["S_CRM_01"], "fillcolor") == "#FDF3E1"
+    assert attr(parsed["nodes"]["S_LOY_01"], "fillcolor") == "#EAF3FB"
+    assert attr(parsed["nodes"]["X_Customers"], "fillcolor") == "#EAF6F1"
+
+
 def test_render_gives_svg_and_png(sample):
     conftest.dot("to render the diagram")
     graph = flow_diagram(sample)

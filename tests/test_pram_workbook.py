@@ -366,3 +366,78 @@ def test_formula_like_text_stays_text(inventory, tmp_path):
         cell = controls.cell(row, column)
         assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
     assert read_pram_edits(path).empty  # read back as the text written: no change
+
+
+# -- printing, the basis columns, the likelihood scale ------------------------------------------
+def test_every_sheet_prints_landscape_one_page_wide_with_its_header(written):
+    book = openpyxl.load_workbook(written)
+    for tab in TABS:
+        sheet = book[tab]
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", tab
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, tab
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), tab  # 1 wide, as long as needed
+        # NIST's header row is row 6 (the Impact tab's two: 5 and 6, factor names under the
+        # group); it repeats on every printed page
+        assert sheet.print_title_rows == ("$5:$6" if tab == "Impact" else "$6:$6"), tab
+
+
+def test_header_rows_are_tall_enough_for_their_wrapped_text(written):
+    book = openpyxl.load_workbook(written)
+    sheet = book["Risk Prioritization"]
+    header = [str(sheet.cell(6, c).value or "").strip() for c in range(1, 6)]
+    assert header[2] == "Percent of System Risk"
+    width = sheet.column_dimensions["C"].width
+    # "Percent of System Risk" (22 characters, bold) cannot sit on one line of a column this
+    # narrow: two lines at least, 15 points a line (11-point text)
+    assert width < 22
+    assert sheet.cell(6, 3).alignment.wrap_text
+    assert (sheet.row_dimensions[6].height or 15) >= 2 * 15
+
+
+def test_the_cost_factors_basis_is_short_wrapped_and_adds_up(written):
+    import csv
+    from importlib import resources
+
+    with (resources.files("nistpf") / "data" / "pram_impact.csv").open(encoding="utf-8") as f:
+        conditions = {(r["factor"], r["condition"]) for r in csv.DictReader(f)}
+    sheet = openpyxl.load_workbook(written)["Impact"]
+    assert str(sheet.cell(5, 13).value).startswith("Basis of the cost factors")
+    assert sheet.column_dimensions["M"].width <= 60
+    checked = 0
+    for row in range(7, sheet.max_row + 1):
+        text = sheet.cell(row, 13).value
+        if not text:
+            continue
+        assert sheet.cell(row, 13).alignment.wrap_text
+        assert len(text) <= 400  # no rationales: they were up to 1,315 characters
+        # even at 1.5 narrow characters a width unit, the text takes this many lines
+        width = sheet.column_dimensions["M"].width
+        lines = math.ceil(len(text) / (1.5 * width))
+        assert (sheet.row_dimensions[row].height or 15) >= lines * 15, row
+        for part in text.split("; "):
+            name, terms = part.split(": ", 1)
+            factor = name.replace(" ", "_")
+            column = 5 + FACTORS.index(factor)
+            sums = terms.split(", held to ")[0].split(" = ")
+            items = [t.rsplit(" ", 1) for t in sums[0].split(" + ")]
+            for condition, _ in items:
+                assert (factor, condition) in conditions, (row, condition)
+            total = sum(float(points) for _, points in items)
+            if len(sums) > 1:
+                assert float(sums[1]) == total, (row, part)
+            # NIST's cost factor is 1-10: the sum, held to the scale, is the cell's value
+            assert sheet.cell(row, column).value == min(max(total, 1), 10), (row, part)
+            checked += 1
+    assert checked > 50
+
+
+def test_the_likelihood_scale_reads_the_same_everywhere_in_the_workbook(written):
+    book = openpyxl.load_workbook(written)
+    scale = "0–10; 0: the concern does not arise; NIST's scale is 1–10"
+    assert scale in book["Likelihood"]["A2"].value
+    assert "1-10, that" not in book["Likelihood"]["A2"].value  # the old, narrower text
+    checks = book["Likelihood"].data_validations.dataValidation
+    assert len(checks) == 1
+    assert (checks[0].formula1, checks[0].formula2) == ("0", "10")
+    assert scale in checks[0].error

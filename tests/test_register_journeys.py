@@ -202,7 +202,11 @@ def test_the_credit_card_gaps_are_those_worked_out_by_hand(book):
         r["Path"]: tuple(
             x["Flow ID"]
             for x in sorted(
-                (h for h in blocks(book["Data journeys"])["table"] if h["Path"] == r["Path"]),
+                (  # a path is named within its category
+                    h
+                    for h in blocks(book["Data journeys"])["table"]
+                    if (h["Data category"], h["Path"]) == (CARD, r["Path"])
+                ),
                 key=lambda h: h["Step"],
             )
         )
@@ -246,14 +250,57 @@ def test_the_diagram_is_in_the_register_when_graphviz_is_installed(book):
     assert image.anchor._from.row >= last  # below the notes (0-based row)
 
 
-def test_without_graphviz_the_register_says_it_is_needed(tmp_path, monkeypatch):
+def test_the_diagram_prints_on_one_landscape_page(assessment, tmp_path):
+    conftest.dot("to draw the data-flow diagram in the register")
+    import re
+    import zipfile
+
+    path = write_gap_register(assessment, tmp_path / "register.xlsx")
+    sheet = openpyxl.load_workbook(path)["Data journeys"]
+    assert sheet.page_setup.orientation == "landscape"
+    margins = sheet.page_margins
+    # Letter landscape is the narrower page (11 in), A4 landscape the shorter (8.27 in)
+    page_width = (11 - margins.left - margins.right) * 72
+    page_height = (8.27 - margins.top - margins.bottom) * 72
+    with zipfile.ZipFile(path) as archive:
+        drawings = [n for n in archive.namelist() if re.match(r"xl/drawings/drawing\d+", n)]
+        xml = [archive.read(n).decode("utf-8") for n in drawings]
+    pictures = [x for x in xml if re.search(r"<(xdr:)?pic>", x)]  # the Summary's are charts
+    assert len(pictures) == 1
+    found = re.search(r'<(?:xdr:)?ext cx="(\d+)" cy="(\d+)"', pictures[0])
+    cx, cy = (int(v) for v in found.groups())
+    width, height = cx / 12700, cy / 12700  # EMU to points
+    assert width <= page_width
+    assert height <= page_height
+    # and within the columns that print on its page even at 100 %: their widths in Excel's
+    # points (5.25 a character), those that fit the page's width as LibreOffice lays them out
+    # (5.58 a character)
+    used = 0.0
+    for letter in "ABCDEFGHIJKLMNOP":
+        chars = sheet.column_dimensions[letter].width
+        if (used + chars) * 5.58 > page_width:
+            break
+        used += chars
+    assert width <= used * 5.25
+    # it starts a printed page: a row break right above its anchor row
+    anchor = sheet._images[0].anchor._from.row  # 0-based: the row number above it
+    assert anchor in [b.id for b in sheet.row_breaks.brk]
+    # a picture of this size is not the full diagram of 2,306 pixels shrunk: it is legible
+    assert width >= 400
+
+
+def test_without_graphviz_the_register_says_the_diagram_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
     a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
     path = write_gap_register(a, tmp_path / "register.xlsx")
     sheet = openpyxl.load_workbook(path)["Data journeys"]
     assert not sheet._images
     notes = [r["text"] for r in blocks(sheet)["About these journeys"]]
-    assert sum("Install Graphviz for the data-flow diagram" in n for n in notes) == 1
+    assert sum("The data-flow diagram is not part of this edition" in n for n in notes) == 1
+    # a client's register carries no install instructions (the console prints them)
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    for word in ("Graphviz", "install", "apt-get", "brew install", "winget"):
+        assert not [c for c in cells if word.casefold() in c.casefold()], word
 
 
 def test_inventory_text_on_the_journeys_sheet_is_never_a_formula(tmp_path):
@@ -402,3 +449,24 @@ def test_the_summary_names_the_journeys_and_the_system_risk(book):
         f"NIST PRAM system risk {total:g} over {len(actions)} data actions; the riskiest, "
         f"{actions[0]['Data action']}, carries {share}% of it (see the Privacy risk (PRAM) sheet)"
     )
+
+
+def test_the_flow_sheets_print_landscape_fitted_with_their_header(book):
+    for name in ("Data journeys", "Privacy risk (PRAM)"):
+        sheet = book[name]
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, name
+        # fitted to the width (as many pages across as keep text at 8.5 pt, like the other
+        # table sheets), as many pages down as the rows take
+        assert setup.fitToWidth >= 1, name
+        assert setup.fitToHeight == 0, name
+        assert sheet.print_title_rows == "$1:$1", name  # the header row on every page
+
+
+def test_the_pram_note_gives_the_likelihood_scale_as_everywhere(book):
+    notes = " ".join(r["text"] for r in blocks(book["Privacy risk (PRAM)"])["NIST PRAM"])
+    # NIST PRAM worksheet 3 scores 1-10; nistpf (and NIST, for a summary issue that
+    # alleviates the concern) takes 0 as well
+    assert "likelihood (0–10; 0: the concern does not arise; NIST's scale is 1–10)" in notes
+    assert "likelihood (1–10)" not in notes

@@ -92,12 +92,15 @@ def test_the_inline_diagram_fetches_nothing(report):
     assert not [t for t, _ in flows.tags if t in {"img", "image", "script", "iframe", "link"}]
 
 
-def test_without_graphviz_the_sankey_stays_and_says_to_install_it(monkeypatch, tmp_path):
+def test_without_graphviz_the_sankey_stays_with_no_install_instructions(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
     a = nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))
     report = build_report_html(a)
     flows = section(report, "flows")
-    assert "Install Graphviz for the data-flow diagram" in flows
+    # a client's report says the diagram is missing, never how to install software
+    assert "The data-flow diagram is not part of this edition" in flows
+    for words in ("Graphviz", "install", "apt-get", "brew install", "winget"):
+        assert words.casefold() not in flows.casefold(), words
     assert "<svg" not in flows
     assert 'id="figure-flow-map"' in flows
     assert 'id="chart-flow-map"' in flows
@@ -222,3 +225,13 @@ def test_an_inventory_without_flows_says_so_and_draws_nothing():
     assert "<svg" not in flows
     assert "Install Graphviz" not in flows
     assert "No rule finds a problematic data action" in section(report, "risk")
+
+
+def test_the_heat_map_caption_gives_the_likelihood_scale_as_everywhere(report):
+    risk = section(report, "risk")
+    # NIST PRAM worksheet 3 scores likelihood 1-10 and lets 0 stand for a summary issue that
+    # alleviates the concern; nistpf takes 0-10, and every deliverable says so alike
+    assert "likelihood (0–10; 0: the concern does not arise; NIST&#x27;s scale is 1–10)" in (
+        risk.replace("&#39;", "&#x27;").replace("'", "&#x27;")
+    )
+    assert "likelihood (1–10)" not in risk

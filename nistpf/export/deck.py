@@ -22,7 +22,8 @@ PowerPoint objects a consultant can edit; the charts are pictures rendered by ka
 browser session, except the PRAM risk chart, a native PowerPoint chart. Without a browser the
 deck is not written: :class:`BrowserMissingError` says how to install one (a deck with holes
 where the charts belong would be worse). Without Graphviz the deck is still written: the
-diagram's slide says Graphviz is needed and lists the journeys' gaps instead.
+diagram's slide says the diagram is not part of this edition (no install instructions on a
+client's slide) and lists the journeys' gaps instead.
 
 This module decides *what* the deck says (pure functions over the Assessment);
 :mod:`nistpf.export.deck_slides` lays it out.
@@ -49,6 +50,7 @@ import pandas as pd
 from nistpf.assessment import Assessment, Completeness, leaders, named, tie_phrase
 from nistpf.errors import NistpfError, OutputNotWritableError, shown
 from nistpf.export import images, method_text
+from nistpf.export.pram_edits import LIKELIHOOD_SCALE
 from nistpf.export.report import key_messages
 from nistpf.flows.pram import OUTLIERS, Pram
 from nistpf.flows.pram import analyse as pram_of
@@ -75,7 +77,11 @@ ENDING_WORDS = {
     "leaves the company": "leave the company",
     "never disposed": "never disposed of",
 }
-GRAPHVIZ_MISSING = "Install Graphviz (apt-get install graphviz / brew install graphviz)"
+# The diagram slide without a diagram (no Graphviz, or it failed): client-neutral words; the
+# console (nistpf deck) says how to install Graphviz.
+DIAGRAM_MISSING = (
+    "The data-flow diagram is not part of this edition; the journeys' gaps are listed instead."
+)
 RISK_POINT_COLUMNS = ("data_action", "problem", "likelihood", "impact", "risk", "outlier")
 
 
@@ -313,15 +319,18 @@ def roadmap(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> pd.Data
 
 
 def diagram_png(a: Assessment) -> bytes:
-    """The data-flow diagram of ``a``'s inventory as PNG bytes: every flow between systems and
-    external parties (:func:`nistpf.flows.diagram.flow_diagram`), arrows coloured by NIST PRAM
-    risk per flow (``Pram.flow_risk``: NIST PRAM, worksheet 3, risk per data action). Raises
+    """The data-flow diagram of ``a``'s inventory as PNG bytes (144 dpi): every flow between
+    systems and external parties (:func:`nistpf.flows.diagram.flow_diagram`, its compact
+    variant for a slide: no arrow labels but flow counts, larger type), arrows coloured by NIST
+    PRAM risk per flow (``Pram.flow_risk``: NIST PRAM, worksheet 3, risk per data action). Raises
     :class:`~nistpf.flows.diagram.GraphvizMissingError` without Graphviz's ``dot``, and
     :class:`~nistpf.flows.diagram.DiagramRenderError` when ``dot`` fails (both
     :class:`~nistpf.errors.NistpfError`)."""
     from nistpf.flows import diagram
 
-    graph = diagram.flow_diagram(a.inventory, findings=a.findings, flow_risk=pram_of(a).flow_risk)
+    graph = diagram.flow_diagram(
+        a.inventory, findings=a.findings, flow_risk=pram_of(a).flow_risk, compact=True
+    )
     return diagram.render(graph, "png")
 
 
@@ -332,9 +341,9 @@ def reach_note(traced: Trace) -> str:
     counts = traced.paths["ending"].value_counts()
     ends = ", ".join(f"{int(counts.get(e, 0))} {shown}" for e, shown in ENDING_WORDS.items())
     return (
-        f"{len(traced.paths)} paths of {len(traced.categories)} data categories from where "
-        f"they enter to their last system: {ends}. Arrows coloured by NIST PRAM risk per flow; "
-        "dashed arrows dispose of data."
+        f"{_n(len(traced.paths), 'path')} of {_n(len(traced.categories), 'data category')} "
+        f"from where they enter to their last system: {ends}. Arrows coloured by NIST PRAM "
+        "risk per flow; dashed arrows dispose of data."
     )
 
 
@@ -387,8 +396,8 @@ def outlier_rows(pram: Pram, limit: int = OUTLIER_ROWS) -> tuple[tuple[str, ...]
 def _risk_note(pram: Pram) -> str:
     actions = pram.data_actions
     return (
-        "NIST PRAM worksheet 3: risk = likelihood (0–10) × impact (the sum of five cost "
-        f"factors, each 1–10). System risk {exact(pram.total)} over {len(actions)} data "
+        f"NIST PRAM worksheet 3: risk = likelihood ({LIKELIHOOD_SCALE}) × impact (the sum of "
+        "five cost factors, each 1–10). System risk {exact(pram.total)} over {len(actions)} data "
         f"action{_s(len(actions))}; the top {OUTLIERS} outliers, ties included, in vermillion."
     )
 
@@ -421,9 +430,10 @@ def source_notes(a: Assessment) -> tuple[tuple[str, str], ...]:
         ("nistpf", __version__),
         (
             "Scope",
-            f"{in_profile} in-profile Subcategories, {a.systems['system'].nunique()} systems in "
-            f"scope, {len(inv.controls)} controls, {len(inv.flows)} data flows, "
-            f"{len(a.findings)} findings",
+            f"{_n(in_profile, 'in-profile Subcategory')}, "
+            f"{_n(a.systems['system'].nunique(), 'system')} in scope, "
+            f"{_n(len(inv.controls), 'control')}, {_n(len(inv.flows), 'data flow')}, "
+            f"{_n(len(a.findings), 'finding')}",
         ),
     )
 
@@ -515,6 +525,13 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
+def _n(count: int, noun: str) -> str:
+    """``1 path``, ``2 paths``, ``2 data categories``: a count and its noun, plural unless 1."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
 def _functions_title(weakest: pd.DataFrame, count: int) -> str:
     """``weakest``: the Functions that share the widest gap (one row, or every one tied)."""
     if weakest.empty:
@@ -576,7 +593,9 @@ def _risk_title(pram: Pram) -> str:
     if actions.empty:
         return "No data actions: the inventory records no data flows"
     if not pram.total > 0:
-        return f"No PRAM rule finds a problem for individuals in the {len(actions)} data actions"
+        return (
+            f"No PRAM rule finds a problem for individuals in the {_n(len(actions), 'data action')}"
+        )
     top = actions[actions["rank"] == 1]
     first = top.iloc[0]
     outliers = pram.outliers

@@ -24,7 +24,7 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from nistpf.export import theme
-from nistpf.export.deck import DIAGRAM, GRAPHVIZ_MISSING, PRIORITIES, Story, shorten
+from nistpf.export.deck import DIAGRAM, DIAGRAM_MISSING, PRIORITIES, Story, shorten
 from nistpf.numbers import fixed, percent
 
 # 16:9 widescreen, as PowerPoint's own default: 13.333 × 7.5 in.
@@ -318,14 +318,15 @@ def _flows_slide(slide, story: Story, pictures) -> None:
 
 
 def _diagram_slide(slide, story: Story, pictures, why: str = "") -> None:
+    """The diagram, fitted into the content area; without it (``why``: the error, not shown
+    on the client's slide) the neutral :data:`DIAGRAM_MISSING` and the journeys' gaps."""
     _note(slide, story.reach_note, "diagram-caption", height=0.45)
     png = pictures.get(DIAGRAM)
     if png:
         _picture(slide, png, (MARGIN, CONTENT_TOP, CONTENT_WIDTH, 4.85), name="flow-diagram")
         return
     box = (MARGIN, CONTENT_TOP, CONTENT_WIDTH, 0.65)
-    lines = ["Graphviz is needed to draw the data-flow diagram.", why or GRAPHVIZ_MISSING]
-    shape = _text(slide, box, lines, size=12, color=MUTED, name="diagram-missing")
+    shape = _text(slide, box, [DIAGRAM_MISSING], size=12, color=MUTED, name="diagram-missing")
     _style_paragraph(shape.text_frame.paragraphs[0], size=14, bold=True, color=ACCENT)
     rows = [["Gap in the journeys", "Gaps"]]
     rows += [[g.kind, str(g.gaps)] for g in story.gap_kinds.itertuples(index=False)]

@@ -94,6 +94,9 @@ from nistpf.io.xlsx import (
     FONT_NAME,
     HEADER_FILL,
     HEADER_FONT,
+    MARGINS,
+    POINTS_PER_WIDTH,
+    PRINTABLE_WIDTH,
     CellMaker,
     limit,
     pages_across,
@@ -121,7 +124,13 @@ MAX_LINES = 40
 # 15 points; the next chart starts 18 rows down, clear of the first even where rows are lower).
 CHART_HEIGHT = 8
 CHART_ROWS = 18
-DIAGRAM_WIDTH = 1400  # pixels: the data-flow diagram's width on the Data journeys sheet, at most
+# The data-flow diagram on the Data journeys sheet prints on a page of its own (a page break
+# before it), as large as fits: no wider than the columns that print on the first page at 100 %
+# (Excel's column unit is 5.25 points, the narrower: POINTS_PER_WIDTH is LibreOffice's), no
+# taller than a landscape A4 page (the shorter of A4 and Letter) between its margins.
+EXCEL_POINTS_PER_WIDTH = 5.25
+PRINTABLE_HEIGHT = (8.27 - MARGINS["top"] - MARGINS["bottom"]) * 72  # points, A4 landscape
+PIXELS_PER_POINT = 96 / 72  # an image's size in a workbook is in pixels at 96 dpi
 FROZEN = {
     GAP_REGISTER: "B2",
     PROFILE: "B2",
@@ -685,9 +694,33 @@ def _journeys(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:
     png = diagram_png(a)
     if png is not None:
         image = Image(io.BytesIO(png))
-        if image.width > DIAGRAM_WIDTH:  # shown smaller; the picture keeps every pixel
-            image.width, image.height = DIAGRAM_WIDTH, image.height * DIAGRAM_WIDTH / image.width
-        worksheet.add_image(image, f"A{places['notes'][2] + 2}")
+        widths = [c.width for c in sheet.table.columns]
+        # shown smaller, so it prints on one page; the picture keeps every pixel
+        image.width, image.height = diagram_size(widths, image.width, image.height)
+        row = places["notes"][2] + 2
+        worksheet.row_breaks.append(Break(id=row - 1))  # the diagram starts a printed page
+        worksheet.add_image(image, f"A{row}")
+
+
+def diagram_size(widths: list[float], width: float, height: float) -> tuple[int, int]:
+    """The size (pixels at 96 dpi, aspect kept, never enlarged) at which a picture of
+    ``width`` × ``height`` pixels, anchored in column A of a sheet whose columns are
+    ``widths`` (characters) wide, prints on one landscape page (A4 or Letter, the sheet's
+    margins): no wider than the columns that fit the page's width at 100 % (so however the
+    sheet is fitted to its pages, the picture stays within the first page's columns), no
+    taller than the page's printable height."""
+    used = 0.0
+    for column in widths:
+        if (used + column) * POINTS_PER_WIDTH > PRINTABLE_WIDTH:
+            break
+        used += column
+    room = min(PRINTABLE_WIDTH, max(used, widths[0] if widths else 0) * EXCEL_POINTS_PER_WIDTH)
+    fit = min(
+        1.0,
+        room * PIXELS_PER_POINT / max(width, 1),
+        PRINTABLE_HEIGHT * PIXELS_PER_POINT / max(height, 1),
+    )
+    return int(width * fit), int(height * fit)
 
 
 def _pram(worksheet, sheet: Sheet, places: Places, a: Assessment) -> None:

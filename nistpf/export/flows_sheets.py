@@ -32,6 +32,7 @@ from nistpf.export.excel_sheets import (
     Sheet,
 )
 from nistpf.export.pram_chart import amount
+from nistpf.export.pram_edits import LIKELIHOOD_SCALE
 from nistpf.flows.pram import FACTOR_NAMES, FACTORS, Pram, analyse
 from nistpf.flows.trace import ENDINGS, MAX_PATHS, Trace, trace
 from nistpf.inventory.schema import EXTERNAL_PREFIX
@@ -83,9 +84,11 @@ OUTLIER_HEADERS = (
     "Risk",
 )
 NO_FLOWS = "No data flow is recorded: the inventory's DataFlows sheet is empty"
-INSTALL_GRAPHVIZ = (
-    "Install Graphviz for the data-flow diagram (its dot program draws it: apt-get install "
-    "graphviz, brew install graphviz or winget install graphviz), then write the register again."
+# The note in the diagram's place when it could not be drawn: client-neutral (the console says
+# how to install Graphviz).
+NO_DIAGRAM = (
+    "The data-flow diagram is not part of this edition; the journeys and their gaps are listed "
+    "above."
 )
 PRAM_WORKBOOK = (
     "NIST's full PRAM layout (worksheet 2, Data Action Analysis, and worksheet 3, Likelihood, "
@@ -173,6 +176,13 @@ def chain(hops: pd.DataFrame) -> str:
     return " → ".join(parts)
 
 
+def _n(count: int, noun: str) -> str:
+    """``1 path``, ``2 paths``, ``2 data categories``: a count and its noun, plural unless 1."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
 def _days(value: object) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
@@ -190,7 +200,8 @@ def journeys_sheet(a: Assessment) -> Sheet:
     place (:func:`diagram_png`)."""
     chosen = journeys(a)
     t = chosen.trace
-    ends = {row["path"]: path_ending(row) for row in t.paths.to_dict("records")}
+    # a path is named within its category (P1, P2 … in each), so the key is both
+    ends = {(r["category"], r["path"]): path_ending(r) for r in t.paths.to_dict("records")}
     wrap = len(t.hops) <= WRAP_ROW_LIMIT
     columns = (
         Column(JOURNEY_HEADERS[0], 26),
@@ -227,7 +238,7 @@ def journeys_sheet(a: Assessment) -> Sheet:
             _days(h.retention_days),
             h.owner or None,
             cell_value(tuple(h.findings)),
-            ends.get(h.path),
+            ends.get((h.category, h.path)),
         )
         for h in t.hops.itertuples(index=False)
     ]
@@ -264,7 +275,7 @@ def journeys_sheet(a: Assessment) -> Sheet:
 
 def journey_notes(a: Assessment, chosen: Journeys) -> list[str]:
     """The Data journeys sheet's notes: which categories are shown and why, any cut short, and
-    the diagram (drawn below, or the Graphviz install line)."""
+    the diagram (drawn below, or that it is not part of this edition)."""
     t = chosen.trace
     if not len(a.inventory.flows):
         return ["No data flow is recorded, so there is no journey to trace and no diagram to draw."]
@@ -287,19 +298,20 @@ def journey_notes(a: Assessment, chosen: Journeys) -> list[str]:
         )
     png = diagram_png(a)
     if png is None:
-        notes.append(INSTALL_GRAPHVIZ)
+        notes.append(NO_DIAGRAM)
     else:
         notes.append(
-            "The data-flow diagram of every flow, arrows coloured by NIST PRAM risk (drawn by "
-            "Graphviz), below:"
+            "The data-flow diagram of every flow, arrows coloured by NIST PRAM risk, on the "
+            "next printed page (below):"
         )
     return notes
 
 
 def diagram_png(a: Assessment) -> bytes | None:
-    """The data-flow diagram of ``a`` (:func:`nistpf.flows.diagram.flow_diagram`, arrows
-    coloured by the NIST PRAM risk of their flows) as PNG bytes, or None when Graphviz's dot is
-    missing or cannot draw it, or the inventory records no flow. Rendered once per
+    """The data-flow diagram of ``a`` (:func:`nistpf.flows.diagram.flow_diagram`, its compact
+    variant for a printed page: arrows coloured by the NIST PRAM risk of their flows, no arrow
+    labels but flow counts, larger type) as PNG bytes at 144 dpi, or None when Graphviz's dot
+    is missing or cannot draw it, or the inventory records no flow. Rendered once per
     Assessment."""
     if a in _PNG:
         return _PNG[a]
@@ -310,9 +322,9 @@ def diagram_png(a: Assessment) -> bytes | None:
 
             if diagram.dot_available():
                 graph = diagram.flow_diagram(
-                    a.inventory, findings=a.findings, flow_risk=analyse(a).flow_risk
+                    a.inventory, findings=a.findings, flow_risk=analyse(a).flow_risk, compact=True
                 )
-                png = diagram.render(graph, "png", dpi=96)
+                png = diagram.render(graph, "png", dpi=144)
         except (ImportError, NistpfError):
             png = None
     _PNG[a] = png
@@ -325,18 +337,18 @@ def summary_rows(a: Assessment) -> list[tuple[str, str]]:
     t = journeys(a).trace
     endings = t.paths["ending"].value_counts()
     ends = ", ".join(f"{int(endings[e])} {e}" for e in ENDINGS if e in endings)
-    kind = "sensitive data categories" if journeys(a).sensitive else "data categories"
+    kind = "sensitive data category" if journeys(a).sensitive else "data category"
     rows = [
         (
             DATA_JOURNEYS,
-            f"{len(t.categories)} {kind}, {len(t.paths)} paths"
+            f"{_n(len(t.categories), kind)}, {_n(len(t.paths), 'path')}"
             + (f" ({ends})" if ends else "")
-            + f", {len(t.gaps)} gaps (see the {DATA_JOURNEYS} sheet)",
+            + f", {_n(len(t.gaps), 'gap')} (see the {DATA_JOURNEYS} sheet)",
         )
     ]
     p = analyse(a)
     top = ranked_actions(p)
-    risk = f"system risk {fixed(p.total, 0)} over {len(top)} data actions"
+    risk = f"system risk {fixed(p.total, 0)} over {_n(len(top), 'data action')}"
     if len(top) and p.total > 0:
         first = top.iloc[0]
         share = fixed(100 * first["percent"], 0)
@@ -431,9 +443,9 @@ def pram_sheet(a: Assessment) -> Sheet:
         for number, r in zip(outlier_ranks(p), p.outliers.itertuples(index=False), strict=True)
     ]
     total = (
-        f"System risk (the sum over the {len(p.data_actions)} data actions): "
-        f"{fixed(p.total, 0)}. Risk per problem = likelihood (1–10) × impact (the sum of five "
-        "cost factors, each 1–10); a data action's risk is the sum over its problems "
+        f"System risk (the sum over the {_n(len(p.data_actions), 'data action')}): "
+        f"{fixed(p.total, 0)}. Risk per problem = likelihood ({LIKELIHOOD_SCALE}) × impact (the "
+        "sum of five cost factors, each 1–10); a data action's risk is the sum over its problems "
         "(NIST PRAM worksheet 3)."
     )
     blocks = [Block("actions", columns, rows)]

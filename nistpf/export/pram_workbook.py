@@ -11,7 +11,8 @@ Tabs, named and headed as NIST's worksheets name and head them:
 
 - **Data Action Analysis** (worksheet 2): Data Action | Data | Specific Context | Summary Issues.
 - **Likelihood** (worksheet 3): Data Actions | Summary Issues | Problematic Data Actions |
-  Potential Problems for Individuals | Likelihood — the consultant's input, 0–10.
+  Potential Problems for Individuals | Likelihood — the consultant's input, 0–10 (0: the concern
+  does not arise; NIST's scale is 1–10).
 - **Impact** (worksheet 3): the five Organizational Impact Factors — inputs, 1–10 — and
   ``Total Business Impact (per Potential Problem) = SUM(E:I)``.
 - **Risk** (worksheet 3): Likelihood ``=Likelihood!E``, Impact ``=Impact!J``, Risk per
@@ -34,6 +35,12 @@ typed cells with python-calamine (constants; for a formula typed there, the valu
 LibreOffice saved). Each row is read by its key, so rows sorted by mistake still read right
 (though sorting breaks the formulas, which refer to rows); rows added or deleted, or headers
 changed, are errors.
+
+Every sheet prints landscape, one page wide, its header row(s) on every page; header rows are
+as tall as their wrapped text. The basis columns wrap: the likelihood's names the rules, the
+cost factors' names each factor's impact rows by their condition and points and the sum
+(``noncompliance: personal 1 + sensitive 4 = 5``; the rows' rationales are in
+``nistpf/data/pram_impact.csv``).
 
 Text from the client's workbook is stored as text, with Excel's quote prefix where it starts
 like a formula (:class:`nistpf.io.xlsx.CellMaker`), never as a formula.
@@ -66,8 +73,10 @@ from nistpf.export.pram_edits import (
     FACTOR_HEADERS,
     FIRST,
     FORMAT,
+    HEADER_ROW,
     HIDDEN,
     IMPACT_GROUP,
+    LIKELIHOOD_SCALE,
     MARKER,
     SHEETS,
     TWO_D,
@@ -77,11 +86,18 @@ from nistpf.export.pram_edits import (
     PramWorkbookError,
     read_pram_edits,
 )
-from nistpf.flows.pram import FACTOR_NAMES, FACTORS, OUTLIERS, Pram, analyse
+from nistpf.flows.pram import FACTORS, OUTLIERS, Pram, analyse, load_impact_rules
 from nistpf.inventory.model import Inventory
 from nistpf.io.atomic import atomic_open, check_destination
 from nistpf.io.paths import Use, check_paths, source_uses
-from nistpf.io.xlsx import FONT_NAME, CellMaker, row_height, storable_text, wrapped_lines
+from nistpf.io.xlsx import (
+    FONT_NAME,
+    CellMaker,
+    print_setup,
+    row_height,
+    storable_text,
+    wrapped_lines,
+)
 
 __all__ = [
     "HIDDEN",
@@ -108,10 +124,11 @@ GUIDANCE = {
     "Data Action Analysis": "One row per data action (a DataFlows row, named by its NISTIR 8062 "
     "data action): the data it processes, its specific context and the summary issues nistpf's "
     "rules found.",
-    "Likelihood": "Likelihood: the probability, 1-10, that a data action becomes problematic "
-    "for a representative individual (0: a summary issue alleviates the concern).",
-    "Impact": "Impact: the organisation's cost, 1-10 per factor, should the problem occur; the "
-    "total is their sum.",
+    "Likelihood": "Likelihood: the probability that a data action becomes problematic for a "
+    f"representative individual, {LIKELIHOOD_SCALE}.",
+    "Impact": "Impact: the organisation's cost, 1–10 per factor, should the problem occur; the "
+    "total is their sum. Basis: each factor's impact rows (condition and points; their "
+    "rationales: nistpf/data/pram_impact.csv), held to 1–10.",
     "Risk": "Risk per potential problem = likelihood x impact; risk per data action = their sum.",
     "Risk Prioritization": "Percent of system risk = the data action's risk / the system risk; "
     "rank 1 is the highest. Red: the top five likelihood and impact outliers.",
@@ -232,11 +249,14 @@ def _render(pram: Pram, workbook: Workbook) -> None:
 # fmt: off
 def _sheet(workbook, title: str, widths: list[float], blank: int = 2):
     """A sheet with NIST's task title, its guidance and how to edit (rows 1-3), ``blank``
-    empty rows before the header, column widths and panes frozen below the header."""
+    empty rows before the header, column widths and panes frozen below the header; printed
+    landscape, one page wide, the header row(s) on every page (Impact has two)."""
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"{'A' if title == 'Risk Prioritization' else 'B'}{FIRST}"
+    top = HEADER_ROW - 1 if title == "Impact" else HEADER_ROW
+    print_setup(sheet, title_rows=f"{top}:{HEADER_ROW}", pages_wide=1)
     m = CellMaker(sheet, _STYLES)
     for text, style in ((TITLES[title], "title"), (GUIDANCE[title], "note"), (TO_EDIT, "note")):
         sheet.append([m.cell(text, style)])
@@ -247,6 +267,27 @@ def _sheet(workbook, title: str, widths: list[float], blank: int = 2):
 
 def _header(m: CellMaker, nist: list[str], own: list[str]) -> list:
     return [m.cell(h, "nist") for h in nist] + [m.cell(h, "own") for h in own]
+
+
+def _tall(sheet, row: int, texts: list[str | None], widths: list[float]) -> None:
+    """Make header ``row`` as tall as its wrapped ``texts`` (bold, so two characters narrower
+    than the column) need: Excel and LibreOffice do not grow a row on opening, and a short
+    row's text runs over the row below. Before the row is streamed."""
+    lines = max(
+        (wrapped_lines(t, w - 2) for t, w in zip(texts, widths, strict=False) if t), default=1
+    )
+    if lines > 1:
+        sheet.row_dimensions[row].height = row_height(lines)
+
+
+def _wrap_rows(sheet, texts: list[str], width: float) -> None:
+    """Rows FIRST, FIRST + 1, … at least as tall as ``texts`` (one a row) wrapped in a column
+    ``width`` characters wide need (after :func:`_fit`, before the rows are streamed)."""
+    for row, text in enumerate(texts, start=FIRST):
+        lines = min(wrapped_lines(text, width), 27)
+        if lines > 1:
+            height = sheet.row_dimensions[row].height or 0
+            sheet.row_dimensions[row].height = max(height, row_height(lines))
 
 
 def _formula(m: CellMaker, text: str, style: str):
@@ -262,7 +303,10 @@ def _number(value: float) -> float | int:
 
 
 def _analysis_sheet(workbook, actions: pd.DataFrame) -> None:
-    sheet, m = _sheet(workbook, "Data Action Analysis", [45, 35, 60, 60, 20, 16, 10])
+    widths = [45, 35, 60, 60, 20, 16, 10]
+    sheet, m = _sheet(workbook, "Data Action Analysis", widths)
+    nist, own = SHEETS["Data Action Analysis"]
+    _tall(sheet, HEADER_ROW, [*nist, *own], widths)
     sheet.append(_header(m, *SHEETS["Data Action Analysis"]))
     for row in actions.itertuples():
         texts = (row.name, row.data, row.specific_context, row.summary_issues)
@@ -296,17 +340,24 @@ def _problem_rows(problems: pd.DataFrame, blocks: _Blocks):
 
 
 def _likelihood_sheet(workbook, problems, blocks, names, issues, lines) -> None:
-    sheet, m = _sheet(workbook, "Likelihood", [40, 50, 24, 30, 12, 20, 30, 40])
+    widths = [40, 50, 24, 30, 12, 20, 30, 40]
+    sheet, m = _sheet(workbook, "Likelihood", widths)
+    _tall(sheet, HEADER_ROW, [*SHEETS["Likelihood"][0], *SHEETS["Likelihood"][1]], widths)
     sheet.append(_header(m, *SHEETS["Likelihood"]))
     _fit(sheet, blocks, lines["lead"], "AB")
-    for row, p in _problem_rows(problems, blocks):
+    bases = []
+    for p in problems.itertuples(index=False):
         basis = ", ".join(p.rules)
         if p.source == "edited":
             basis = (f"{basis}; " if basis else "") + f"edited: {p.reason or 'no reason given'}"
+        bases.append(basis)
+    _wrap_rows(sheet, bases, widths[7])
+    for (row, p), basis in zip(_problem_rows(problems, blocks), bases, strict=True):
         sheet.append([_lead(p, row, blocks, m, names), _lead(p, row, blocks, m, issues),
                       m.cell("; ".join(p.problematic_data_actions)), m.cell(p.problem),
-                      m.cell(_number(p.likelihood)), m.cell(p.data_action), None, m.cell(basis)])
-    _validation(sheet, "E", len(problems), 0, 10, "Likelihood: a number from 0 to 10")
+                      m.cell(_number(p.likelihood)), m.cell(p.data_action), None,
+                      m.cell(basis, "wrap")])
+    _validation(sheet, "E", len(problems), 0, 10, f"Likelihood: {LIKELIHOOD_SCALE}")
     _inputs(sheet, "E G", len(problems))
 
 
@@ -329,11 +380,35 @@ def _validation(sheet, column: str, count: int, low: int, high: int, prompt: str
 
 
 def _impact_basis(basis: pd.DataFrame) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], list[str]] = {}
+    """Per (data action, problem), the impact rows behind its default cost factors, short: each
+    factor's rows by condition and points, their sum, and the sum held to NIST's 1–10
+    (``noncompliance: personal 1 + sensitive 4 = 5; …``). A row is named by its condition in
+    the package's ``nistpf/data/pram_impact.csv``; a row of other impact rules by its
+    rationale, cut at 40 characters."""
+    table = load_impact_rules()
+    conditions = {(r.factor, float(r.points), r.rationale): r.condition
+                  for r in table.itertuples(index=False)}  # fmt: skip
+    found: dict[tuple[str, str], dict[str, list[tuple[str, float]]]] = {}
     for row in basis.itertuples(index=False):
-        found.setdefault((row.data_action, row.problem), []).append(
-            f"{FACTOR_NAMES.get(row.factor, row.factor)} +{_number(row.points)}: {row.rationale}")
-    return {key: " ".join(texts) for key, texts in found.items()}
+        name = conditions.get((row.factor, float(row.points), row.rationale))
+        if name is None:
+            text = " ".join(str(row.rationale).split())
+            name = text if len(text) <= 40 else text[:39].rstrip() + "…"
+        per = found.setdefault((row.data_action, row.problem), {})
+        per.setdefault(row.factor, []).append((name, float(row.points)))
+    texts = {}
+    for key, per in found.items():
+        parts = []
+        for factor in sorted(per, key=lambda f: FACTORS.index(f) if f in FACTORS else 99):
+            rows = per[factor]
+            total = sum(points for _, points in rows)
+            held = min(max(total, 1), 10)
+            terms = " + ".join(f"{name} {_number(points)}" for name, points in rows)
+            parts.append(f"{factor.replace('_', ' ')}: {terms}"
+                         + (f" = {_number(total)}" if len(rows) > 1 else "")
+                         + (f", held to {_number(held)}" if held != total else ""))  # fmt: skip
+        texts[key] = "; ".join(parts)
+    return texts
 
 
 def _impact_sheet(workbook, problems, blocks, names, issues, basis, lines) -> None:
@@ -341,22 +416,29 @@ def _impact_sheet(workbook, problems, blocks, names, issues, basis, lines) -> No
     sheet, m = _sheet(workbook, "Impact", widths, blank=1)
     nist, own = SHEETS["Impact"]
     # NIST's two header rows: the factor group over E:I, the factors under it.
-    sheet.append(_header(m, [*nist[:4], IMPACT_GROUP, *[""] * 4, nist[9]], own))
+    first = [*nist[:4], IMPACT_GROUP, *[""] * 4, nist[9]]
+    _tall(sheet, HEADER_ROW - 1, [*first[:4], None, *first[5:], *own], widths)
+    _tall(sheet, HEADER_ROW, ["", "", "", "", *FACTOR_HEADERS], widths)
+    sheet.append(_header(m, first, own))
     sheet.append(_header(m, ["", "", "", "", *FACTOR_HEADERS, ""], [""] * len(own)))
     _fit(sheet, blocks, lines["lead"], "AB")
-    for row, p in _problem_rows(problems, blocks):
+    texts = [basis.get((p.data_action, p.problem), "") for p in problems.itertuples(index=False)]
+    _wrap_rows(sheet, texts, widths[12])
+    for (row, p), text in zip(_problem_rows(problems, blocks), texts, strict=True):
         sheet.append([_lead(p, row, blocks, m, names), _lead(p, row, blocks, m, issues),
                       m.cell("; ".join(p.problematic_data_actions)), m.cell(p.problem),
                       *(m.cell(_number(getattr(p, f))) for f in FACTORS),
                       f"=SUM(E{row}:I{row})", m.cell(p.data_action), None,
-                      m.cell(basis.get((p.data_action, p.problem), ""))])
+                      m.cell(text or None, "wrap")])
     for column in "EFGHI":
         _validation(sheet, column, len(problems), 1, 10, "Cost factor: a number from 1 to 10")
     _inputs(sheet, "E:I L", len(problems))
 
 
 def _risk_sheet(workbook, problems, blocks, names, lines) -> None:
-    sheet, m = _sheet(workbook, "Risk", [40, 30, 12, 12, 16, 16, 20])
+    widths = [40, 30, 12, 12, 16, 16, 20]
+    sheet, m = _sheet(workbook, "Risk", widths)
+    _tall(sheet, HEADER_ROW, [*SHEETS["Risk"][0], *SHEETS["Risk"][1]], widths)
     sheet.append(_header(m, *SHEETS["Risk"]))
     _fit(sheet, blocks, lines["name"], "AF")
     for row, p in _problem_rows(problems, blocks):
@@ -400,6 +482,9 @@ def _prioritization_sheet(workbook, actions, problems, blocks, names, lines) -> 
     sheet.append([m.cell("Simple Data Action Risk Prioritization Table", "bold"), *[None] * 5,
                   m.cell("Two Dimensional Problem Prioritization Table (including Top 5 highest "
                          "Likelihood and Impact outliers)", "bold")])
+    heads = [*SHEETS["Risk Prioritization"][0], *SHEETS["Risk Prioritization"][1], None,
+             *TWO_D[0], *TWO_D[1]]
+    _tall(sheet, HEADER_ROW, heads, widths)
     sheet.append([*_header(m, *SHEETS["Risk Prioritization"]), None, *_header(m, *TWO_D)])
     ids, labels = actions["data_action"].tolist(), actions["name"].tolist()
     _fit(sheet, blocks, lines["name"], "G")
@@ -430,7 +515,10 @@ def _prioritization_sheet(workbook, actions, problems, blocks, names, lines) -> 
 
 
 def _controls_sheet(workbook, problems, blocks, names, lines) -> None:
-    sheet, m = _sheet(workbook, "Selected Controls", [40, 30, 50, 50, 20, 14])
+    widths = [40, 30, 50, 50, 20, 14]
+    sheet, m = _sheet(workbook, "Selected Controls", widths)
+    _tall(sheet, HEADER_ROW, [*SHEETS["Selected Controls"][0], *SHEETS["Selected Controls"][1]],
+          widths)  # fmt: skip
     sheet.append(_header(m, *SHEETS["Selected Controls"]))
     _fit(sheet, blocks, lines["name"], "A")
     for row, p in _problem_rows(problems, blocks):

@@ -7,8 +7,9 @@ the top outliers).
 exact numbers in ``data-value``, ``data-id`` on rows, all inventory text HTML-escaped). The
 diagram is Graphviz's SVG put inline (its XML declaration and DOCTYPE, which reference the W3C
 DTD, left out), so the report stays one file that works offline. Without Graphviz's ``dot``
-the section keeps the Sankey flow map (:func:`nistpf.export.charts.flow_map`) and says to
-install Graphviz.
+(or when it fails) the section keeps the Sankey flow map
+(:func:`nistpf.export.charts.flow_map`) and says, in words fit for the client, that the diagram
+is not part of this edition (the console says how to install Graphviz).
 
 Sources: journeys :func:`nistpf.trace` (NISTIR 8062 data actions; gaps by NIST PF CT.DM-P5,
 ID.IM-P2, CT.DM-P); risk NIST PRAM (2019) worksheet 3 (:func:`nistpf.pram`).
@@ -36,21 +37,23 @@ from nistpf.export.flows_sheets import (
     outlier_ranks,
     path_ending,
 )
+from nistpf.export.pram_edits import LIKELIHOOD_SCALE
 from nistpf.flows.pram import analyse
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.numbers import fixed, percent
 
 FLOWS_TITLE = "Where customer data goes"
 RISK_TITLE = "The riskiest data actions"
-INSTALL = "Install Graphviz for the data-flow diagram"
+NO_DIAGRAM = "The data-flow diagram is not part of this edition; the flows as a Sankey diagram:"
 FLOW_MAP_CAPTION = (
     "Customer-data flows between systems and external parties; coloured links carry data-flow "
     "findings (hover for details)."
 )
 HEATMAP_CAPTION = (
-    "Every problem for individuals on every data action by likelihood (1–10) and impact (the "
-    "sum of five cost factors, 5–50), over a background coloured by risk = likelihood × "
-    "impact; the top outliers in vermillion (hover for the data action and the arithmetic)."
+    "Every problem for individuals on every data action by likelihood "
+    f"({LIKELIHOOD_SCALE}) and impact (the sum of five cost factors, 5–50), over a background "
+    "coloured by risk = likelihood × impact; the top outliers in vermillion (hover for the "
+    "data action and the arithmetic)."
 )
 DIAGRAM_CAPTION = (
     "The data-flow diagram (drawn by Graphviz): systems by boundary, external parties, "
@@ -117,17 +120,10 @@ def diagram_svg(a: Assessment) -> str | None:
         return None
 
 
-def _dot_installed() -> bool:
-    try:
-        from nistpf.flows import diagram
-    except ImportError:
-        return False
-    return diagram.dot_available()
-
-
 def flows_section(a: Assessment, chart_html: ChartHtml) -> str:
     """The section ``flows``: the diagram (``flow-diagram``, inline SVG) or, without
-    Graphviz, the install line and the Sankey (``figure-flow-map``); then one ``journey``
+    Graphviz, a client-neutral line (``no-diagram``: :data:`NO_DIAGRAM`) and the Sankey
+    (``figure-flow-map``); then one ``journey``
     block per traced category (:func:`nistpf.export.flows_sheets.journeys`) with a sentence,
     a table of its paths (``journey-<n>``: path, the hops as a chain, where it ends) and its
     gaps."""
@@ -144,15 +140,8 @@ def flows_section(a: Assessment, chart_html: ChartHtml) -> str:
             f"<figcaption>{_e(DIAGRAM_CAPTION)}</figcaption></figure>"
         )
     else:
-        why = (
-            "Graphviz could not draw the data-flow diagram"
-            if _dot_installed()
-            else f"{INSTALL} (its dot program draws it: apt-get install graphviz, brew install "
-            "graphviz or winget install graphviz)"
-        )
         picture = (
-            f'<p class="note" id="install-graphviz">{_e(why)}; until then, the flows as a '
-            "Sankey diagram:</p>"
+            f'<p class="note" id="no-diagram">{_e(NO_DIAGRAM)}</p>'
             f'<figure class="chart" id="figure-flow-map">'
             f"{chart_html(charts.flow_map(a), 'flow-map')}"
             f"<figcaption>{_e(FLOW_MAP_CAPTION)}</figcaption></figure>"
@@ -212,14 +201,14 @@ def _journey(number: int, summary, t) -> str:
         )
     table = _table(
         f"journey-{number}", [("Path", False), ("Journey", False), ("Where it ends", False)], rows
-    ) + _more(len(paths), "paths")
+    ) + _more(len(paths), "path")
     listed = "".join(
         f'<li data-field="gap" data-kind="{_e(g.kind)}"><strong>{_e(g.kind)}</strong>: '
         f"{_e(g.message)}</li>"
         for g in _each_kind_first(gaps).head(LISTED).itertuples(index=False)
     )
     gap_list = (
-        f'<ul class="gaps">{listed}</ul>{_more(len(gaps), "gaps")}'
+        f'<ul class="gaps">{listed}</ul>{_more(len(gaps), "gap")}'
         if listed
         else "<p>No gap on these paths.</p>"
     )
@@ -242,8 +231,8 @@ def _more(count: int, noun: str) -> str:
     if count <= LISTED:
         return ""
     return (
-        f'<p class="note">… and {count - LISTED:,} more {noun}: the gap register\'s Data '
-        "journeys sheet lists every one.</p>"
+        f'<p class="note">… and {_count(count - LISTED, "more " + noun)}: the gap register\'s '
+        "Data journeys sheet lists every one.</p>"
     )
 
 

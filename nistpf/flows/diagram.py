@@ -42,6 +42,13 @@ external entities as plain rectangles, flows as arrows):
   merge into one "+ N external parties" node. Beyond ``max_edges`` arrows, only the worst are
   drawn (worst colour, then most flows). The graph's title lines say so.
 
+``flow_diagram(..., compact=True)`` is the variant for a slide or a printed page (the deck, the
+gap register): arrows carry no flow IDs or data categories, only the number of flows when two or
+more share an arrow; nodes are filled with their boundary's colour instead of sitting in boxes;
+names are set in 18 pt with tighter spacing, and the title is left to the slide. The sample lays
+out 1,333 × 516 pt, so on a 13.33 × 7.5 in slide (a 12.3 × 4.85 in picture area) its names read
+at about 12 pt. The full, labelled diagram is for the report, where it can be zoomed.
+
 Every text from the client's workbook goes into Graphviz HTML-like labels with ``&``, ``<``,
 ``>``, quotes, backslashes, braces and bars written as character references, line breaks and
 other control characters made visible or spaces, and long names cut with an ellipsis: a name
@@ -69,6 +76,9 @@ from nistpf.flows.diagram_layout import (
     BOUNDARIES,
     BOUNDARY_STYLE,
     BOUNDARY_TITLES,
+    BRIEF_FONT,
+    BRIEF_SMALL,
+    BRIEF_WRAP,
     DISPOSAL,
     FONT,
     MORE_PARTIES,
@@ -105,6 +115,7 @@ __all__ = [
     "BOUNDARIES",
     "BOUNDARY_STYLE",
     "BOUNDARY_TITLES",
+    "BRIEF_FONT",
     "DISPOSAL",
     "FONT",
     "GROUP_BY",
@@ -115,6 +126,7 @@ __all__ = [
     "MAX_SYSTEMS",
     "MORE_PARTIES",
     "NAME_LIMIT",
+    "NOT_DRAWN",
     "RENDER_SECONDS",
     "WRAP",
     "DiagramError",
@@ -133,6 +145,9 @@ GROUP_BY = ("type", "owner")
 MAX_SYSTEMS, MAX_PARTIES, MAX_EDGES = 40, 12, 60
 RENDER_SECONDS = 120  # the sample lays out in 0.3 s, 2,000 systems in 0.4 s (bench_diagram.py)
 INSTALL = "install Graphviz: apt-get install graphviz / brew install graphviz"
+# What a client deliverable says in the diagram's place when it could not be drawn (no install
+# instructions there: the console says how to install Graphviz).
+NOT_DRAWN = "The data-flow diagram is not part of this edition"
 HOP_COLUMNS = ("category", "path", "step", "flow_id", "source", "destination", "stage", "action")
 
 _FIDES_KEY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
@@ -243,6 +258,7 @@ def flow_diagram(
     group_by: str | None = None,
     max_parties: int = MAX_PARTIES,
     max_edges: int = MAX_EDGES,
+    compact: bool = False,
 ) -> graphviz.Digraph:
     """The inventory's data flows as a Graphviz digraph (rules in the module docstring).
 
@@ -255,6 +271,11 @@ def flow_diagram(
     ``group_by`` (``"type"``, the default, or ``"owner"``). ``max_parties``: more external
     parties than this are partly merged into one node. ``max_edges``: more arrows than this,
     and only the worst are drawn (worst colour, then most flows); the title says how many.
+    ``compact``: the variant for a slide or a printed page (the deck, the register): no arrow
+    labels but the number of flows on an arrow of two or more (colour and dashes say the rest),
+    no flow IDs or categories, no boundary boxes (each node filled with its boundary's colour),
+    names in :data:`BRIEF_FONT` pt type, tighter spacing, one line of facts and the legend; the
+    full diagram (for the report, where it can be zoomed) is the default.
 
     Node IDs: ``S_<id>`` listed system, ``U_<id>`` endpoint not in Systems, ``X_<party>``
     external party, ``G_<boundary>_<group>`` aggregated group, ``X__more`` the merged parties,
@@ -281,8 +302,8 @@ def flow_diagram(
     if aggregated:
         nodes = _groups(listed, unknown, systems, key)
     else:
-        nodes = {e: _endpoint_node(e, systems) for e in (*listed, *unknown)}
-    parties = _parties(flows, nodes, max_parties)
+        nodes = {e: _endpoint_node(e, systems, compact) for e in (*listed, *unknown)}
+    parties = _parties(flows, nodes, max_parties, compact)
     ids = _node_ids(nodes.values())
     edges: dict[Key, _Edge] = {}
     for flow in flows.itertuples(index=False):
@@ -312,12 +333,15 @@ def flow_diagram(
             f"The {len(drawn):,} worst of {len(edges):,} arrows drawn (worst colour, then most "
             f"flows); {left:,} flows in the other {len(edges) - len(drawn):,} are not drawn"
         )
-    graph = _digraph("data_flows")
-    graph.attr(label=_heading(title, _legend(band_rule, {n.boundary for n in nodes.values()})))
+    graph = _digraph("data_flows", brief=compact)
+    legend = _legend(band_rule, {n.boundary for n in nodes.values()}, brief=compact)
+    graph.attr(label=_heading(title[1:] if compact else title, legend, brief=compact))
     senders = {tail for edge in edges.values() for tail, _ in edge.ways}
-    column = _layout(graph, nodes.values(), ids, drawn, senders, type_boxes=not aggregated)
+    column = _layout(
+        graph, nodes.values(), ids, drawn, senders, type_boxes=not aggregated, brief=compact
+    )
     for key_ in sorted(drawn):
-        _draw_edge(graph, drawn[key_], column, compact=aggregated)
+        _draw_edge(graph, drawn[key_], column, compact=aggregated, brief=compact)
     return graph
 
 
@@ -341,14 +365,14 @@ def _groups(listed: list[str], unknown: list[str], systems: dict, key: str) -> d
     return nodes
 
 
-def _parties(flows: pd.DataFrame, nodes: dict[str, _Node], limit: int) -> int:
+def _parties(flows: pd.DataFrame, nodes: dict[str, _Node], limit: int, brief=False) -> int:
     """Add the external parties to ``nodes``: beyond ``limit``, those with the fewest flows
     share one node. Returns the number of parties."""
     count: Counter = Counter()
     for source, destination in zip(flows["source"], flows["destination"], strict=True):
         count.update(e for e in {_plain(source), _plain(destination)} if _is_external(e))
     kept = sorted(count, key=lambda p: (-count[p], p))
-    nodes.update((party, _party_node(party)) for party in kept)
+    nodes.update((party, _party_node(party, brief)) for party in kept)
     if len(kept) > max(1, limit):
         merged = kept[max(1, limit) - 1 :]
         label = f"<B>+ {len(merged):,} external parties</B><BR/>{_small('fewer flows each')}"
@@ -525,15 +549,23 @@ def _is_external(endpoint: str) -> bool:
     return endpoint.startswith(EXTERNAL_PREFIX)
 
 
-def _endpoint_node(end: str, systems: dict[str, dict]) -> _Node:
+def _endpoint_node(end: str, systems: dict[str, dict], brief: bool = False) -> _Node:
     if _is_external(end):
-        return _party_node(end)
-    return _system_node(end, systems[end]) if end in systems else _unknown_node(end)
+        return _party_node(end, brief)
+    if end in systems:
+        return _system_node(end, systems[end], brief)
+    return _unknown_node(end, brief)
 
 
-def _system_node(system_id: str, row: Mapping) -> _Node:
+def _system_node(system_id: str, row: Mapping, brief: bool = False) -> _Node:
     kind = _plain(row.get("type"))
     detail = " · ".join(_esc(_short(t, 28)) for t in (system_id, kind) if t)
+    if brief:  # the slide's diagram: the name and the ID, no type (the fill gives the boundary)
+        label = f"<B>{_lines(row.get('name') or system_id, BRIEF_WRAP)}</B>"
+        label += f"<BR/>{_small(_short(system_id, 20), size=BRIEF_SMALL)}"
+        return _Node(system_id, row["boundary"], kind, label,
+                     "rounded,filled,dashed" if _plain(row.get("in_scope")) == "False"
+                     else "rounded,filled")  # fmt: skip
     lines = [f"<B>{_lines(row.get('name') or system_id)}</B>", _small(detail, escaped=True)]
     out_of_scope = _plain(row.get("in_scope")) == "False"
     if out_of_scope:
@@ -542,12 +574,18 @@ def _system_node(system_id: str, row: Mapping) -> _Node:
     return _Node(system_id, row["boundary"], kind, "<BR/>".join(lines), style)
 
 
-def _unknown_node(endpoint: str) -> _Node:
-    label = f"<B>{_lines(endpoint or '(blank)')}</B><BR/>{_small('not in the Systems sheet')}"
+def _unknown_node(endpoint: str, brief: bool = False) -> _Node:
+    note = (
+        _small("not in Systems", size=BRIEF_SMALL) if brief else _small("not in the Systems sheet")
+    )
+    label = f"<B>{_lines(endpoint or '(blank)', BRIEF_WRAP if brief else WRAP)}</B><BR/>{note}"
     return _Node(endpoint, "unknown", "", label, "rounded,filled,dashed,bold", "#D55E00")
 
 
-def _party_node(endpoint: str) -> _Node:
+def _party_node(endpoint: str, brief: bool = False) -> _Node:
     party = endpoint[len(EXTERNAL_PREFIX) :].strip() or "(unnamed party)"
+    if brief:
+        label = f"<B>{_lines(party, BRIEF_WRAP)}</B>"
+        return _Node(endpoint, "external", "", label, "filled", "#009E73")
     label = f"<B>{_lines(party)}</B><BR/>{_small('external party')}"
     return _Node(endpoint, "external", "", label, "filled", "#009E73")

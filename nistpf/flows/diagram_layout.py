@@ -49,6 +49,9 @@ DISPOSAL = "DISPOSAL"
 MORE_PARTIES = "X__more"  # a party's own ID never has two underscores in a row
 NAME_LIMIT = 60  # characters of a name from the workbook; longer names end in "…"
 WRAP = 22  # characters per line of a node's name
+BRIEF_FONT = 18  # points: a node's name on the slide's diagram (flow_diagram(compact=True))
+BRIEF_SMALL = 14  # points: the ID line under it
+BRIEF_WRAP = 26  # characters per line of a name there
 
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
                            "\\": "&#92;", "{": "&#123;", "}": "&#125;", "|": "&#124;"})  # fmt: skip
@@ -154,15 +157,18 @@ def _columns(nodes: dict[str, _Node], edges: Iterable[_Edge], senders: set[str])
 
 
 def _layout(graph, nodes: Iterable[_Node], ids: dict[int, str], edges: Mapping[Key, _Edge],
-            senders: set[str], *, type_boxes: bool, others=()) -> dict[str, int]:  # fmt: skip
+            senders: set[str], *, type_boxes: bool, others=(),
+            brief: bool = False) -> dict[str, int]:  # fmt: skip
     """Draw the nodes in their boundary boxes (external parties in two: where data comes from,
     where it goes to), and the disposal node if an arrow (or ``others``) needs it; pin each
-    column with ``rank=same``; return the columns."""
+    column with ``rank=same``; return the columns. ``brief`` (the slide's diagram): no boxes,
+    each node filled with its boundary's colour instead."""
     by_id = {ids[id(n)]: n for n in nodes}
     column = _columns(by_id, edges.values(), senders)
     drawn = set(by_id) | set(others) | {DISPOSAL for pair in edges if DISPOSAL in pair}
     if DISPOSAL in drawn:
-        graph.node(DISPOSAL, label=f"<<B>Disposed of</B><BR/>{_small('deleted or destroyed')}>",
+        note = _small("deleted or destroyed", size=BRIEF_SMALL if brief else 10)
+        graph.node(DISPOSAL, label=f"<<B>Disposed of</B><BR/>{note}>",
                    shape="box", style="rounded,dashed,filled", fillcolor="#F2F2F2",
                    color="#666666")  # fmt: skip
     ordered = sorted(by_id.items())
@@ -177,7 +183,13 @@ def _layout(graph, nodes: Iterable[_Node], ids: dict[int, str], edges: Mapping[K
         else:
             boxes.append((bound, BOUNDARY_TITLES[bound], members))
     for name, title, members in boxes:
-        if members:
+        if members and brief:
+            for node_id, node in members:
+                fill, outline, _ = BOUNDARY_STYLE[node.boundary]
+                color = node.color if node.boundary == "unknown" else outline
+                graph.node(node_id, label=f"<{node.label}>", shape="box", style=node.style,
+                           fillcolor=fill, color=color, penwidth="1.4")  # fmt: skip
+        elif members:
             _box(graph, name, title, members, type_boxes=type_boxes)
     previous: str | None = None
     for number in sorted(set(column.values())):
@@ -217,16 +229,21 @@ def _box(graph, name: str, title: str, members: list[tuple[str, _Node]], *, type
 # -- edges ----------------------------------------------------------------------------------
 
 
-def _draw_edge(graph, edge: _Edge, column: dict[str, int], *, compact: bool, journey=False):
+def _draw_edge(graph, edge: _Edge, column: dict[str, int], *, compact: bool, journey=False,
+               brief=False):  # fmt: skip
     """One arrow: its label, colour (worst band of its flows), dashes when all its flows are
-    disposal, a head at both ends when its flows go both ways."""
+    disposal, a head at both ends when its flows go both ways. ``brief`` (the slide's
+    diagram): no flow IDs or data categories; only an arrow of two or more flows is labelled,
+    with their number."""
     worst = _worst(edge.bands)
     ways = sorted(edge.ways, key=lambda w: (column[w[1]] - column[w[0]], w), reverse=True)
     (tail, head), *others = ways  # the way that goes furthest right draws the arrow
     disposal = edge.disposals == len(edge.flows)
     count = len(edge.flows)
     lines: list[str] = []
-    if journey:
+    if brief:
+        lines += [_esc(f"{count:,} flows")] if count > 1 else []
+    elif journey:
         lines.append(_small(", ".join(_short(f, 16) for f in edge.flows[:3])))
         lines += [_esc(s) for s in edge.steps[:4]]
         if len(edge.steps) > 4:
@@ -248,7 +265,7 @@ def _draw_edge(graph, edge: _Edge, column: dict[str, int], *, compact: bool, jou
     forward = column[head] > column[tail]
     # A forward arrow's label takes a place of its own in the layout (never overlapping); an
     # arrow within a column or back to the left is not laid out, so its label floats (xlabel).
-    text = {"label" if forward else "xlabel": f"<{'<BR/>'.join(lines)}>"}
+    text = {"label" if forward else "xlabel": f"<{'<BR/>'.join(lines)}>"} if lines else {}
     graph.edge(tail, head, **text, dir="both" if others else "forward", color=BAND_COLORS[worst],
                fontcolor="#333333", penwidth=str(BAND_WIDTHS[worst]),
                style="dashed" if disposal else "solid",
@@ -258,8 +275,18 @@ def _draw_edge(graph, edge: _Edge, column: dict[str, int], *, compact: bool, jou
 # -- the graph, its title and legend --------------------------------------------------------
 
 
-def _digraph(name: str) -> graphviz.Digraph:
+def _digraph(name: str, *, brief: bool = False) -> graphviz.Digraph:
+    """An empty digraph with the diagrams' defaults; ``brief`` (the slide's diagram): larger
+    type (nodes 18 pt, arrow labels 15 pt) and tighter spacing, so that it stays legible when
+    shrunk onto a 13.33 × 7.5 in slide."""
     graph = graphviz.Digraph(name=name, engine="dot")
+    if brief:
+        graph.attr(rankdir="LR", newrank="true", fontname=FONT, fontsize="16", labelloc="t",
+                   labeljust="l", nodesep="0.12", ranksep="0.55", forcelabels="true",
+                   pad="0.1", bgcolor="white")  # fmt: skip
+        graph.attr("node", fontname=FONT, fontsize=str(BRIEF_FONT), margin="0.08,0.03")
+        graph.attr("edge", fontname=FONT, fontsize="15", arrowsize="0.9")
+        return graph
     graph.attr(rankdir="LR", newrank="true", fontname=FONT, fontsize="13", labelloc="t",
                labeljust="l", nodesep="0.35", ranksep="0.45", forcelabels="true", pad="0.3",
                bgcolor="white")  # fmt: skip
@@ -268,23 +295,29 @@ def _digraph(name: str) -> graphviz.Digraph:
     return graph
 
 
-def _heading(lines: list[str], legend: str) -> str:
-    """The graph's label: a title (first line, large), fact lines, then the legend row."""
-    rows = [f'<FONT POINT-SIZE="22"><B>{_esc(_one_line(lines[0]))}</B></FONT>']
-    rows += [_esc(_one_line(line)) for line in lines[1:]] + [legend]
+def _heading(lines: list[str], legend: str, *, brief: bool = False) -> str:
+    """The graph's label: a title (first line, large), fact lines, then the legend row;
+    ``brief``: no title (the slide has one), the fact lines, then the legend."""
+    if brief:
+        rows = [_esc(_one_line(line)) for line in lines] + [legend]
+    else:
+        rows = [f'<FONT POINT-SIZE="22"><B>{_esc(_one_line(lines[0]))}</B></FONT>']
+        rows += [_esc(_one_line(line)) for line in lines[1:]] + [legend]
     cells = "".join(f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{cells}</TABLE>>'
 
 
-def _legend(band_rule: str, boundaries: set[str], *, ends: bool = False) -> str:
-    """The legend, one row: arrow colours (and how they are cut), disposal, boundaries."""
-    cells = [f'<TD ALIGN="LEFT"><B>Arrows</B> by {_esc(band_rule)}:</TD>']
+def _legend(band_rule: str, boundaries: set[str], *, ends: bool = False, brief=False) -> str:
+    """The legend, one row: arrow colours (and how they are cut), disposal, boundaries;
+    ``brief``: the colours' meaning without the cut points, boundaries as fill colours."""
+    rule = band_rule.split(":")[0] if brief else band_rule
+    cells = [f'<TD ALIGN="LEFT"><B>Arrows</B> by {_esc(rule)}:</TD>']
     cells += [
         f'<TD><FONT COLOR="{BAND_COLORS[band]}"><B>━━</B></FONT> {band or "none"}</TD>'
         for band in BANDS
     ]
     cells.append("<TD>┄┄ disposal</TD>" + ("<TD>⋯▷ where a path ends</TD>" if ends else ""))
-    cells.append('<TD WIDTH="16"></TD><TD><B>Boxes</B>:</TD>')
+    cells.append(f'<TD WIDTH="16"></TD><TD><B>{"Fill" if brief else "Boxes"}</B>:</TD>')
     for bound in BOUNDARIES:
         if bound in boundaries:
             fill, outline, _ = BOUNDARY_STYLE[bound]
@@ -327,8 +360,8 @@ def _lines(value: object, width: int = WRAP, limit: int = NAME_LIMIT) -> str:
     return "<BR/>".join(_esc(line) for line in textwrap.wrap(text, width) or [""])
 
 
-def _small(text: str, *, color: str = "#555555", escaped: bool = False) -> str:
-    return f'<FONT POINT-SIZE="10" COLOR="{color}">{text if escaped else _esc(text)}</FONT>'
+def _small(text: str, *, color: str = "#555555", escaped: bool = False, size: int = 10) -> str:
+    return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text if escaped else _esc(text)}</FONT>'
 
 
 def _count(number: int, noun: str) -> str:
