@@ -25,6 +25,7 @@ from nistpf.flows.pram import (
 from nistpf.flows.pram_input import PramEditsError
 from nistpf.inventory.model import PRAM_EDIT_COLUMNS
 from tests.inventory_files import CONTROLS
+from tests.test_pram_catalog import NIST_PROBLEMATIC_DATA_ACTIONS
 
 SYSTEMS = pd.DataFrame(
     [
@@ -338,17 +339,7 @@ def test_a_bad_impact_row_is_refused_naming_it(tmp_path):
 def test_the_shipped_rules_name_every_problematic_data_action():
     rules = load_pram_rules()
     assert len(rules) >= 15
-    assert set(rules["problematic_data_action"]) == {
-        "Appropriation",
-        "Distortion",
-        "Induced Disclosure",
-        "Insecurity",
-        "Re-identification",
-        "Stigmatization",
-        "Surveillance",
-        "Unanticipated Revelation",
-        "Unwarranted Restriction",
-    }
+    assert set(rules["problematic_data_action"]) == set(NIST_PROBLEMATIC_DATA_ACTIONS)
     assert all(rules["rationale"].str.len() > 20)
 
 

@@ -82,19 +82,7 @@ def ranked_gaps(a: Assessment, *, n: int | None = None) -> pd.DataFrame:
     return a.ranked_gaps(n=n)
 
 
-def _empty(fig: go.Figure, message: str) -> go.Figure:
-    fig.add_annotation(
-        text=message,
-        showarrow=False,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        font={"size": theme.BODY_SIZE + 2, "color": theme.MUTED_COLOR},
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+_empty = theme.empty
 
 
 # -- radar ---------------------------------------------------------------------------------------

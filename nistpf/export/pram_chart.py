@@ -85,18 +85,7 @@ def pram_heatmap(a: Assessment) -> go.Figure:
     fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "height": 560})
     if problems.empty:
         fig.update_layout(title={"text": "No problematic data action found by the rules"})
-        fig.add_annotation(
-            text="no problem for individuals to weigh",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font={"size": theme.BODY_SIZE + 2, "color": theme.MUTED_COLOR},
-        )
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        return fig
+        return theme.empty(fig, "no problem for individuals to weigh")
     top = p.outliers.iloc[0]
     title = (
         f"{_esc(top['data_action'])} carries the highest risk: {_esc(top['problem'])}, "

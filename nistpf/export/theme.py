@@ -132,3 +132,19 @@ def level_axis(labels: dict[int, str], *, numbered: bool = True) -> dict:
         "tickvals": list(labels),
         "ticktext": [f"{level} {label}" if numbered else label for level, label in labels.items()],
     }
+
+
+def empty(fig: go.Figure, message: str) -> go.Figure:
+    """``fig`` with ``message`` in its middle and no axes: a chart with nothing to draw."""
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": BODY_SIZE + 2, "color": MUTED_COLOR},
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
