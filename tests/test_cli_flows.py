@@ -92,7 +92,7 @@ def test_pram_explain_and_its_mistakes(capsys, sample):
     assert "Risk of the data action = " in out
     code, _, err = run(capsys, "pram", sample, "--explain", "F-030:disclosur")
     assert code == 2
-    assert "close matches: F-030:disclosure" in err
+    assert "did you mean F-030:disclosure?" in err
     code, _, err = run(capsys, "pram", sample, "--read-edits", "x.xlsx")
     assert code == 2
     assert "give --store" in err

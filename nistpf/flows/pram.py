@@ -162,11 +162,7 @@ class Pram:
                 "when rating the outcome."
             )
         if match.empty:
-            import difflib
-
-            close = difflib.get_close_matches(str(data_action_id), list(table["data_action"]))
-            hint = f"; close matches: {', '.join(close)}" if close else ""
-            raise KeyError(f"no data action {data_action_id!r}{hint}")
+            raise KeyError(self._unknown(str(data_action_id), list(evidence.index)))
         action = match.iloc[0]
         lines = [f"{action['data_action']}: {action['name']}", f"Data: {action['data']}"]
         problems = self.problems[self.problems["data_action"] == data_action_id]
@@ -192,6 +188,25 @@ class Pram:
             f"{fixed(self.total, 0)}; rank {action['rank']} of {len(table)}."
         )
         return "\n".join(lines)
+
+    def _unknown(self, given: str, evidenced: list[str]) -> str:
+        """Why ``given`` is neither a data action nor a Subcategory the PRAM evidences, with
+        what the consultant probably meant: the data actions of the flow named (``F-030`` →
+        ``F-030:disclosure``), close ids, or the Subcategories NIST maps to the PRAM."""
+        import difflib
+        import re
+
+        ids = list(self.data_actions["data_action"])
+        flow = given.split(":")[0].strip().casefold()
+        same_flow = [i for i in ids if i.split(":")[0].casefold() == flow]
+        close = same_flow or difflib.get_close_matches(given, ids)
+        if re.fullmatch(r"[A-Za-z]{2}\.[A-Za-z]{2}-P\d+", given.strip()) and not close:
+            return (
+                f"{given.strip().upper()} is not an outcome NIST's PF→PRAM mapping ties to the "
+                f"PRAM; it evidences {', '.join(evidenced)}"
+            )
+        hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
+        return f"no data action {given!r}{hint} (ids are <flow ID>:<data action>)"
 
     def pf_evidence(self) -> pd.DataFrame:
         """What this PRAM evidences for Privacy Framework outcomes, by NIST's mapping of PF 1.0
