@@ -268,9 +268,10 @@ def _save_edits(args: argparse.Namespace, assessment) -> tuple[int, int]:
     rows = []
     for row in edits.to_dict("records"):
         given = {k: float(row[k]) for k in numbers if not pd.isna(row[k])}
-        # Text the consultant typed is saved (read_pram_edits gives "" for text left as it
-        # was, so a cleared cell cannot yet be told from an unchanged one and is not saved).
-        text = {k: row[k] for k in ("selected_controls", "rationale", "reason") if row[k]}
+        # Text the consultant typed or cleared ("") is saved; text left as written (None) is not.
+        text = {k: row[k] for k in ("selected_controls", "rationale") if isinstance(row[k], str)}
+        if row["reason"]:
+            text["reason"] = row["reason"]
         rows.append({"data_action": row["data_action"], "problem": row["problem"], **given, **text})
     store.set_pram_edits(number, [r for r in rows if len(r) > 2], who=args.who)
     after = store.pram_edits(number)

@@ -175,3 +175,34 @@ def test_pram_workbook_must_be_named_xlsx(capsys, sample, tmp_path):
     assert code == 2
     assert "name it .xlsx" in err
     assert not (tmp_path / "pram.csv").exists()
+
+
+def test_controls_cleared_in_the_workbook_are_cleared_in_the_store(capsys, tmp_path):
+    import shutil
+
+    import openpyxl
+
+    source = tmp_path / "inventory.xlsx"
+    shutil.copy(nistpf.sample_path(), source)
+    store_path = tmp_path / "engagement.nistpf"
+    store = nistpf.open_store(store_path)
+    run_number = store.new_assessment("Baseline", nistpf.load_inventory(source))
+    first = nistpf.pram(nistpf.load_inventory(source)).problems.iloc[0]
+    key = (first["data_action"], first["problem"])
+    store.set_pram_edit(run_number, *key, selected_controls="CTL-OLD", rationale="old")
+    workbook = tmp_path / "pram.xlsx"
+    assert run(capsys, "pram", str(source), "--store", str(store_path), "-o", str(workbook))[0] == 0
+    book = openpyxl.load_workbook(workbook)
+    controls = book["Selected Controls"]
+    row = next(
+        r for r in range(1, controls.max_row + 1)
+        if (controls.cell(r, 5).value, controls.cell(r, 2).value) == key
+    )  # fmt: skip
+    controls.cell(row, 3).value = None  # the consultant clears the controls, keeps the rationale
+    book.save(workbook)
+    code, _, err = run(
+        capsys, "pram", str(source), "--store", str(store_path), "--read-edits", str(workbook)
+    )
+    assert code == 0, err
+    saved = nistpf.open_store(store_path).pram_edits(run_number).iloc[0]
+    assert (saved["selected_controls"], saved["rationale"]) == ("", "old")

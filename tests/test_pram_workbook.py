@@ -195,7 +195,7 @@ def test_consultant_changes_recalculate_to_the_engine_and_by_hand(inventory, wri
     saved = recalculated(written, tmp_path)
     values = values_of(saved)
     edits = pd.DataFrame(edits).reindex(columns=COLUMNS)
-    edits[["selected_controls", "rationale"]] = ""
+    edits[["selected_controls", "rationale"]] = None  # left as written
     edits[["likelihood", *FACTORS]] = edits[["likelihood", *FACTORS]].astype(float)
     # The copy LibreOffice saved reads back to exactly these edits.
     pd.testing.assert_frame_equal(read_pram_edits(saved), edits)
@@ -237,13 +237,40 @@ def test_edits_round_trip(written):
     nan = math.nan
     expected = pd.DataFrame(
         [
-            [*a, 0.0, nan, nan, nan, nan, nan, "", "", "consent banner fixed"],
-            [*b, nan, 10.0, nan, nan, nan, 2.5, "", "", "regulator active"],
+            [*a, 0.0, nan, nan, nan, nan, nan, None, None, "consent banner fixed"],
+            [*b, nan, 10.0, nan, nan, nan, 2.5, None, None, "regulator active"],
             [*c, nan, nan, nan, nan, nan, nan, "Geofence opt-in", "Customers choose", ""],
         ],
         columns=COLUMNS,
     )
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_cleared_controls_read_back_as_cleared_not_as_unchanged(inventory, tmp_path):
+    # A workbook written with the store's selected controls on one problem; the consultant
+    # clears them there and changes a likelihood elsewhere.
+    first = nistpf.pram(inventory).problems.iloc[0]
+    key = (first["data_action"], first["problem"])
+    stored = pd.DataFrame(
+        [{"data_action": key[0], "problem": key[1], "selected_controls": "CTL-OLD",
+          "rationale": "old"}]
+    )  # fmt: skip
+    path = write_pram_workbook(
+        dataclasses.replace(inventory, pram_edits=stored), tmp_path / "pram.xlsx"
+    )
+    book = openpyxl.load_workbook(path)
+    controls, likelihood = book["Selected Controls"], book["Likelihood"]
+    row = rows_by_key(controls, 5, 2)[key]
+    assert controls.cell(row, 3).value == "CTL-OLD"
+    controls.cell(row, 3).value = None
+    other = next(k for k in rows_by_key(likelihood, 6, 4) if k != key)
+    likelihood.cell(rows_by_key(likelihood, 6, 4)[other], 5).value = 1
+    likelihood.cell(rows_by_key(likelihood, 6, 4)[other], 7).value = "seen"
+    book.save(path)
+    got = read_pram_edits(path).set_index(["data_action", "problem"])
+    assert got.loc[key, "selected_controls"] == ""  # cleared
+    assert pd.isna(got.loc[key, "rationale"])  # left as written: missing
+    assert pd.isna(got.loc[other, "selected_controls"])
 
 
 def test_unchanged_workbook_has_no_edits(written):

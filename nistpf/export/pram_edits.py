@@ -131,8 +131,9 @@ def read_pram_edits(
     reason``), one row per data action × problem for individuals the consultant changed, in
     the workbook's order. A likelihood or cost factor that differs from what nistpf wrote is
     the number (float), else NaN; selected controls and rationale are the text when changed,
-    else ""; ``reason``: the ``Reason for the change`` of the Likelihood and Impact tabs
-    (both, joined by "; ", when both are given). What ``nistpf.pram(inventory, edits=...)``
+    "" when the consultant cleared them, missing (None or NaN) when left as written;
+    ``reason``: the ``Reason for the change`` of the Likelihood and Impact tabs (both, joined
+    by "; ", when both are given). What ``nistpf.pram(inventory, edits=...)``
     and the engagement store take.
 
     NIST's scales (PRAM worksheet 3): a likelihood is a number from 0 to 10 (0: a summary
@@ -240,8 +241,8 @@ def _read(path: Path) -> pd.DataFrame:
     records = [  # the workbook's order; a reason alone changes nothing
         {"data_action": key[0], "problem": key[1],
          **{f: change.get(f, math.nan) for f in ("likelihood", *FACTORS)},
-         "selected_controls": change.get("selected_controls", ""),
-         "rationale": change.get("rationale", ""),
+         "selected_controls": change.get("selected_controls"),  # None: as written; "": cleared
+         "rationale": change.get("rationale"),
          "reason": "; ".join(dict.fromkeys(change.get("reason", [])))}
         for key in written if not set(change := changes.get(key, {})) <= {"reason"}
     ]
