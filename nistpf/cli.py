@@ -510,7 +510,10 @@ def _demo(args: argparse.Namespace) -> int:
     if skipped:
         print(skipped)
     if not dot_available():
-        print(f"drew no data-flow diagram (the report shows the Sankey instead): {INSTALL}")
+        print(
+            "drew no data-flow diagram (the report shows the Sankey instead, the deck and the "
+            f"register list the journeys): {INSTALL}"
+        )
     return EXIT_OK
 
 
