@@ -549,3 +549,10 @@ def test_a_layout_that_runs_too_long_is_stopped_with_one_line(tmp_path, monkeypa
     with pytest.raises(diagram.DiagramRenderError, match=r"did not finish .* in 0\.5 s"):
         diagram.render(diagram.flow_diagram(inventory), "svg")
     assert time.perf_counter() - started < 10
+
+
+def test_the_title_counts_the_parties_data_goes_to_apart_from_those_it_comes_from(sample):
+    # The sample's external endpoints: Customers only sends data; Brackwater Logistics,
+    # Larkhollow Media and Cinderbox Secure Destruction receive it (F-031, F-032, F-035).
+    source = diagram.flow_diagram(sample).source
+    assert "4 external parties (3 receive data, 1 only sends it)" in source

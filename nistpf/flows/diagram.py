@@ -320,6 +320,7 @@ def flow_diagram(
     title = [
         f"Customer data flows{': ' + client if client else ''}",
         f"{len(listed):,} systems, {len(flows):,} flows, {_count(parties, 'external party')}"
+        + _party_roles(flows)
         + (f", {_count(len(unknown), 'endpoint')} not in the Systems sheet" if unknown else ""),
     ]
     if aggregated:
@@ -484,6 +485,21 @@ def journey_diagram(
     if not rows:
         graph.node("EMPTY", label="<No flow carries this data category>", shape="plaintext")
     return graph
+
+
+def _party_roles(flows: pd.DataFrame) -> str:
+    """`` (3 receive data, 1 sends it)``: the external parties data goes to (as the deck's
+    headline counts them) and those it only comes from."""
+    receive = {d for d in flows["destination"] if _is_external(d)}
+    send = {s for s in flows["source"] if _is_external(s)} - receive
+    if not receive and not send:
+        return ""
+    parts = []
+    if receive:
+        parts.append(f"{len(receive):,} {'receives' if len(receive) == 1 else 'receive'} data")
+    if send:
+        parts.append(f"{len(send):,} only {'sends' if len(send) == 1 else 'send'} it")
+    return f" ({', '.join(parts)})"
 
 
 def dot_available() -> bool:
