@@ -183,8 +183,14 @@ def test_the_writers_and_the_cli_call_it_carry_over():
 
 
 def roadmap_text(path) -> str:
-    """The roadmap slide's text: its text frames and table cells."""
-    slide = Presentation(str(path)).slides[6]
+    """The roadmap slide's text: its text frames and table cells (the slide whose section
+    label reads ROADMAP, wherever the deck puts it)."""
+    slides = Presentation(str(path)).slides
+    slide = next(
+        s
+        for s in slides
+        if any(sh.has_text_frame and sh.text_frame.text == "ROADMAP" for sh in s.shapes)
+    )
     parts = []
     for shape in slide.shapes:
         if shape.has_text_frame:
