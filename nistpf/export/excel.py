@@ -178,9 +178,16 @@ def write_gap_register(
     if carried.notes:
         warnings.warn("; ".join(carried.notes), UserWarning, stacklevel=2)
     sheets = build_sheets(assessment, carry_over=carried.edits)
+    return write_streamed(path, lambda workbook: render(sheets, assessment, workbook))
+
+
+def write_streamed(path: Path, fill: Callable[[Workbook], None]) -> Path:
+    """A write-only (streamed) openpyxl workbook, filled by ``fill``, saved at ``path`` through
+    :func:`nistpf.io.atomic.atomic_open`: whole or not at all, its temporary parts removed
+    whatever happens. An OSError is an :class:`OutputNotWritableError` naming ``path``."""
     workbook = Workbook(write_only=True)
     try:
-        render(sheets, assessment, workbook)
+        fill(workbook)
         with atomic_open(path, "wb") as stream:
             save_workbook(workbook, stream)
     except OSError as error:

@@ -88,7 +88,7 @@ from nistpf.export.pram_edits import (
 )
 from nistpf.flows.pram import FACTORS, OUTLIERS, Pram, analyse, load_impact_rules
 from nistpf.inventory.model import Inventory
-from nistpf.io.atomic import atomic_open, check_destination
+from nistpf.io.atomic import check_destination
 from nistpf.io.paths import Use, check_paths, source_uses
 from nistpf.io.xlsx import (
     FONT_NAME,
@@ -192,20 +192,9 @@ def write_pram_workbook(
         raise OutputExistsError(path)
     pram = source if isinstance(source, Pram) else analyse(source)
     # Imported here: nistpf.export.excel imports the whole register and its charts.
-    from nistpf.export.excel import discard_workbook, save_workbook
+    from nistpf.export.excel import write_streamed
 
-    workbook = Workbook(write_only=True)
-    try:
-        _render(pram, workbook)
-        with atomic_open(path, "wb") as stream:
-            save_workbook(workbook, stream)
-    except OSError as error:
-        discard_workbook(workbook)
-        raise OutputNotWritableError.from_os_error(path, error) from error
-    except BaseException:
-        discard_workbook(workbook)
-        raise
-    return path
+    return write_streamed(path, lambda workbook: _render(pram, workbook))
 
 
 @dataclass
