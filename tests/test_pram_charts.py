@@ -9,15 +9,7 @@ import pytest
 
 import nistpf
 from nistpf.export import charts
-
-# NIST PRAM for F-030:disclosure by hand (tests/test_register_journeys.py:hand_pram_f030):
-# problem -> (likelihood, impact).
-F030 = {
-    "Economic Loss": (7, 25),
-    "Dignity Loss": (7, 24),
-    "Loss of Trust": (7, 24),
-    "Discrimination": (6, 24),
-}
+from tests.test_report_flows import F030  # NIST PRAM for F-030:disclosure, worked by hand
 
 
 @pytest.fixture(scope="module")
