@@ -41,25 +41,50 @@ def shared_path(*parts: str) -> Path:
 
 
 def soffice(why: str) -> str:
-    """LibreOffice's ``soffice``, which a test needs for ``why``: skipped where it is missing,
-    except in CI (.ci/run installs libreoffice-calc), where a missing LibreOffice fails it."""
-    found = shutil.which("soffice")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail(f"needs soffice (libreoffice-calc) {why}")
-        pytest.skip(f"needs soffice (libreoffice-calc) {why}")
-    return found
+    """LibreOffice's ``soffice``, which a test needs for ``why`` (see :func:`tool`)."""
+    return tool("soffice", "libreoffice-calc", why)
 
 
 def dot(why: str) -> str:
-    """Graphviz's ``dot``, which a test needs for ``why``: skipped where it is missing, except
-    in CI (.ci/run installs graphviz), where a missing ``dot`` fails it."""
-    found = shutil.which("dot")
+    """Graphviz's ``dot``, which a test needs for ``why`` (see :func:`tool`)."""
+    return tool("dot", "graphviz", why)
+
+
+def tool(command: str, package: str, why: str) -> str:
+    """The path of ``command`` (Debian's ``package``), which a test needs for ``why``: skipped
+    where it is missing, except in CI (.ci/run installs the package), where that fails it."""
+    found = shutil.which(command)
     if not found:
         if os.environ.get("CI"):
-            pytest.fail(f"needs dot (graphviz) {why}")
-        pytest.skip(f"needs dot (graphviz) {why}")
+            pytest.fail(f"needs {command} ({package}) {why}")
+        pytest.skip(f"needs {command} ({package}) {why}")
     return found
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(tmp_path_factory):
+    """``run(path)``: the notebook at ``path`` executed top to bottom (nbclient, the python3
+    kernel) in a folder of its own, once per session whichever tests read its outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    done: dict[Path, object] = {}
+
+    def run(path: Path):
+        path = Path(path).resolve()
+        if path not in done:
+            notebook = nbformat.read(path, as_version=4)
+            folder = tmp_path_factory.mktemp(Path(path).stem)
+            NotebookClient(
+                notebook,
+                timeout=300,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(folder)}},
+            ).execute()
+            done[path] = notebook
+        return done[path]
+
+    return run
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,9 +15,7 @@ import csv
 import io
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 from PIL import Image
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
@@ -367,14 +365,8 @@ def tagged(notebook, tag: str) -> str:
     return "\n".join(parts)
 
 
-def test_the_notebook_shows_the_journey_and_the_arithmetic(tmp_path):
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+def test_the_notebook_shows_the_journey_and_the_arithmetic(executed_notebook):
+    notebook = executed_notebook(NOTEBOOK)
     # The default category is the first sensitive one the flows carry: card data.
     journey = tagged(notebook, "journey")
     assert journey.startswith("user.financial.credit_card: 4 paths, 7 flows")
