@@ -1356,17 +1356,3 @@ def _typed(table: pd.DataFrame, columns: list[str], types: dict[str, str]) -> pd
         else:
             table[column] = table[column].astype(object)
     return table
-
-
-_PRAM_NAMES = ("PRAM_PROBLEMS", "PRAM_SCORES", "PRAM_LIKELIHOODS", "pram_problem")
-
-
-def __getattr__(name: str) -> Any:
-    """NIST PRAM's problems, scales and :func:`~nistpf.store_pram.pram_problem`, still
-    importable from here (``from nistpf.store import PRAM_PROBLEMS``); they live in
-    :mod:`nistpf.store_pram`, which imports this module, so they are looked up when asked."""
-    if name in _PRAM_NAMES:
-        from nistpf import store_pram
-
-        return getattr(store_pram, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

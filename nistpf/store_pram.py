@@ -104,10 +104,16 @@ def save_pram_edits(
     """Save several PRAM edits — each ``{"data_action", "problem", **given}`` — in one
     transaction: all of them, or, when one is refused (its StoreError raised), none."""
     with store._transaction() as db:
-        for row in rows:
+        for position, row in enumerate(rows):
             given = {k: v for k, v in row.items() if k not in ("data_action", "problem")}
-            _save_in(db, store, number, row["data_action"], row["problem"], given, who=who,
-                     note=note)  # fmt: skip
+            try:
+                _save_in(db, store, number, row["data_action"], row["problem"], given, who=who,
+                         note=note)  # fmt: skip
+            except StoreError as error:  # which of the edits, then why; none is saved
+                raise StoreError(
+                    f"edit {position + 1} of {len(rows)} ({row['data_action']}, "
+                    f"{row['problem']}): {error}; none of the {len(rows)} was saved"
+                ) from None
 
 
 def _save_in(db, store, number, data_action, problem, given, *, who, note) -> None:

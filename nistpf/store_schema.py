@@ -142,9 +142,9 @@ STORE_BOUNDS = {
     "append-only triggers), and nistpf's tables as nistpf defines them, compared by name and "
     "SQL: another one would run SQL when the store is read or written",
     "values": "every value of the type and within the bounds nistpf saves: a level or target "
-    "a number within the assessment's scale, a Tier 1-4, a yes/no 0 or 1, a PRAM likelihood or "
-    "impact factor a number from 1 to 10 or nothing, an assessment's number a whole number, "
-    "text text without a NUL character; checked by SQL at open",
+    "a number within the assessment's scale, a Tier 1-4, a yes/no 0 or 1, a PRAM likelihood a "
+    "number from 0 to 10 and an impact factor one from 1 to 10, or nothing, an assessment's "
+    "number a whole number, text text without a NUL character; checked by SQL at open",
 }
 """The bounds a store is read under, by name (for the README and the tests)."""
 
@@ -719,6 +719,8 @@ def _value_rules() -> dict[str, list[tuple[str, str, str]]]:
     (:meth:`~nistpf.store.Store.set_pram_edit`), an assessment by its number; every other column
     (but the workbook's copy, a BLOB) text without a NUL character, or NULL where the schema allows
     it."""
+    from nistpf.store_pram import PRAM_LIKELIHOODS, PRAM_SCORES  # it imports nistpf.store
+
     low, high = _level_bounds()
     level = (
         f"(typeof(\"{{c}}\") NOT IN ('real', 'integer', 'null') OR \"{{c}}\" < {low} "
@@ -734,9 +736,7 @@ def _value_rules() -> dict[str, list[tuple[str, str, str]]]:
         return test, f"a number from {low:g} to {high:g} (NIST PRAM worksheet 3), or nothing"
 
     pram = {
-        ("pram_edits", name): score(
-            *(_store.PRAM_LIKELIHOODS if name == "likelihood" else _store.PRAM_SCORES)
-        )
+        ("pram_edits", name): score(*(PRAM_LIKELIHOODS if name == "likelihood" else PRAM_SCORES))
         for name in PRAM_EDIT_NUMBERS
     }
     number = "typeof(\"{c}\") NOT IN ('integer', 'null')"

@@ -15,14 +15,12 @@ import math
 import pandas as pd
 
 from nistpf.errors import NistpfError
-from nistpf.inventory.model import PRAM_EDIT_COLUMNS
-from nistpf.pram_catalog import PROBLEMS
+from nistpf.inventory.model import PRAM_EDIT_COLUMNS, PRAM_EDIT_NUMBERS
+from nistpf.store import StoreError
+from nistpf.store_pram import PRAM_LIKELIHOODS, PRAM_SCORES, pram_problem
 
-NUMBERS = ("likelihood", "noncompliance", "direct_business", "reputational", "internal_culture",
-           "other")  # fmt: skip
+NUMBERS = tuple(PRAM_EDIT_NUMBERS)
 TEXTS = ("selected_controls", "rationale", "reason")
-LIKELIHOOD = (0.0, 10.0)  # NIST PRAM worksheet 3, with 0 for a concern that does not arise
-FACTOR = (1.0, 10.0)  # NIST PRAM worksheet 3, each organisational cost factor
 
 
 class PramEditsError(NistpfError, ValueError):
@@ -51,7 +49,6 @@ def checked_edits(edits: object) -> pd.DataFrame:
             f"PRAM edits have no {' or '.join(missing)} column; the columns are "
             f"{', '.join(PRAM_EDIT_COLUMNS)}"
         )
-    spelled = {" ".join(p.split()).casefold(): p for p in PROBLEMS}
     rows, seen = [], {}
     for position, record in enumerate(edits.to_dict("records")):
         where = f"PRAM edits row {position}"
@@ -60,12 +57,10 @@ def checked_edits(edits: object) -> pd.DataFrame:
             raise PramEditsError(
                 f"{where}: the data action is blank; give its id, e.g. F-001:collection"
             )
-        problem = spelled.get(" ".join(_text(record.get("problem")).split()).casefold())
-        if problem is None:
-            raise PramEditsError(
-                f"{where}: problem {record.get('problem')!r} is not one of NIST's problems for "
-                f"individuals: {', '.join(PROBLEMS)}"
-            )
+        try:  # NIST's seven, spelled as the store forgives them
+            problem = pram_problem(_text(record.get("problem")))
+        except StoreError as error:
+            raise PramEditsError(f"{where}: problem {error}") from None
         row = {"data_action": action, "problem": problem}
         for column in NUMBERS:
             row[column] = _number(record.get(column), column, where)
@@ -98,7 +93,7 @@ def _text(value: object) -> str:
 def _number(value: object, column: str, where: str) -> float:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         return math.nan
-    low, high = LIKELIHOOD if column == "likelihood" else FACTOR
+    low, high = PRAM_LIKELIHOODS if column == "likelihood" else PRAM_SCORES
     span = f"{low:g} to {high:g}"
     if isinstance(value, bool):
         raise PramEditsError(f"{where}: {column} {value!r} is not a number; give one from {span}")
