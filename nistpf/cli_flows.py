@@ -121,9 +121,10 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _hops_with_endings(result) -> pd.DataFrame:
-    endings = result.paths.set_index("path")["ending"]
-    table = result.hops.copy()
-    table.insert(2, "ending", table["path"].map(endings))
+    # Paths are named per category (P1 of one category is not P1 of another): join on both.
+    key = ["category", "path"]
+    table = result.hops.merge(result.paths[[*key, "ending"]], on=key, how="left")
+    table.insert(2, "ending", table.pop("ending"))
     table["findings"] = table["findings"].map("; ".join)
     return table
 
@@ -143,7 +144,11 @@ def trace_text(result) -> str:
     """The trace as the consultant reads it on screen: per category a line of counts, each path
     as ``start → system (flow stage) → …`` with where it ends, then the gaps."""
     lines: list[str] = []
-    hops = result.hops
+    # Grouped once (not masked per path): paths are named per category, so by both.
+    hops = dict(tuple(result.hops.groupby(["category", "path"], sort=False)))
+    paths = dict(tuple(result.paths.groupby("category", sort=False)))
+    gaps = dict(tuple(result.gaps.groupby("category", sort=False)))
+    none = result.paths.iloc[0:0]
     for row in result.categories.itertuples(index=False):
         sensitive = ", sensitive" if row.sensitive else ""
         lines.append(
@@ -153,15 +158,13 @@ def trace_text(result) -> str:
             f"{_count(row.external_parties, 'external party', 'external parties')}; "
             f"{row.disposed} disposed of"
         )
-        paths = result.paths[result.paths["category"] == row.category]
-        for path in paths.itertuples(index=False):
-            steps = hops[hops["path"] == path.path]
+        for path in paths.get(row.category, none).itertuples(index=False):
+            steps = hops[(row.category, path.path)]
             chain = [shown(path.start)]
             for hop in steps.itertuples(index=False):
                 chain.append(f"{shown(hop.destination)} ({hop.flow_id} {hop.action})")
             lines.append(f"  {path.path}: {' → '.join(chain)} — {path.ending}")
-        gaps = result.gaps[result.gaps["category"] == row.category]
-        for gap in gaps.itertuples(index=False):
+        for gap in gaps.get(row.category, result.gaps.iloc[0:0]).itertuples(index=False):
             lines.append(f"  gap, {gap.kind}: {shown(gap.message)}")
         lines.append("")
     if result.truncated:

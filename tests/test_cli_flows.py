@@ -206,3 +206,21 @@ def test_controls_cleared_in_the_workbook_are_cleared_in_the_store(capsys, tmp_p
     assert code == 0, err
     saved = nistpf.open_store(store_path).pram_edits(run_number).iloc[0]
     assert (saved["selected_controls"], saved["rationale"]) == ("", "old")
+
+
+def test_trace_of_every_category_keeps_each_categorys_paths_apart(capsys, sample):
+    # Paths are named per category: P1 of user.name is not P1 of user.contact.email.
+    code, out, err = run(capsys, "trace", sample, "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    t = nistpf.trace(nistpf.load_inventory(sample))
+    assert len(rows) == len(t.hops)
+    ending = {(p.category, p.path): p.ending for p in t.paths.itertuples()}
+    assert all(r["ending"] == ending[(r["category"], r["path"])] for r in rows)
+    code, out, _ = run(capsys, "trace", sample)
+    first = t.paths.iloc[0]
+    flows = [
+        h.flow_id for h in t.hops.itertuples() if (h.category, h.path) == (first.category, "P1")
+    ]
+    line = next(x for x in out.splitlines() if x.startswith("  P1: "))
+    assert [part.split()[1].lstrip("(") for part in line.split(" — ")[0].split(" → ")[1:]] == flows
