@@ -432,3 +432,13 @@ def test_the_risk_note_gives_the_likelihood_scale_as_everywhere(assessment):
     assert "likelihood (0–10; 0: the concern does not arise; NIST's scale is 1–10)" in (
         story.risk_note
     )
+
+
+def test_the_risk_note_is_filled_in():
+    # The caption under the risk chart states the system risk and the count of data actions.
+    p = nistpf.pram(nistpf.assess(nistpf.load_inventory(nistpf.sample_path())))
+    story = tell(nistpf.assess(nistpf.load_inventory(nistpf.sample_path())))
+    assert "{" not in story.risk_note
+    assert (
+        f"System risk {round(p.total)} over {len(p.data_actions)} data actions" in story.risk_note
+    )

@@ -137,3 +137,9 @@ def test_no_problem_gives_a_message_and_no_point():
     fig = charts.pram_heatmap(a)
     assert not [t for t in fig.data if t.type == "scatter"]
     assert fig.layout.title.text == "No problematic data action found by the rules"
+
+
+def test_a_likelihood_of_0_is_on_the_chart():
+    # NIST's guidance scores 0 a concern that does not arise; nistpf takes it, so it is drawn.
+    layout = charts.pram_heatmap(nistpf.assess(nistpf.load_inventory(nistpf.sample_path()))).layout
+    assert layout.yaxis.range[0] < 0 < layout.yaxis.range[1]

@@ -397,8 +397,9 @@ def _risk_note(pram: Pram) -> str:
     actions = pram.data_actions
     return (
         f"NIST PRAM worksheet 3: risk = likelihood ({LIKELIHOOD_SCALE}) × impact (the sum of "
-        "five cost factors, each 1–10). System risk {exact(pram.total)} over {len(actions)} data "
-        f"action{_s(len(actions))}; the top {OUTLIERS} outliers, ties included, in vermillion."
+        f"five cost factors, each 1–10). System risk {fixed(pram.total, 0)} over "
+        f"{len(actions)} data action{_s(len(actions))}; the top {OUTLIERS} outliers, ties "
+        "included, in vermillion."
     )
 
 

@@ -1,7 +1,7 @@
 """The NIST PRAM heat map: every problem for individuals on every data action placed by its
 likelihood and impact (:func:`pram_heatmap`, also ``nistpf.export.charts.pram_heatmap``).
 
-NIST's Privacy Risk Assessment Methodology (PRAM, 2019), worksheet 3: likelihood on a 1–10
+NIST's Privacy Risk Assessment Methodology (PRAM, 2019), worksheet 3: likelihood on a 0–10
 scale, impact the sum of five organisational cost factors (noncompliance, direct business,
 reputational, internal culture, other), each 1–10, so 5–50; risk = likelihood × impact. The
 values plotted are :func:`nistpf.pram`'s, unrounded.
@@ -19,7 +19,7 @@ from nistpf.flows.pram import FACTORS, SCALE, analyse
 from nistpf.numbers import fixed
 
 IMPACT_RANGE = (SCALE[0] * len(FACTORS), SCALE[1] * len(FACTORS))  # 5–50
-LIKELIHOOD_RANGE = SCALE  # 1–10
+LIKELIHOOD_RANGE = (0, 10)  # NIST's 1–10, and 0 for a concern that does not arise
 # Risk zones behind the points: white at the lowest risk to vermillion at the highest.
 RISK_COLORSCALE = [[0.0, "#FFFFFF"], [0.35, "#FDEBD0"], [0.7, "#F6C09E"], [1.0, "#EE9A76"]]
 OUTLIER_COLOR = theme.VERMILLION
@@ -73,7 +73,7 @@ def _positions(rows) -> list[str]:
 def pram_heatmap(a: Assessment) -> go.Figure:
     """Likelihood × impact of every problem for individuals (``nistpf.pram(a).problems``), one
     point per data action × problem: x is the impact (NIST: the sum of the five cost factors,
-    5–50), y the likelihood (1–10), over a background coloured by risk = x × y. Two scatter
+    5–50), y the likelihood (0–10), over a background coloured by risk = x × y. Two scatter
     traces, ``Problems`` and ``Top outliers`` (NIST's "Top 5 Outliers", highlighted and
     labelled, one label per spot they share); each point's ``customdata`` is
     ``[data_action, problem, risk]`` and its hover text names the data action, the problem,
