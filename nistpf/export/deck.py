@@ -50,11 +50,12 @@ import pandas as pd
 from nistpf.assessment import Assessment, Completeness, leaders, named, tie_phrase
 from nistpf.errors import NistpfError, OutputNotWritableError, shown
 from nistpf.export import images, method_text
+from nistpf.export.flows_sheets import full_trace
 from nistpf.export.pram_edits import LIKELIHOOD_SCALE
 from nistpf.export.report import key_messages
 from nistpf.flows.pram import OUTLIERS, Pram
 from nistpf.flows.pram import analyse as pram_of
-from nistpf.flows.trace import GAP_KINDS, Trace, trace
+from nistpf.flows.trace import GAP_KINDS, Trace
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.io.atomic import atomic_open, check_destination
 from nistpf.io.paths import Use, check_paths, source_uses
@@ -206,7 +207,7 @@ def tell(a: Assessment, *, carry_over: pd.DataFrame | None = None) -> Story:
     flows = inv.flows
     flagged = sorted(set(findings["flow_id"]))
     high_flows = tuple(_flow_line(flows, flow_id) for flow_id in sorted(set(high["flow_id"])))
-    traced = trace(inv, findings=findings)
+    traced = full_trace(a)  # the register's and the report's trace, made once
     pram = pram_of(a)
 
     titles = (

@@ -110,8 +110,17 @@ class Journeys:
     sensitive: bool
 
 
+_TRACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _JOURNEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PNG: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def full_trace(a: Assessment) -> Trace:
+    """:func:`nistpf.trace` of every category ``a``'s flows carry, with ``a.findings``: traced
+    once per Assessment for the register, the report and the deck."""
+    if a not in _TRACES:
+        _TRACES[a] = trace(a.inventory, findings=a.findings)
+    return _TRACES[a]
 
 
 def journeys(a: Assessment) -> Journeys:
@@ -121,7 +130,7 @@ def journeys(a: Assessment) -> Journeys:
     categories (path IDs are the full trace's). Computed once per Assessment."""
     if a in _JOURNEYS:
         return _JOURNEYS[a]
-    full = trace(a.inventory, findings=a.findings)
+    full = full_trace(a)
     sensitive = full.categories["sensitive"].astype(bool)
     chosen = set(full.categories.loc[sensitive, "category"]) if sensitive.any() else None
     if chosen is not None:
