@@ -321,7 +321,11 @@ def _checked_rules(table: pd.DataFrame, source: str) -> pd.DataFrame:
             raise RuleError(rule, "the id is used by two rules; ids must be unique", source=source)
         seen.add(rule)
         try:
-            pda = _names(cells["problematic_data_action"], PROBLEMATIC_DATA_ACTIONS, "problematic")
+            pda = _names(
+                cells["problematic_data_action"],
+                PROBLEMATIC_DATA_ACTIONS,
+                "problematic data action",
+            )
             if len(pda) != 1:
                 raise ValueError("name one problematic data action of NIST's catalog")
             problems = _names(cells["problems"], PROBLEMS, "problem")
@@ -352,7 +356,7 @@ def _checked_impact(table: pd.DataFrame, source: str) -> pd.DataFrame:
         where = f"row {line}"
         factor = cells["factor"].casefold().replace(" ", "_")
         if factor not in FACTORS:
-            raise RuleError(where, f"factor {cells['factor']!r} is not one of "
+            raise RuleError(None, f"{where}: factor {cells['factor']!r} is not one of "
                             f"{', '.join(FACTORS)}", source=source)  # fmt: skip
         try:
             points = float(cells["points"])
@@ -363,11 +367,15 @@ def _checked_impact(table: pd.DataFrame, source: str) -> pd.DataFrame:
                 )
             problems = _names(cells["problems"], PROBLEMS, "problem")
         except ValueError as error:
-            raise RuleError(where, str(error).replace("could not convert string to float",
-                            "points must be a number"), source=source) from error  # fmt: skip
+            detail = str(error).replace(
+                "could not convert string to float", "points must be a number"
+            )
+            raise RuleError(None, f"{where}: {detail}", source=source) from error
         problem = condition_problem(cells["condition"])
         if problem:
-            raise RuleError(where, f"condition {cells['condition']!r}: {problem}", source=source)
+            raise RuleError(
+                None, f"{where}: condition {cells['condition']!r}: {problem}", source=source
+            )
         rows.append({**cells, "factor": factor, "points": points, "problems": problems})
     return pd.DataFrame(rows, columns=IMPACT_COLUMNS).astype({"points": float})
 
