@@ -226,7 +226,9 @@ def _read(path: Path) -> pd.DataFrame:
                 if value != written[key][field]:
                     change[field], changed = value, True
             if changed and not reason:
-                unexplained.append(f"{name} row {row} ({key[0]}, {key[1]})")
+                unexplained.append(
+                    f"{name} row {row} ({key[0]}, {key[1]}), column {get_column_letter(reason_col)}"
+                )
             if reason:
                 change.setdefault("reason", []).append(reason)
     for key, (_row, cells) in controls.items():
@@ -303,8 +305,9 @@ def _sheet_rows(path, rows, name, problem_col, id_col, written) -> dict:
     for number, cells in enumerate(rows[FIRST - 1 :], start=FIRST):
         key, where = (_text(cells, id_col), _text(cells, problem_col)), f"sheet {name!r}, row"
         if key == ("", "") and any(v not in ("", None) for v in cells):
-            raise PramRowsError(path, f"{where} {number}: a row without a data action ID; rows "
-                                "must not be added: move what it holds elsewhere")
+            raise PramRowsError(path, f"{where} {number}: a row without a data action ID (column "
+                                f"{get_column_letter(id_col)}); rows must not be added: move what "
+                                "it holds elsewhere")
         if key != ("", "") and key not in written:
             raise PramRowsError(path, f"{where} {number}: data action ID {key[0]!r} and problem "
                                 f"{key[1]!r} are not a row nistpf wrote; rows must not be added "
