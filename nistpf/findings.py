@@ -116,7 +116,7 @@ NO_CATEGORIES = "categories not recorded"
 MAX_CONDITION_CHARS = 1_000
 MAX_CONDITION_DEPTH = 20
 # What people write in a purpose, consent basis or owner cell when there is none.
-_NOT_RECORDED = frozenset({"", "none", "n/a", "na", "-", "unknown", "tbc", "tbd"})
+NOT_RECORDED = frozenset({"", "none", "n/a", "na", "-", "unknown", "tbc", "tbd"})
 _PACKAGE_RULES = "nistpf/data/rules.csv"
 
 
@@ -446,7 +446,7 @@ def _categories(value: object) -> tuple[str, ...]:
 
 
 def _not_recorded(column: pd.Series) -> pd.Series:
-    return column.str.strip().str.casefold().isin(_NOT_RECORDED)
+    return column.str.strip().str.casefold().isin(NOT_RECORDED)
 
 
 def evaluate_findings(

@@ -51,10 +51,10 @@ import numpy as np
 import pandas as pd
 
 from nistpf.assessment import Assessment
-from nistpf.findings import RuleError, condition_problem, flow_facts, holds
+from nistpf.findings import NO_CATEGORIES, RuleError, condition_problem, flow_facts, holds
 from nistpf.flows import categories as cats
 from nistpf.flows.pram_input import checked_edits
-from nistpf.flows.trace import data_action
+from nistpf.flows.trace import cell_text, data_action
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.schema import EXTERNAL_PREFIX
 from nistpf.numbers import fixed
@@ -152,17 +152,17 @@ class Pram:
         Raises KeyError naming close ids."""
         table = self.data_actions
         match = table[table["data_action"] == data_action_id]
-        evidence = self.pf_evidence().set_index("subcategory")
-        key = str(data_action_id).strip().upper()
-        if match.empty and key in evidence.index:
+        if match.empty:  # a Subcategory the PRAM evidences, or nothing known
+            evidence = self.pf_evidence().set_index("subcategory")
+            key = str(data_action_id).strip().upper()
+            if key not in evidence.index:
+                raise KeyError(self._unknown(str(data_action_id), list(evidence.index)))
             return (
                 f"{key} — NIST's mapping of PF 1.0 to the PRAM: {evidence.at[key, 'worksheet']}. "
                 f"This PRAM: {evidence.at[key, 'evidence']}. It is the assessor's analysis, not "
                 "the organisation's practice, so it raises no level itself: cite it as evidence "
                 "when rating the outcome."
             )
-        if match.empty:
-            raise KeyError(self._unknown(str(data_action_id), list(evidence.index)))
         action = match.iloc[0]
         lines = [f"{action['data_action']}: {action['name']}", f"Data: {action['data']}"]
         problems = self.problems[self.problems["data_action"] == data_action_id]
@@ -423,14 +423,14 @@ def _analyse(source, rules, impact_rules, edits) -> Pram:
     facts = flow_facts(inventory).reset_index(drop=True)
     actions = _data_actions(flows, inventory)
     problems, basis = _problems(facts, actions, rule_table, impact_table)
-    problems, orphans = _apply_edits(problems, actions, edits, facts, impact_table, basis)
-    problems, actions = _arithmetic(problems, actions, rule_table)
+    problems, orphans = _apply_edits(problems, actions, edits, facts, impact_table)
+    problems, actions = _arithmetic(problems, actions)
     return Pram(
         actions[DATA_ACTION_COLUMNS].reset_index(drop=True),
         problems,
-        _rollup(actions, "systems", inventory),
-        _rollup(actions, "external_party", inventory),
-        _rollup(actions, "categories", inventory),
+        _rollup(actions, "systems"),
+        _rollup(actions, "external_party"),
+        _rollup(actions, "categories"),
         basis,
         orphans,
         rule_table,
@@ -470,11 +470,11 @@ def _data_actions(flows: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
                 "data_action": f"{record['flow_id']}:{action}",
                 "flow_id": record["flow_id"],
                 "action": action,
-                "stage": _blank(record.get("stage")),
+                "stage": cell_text(record.get("stage")),
                 "source": source,
                 "destination": destination,
                 "name": _label(action, source, destination, record, names),
-                "data": "; ".join(categories) or "categories not recorded",
+                "data": "; ".join(categories) or NO_CATEGORIES,
                 "specific_context": _context(record),
                 "summary_issues": "",
                 "systems": tuple(
@@ -496,10 +496,6 @@ def _data_actions(flows: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*DATA_ACTION_COLUMNS[:12], "categories"])
 
 
-def _blank(value: object) -> str:
-    return "" if value is None or (not isinstance(value, tuple) and pd.isna(value)) else str(value)
-
-
 def _label(action, source, destination, record, names) -> str:
     """A data action named as NIST's worksheet 2 asks: what, from where, to where, why."""
     verb = action.capitalize() if action != "unspecified" else "Processing"
@@ -514,7 +510,7 @@ def _label(action, source, destination, record, names) -> str:
         where = f"in {end} of data from {start}"
     else:
         where = f"from {start} to {end}"
-    purpose = _blank(record.get("purpose")).strip()
+    purpose = cell_text(record.get("purpose")).strip()
     return f"{verb} {where}" + (f": {purpose}" if purpose else "")
 
 
@@ -525,11 +521,12 @@ def _context(record: dict) -> str:
     parts = [
         "encrypted in transit: "
         + ("not recorded" if pd.isna(encrypted) else "yes" if encrypted else "no"),
-        f"minimisation: {_blank(record.get('minimization')) or 'none'}",
-        f"consent or legal basis: {_blank(record.get('consent_basis')).strip() or 'not recorded'}",
+        f"minimisation: {cell_text(record.get('minimization')) or 'none'}",
+        "consent or legal basis: "
+        + (cell_text(record.get("consent_basis")).strip() or "not recorded"),
         "third party: " + ("yes" if (not pd.isna(third) and third) else "no"),
         "retention: " + ("not recorded" if pd.isna(days) else f"{int(days)} days"),
-        f"owner: {_blank(record.get('owner')).strip() or 'not recorded'}",
+        f"owner: {cell_text(record.get('owner')).strip() or 'not recorded'}",
     ]
     return "; ".join(parts)
 
@@ -602,7 +599,7 @@ def _factors(points: list[tuple], index: int, problem: str) -> tuple[dict, list[
     return {f: float(min(max(v, SCALE[0]), SCALE[1])) for f, v in totals.items()}, used
 
 
-def _apply_edits(problems, actions, edits, facts, impact_table, basis):
+def _apply_edits(problems, actions, edits, facts, impact_table):
     orphans = []
     if edits is None:
         return problems, pd.DataFrame(orphans, columns=ORPHAN_COLUMNS)
@@ -648,10 +645,10 @@ def _apply_edits(problems, actions, edits, facts, impact_table, basis):
             problems.at[position, key] = value
         if numbers:
             problems.at[position, "source"] = "edited"
-            problems.at[position, "reason"] = _blank(edit.get("reason"))
+            problems.at[position, "reason"] = cell_text(edit.get("reason"))
         for key in ("selected_controls", "rationale"):
-            if _blank(edit.get(key)).strip():
-                problems.at[position, key] = _blank(edit.get(key))
+            if cell_text(edit.get(key)).strip():
+                problems.at[position, key] = cell_text(edit.get(key))
     order = {da: i for i, da in enumerate(actions["data_action"])}
     problems = (
         problems.assign(
@@ -664,7 +661,7 @@ def _apply_edits(problems, actions, edits, facts, impact_table, basis):
     return problems, pd.DataFrame(orphans, columns=ORPHAN_COLUMNS)
 
 
-def _arithmetic(problems: pd.DataFrame, actions: pd.DataFrame, rule_table) -> tuple:
+def _arithmetic(problems: pd.DataFrame, actions: pd.DataFrame) -> tuple:
     """NIST's arithmetic (worksheet 3): impact, risk, sums, percent, rank, outliers."""
     problems = problems.astype(dict.fromkeys(("likelihood", *FACTORS), float))
     problems["impact"] = problems[list(FACTORS)].sum(axis=1).astype(float)
@@ -695,7 +692,7 @@ def _top(risks: pd.Series, n: int) -> pd.Series:
     return (risks >= cut) & (risks > 0)
 
 
-def _rollup(actions: pd.DataFrame, by: str, inventory: Inventory) -> pd.DataFrame:
+def _rollup(actions: pd.DataFrame, by: str) -> pd.DataFrame:
     """Risk per system (``systems``), external party or data category: every data action
     counts for each key it touches; ``highest`` is the first riskiest one in flow order."""
     total = float(actions["risk"].sum())

@@ -36,7 +36,7 @@ from importlib import resources
 import pandas as pd
 
 from nistpf.errors import NistpfError
-from nistpf.findings import evaluate_findings, is_sensitive
+from nistpf.findings import NOT_RECORDED, evaluate_findings, is_sensitive
 from nistpf.flows import categories as cats
 from nistpf.inventory.model import Inventory
 from nistpf.inventory.schema import EXTERNAL_PREFIX
@@ -57,7 +57,6 @@ GAP_KINDS = ("never disposed", "external party", "AI system", "no owner", "colle
 USING_STAGES = frozenset({"use", "transfer", "sharing", "generation", "transformation"})
 MAX_PATHS = 500
 MAX_HOPS = 25
-_NO_OWNER = frozenset({"", "none", "n/a", "na", "-", "unknown", "tbc", "tbd"})
 
 
 class UnknownCategoryError(NistpfError, LookupError):
@@ -154,6 +153,7 @@ def trace(
         for name in categories:
             flows_of.setdefault(name, []).append(position)
     hops, paths, gaps, summary, truncated = [], [], [], [], []
+    cells: dict[str, dict] = {}
     for query in queries:
         # Tracing every category, a parent written on a flow (user.contact) is traced by the
         # flows that write it, not again by its children's flows, which are traced on their own.
@@ -195,7 +195,7 @@ def trace(
         paths.extend(rows)
         for name, hop_list in numbered:
             for step, hop in enumerate(hop_list, start=1):
-                hops.append(_hop_row(query, name, step, hop.record, hop.kind, by_flow))
+                hops.append(_hop_row(query, name, step, hop.record, hop.kind, cells, by_flow))
         on_paths = matched if system is None else [h for _, hl in numbered for h in hl]
         gaps.extend(_gaps(query, numbered, rows, types, on_paths, matched))
         summary.append(_summary(query, numbered, rows, types))
@@ -368,33 +368,39 @@ def _stage(record: dict) -> str:
     return "" if stage is None or pd.isna(stage) else str(stage)
 
 
+def cell_text(value: object) -> str:
+    """A DataFlows cell as text: ``""`` for a blank (None, NaN, NA)."""
+    return _text(value)
+
+
 def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, tuple) and pd.isna(value)) else str(value)
 
 
-def _hop_row(query, name, step, record, kind, by_flow) -> dict:
-    days = record.get("retention_days")
-    encrypted = record.get("encrypted_in_transit")
-    third = record.get("third_party")
-    return {
-        "category": query,
-        "path": name,
-        "step": step,
-        "flow_id": record["flow_id"],
-        "source": record["source"],
-        "destination": record["destination"],
-        "stage": _stage(record),
-        "action": data_action(record.get("stage")),
-        "purpose": _text(record.get("purpose")),
-        "encrypted_in_transit": None if pd.isna(encrypted) else bool(encrypted),
-        "minimization": _text(record.get("minimization")),
-        "consent_basis": _text(record.get("consent_basis")),
-        "retention_days": None if pd.isna(days) else int(days),
-        "owner": _text(record.get("owner")),
-        "third_party": False if pd.isna(third) else bool(third),
-        "findings": by_flow.get(record["flow_id"], ()),
-        "match": kind,
-    }
+def _hop_row(query, name, step, record, kind, cells: dict[str, dict], by_flow) -> dict:
+    """One hop's row; a flow's own cells are read once (``cells``, by flow id), however many
+    paths and categories it is a hop of."""
+    flow_id = record["flow_id"]
+    if flow_id not in cells:
+        days = record.get("retention_days")
+        encrypted = record.get("encrypted_in_transit")
+        third = record.get("third_party")
+        cells[flow_id] = {
+            "flow_id": flow_id,
+            "source": record["source"],
+            "destination": record["destination"],
+            "stage": _stage(record),
+            "action": data_action(record.get("stage")),
+            "purpose": _text(record.get("purpose")),
+            "encrypted_in_transit": None if pd.isna(encrypted) else bool(encrypted),
+            "minimization": _text(record.get("minimization")),
+            "consent_basis": _text(record.get("consent_basis")),
+            "retention_days": None if pd.isna(days) else int(days),
+            "owner": _text(record.get("owner")),
+            "third_party": False if pd.isna(third) else bool(third),
+            "findings": by_flow.get(flow_id, ()),
+        }
+    return {"category": query, "path": name, "step": step, **cells[flow_id], "match": kind}
 
 
 def _ending(hop_list: list) -> str:
@@ -486,7 +492,7 @@ def _gaps(query, numbered, path_rows, types, on_paths, matched) -> list[dict]:
                 destination,
                 f"{query} reaches the AI system {destination} by {record['flow_id']}",
             )
-        if _text(record.get("owner")).strip().casefold() in _NO_OWNER:
+        if _text(record.get("owner")).strip().casefold() in NOT_RECORDED:
             gap(
                 "no owner",
                 "",
