@@ -62,6 +62,7 @@ from nistpf import store as _store
 from nistpf.errors import shown
 from nistpf.inventory.limits import MAX_FILE_BYTES
 from nistpf.inventory.model import PRAM_EDIT_NUMBERS
+from nistpf.io.paths import STORE_SIDE_FILES
 from nistpf.store import MAX_TEXT_CHARS, StoreError
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_SIZE = 100  # SQLite's database header, at the start of page 1
-SIBLINGS = ("-wal", "-shm", "-journal")  # files SQLite keeps beside a database
+SIBLINGS = tuple(suffix for suffix, _ in STORE_SIDE_FILES)  # what SQLite keeps beside a store
 
 # Tables every store has had since schema version 1 (scope and workbooks came later).
 FIRST_TABLES = frozenset(
